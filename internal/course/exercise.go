@@ -1,0 +1,328 @@
+package course
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Sandbox kinds an exercise may ask for.
+const (
+	SandboxRedis = "redis"
+	SandboxKafka = "kafka"
+)
+
+// SandboxKinds lists the kinds of sandbox the platform can start.
+var SandboxKinds = []string{SandboxRedis, SandboxKafka}
+
+// Exercise is one interactive task of a lesson.
+type Exercise struct {
+	ID       string
+	Title    string
+	Sandbox  string
+	Task     string        // Markdown as written
+	TaskHTML template.HTML // rendered by the lesson parser
+	Hints    []string      // Markdown, revealed one at a time
+	Setup    []string
+	Solution []string
+	Checks   []Check
+	Line     int    // line of the opening fence in the lesson file
+	Hash     string // sha256 of the block's YAML, hex: the content version
+}
+
+// Check is one probe and the matchers its value must satisfy.
+type Check struct {
+	Line     int
+	Probe    Probe
+	Field    string // optional: a member of an object, or a field of INFO/CONFIG GET
+	Matchers []Matcher
+	Message  string // shown when the check fails; optional
+}
+
+// Probe is what a check asks the sandbox.
+type Probe struct {
+	Kind    string // redis | kafka
+	Command string // for redis the command line; for kafka the probe text
+}
+
+// String formats the probe as the author wrote it.
+func (p Probe) String() string { return p.Kind + ": " + p.Command }
+
+// Matcher names: each takes one value.
+const (
+	MatchEquals   = "equals"
+	MatchContains = "contains"
+	MatchMatches  = "matches"
+	MatchMin      = "min"
+	MatchMax      = "max"
+	MatchLength   = "length"
+	MatchExists   = "exists"
+)
+
+var matcherNames = []string{MatchEquals, MatchContains, MatchMatches, MatchMin, MatchMax, MatchLength, MatchExists}
+
+// Matcher is one condition on a probe's value. Value holds what YAML gave:
+// a string, int, float64, bool, nil or []any.
+type Matcher struct {
+	Name  string
+	Value any
+	Re    *regexp.Regexp // compiled, for matches
+}
+
+// CommandChecker reports whether line is a valid command for a sandbox
+// kind. Loading uses it to report commands that do not parse.
+type CommandChecker func(kind, line string) error
+
+var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+var exerciseKeys = []string{"id", "title", "sandbox", "task", "hints", "setup", "solution", "checks"}
+var checkKeys = append([]string{"redis", "kafka", "field", "message"}, matcherNames...)
+
+// kafkaProbeRE matches the Kafka probes of the format contract.
+var kafkaProbeRE = regexp.MustCompile(`^(describe topic \S+|describe group \S+|list topics|list groups)$`)
+
+// ParseExercise parses the YAML of an exercise block whose opening fence is
+// at line fence of path. It returns the exercise and every problem found;
+// the exercise is nil if any problem makes it unusable.
+func ParseExercise(path string, fence int, src []byte, commands CommandChecker) (*Exercise, Problems) {
+	var ps Problems
+	line := func(n *yaml.Node) int { return fence + n.Line }
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		ps.Add(path, fence+yamlErrorLine(err), "exercise: %s", yamlErrorText(err))
+		return nil, ps
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		ps.Add(path, fence, "exercise: the block must be a YAML mapping (id, title, sandbox, task, checks, ...)")
+		return nil, ps
+	}
+	root := doc.Content[0]
+	sum := sha256.Sum256(src)
+	e := &Exercise{Line: fence, Hash: hex.EncodeToString(sum[:])}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		seen[k.Value] = k
+		switch k.Value {
+		case "id":
+			e.ID = scalar(&ps, path, line(v), "id", v)
+			if e.ID != "" && !exerciseIDRE.MatchString(e.ID) {
+				ps.Add(path, line(v), "exercise id %q: use lower-case letters, digits and dashes", e.ID)
+			}
+		case "title":
+			e.Title = scalar(&ps, path, line(v), "title", v)
+		case "sandbox":
+			e.Sandbox = scalar(&ps, path, line(v), "sandbox", v)
+			if e.Sandbox != "" && !contains(SandboxKinds, e.Sandbox) {
+				ps.Add(path, line(v), "unknown sandbox %q: use one of %s", e.Sandbox, strings.Join(SandboxKinds, ", "))
+			}
+		case "task":
+			e.Task = scalar(&ps, path, line(v), "task", v)
+		case "hints":
+			e.Hints = stringList(&ps, path, fence, "hints", v)
+		case "setup":
+			e.Setup = stringList(&ps, path, fence, "setup", v)
+		case "solution":
+			e.Solution = stringList(&ps, path, fence, "solution", v)
+		case "checks":
+			e.Checks = parseChecks(&ps, path, fence, v)
+		default:
+			ps.Add(path, line(k), "unknown key %q in exercise%s", k.Value, suggest(k.Value, exerciseKeys))
+		}
+	}
+	for _, req := range []string{"id", "title", "sandbox", "task", "checks"} {
+		if seen[req] == nil {
+			ps.Add(path, fence+1, "exercise: missing %q", req)
+		}
+	}
+	if v := nodeOf(root, "checks"); v != nil && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+		ps.Add(path, line(seen["checks"]), "exercise %q has no checks: add at least one", e.ID)
+	}
+	for _, c := range e.Checks {
+		if e.Sandbox != "" && contains(SandboxKinds, e.Sandbox) && c.Probe.Kind != "" && c.Probe.Kind != e.Sandbox {
+			ps.Add(path, c.Line, "a %s probe cannot run in a %s sandbox", c.Probe.Kind, e.Sandbox)
+		}
+	}
+	if commands != nil && contains(SandboxKinds, e.Sandbox) {
+		for _, part := range []string{"setup", "solution"} {
+			v := nodeOf(root, part)
+			if v == nil || v.Kind != yaml.SequenceNode {
+				continue
+			}
+			for _, item := range v.Content {
+				if err := commands(e.Sandbox, item.Value); err != nil {
+					ps.Add(path, line(item), "%s: %q: %v", part, item.Value, err)
+				}
+			}
+		}
+		for _, c := range e.Checks {
+			if c.Probe.Kind == SandboxRedis {
+				if err := commands(SandboxRedis, c.Probe.Command); err != nil {
+					ps.Add(path, c.Line, "probe %q: %v", c.Probe.Command, err)
+				}
+			}
+		}
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return e, nil
+}
+
+func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) []Check {
+	if v.Kind != yaml.SequenceNode {
+		ps.Add(path, fence+v.Line, "checks must be a list of probes with matchers")
+		return nil
+	}
+	var out []Check
+	for _, item := range v.Content {
+		at := fence + item.Line
+		if item.Kind != yaml.MappingNode {
+			ps.Add(path, at, "a check must be a mapping such as `redis: GET k` with `equals: v`")
+			continue
+		}
+		c := Check{Line: at}
+		ok := true
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			k, val := item.Content[i], item.Content[i+1]
+			kl := fence + k.Line
+			switch {
+			case k.Value == "redis" || k.Value == "kafka":
+				if c.Probe.Kind != "" {
+					ps.Add(path, kl, "a check has one probe; found %s and %s", c.Probe.Kind, k.Value)
+					ok = false
+					continue
+				}
+				c.Probe = Probe{Kind: k.Value, Command: strings.TrimSpace(scalar(ps, path, kl, k.Value, val))}
+				if c.Probe.Command == "" {
+					ps.Add(path, kl, "the %s probe is empty", k.Value)
+					ok = false
+				} else if k.Value == "kafka" && !kafkaProbeRE.MatchString(c.Probe.Command) {
+					ps.Add(path, kl, "unknown kafka probe %q: use describe topic T, describe group G, list topics or list groups", c.Probe.Command)
+					ok = false
+				}
+			case k.Value == "field":
+				c.Field = scalar(ps, path, kl, "field", val)
+			case k.Value == "message":
+				c.Message = scalar(ps, path, kl, "message", val)
+			case contains(matcherNames, k.Value):
+				m, err := parseMatcher(k.Value, val)
+				if err != nil {
+					ps.Add(path, kl, "%s: %v", k.Value, err)
+					ok = false
+					continue
+				}
+				c.Matchers = append(c.Matchers, m)
+			default:
+				ps.Add(path, kl, "unknown key %q in check%s", k.Value, suggest(k.Value, checkKeys))
+				ok = false
+			}
+		}
+		if c.Probe.Kind == "" && ok {
+			ps.Add(path, at, "a check needs a probe: `redis: <command>` or `kafka: <probe>`")
+			ok = false
+		}
+		if len(c.Matchers) == 0 && ok {
+			ps.Add(path, at, "check %q has no matcher: add one of %s", c.Probe.String(), strings.Join(matcherNames, ", "))
+			ok = false
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func parseMatcher(name string, v *yaml.Node) (Matcher, error) {
+	var val any
+	if err := v.Decode(&val); err != nil {
+		return Matcher{}, fmt.Errorf("cannot read the value: %w", err)
+	}
+	m := Matcher{Name: name, Value: val}
+	switch name {
+	case MatchMatches:
+		s, ok := val.(string)
+		if !ok {
+			return m, fmt.Errorf("expected a regular expression string")
+		}
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return m, fmt.Errorf("invalid regular expression: %v", err)
+		}
+		m.Re = re
+	case MatchMin, MatchMax:
+		if _, ok := toNumber(val); !ok {
+			return m, fmt.Errorf("expected a number, got %v", val)
+		}
+	case MatchLength:
+		if n, ok := val.(int); !ok || n < 0 {
+			return m, fmt.Errorf("expected a whole number ≥ 0, got %v", val)
+		}
+	case MatchExists:
+		if _, ok := val.(bool); !ok {
+			return m, fmt.Errorf("expected true or false, got %v", val)
+		}
+	case MatchEquals, MatchContains:
+		if _, isMap := val.(map[string]any); isMap {
+			return m, fmt.Errorf("expected a value or a list, not a mapping")
+		}
+	}
+	return m, nil
+}
+
+func toNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+func scalar(ps *Problems, path string, line int, key string, v *yaml.Node) string {
+	if v.Kind != yaml.ScalarNode {
+		ps.Add(path, line, "%s must be a single value", key)
+		return ""
+	}
+	return v.Value
+}
+
+func stringList(ps *Problems, path string, fence int, key string, v *yaml.Node) []string {
+	if v.Kind != yaml.SequenceNode {
+		ps.Add(path, fence+v.Line, "%s must be a list", key)
+		return nil
+	}
+	var out []string
+	for _, item := range v.Content {
+		if item.Kind != yaml.ScalarNode {
+			ps.Add(path, fence+item.Line, "each entry of %s must be a single line of text", key)
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	return out
+}
+
+func nodeOf(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

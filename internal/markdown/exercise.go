@@ -1,0 +1,133 @@
+package markdown
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"github.com/opslab/opslab/internal/course"
+)
+
+// exerciseExtension turns ```exercise fenced blocks into exercise nodes
+// (parsed and validated by course.ParseExercise) and renders them as cards.
+type exerciseExtension struct {
+	render func(string) template.HTML // Markdown of tasks and hints
+}
+
+func (e *exerciseExtension) Extend(m goldmark.Markdown) {
+	m.Parser().AddOptions(parser.WithASTTransformers(util.Prioritized(exerciseTransformer{}, 100)))
+	m.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(&cardRenderer{render: e.render}, 100)))
+}
+
+// kindExercise is the AST node kind of an exercise card.
+var kindExercise = ast.NewNodeKind("Exercise")
+
+// exerciseNode replaces an exercise block in the AST.
+type exerciseNode struct {
+	ast.BaseBlock
+	exercise *course.Exercise // nil when the block has problems
+}
+
+func (n *exerciseNode) Kind() ast.NodeKind { return kindExercise }
+
+func (n *exerciseNode) Dump(src []byte, level int) { ast.DumpHelper(n, src, level, nil, nil) }
+
+type exerciseTransformer struct{}
+
+func (exerciseTransformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	st, _ := pc.Get(stateKey).(*parseState)
+	if st == nil {
+		return
+	}
+	src := reader.Source()
+	var blocks []*ast.FencedCodeBlock
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if fb, ok := n.(*ast.FencedCodeBlock); ok && entering && string(fb.Language(src)) == "exercise" {
+			blocks = append(blocks, fb)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, fb := range blocks {
+		var y bytes.Buffer
+		for i := 0; i < fb.Lines().Len(); i++ {
+			seg := fb.Lines().At(i)
+			y.Write(seg.Value(src))
+		}
+		fence := st.line(fb.Info.Segment.Start)
+		ex, ps := course.ParseExercise(st.path, fence, y.Bytes(), st.commands)
+		st.problems = append(st.problems, ps...)
+		if ex != nil {
+			st.exercises = append(st.exercises, ex)
+		}
+		node := &exerciseNode{exercise: ex}
+		fb.Parent().ReplaceChild(fb.Parent(), fb, node)
+	}
+}
+
+type cardRenderer struct {
+	render func(string) template.HTML
+}
+
+func (r *cardRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(kindExercise, func(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		ex := n.(*exerciseNode).exercise
+		if ex == nil {
+			return ast.WalkSkipChildren, nil
+		}
+		r.writeCard(w, ex)
+		return ast.WalkSkipChildren, nil
+	})
+}
+
+// writeCard writes the card's HTML. Everything from the author is escaped
+// or rendered by goldmark with raw HTML off. The page's script turns the
+// card's controls live; without script the task and hints still read well.
+func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
+	ex.TaskHTML = r.render(ex.Task)
+	esc := template.HTMLEscapeString
+	kind := esc(ex.Sandbox)
+	fmt.Fprintf(w, `<section class="exercise" id="exercise-%s" data-exercise="%s" data-sandbox="%s" aria-labelledby="exercise-%s-title">`+"\n",
+		esc(ex.ID), esc(ex.ID), kind, esc(ex.ID))
+	fmt.Fprintf(w, `<header class="exercise-head"><span class="exercise-label">Exercise</span>`+
+		`<h3 class="exercise-title" id="exercise-%s-title">%s</h3>`+
+		`<span class="sandbox-badge sandbox-%s" title="Runs in your own %s sandbox">%s sandbox</span>`+
+		`<span class="exercise-status" data-role="status" aria-live="polite"></span></header>`+"\n",
+		esc(ex.ID), esc(ex.Title), kind, kind, esc(sandboxLabel(ex.Sandbox)))
+	fmt.Fprintf(w, `<div class="exercise-task">%s</div>`+"\n", ex.TaskHTML)
+	if len(ex.Hints) > 0 {
+		w.WriteString(`<div class="exercise-hints" data-role="hints">` + "\n")
+		for i, h := range ex.Hints {
+			fmt.Fprintf(w, `<details class="hint" data-hint="%d"><summary>Hint %d of %d</summary>%s</details>`+"\n",
+				i, i+1, len(ex.Hints), r.render(h))
+		}
+		w.WriteString("</div>\n")
+	}
+	fmt.Fprintf(w, `<ul class="exercise-checks" data-role="checks" aria-label="Checks">`)
+	for i := range ex.Checks {
+		fmt.Fprintf(w, `<li class="check" data-check="%d" hidden></li>`, i)
+	}
+	w.WriteString("</ul>\n")
+	w.WriteString(`<div class="exercise-lab" data-role="lab"></div>` + "\n")
+	w.WriteString("</section>\n")
+}
+
+func sandboxLabel(kind string) string {
+	switch kind {
+	case course.SandboxRedis:
+		return "Redis"
+	case course.SandboxKafka:
+		return "Kafka"
+	}
+	return strings.ToUpper(kind[:1]) + kind[1:]
+}
