@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/opslab/opslab/content"
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/markdown"
+	"github.com/opslab/opslab/internal/server"
+	"github.com/opslab/opslab/internal/sqlite"
+)
+
+// dbFileName is the SQLite file inside the data directory.
+const dbFileName = "opslab.db"
+
+// serveConfig is the parsed command line of "opslab serve".
+type serveConfig struct {
+	addr          string
+	data          string
+	content       string
+	sandbox       string
+	signup        string
+	logFormat     string
+	logLevel      string
+	secureCookies bool
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT`")
+	fs.StringVar(&c.data, "data", "./data", "`DIR` for the SQLite file, the session key and sandbox scratch space")
+	fs.StringVar(&c.content, "content", "", "load courses from `DIR` instead of the built-in course")
+	fs.StringVar(&c.sandbox, "sandbox", "process", "sandbox driver: process or container")
+	fs.StringVar(&c.signup, "signup", "open", "open: anyone may create a learner account; closed: only opslab user add")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	if err := fs.Parse(args); err != nil {
+		return c, exitError(2)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	switch c.signup {
+	case "open", "closed":
+	default:
+		return c, fmt.Errorf("serve: --signup must be open or closed, not %q", c.signup)
+	}
+	switch c.sandbox {
+	case "process":
+	case "container":
+		return c, errors.New("serve: the container sandbox driver is not available in this build yet; use --sandbox process")
+	default:
+		return c, fmt.Errorf("serve: --sandbox must be process or container, not %q", c.sandbox)
+	}
+	return c, nil
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// runServe runs the site until ctx ends, then shuts down gracefully.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.logFormat, cfg.logLevel, stderr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	app, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", cfg.addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           app.server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "addr", "http://"+ln.Addr().String(), "version", version, "data", cfg.data)
+	fmt.Fprintf(stdout, "opslab listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}
+
+// app is everything "serve" wires together, in plain sight.
+type app struct {
+	db     *sqlite.DB
+	server *server.Server
+}
+
+func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
+		return nil, fmt.Errorf("serve: create data dir: %w", err)
+	}
+	key, err := sessionKey(cfg.data)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.data, dbFileName))
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	md := markdown.New()
+	css, err := markdown.HighlightCSS(`:root[data-theme="dark"]`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	srv, err := server.New(server.Config{
+		Users:         sqlite.NewUserService(db),
+		Teams:         sqlite.NewTeamService(db),
+		Progress:      sqlite.NewProgressService(db),
+		SessionKey:    key,
+		SecureCookies: cfg.secureCookies,
+		SignupOpen:    cfg.signup == "open",
+		HighlightCSS:  css,
+		Logger:        log,
+		Version:       version,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	cat, err := loadContent(cfg.content, md)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	for _, p := range cat.Problems {
+		log.Warn("content problem", "problem", p.String())
+	}
+	if len(cat.Courses) == 0 {
+		log.Warn("no course loaded", "content", cfg.content)
+	}
+	srv.SetCatalog(cat)
+	return &app{db: db, server: srv}, nil
+}
+
+// Close releases the store.
+func (a *app) Close() error { return a.db.Close() }
+
+// loadContent loads the courses below dir, or the built-in course.
+func loadContent(dir string, md *markdown.Renderer) (*course.Catalog, error) {
+	var fsys fs.FS = content.FS
+	if dir != "" {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("content: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("content: %s is not a directory", dir)
+		}
+		fsys = os.DirFS(dir)
+	}
+	cat, err := course.Load(fsys, md, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load content: %w", err)
+	}
+	return cat, nil
+}
+
+// sessionKey returns OPSLAB_SESSION_KEY (hex, at least 32 bytes), or the
+// key kept in DIR/session.key, made at first start.
+func sessionKey(dir string) ([]byte, error) {
+	if env := strings.TrimSpace(os.Getenv("OPSLAB_SESSION_KEY")); env != "" {
+		k, err := hex.DecodeString(env)
+		if err != nil || len(k) < 32 {
+			return nil, errors.New("OPSLAB_SESSION_KEY must be at least 64 hex digits (32 bytes)")
+		}
+		return k, nil
+	}
+	p := filepath.Join(dir, "session.key")
+	b, err := os.ReadFile(p)
+	if err == nil {
+		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) < 32 {
+			return nil, fmt.Errorf("session key %s is damaged: delete it to make a new one (everyone will be signed out)", p)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read session key: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("make session key: %w", err)
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write session key: %w", err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return nil, fmt.Errorf("write session key: %w", err)
+	}
+	return k, nil
+}

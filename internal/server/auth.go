@@ -1,0 +1,242 @@
+package server
+
+import (
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/opslab/opslab/internal/opslab"
+)
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+type userJSON struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+func toUserJSON(u *opslab.User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role)}
+}
+
+// throttledError carries the wait a 429 answer announces in Retry-After.
+type throttledError struct {
+	err        *opslab.Error
+	retryAfter int
+}
+
+func (e *throttledError) Error() string { return e.err.Error() }
+func (e *throttledError) Unwrap() error { return e.err }
+
+// signIn checks the pair under the per-account and per-address throttles.
+func (s *Server) signIn(ctx context.Context, r *http.Request, email, password string) (*opslab.User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	acct, addr := "account:"+email, "address:"+clientIP(r)
+	for _, t := range []struct {
+		th  *Throttle
+		key string
+	}{{s.throttle.account, acct}, {s.throttle.address, addr}} {
+		if ok, wait := t.th.Allow(t.key); !ok {
+			s.metrics.signin("throttled")
+			secs := int(math.Ceil(wait.Seconds()))
+			return nil, &throttledError{opslab.Errorf(opslab.ERATELIMIT, "Too many failed sign-ins. Try again in %d seconds.", secs), secs}
+		}
+	}
+	u, err := s.cfg.Users.Authenticate(ctx, email, password)
+	if err != nil {
+		if opslab.ErrorCode(err) == opslab.EUNAUTHORIZED {
+			s.throttle.account.Fail(acct)
+			s.throttle.address.Fail(addr)
+			s.metrics.signin("failed")
+			return nil, opslab.Errorf(opslab.EUNAUTHORIZED, "The email or password is wrong.")
+		}
+		return nil, err
+	}
+	s.throttle.account.Reset(acct)
+	s.metrics.signin("ok")
+	return u, nil
+}
+
+// register creates a learner account when sign-up is open.
+func (s *Server) register(ctx context.Context, r *http.Request, c credentials) (*opslab.User, error) {
+	if !s.cfg.SignupOpen {
+		return nil, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account.")
+	}
+	addr := "signup:" + clientIP(r)
+	if ok, wait := s.throttle.signup.Allow(addr); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		return nil, &throttledError{opslab.Errorf(opslab.ERATELIMIT, "Too many sign-ups from this address. Try again in %d seconds.", secs), secs}
+	}
+	u, err := s.cfg.Users.CreateUser(ctx, opslab.NewUser{Email: c.Email, Name: c.Name, Password: c.Password, Role: opslab.RoleLearner})
+	if err != nil {
+		return nil, err
+	}
+	s.throttle.signup.Fail(addr) // counts sign-ups, not failures
+	s.metrics.progressEvent("register")
+	return u, nil
+}
+
+// setRetryAfter adds Retry-After for a throttled error.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if te, ok := err.(*throttledError); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(te.retryAfter))
+	}
+}
+
+func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if err := decodeJSON(r, &c); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if c.Email == "" || c.Password == "" {
+		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, "Send both email and password."))
+		return
+	}
+	u, err := s.signIn(r.Context(), r, c.Email, c.Password)
+	if err != nil {
+		setRetryAfter(w, err)
+		s.apiError(w, r, err)
+		return
+	}
+	if err := s.sessions.signIn(w, r, u.ID); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(u))
+}
+
+func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
+	s.sessions.signOut(w, r)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if err := decodeJSON(r, &c); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	u, err := s.register(r.Context(), r, c)
+	if err != nil {
+		setRetryAfter(w, err)
+		s.apiError(w, r, err)
+		return
+	}
+	if err := s.sessions.signIn(w, r, u.ID); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toUserJSON(u))
+}
+
+func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, toUserJSON(currentUser(r)))
+}
+
+type loginPage struct {
+	Error string
+	Email string
+	Next  string
+}
+
+type registerPage struct {
+	Error       string
+	Email       string
+	Name        string
+	MinPassword int
+}
+
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	if currentUser(r) != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))
+	u, err := s.signIn(r.Context(), r, email, r.PostForm.Get("password"))
+	if err == nil {
+		err = s.sessions.signIn(w, r, u.ID)
+	}
+	if err != nil {
+		setRetryAfter(w, err)
+		s.render(w, r, statusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next})
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.SignupOpen {
+		s.pageError(w, r, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account."))
+		return
+	}
+	s.render(w, r, http.StatusOK, "register", "Create an account", registerPage{MinPassword: opslab.MinPasswordLength})
+}
+
+func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	c := credentials{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
+	u, err := s.register(r.Context(), r, c)
+	if err == nil {
+		err = s.sessions.signIn(w, r, u.ID)
+	}
+	if err != nil {
+		setRetryAfter(w, err)
+		s.render(w, r, statusOf(err), "register", "Create an account",
+			registerPage{Error: opslab.ErrorMessage(err), Email: c.Email, Name: c.Name, MinPassword: opslab.MinPasswordLength})
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
+	s.sessions.signOut(w, r)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// formError answers a form that could not be read: 413 when too large.
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error) {
+	var maxErr *http.MaxBytesError
+	if asMaxBytes(err, &maxErr) {
+		s.pageError(w, r, opslab.Errorf(opslab.ETOOLARGE, "The form is larger than %d bytes.", maxErr.Limit))
+		return
+	}
+	s.pageError(w, r, opslab.Errorf(opslab.EINVALID, "The form could not be read."))
+}
+
+// safeNext keeps a redirect target on this site: a local path or "/".
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// clientIP is the peer address of the request, without the port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

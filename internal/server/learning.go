@@ -1,0 +1,208 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/opslab"
+)
+
+// findLesson resolves the {course} and {lesson} of the route, or ENOTFOUND.
+func (s *Server) findLesson(r *http.Request) (*course.Course, *course.Lesson, error) {
+	c, ok := s.Catalog().Course(chi.URLParam(r, "course"))
+	if !ok {
+		return nil, nil, opslab.Errorf(opslab.ENOTFOUND, "No such course.")
+	}
+	l, ok := c.Lesson(chi.URLParam(r, "lesson"))
+	if !ok {
+		return nil, nil, opslab.Errorf(opslab.ENOTFOUND, "No such lesson in %s.", c.Title)
+	}
+	return c, l, nil
+}
+
+type lessonSummaryJSON struct {
+	Slug      string `json:"slug"`
+	Title     string `json:"title"`
+	Completed bool   `json:"completed"`
+}
+
+type courseJSON struct {
+	Slug    string              `json:"slug"`
+	Title   string              `json:"title"`
+	Lessons []lessonSummaryJSON `json:"lessons"`
+}
+
+// handleAPICourses lists every course with the learner's completed lessons.
+func (s *Server) handleAPICourses(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	out := []courseJSON{}
+	for _, c := range s.Catalog().Courses {
+		p, err := s.progressFor(r.Context(), u.ID, c)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		cj := courseJSON{Slug: c.Slug, Title: c.Title, Lessons: []lessonSummaryJSON{}}
+		for _, l := range c.Lessons {
+			cj.Lessons = append(cj.Lessons, lessonSummaryJSON{Slug: l.Slug, Title: l.Title, Completed: p.standing(l.Slug).Completed()})
+		}
+		out = append(out, cj)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type exerciseJSON struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Sandbox string `json:"sandbox"`
+	Passed  bool   `json:"passed"`
+}
+
+type lessonJSON struct {
+	Slug      string         `json:"slug"`
+	Title     string         `json:"title"`
+	Course    string         `json:"course"`
+	Number    int            `json:"number"`
+	Minutes   int            `json:"minutes"`
+	Done      bool           `json:"done"`
+	Completed bool           `json:"completed"`
+	Exercises []exerciseJSON `json:"exercises"`
+}
+
+// handleAPILesson describes a lesson and its exercises, never solutions.
+func (s *Server) handleAPILesson(w http.ResponseWriter, r *http.Request) {
+	c, l, err := s.findLesson(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	p, err := s.progressFor(r.Context(), currentUser(r).ID, c)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	st := p.standing(l.Slug)
+	out := lessonJSON{Slug: l.Slug, Title: l.Title, Course: c.Slug, Number: l.Number, Minutes: minutes(l),
+		Done: st.Done, Completed: st.Completed(), Exercises: []exerciseJSON{}}
+	for _, e := range l.Exercises {
+		out.Exercises = append(out.Exercises, exerciseJSON{ID: e.ID, Title: e.Title, Sandbox: e.Sandbox, Passed: st.passed[e.ID]})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type completeRequest struct {
+	Done *bool `json:"done"`
+}
+
+type completeResponse struct {
+	Done      bool            `json:"done"`
+	Completed bool            `json:"completed"`
+	StateText string          `json:"state_text"`
+	Progress  *courseProgress `json:"progress"`
+}
+
+// handleAPILessonComplete marks a lesson done ({"done": true}, the default
+// for an empty body) or not done ({"done": false}).
+func (s *Server) handleAPILessonComplete(w http.ResponseWriter, r *http.Request) {
+	var req completeRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
+	done := req.Done == nil || *req.Done
+	res, err := s.markDone(r, done)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// markDone records the learner's done mark and returns the new standing.
+func (s *Server) markDone(r *http.Request, done bool) (*completeResponse, error) {
+	c, l, err := s.findLesson(r)
+	if err != nil {
+		return nil, err
+	}
+	u := currentUser(r)
+	k := opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}
+	if err := s.cfg.Progress.MarkCompleted(r.Context(), u.ID, k, done); err != nil {
+		return nil, err
+	}
+	if done {
+		s.metrics.progressEvent("done")
+	} else {
+		s.metrics.progressEvent("undone")
+	}
+	p, err := s.progressFor(r.Context(), u.ID, c)
+	if err != nil {
+		return nil, err
+	}
+	st := p.standing(l.Slug)
+	return &completeResponse{Done: st.Done, Completed: st.Completed(), StateText: st.StateText(), Progress: p}, nil
+}
+
+type activityRequest struct {
+	Seconds int `json:"seconds"`
+}
+
+// handleAPILessonActivity adds active reading time (1 to 300 seconds).
+func (s *Server) handleAPILessonActivity(w http.ResponseWriter, r *http.Request) {
+	var req activityRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if req.Seconds < 1 || req.Seconds > 300 {
+		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, "seconds must be between 1 and 300."))
+		return
+	}
+	c, l, err := s.findLesson(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	k := opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}
+	if err := s.cfg.Progress.AddTimeSpent(r.Context(), currentUser(r).ID, k, time.Duration(req.Seconds)*time.Second); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.metrics.progressEvent("activity")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type myCourseProgressJSON struct {
+	Slug             string `json:"slug"`
+	CompletedLessons int    `json:"completed_lessons"`
+	TotalLessons     int    `json:"total_lessons"`
+	PassedExercises  int    `json:"passed_exercises"`
+	TotalExercises   int    `json:"total_exercises"`
+	Percent          int    `json:"percent"`
+}
+
+// handleAPIMyProgress sums the learner's progress per course.
+func (s *Server) handleAPIMyProgress(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Courses []myCourseProgressJSON `json:"courses"`
+	}{Courses: []myCourseProgressJSON{}}
+	for _, c := range s.Catalog().Courses {
+		p, err := s.progressFor(r.Context(), currentUser(r).ID, c)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		out.Courses = append(out.Courses, myCourseProgressJSON{Slug: c.Slug, CompletedLessons: p.CompletedLessons,
+			TotalLessons: p.TotalLessons, PassedExercises: p.PassedExercises, TotalExercises: p.TotalExercises, Percent: p.Percent})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// minutes is the lesson's length in whole minutes.
+func minutes(l *course.Lesson) int { return int(l.ReadingTime().Minutes()) }
+
+func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }

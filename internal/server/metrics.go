@@ -1,0 +1,56 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the Prometheus registry of the process and the platform's
+// own series. Other packages may register more collectors on Registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests *prometheus.HistogramVec
+	signins  *prometheus.CounterVec
+	progress *prometheus.CounterVec
+}
+
+// NewMetrics makes a registry with Go and process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "opslab_http_request_duration_seconds",
+			Help:    "Duration of HTTP requests by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"method", "route", "code"}),
+		signins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opslab_signins_total",
+			Help: "Sign-in attempts by result (ok, failed, throttled).",
+		}, []string{"result"}),
+		progress: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opslab_progress_events_total",
+			Help: "Progress events by kind (view, done, undone, activity, register).",
+		}, []string{"event"}),
+	}
+	m.Registry.MustRegister(m.requests, m.signins, m.progress,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+func (m *Metrics) observeRequest(method, route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(code)).Observe(d.Seconds())
+}
+
+func (m *Metrics) signin(result string)   { m.signins.WithLabelValues(result).Inc() }
+func (m *Metrics) progressEvent(e string) { m.progress.WithLabelValues(e).Inc() }

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/opslab"
+)
+
+type catalogueCourse struct {
+	Slug, Title, Summary string
+	Lessons, Exercises   int
+	Progress             *courseProgress
+}
+
+type cataloguePage struct {
+	Courses []catalogueCourse
+}
+
+func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	var page cataloguePage
+	for _, c := range s.Catalog().Courses {
+		cc := catalogueCourse{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Lessons: len(c.Lessons), Exercises: c.ExerciseCount()}
+		if u != nil {
+			p, err := s.progressFor(r.Context(), u.ID, c)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			cc.Progress = p
+		}
+		page.Courses = append(page.Courses, cc)
+	}
+	s.render(w, r, http.StatusOK, "catalogue", "", page)
+}
+
+type courseRow struct {
+	Slug, Title        string
+	Number, Minutes    int
+	Exercises, Passed  int
+	Status, StatusText string
+}
+
+type courseModule struct {
+	Title   string
+	Lessons []courseRow
+}
+
+type coursePage struct {
+	Course   *course.Course
+	Modules  []courseModule
+	Progress *courseProgress
+}
+
+var statusText = map[string]string{"completed": "Completed", "in-progress": "In progress", "not-started": "Not started"}
+
+func (s *Server) handleCoursePage(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.Catalog().Course(chiParam(r, "course"))
+	if !ok {
+		s.pageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such course."))
+		return
+	}
+	p, err := s.progressFor(r.Context(), currentUser(r).ID, c)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	page := coursePage{Course: c, Progress: p}
+	for _, m := range c.Modules {
+		cm := courseModule{Title: m.Title}
+		for _, l := range m.Lessons {
+			st := p.standing(l.Slug)
+			cm.Lessons = append(cm.Lessons, courseRow{Slug: l.Slug, Title: l.Title, Number: l.Number, Minutes: minutes(l),
+				Exercises: st.Exercises, Passed: st.Passed, Status: st.Status(), StatusText: statusText[st.Status()]})
+		}
+		page.Modules = append(page.Modules, cm)
+	}
+	s.render(w, r, http.StatusOK, "course", c.Title, page)
+}
+
+type lessonPage struct {
+	Course       *course.Course
+	Lesson       *course.Lesson
+	Prev, Next   *course.Lesson
+	TotalLessons int
+	Minutes      int
+	Progress     *courseProgress
+	Done         bool
+	StateText    string
+}
+
+func (s *Server) handleLessonPage(w http.ResponseWriter, r *http.Request) {
+	c, l, err := s.findLesson(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	u := currentUser(r)
+	if err := s.cfg.Progress.RecordView(r.Context(), u.ID, opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.metrics.progressEvent("view")
+	p, err := s.progressFor(r.Context(), u.ID, c)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	prev, next := c.Neighbours(l)
+	st := p.standing(l.Slug)
+	s.render(w, r, http.StatusOK, "lesson", l.Title, lessonPage{
+		Course: c, Lesson: l, Prev: prev, Next: next, TotalLessons: totalLessons(c, l),
+		Minutes: minutes(l), Progress: p, Done: st.Done, StateText: st.StateText(),
+	})
+}
+
+// totalLessons is the length of the path the lesson belongs to: the
+// highest lesson number, so "Lesson 11 of 30" reads right while later
+// lessons are still being written.
+func totalLessons(c *course.Course, l *course.Lesson) int {
+	n := len(c.Lessons)
+	for _, x := range c.Lessons {
+		n = max(n, x.Number)
+	}
+	return n
+}
+
+func (s *Server) handleLessonDoneForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	if _, err := s.markDone(r, r.PostForm.Get("done") != "false"); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, r.URL.Path[:len(r.URL.Path)-len("/done")]+"#lesson-done", http.StatusSeeOther)
+}

@@ -1,0 +1,144 @@
+// Package server is the HTTP adapter: pages, the JSON API, sessions and
+// the safety middleware around them. It depends on the domain packages
+// (opslab, course) and on services passed in by main; it never imports a
+// database or Markdown library.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/opslab"
+)
+
+// MaxBodyBytes caps every request body; a larger one gets 413.
+const MaxBodyBytes = 1 << 20
+
+// Config is everything the server needs, wired by main.
+type Config struct {
+	Users    opslab.UserService
+	Teams    opslab.TeamService
+	Progress opslab.ProgressService
+
+	// SessionKey signs and encrypts the session cookie: at least 32 bytes.
+	SessionKey []byte
+	// SecureCookies marks cookies Secure (set when served behind TLS).
+	SecureCookies bool
+	// SignupOpen lets anyone create a learner account.
+	SignupOpen bool
+	// HighlightCSS is the stylesheet for highlighted code.
+	HighlightCSS string
+
+	Logger  *slog.Logger
+	Metrics *Metrics
+	Version string
+	Now     func() time.Time
+}
+
+// Server holds the dependencies of every handler.
+type Server struct {
+	cfg      Config
+	catalog  atomic.Pointer[course.Catalog]
+	ready    atomic.Bool
+	sessions *sessionStore
+	views    *views
+	throttle struct{ account, address, signup *Throttle }
+	router   chi.Router
+	log      *slog.Logger
+	metrics  *Metrics
+}
+
+// New builds the server and its routes. It fails if the templates or the
+// session key are unusable.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	sess, err := newSessionStore(cfg.SessionKey, cfg.SecureCookies)
+	if err != nil {
+		return nil, err
+	}
+	v, err := newViews(cfg.HighlightCSS)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, sessions: sess, views: v, log: cfg.Logger, metrics: cfg.Metrics}
+	s.throttle.account = NewThrottle(5, 15*time.Minute, cfg.Now)
+	s.throttle.address = NewThrottle(20, 15*time.Minute, cfg.Now)
+	s.throttle.signup = NewThrottle(10, time.Hour, cfg.Now)
+	s.router = s.routes()
+	return s, nil
+}
+
+// SetCatalog replaces the content served; the server is ready once it has
+// one. Safe to call while serving.
+func (s *Server) SetCatalog(c *course.Catalog) {
+	s.catalog.Store(c)
+	s.ready.Store(true)
+}
+
+// Catalog returns the content being served.
+func (s *Server) Catalog() *course.Catalog { return s.catalog.Load() }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, s.observe, securityHeaders, limitBody(MaxBodyBytes), s.crossOrigin, s.loadUser)
+
+	r.Get("/healthz", s.handleHealthz)
+	r.Get("/readyz", s.handleReadyz)
+	r.Handle("/metrics", s.metrics.Handler())
+	r.Get("/static/{hash}/{name}", s.handleStatic)
+
+	r.Get("/", s.handleCatalogue)
+	r.Get("/login", s.handleLoginPage)
+	r.Post("/login", s.handleLoginForm)
+	r.Get("/register", s.handleRegisterPage)
+	r.Post("/register", s.handleRegisterForm)
+	r.Post("/logout", s.handleLogoutForm)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireUserPage)
+		r.Get("/courses/{course}", s.handleCoursePage)
+		r.Get("/courses/{course}/lessons/{lesson}", s.handleLessonPage)
+		r.Post("/courses/{course}/lessons/{lesson}/done", s.handleLessonDoneForm)
+	})
+
+	r.Route("/api", func(r chi.Router) {
+		r.Post("/login", s.handleAPILogin)
+		r.Post("/logout", s.handleAPILogout)
+		r.Post("/register", s.handleAPIRegister)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUserAPI)
+			r.Get("/courses", s.handleAPICourses)
+			r.Get("/courses/{course}/lessons/{lesson}", s.handleAPILesson)
+			r.Post("/courses/{course}/lessons/{lesson}/complete", s.handleAPILessonComplete)
+			r.Post("/courses/{course}/lessons/{lesson}/activity", s.handleAPILessonActivity)
+			r.Get("/me/progress", s.handleAPIMyProgress)
+			r.Get("/me", s.handleAPIMe)
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			s.apiError(w, r, opslab.Errorf(opslab.ENOTFOUND, "No such API call: %s %s.", r.Method, r.URL.Path))
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "Method not allowed for " + r.URL.Path + "."})
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.pageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no page at this address."))
+	})
+	return r
+}
