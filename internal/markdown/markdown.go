@@ -76,8 +76,6 @@ func (r *Renderer) renderFragment(src string) template.HTML {
 	return template.HTML(b.String()) //nolint:gosec
 }
 
-type ctxKey struct{}
-
 // parseState carries the per-lesson inputs and outputs of a parse.
 type parseState struct {
 	path      string

@@ -1,0 +1,55 @@
+# opslab: the two commands that matter are `make run` and `make test`.
+# Each installs what it needs (Debian packages through apt-get) first.
+
+GO          ?= go
+BIN         := bin/opslab
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -s -w -X main.version=$(VERSION)
+ADDR        ?= 127.0.0.1:8080
+DATA        ?= ./data
+
+# Debian packages: the sandboxes run real redis-server; tests also drive
+# real clients (redis-cli, kcat) and a real browser (chromium).
+RUN_PACKAGES  := redis-server gcc libc6-dev
+TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test test-go lint bench deps-run deps-test clean
+
+## run: build and serve the built-in course on $(ADDR)
+run: deps-run build
+	$(BIN) serve --addr $(ADDR) --data $(DATA)
+
+## build: compile bin/opslab
+build:
+	@scripts/check-go.sh
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/opslab
+
+## test: install what the tests need, then run every test (race detector on)
+test: deps-test test-go
+
+test-go:
+	@scripts/check-go.sh
+	$(GO) vet ./...
+	CI=$${CI:-true} $(GO) test -race -count=1 -timeout 20m ./...
+
+## lint: vet, gofmt and staticcheck
+lint:
+	@scripts/check-go.sh
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+
+## bench: run the benchmarks recorded in docs/benchmarks.md
+bench: deps-test
+	scripts/bench.sh
+
+deps-run:
+	@scripts/ensure-packages.sh $(RUN_PACKAGES)
+
+deps-test:
+	@scripts/ensure-packages.sh $(TEST_PACKAGES)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,9 @@
+// Package rediscli reproduces what redis-cli 7.0 does with a line a learner
+// types and with the reply that comes back: Tokenize splits a line into
+// arguments exactly like redis-cli's prompt, and Format, FormatRaw and
+// FormatReply render a reply byte for byte like redis-cli does when it
+// writes to a terminal (or is run with --no-raw).
+//
+// The golden tests run the real redis-cli next to this package and compare
+// outputs, so the real tool stays the oracle.
+package rediscli
