@@ -97,11 +97,10 @@ func (s *Server) handleLessonPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := currentUser(r)
-	if err := s.cfg.Progress.RecordView(r.Context(), u.ID, opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}); err != nil {
+	if err := s.recordView(r.Context(), u.ID, opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.metrics.progressEvent("view")
 	p, err := s.progressFor(r.Context(), u.ID, c)
 	if err != nil {
 		s.pageError(w, r, err)

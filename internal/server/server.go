@@ -42,15 +42,16 @@ type Config struct {
 
 // Server holds the dependencies of every handler.
 type Server struct {
-	cfg      Config
-	catalog  atomic.Pointer[course.Catalog]
-	ready    atomic.Bool
-	sessions *sessionStore
-	views    *views
-	throttle struct{ account, address, signup *Throttle }
-	router   chi.Router
-	log      *slog.Logger
-	metrics  *Metrics
+	cfg       Config
+	catalog   atomic.Pointer[course.Catalog]
+	ready     atomic.Bool
+	sessions  *sessionStore
+	views     *views
+	throttle  struct{ account, address, signup *Throttle }
+	viewsSeen viewRecorder
+	router    chi.Router
+	log       *slog.Logger
+	metrics   *Metrics
 }
 
 // New builds the server and its routes. It fails if the templates or the

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/gorilla/sessions"
 )
@@ -17,7 +19,20 @@ const sessionMaxAge = 30 * 24 * 3600
 // sessionStore keeps the signed-in user's id in a signed, encrypted cookie.
 type sessionStore struct {
 	store *sessions.CookieStore
+
+	// decoded remembers cookies already verified and decoded: decoding
+	// (HMAC, AES, gob) is the costliest step of a signed-in request.
+	mu      sync.Mutex
+	decoded map[string]decodedSession
 }
+
+type decodedSession struct {
+	uid     int64
+	expires time.Time
+}
+
+// maxDecoded bounds the decoded-cookie cache; past it the cache restarts.
+const maxDecoded = 50000
 
 // newSessionStore derives the signing and encryption keys from key, which
 // must hold at least 32 bytes.
@@ -36,17 +51,38 @@ func newSessionStore(key []byte, secure bool) (*sessionStore, error) {
 		SameSite: http.SameSiteLaxMode,
 	}
 	st.MaxAge(sessionMaxAge)
-	return &sessionStore{store: st}, nil
+	return &sessionStore{store: st, decoded: map[string]decodedSession{}}, nil
 }
 
 // userID returns the id of the signed-in user, if the cookie is valid.
 func (s *sessionStore) userID(r *http.Request) (int64, bool) {
+	ck, err := r.Cookie(sessionName)
+	if err != nil {
+		return 0, false
+	}
+	now := time.Now()
+	s.mu.Lock()
+	d, hit := s.decoded[ck.Value]
+	s.mu.Unlock()
+	if hit && now.Before(d.expires) {
+		return d.uid, true
+	}
 	sess, err := s.store.Get(r, sessionName)
 	if err != nil || sess.IsNew {
 		return 0, false
 	}
 	id, ok := sess.Values["uid"].(int64)
-	return id, ok && id > 0
+	if !ok || id <= 0 {
+		return 0, false
+	}
+	s.mu.Lock()
+	if len(s.decoded) >= maxDecoded {
+		s.decoded = map[string]decodedSession{}
+	}
+	// Re-verify at least every ten minutes so that expiry still applies.
+	s.decoded[ck.Value] = decodedSession{uid: id, expires: now.Add(10 * time.Minute)}
+	s.mu.Unlock()
+	return id, true
 }
 
 // signIn starts a fresh session for the user.
