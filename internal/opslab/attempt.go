@@ -99,3 +99,11 @@ type AttemptService interface {
 	// SolutionRevealed reports whether the user ever revealed the solution.
 	SolutionRevealed(ctx context.Context, userID int64, k ExerciseKey) (bool, error)
 }
+
+// ExercisePass is the first time a user passed an exercise.
+type ExercisePass struct {
+	UserID      int64
+	Key         ExerciseKey
+	ContentHash string // hash of the content of the first passing attempt
+	PassedAt    time.Time
+}

@@ -131,7 +131,9 @@ func (s *Server) markDone(r *http.Request, done bool) (*completeResponse, error)
 	}
 	u := currentUser(r)
 	k := opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}
-	if err := s.cfg.Progress.MarkCompleted(r.Context(), u.ID, k, done); err != nil {
+	err = s.cfg.Progress.MarkCompleted(r.Context(), u.ID, k, done)
+	s.forgetProgress(u.ID)
+	if err != nil {
 		return nil, err
 	}
 	if done {

@@ -145,7 +145,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := s.sessions.userID(r)
 		if ok {
-			u, err := s.cfg.Users.FindUserByID(r.Context(), id)
+			u, err := s.findUser(r.Context(), id)
 			if err == nil {
 				r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
 			} else if opslab.ErrorCode(err) != opslab.ENOTFOUND {

@@ -80,14 +80,12 @@ func (s *Server) handleCoursePage(w http.ResponseWriter, r *http.Request) {
 }
 
 type lessonPage struct {
-	Course       *course.Course
-	Lesson       *course.Lesson
-	Prev, Next   *course.Lesson
-	TotalLessons int
-	Minutes      int
-	Progress     *courseProgress
-	Done         bool
-	StateText    string
+	Course    *course.Course
+	Lesson    *course.Lesson
+	Static    *lessonStatic
+	Progress  *courseProgress
+	Done      bool
+	StateText string
 }
 
 func (s *Server) handleLessonPage(w http.ResponseWriter, r *http.Request) {
@@ -107,17 +105,22 @@ func (s *Server) handleLessonPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prev, next := c.Neighbours(l)
+	static, err := s.views.lessonParts(lessonStaticData{Course: c, Lesson: l, Prev: prev, Next: next,
+		TotalLessons: totalLessons(c), Minutes: minutes(l)})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	st := p.standing(l.Slug)
-	s.render(w, r, http.StatusOK, "lesson", l.Title, lessonPage{
-		Course: c, Lesson: l, Prev: prev, Next: next, TotalLessons: totalLessons(c, l),
-		Minutes: minutes(l), Progress: p, Done: st.Done, StateText: st.StateText(),
-	})
+	s.renderSplice(w, r, http.StatusOK, "lesson", l.Title, lessonPage{
+		Course: c, Lesson: l, Static: static, Progress: p, Done: st.Done, StateText: st.StateText(),
+	}, static.Main)
 }
 
 // totalLessons is the length of the path the lesson belongs to: the
 // highest lesson number, so "Lesson 11 of 30" reads right while later
 // lessons are still being written.
-func totalLessons(c *course.Course, l *course.Lesson) int {
+func totalLessons(c *course.Course) int {
 	n := len(c.Lessons)
 	for _, x := range c.Lessons {
 		n = max(n, x.Number)

@@ -71,6 +71,13 @@ func (l lessonStanding) StateText() string {
 
 // progressFor computes a learner's progress in a course from the store.
 func (s *Server) progressFor(ctx context.Context, userID int64, c *course.Course) (*courseProgress, error) {
+	key := progressKey{user: userID, catalog: s.Catalog(), course: c.Slug}
+	s.progress.mu.Lock()
+	p, ok := s.progress.m[key]
+	s.progress.mu.Unlock()
+	if ok {
+		return p, nil
+	}
 	prog, err := s.cfg.Progress.CourseProgress(ctx, userID, c.Slug)
 	if err != nil {
 		return nil, fmt.Errorf("course progress: %w", err)
@@ -79,7 +86,14 @@ func (s *Server) progressFor(ctx context.Context, userID int64, c *course.Course
 	if err != nil {
 		return nil, fmt.Errorf("passed exercises: %w", err)
 	}
-	return computeProgress(c, prog, passed), nil
+	p = computeProgress(c, prog, passed)
+	s.progress.mu.Lock()
+	if s.progress.m == nil || len(s.progress.m) >= maxCached {
+		s.progress.m = map[progressKey]*courseProgress{}
+	}
+	s.progress.m[key] = p
+	s.progress.mu.Unlock()
+	return p, nil
 }
 
 func computeProgress(c *course.Course, prog map[string]*opslab.LessonProgress, passed map[string]map[string]bool) *courseProgress {

@@ -49,6 +49,8 @@ type Server struct {
 	views     *views
 	throttle  struct{ account, address, signup *Throttle }
 	viewsSeen viewRecorder
+	users     userCache
+	progress  progressCache
 	router    chi.Router
 	log       *slog.Logger
 	metrics   *Metrics
@@ -103,6 +105,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/readyz", s.handleReadyz)
 	r.Handle("/metrics", s.metrics.Handler())
 	r.Get("/static/{hash}/{name}", s.handleStatic)
+	r.Get("/favicon.ico", s.handleFavicon)
 
 	r.Get("/", s.handleCatalogue)
 	r.Get("/login", s.handleLoginPage)

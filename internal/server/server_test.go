@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -34,6 +35,12 @@ type testSite struct {
 
 func newSite(t testing.TB, signupOpen bool) *testSite {
 	t.Helper()
+	return newSiteWith(t, signupOpen, os.DirFS("../markdown/testdata/good"))
+}
+
+// newSiteWith serves the content tree fsys.
+func newSiteWith(t testing.TB, signupOpen bool, fsys fs.FS) *testSite {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +58,7 @@ func newSite(t testing.TB, signupOpen bool) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := course.Load(os.DirFS("../markdown/testdata/good"), markdown.New(), nil)
+	cat, err := course.Load(fsys, markdown.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

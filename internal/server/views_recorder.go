@@ -41,7 +41,9 @@ func (s *Server) recordView(ctx context.Context, userID int64, k opslab.LessonKe
 	if fresh {
 		return nil
 	}
-	if err := s.cfg.Progress.RecordView(ctx, userID, k); err != nil {
+	err := s.cfg.Progress.RecordView(ctx, userID, k)
+	s.forgetProgress(userID)
+	if err != nil {
 		s.viewsSeen.mu.Lock()
 		delete(s.viewsSeen.last, key)
 		s.viewsSeen.mu.Unlock()

@@ -129,18 +129,28 @@
       }).catch(function () {});
     }, 30000);
 
-    // Highlight the table-of-contents entry of the section in view.
+    // Highlight the table-of-contents entry of the section being read: the
+    // last heading above the top third of the window.
     var links = {};
     document.querySelectorAll(".toc a").forEach(function (a) { links[a.getAttribute("href").slice(1)] = a; });
-    if ("IntersectionObserver" in window) {
-      var io = new IntersectionObserver(function (entries) {
-        entries.forEach(function (e) {
-          if (!e.isIntersecting || !links[e.target.id]) return;
-          Object.keys(links).forEach(function (k) { links[k].classList.remove("active"); });
-          links[e.target.id].classList.add("active");
-        });
-      }, { rootMargin: "0px 0px -70% 0px" });
-      document.querySelectorAll(".lesson-body h2[id], .lesson-body h3[id]").forEach(function (h) { io.observe(h); });
+    var heads = Array.prototype.slice.call(document.querySelectorAll(".lesson-body h2[id], .lesson-body h3[id]"));
+    var pending = false;
+    function markActive() {
+      pending = false;
+      var cut = window.innerHeight * 0.3, cur = null;
+      heads.forEach(function (h) { if (h.getBoundingClientRect().top <= cut) cur = h; });
+      Object.keys(links).forEach(function (k) { links[k].classList.toggle("active", !!cur && k === cur.id); });
+      if (cur && links[cur.id] && links[cur.id].scrollIntoView) {
+        var toc = document.querySelector(".toc");
+        var a = links[cur.id];
+        if (toc && (a.offsetTop < toc.scrollTop || a.offsetTop > toc.scrollTop + toc.clientHeight - 40)) {
+          toc.scrollTop = a.offsetTop - toc.clientHeight / 2;
+        }
+      }
     }
+    window.addEventListener("scroll", function () {
+      if (!pending) { pending = true; requestAnimationFrame(markActive); }
+    }, { passive: true });
+    markActive();
   });
 })();

@@ -1,0 +1,39 @@
+package sandbox
+
+import "context"
+
+// Driver starts and stops sandboxes. Implementations must be safe for
+// concurrent use; the Manager never calls Start or Stop twice at once for
+// the same id.
+type Driver interface {
+	// Name returns a short, stable name for the driver, e.g. "process".
+	Name() string
+
+	// Start starts a sandbox for spec and returns once its server accepts
+	// connections. It returns an error wrapping ErrInvalid for a bad spec,
+	// ErrUnsupported for a kind the driver cannot run, ErrExists if spec.ID
+	// is already in use, and otherwise leaves nothing behind on failure.
+	Start(ctx context.Context, spec Spec) (Instance, error)
+
+	// Stop stops the sandbox id and removes everything it left, including
+	// one left over by an earlier run of the platform when the driver can
+	// find it (see Lister). It returns an error wrapping ErrNotFound if
+	// nothing of id exists.
+	Stop(ctx context.Context, id string) error
+}
+
+// Pinger is implemented by drivers that can tell whether a sandbox's server
+// is still running. The Manager starts a fresh sandbox in place of a dead one.
+type Pinger interface {
+	// Alive reports whether the sandbox id exists and its server runs.
+	Alive(ctx context.Context, id string) bool
+}
+
+// Lister is implemented by drivers whose sandboxes can outlive the
+// platform's process. The Manager stops every listed id it does not own
+// when it recovers from a crash.
+type Lister interface {
+	// List returns the id of every sandbox the driver holds resources for,
+	// running or left over by an earlier run of the platform.
+	List(ctx context.Context) ([]string, error)
+}

@@ -1,0 +1,88 @@
+package sandbox
+
+import "time"
+
+// Endpoint is a network address a client dials: Network is "unix" (Address
+// is a socket path) or "tcp" (Address is "127.0.0.1:port"). The zero value
+// means "none".
+type Endpoint struct {
+	Network string
+	Address string
+}
+
+// IsZero reports whether e names no address.
+func (e Endpoint) IsZero() bool { return e.Address == "" }
+
+// String returns "network:address", or "" for the zero Endpoint.
+func (e Endpoint) String() string {
+	if e.IsZero() {
+		return ""
+	}
+	return e.Network + ":" + e.Address
+}
+
+// Credentials are a user name and password for a sandbox's server.
+type Credentials struct {
+	User     string
+	Password string
+}
+
+// String returns the user name with the password masked, so that printing
+// an Instance never leaks a secret.
+func (c Credentials) String() string {
+	if c.Password == "" {
+		return c.User
+	}
+	return c.User + ":********"
+}
+
+// RedisAccess says how the platform reaches a Redis sandbox.
+type RedisAccess struct {
+	// Endpoint is the server's unix socket (Network "unix").
+	Endpoint Endpoint
+	// TCP is a loopback TCP endpoint, or zero when the driver listens only
+	// on the unix socket.
+	TCP Endpoint
+	// Learner is the account learner commands must run as: its ACL denies
+	// every command that could reach outside the sandbox (see
+	// LearnerACLRules). Commands must also pass CheckLearnerCommand first.
+	Learner Credentials
+	// Admin is the platform's account, with every permission, for checks
+	// of a learner's work. Never show it to a learner.
+	Admin Credentials
+}
+
+// KafkaAccess says how the platform reaches a Kafka sandbox.
+type KafkaAccess struct {
+	// Seeds are the bootstrap brokers, each "127.0.0.1:port".
+	Seeds []string
+}
+
+// Instance is a running sandbox, as a driver started it.
+type Instance struct {
+	// Spec is what the sandbox was started from.
+	Spec Spec
+	// Driver is the Name of the driver that runs it.
+	Driver string
+	// PID is the server's process id, or 0 when it runs inside the
+	// platform's own process.
+	PID int
+	// Dir is the sandbox's scratch directory, or "" if it has none.
+	Dir string
+	// StartedAt is when the driver started it.
+	StartedAt time.Time
+	// Redis is set for a KindRedis sandbox.
+	Redis RedisAccess
+	// Kafka is set for a KindKafka sandbox.
+	Kafka KafkaAccess
+	// Restarts counts how many times the Manager found this learner's
+	// sandbox dead and started a fresh, empty one in its place. The console
+	// should tell the learner their data is gone when Acquire reports a
+	// created sandbox with Restarts above zero.
+	Restarts int
+}
+
+// CheckLearnerCommand is CheckLearnerCommandCap with this sandbox's memory cap.
+func (i Instance) CheckLearnerCommand(args []string) error {
+	return CheckLearnerCommandCap(args, i.Spec.MemoryCap())
+}

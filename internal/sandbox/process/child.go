@@ -1,0 +1,101 @@
+package process
+
+import (
+	"errors"
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// redisServer is a running redis-server child process, leader of its own
+// process group.
+type redisServer struct {
+	cmd  *exec.Cmd
+	pid  int
+	dir  string
+	done chan struct{} // closed once the process has exited and was reaped
+
+	mu      sync.Mutex // held while signalling, and while reaping
+	reaped  bool
+	waitErr error // set before done is closed
+}
+
+// watch starts the goroutine that waits for cmd's process to exit. When it
+// does, the rest of its process group (a BGSAVE child, say) is killed while
+// the dead leader still holds the group id, and only then is the leader
+// reaped: so a signal to the group can never reach a stranger that reused
+// the pid.
+func watch(cmd *exec.Cmd, dir string) *redisServer {
+	s := &redisServer{cmd: cmd, pid: cmd.Process.Pid, dir: dir, done: make(chan struct{})}
+	go func() {
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, s.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+			if !errors.Is(err, unix.EINTR) {
+				break
+			}
+		}
+		s.mu.Lock()
+		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+		s.waitErr = cmd.Wait()
+		s.reaped = true
+		s.mu.Unlock()
+		close(s.done)
+	}()
+	return s
+}
+
+// exited reports whether the process has exited.
+func (s *redisServer) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// signal sends sig to the process group, unless the leader was reaped.
+func (s *redisServer) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.reaped {
+		_ = syscall.Kill(-s.pid, sig)
+	}
+}
+
+// kill sends SIGKILL to the process group.
+func (s *redisServer) kill() { s.signal(syscall.SIGKILL) }
+
+// spawn starts cmd from one goroutine locked to its OS thread for the life
+// of the program. Linux sends Pdeathsig when the thread that started a
+// child ends, not the process; Go may end an ordinary thread, so children
+// are started from one that never ends.
+func spawn(cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.requests = make(chan spawnRequest)
+		go func() {
+			runtime.LockOSThread() // never unlocked: this thread lives as long as the program
+			for r := range spawner.requests {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	spawner.requests <- spawnRequest{cmd: cmd, done: done}
+	return <-done
+}
+
+// spawner is the one goroutine that starts child processes (see spawn).
+var spawner struct {
+	once     sync.Once
+	requests chan spawnRequest
+}
+
+type spawnRequest struct {
+	cmd  *exec.Cmd
+	done chan error
+}

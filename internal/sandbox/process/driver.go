@@ -1,0 +1,244 @@
+// Package process is the default sandbox driver, which needs nothing but a
+// redis-server binary: each Redis sandbox is a real redis-server child
+// process in its own directory, reachable only through a unix socket there
+// (and, as an option, a loopback TCP port); each Kafka sandbox is an
+// in-process kfake cluster on a loopback port. It runs on Linux only.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// Name is the driver's name, as returned by Driver.Name.
+const Name = "process"
+
+// Defaults of Options.
+const (
+	DefaultStartTimeout    = 5 * time.Second
+	DefaultStopGrace       = time.Second
+	DefaultKafkaPartitions = 3
+	DefaultKafkaRetention  = 10 * time.Second
+)
+
+// socketName is the file name of a Redis sandbox's unix socket.
+const socketName = "redis.sock"
+
+// maxSocketPath is the longest unix socket path Linux accepts (108 bytes
+// with the terminating NUL).
+const maxSocketPath = 107
+
+// Options configures a Driver. A zero field takes the default named beside it.
+type Options struct {
+	// Dir is the scratch directory (required). Sandboxes live in
+	// Dir/sandboxes/<id>/. It must be short: a socket path
+	// Dir/sandboxes/<id>/redis.sock must fit in 107 bytes, which leaves
+	// about 45 bytes for Dir.
+	Dir string
+	// RedisServer is the redis-server binary. Default: "redis-server"
+	// looked up on PATH.
+	RedisServer string
+	// LoopbackTCP makes each Redis sandbox also listen on 127.0.0.1 at a
+	// random port (Instance.Redis.TCP), for tools that cannot use a unix
+	// socket. Default off: the unix socket, readable only by this user, is
+	// the only way in.
+	LoopbackTCP bool
+	// StartTimeout bounds how long Start waits for a server to accept
+	// connections. Default DefaultStartTimeout.
+	StartTimeout time.Duration
+	// StopGrace is how long Stop waits after SIGTERM before SIGKILL.
+	// Default DefaultStopGrace.
+	StopGrace time.Duration
+	// KafkaPartitions is the partition count of topics created without
+	// one (auto-created or created with -1). Default DefaultKafkaPartitions.
+	KafkaPartitions int
+	// KafkaRetention is how often a Kafka sandbox trims each partition to
+	// its memory cap. Default DefaultKafkaRetention.
+	KafkaRetention time.Duration
+}
+
+// Driver runs sandboxes as described in the package comment. It implements
+// sandbox.Driver, sandbox.Pinger and sandbox.Lister, and is safe for
+// concurrent use.
+type Driver struct {
+	opts      Options
+	root      string // Dir/sandboxes
+	redisPath string
+	redisErr  error // why redis-server cannot run, if it cannot
+
+	mu    sync.Mutex
+	redis map[string]*redisServer
+	kafka map[string]*kafkaCluster
+}
+
+// New returns a Driver keeping its sandboxes under opts.Dir, which it
+// creates. It returns an error wrapping sandbox.ErrInvalid for bad options.
+// A missing redis-server binary is no error here: starting a Redis sandbox
+// then fails with sandbox.ErrUnsupported, and Kafka sandboxes still work.
+func New(opts Options) (*Driver, error) {
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("new process driver: %w: no scratch directory", sandbox.ErrInvalid)
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("new process driver: %w", err)
+	}
+	root := filepath.Join(dir, "sandboxes")
+	if n := len(filepath.Join(root, strings.Repeat("x", sandbox.MaxIDLen), socketName)); n > maxSocketPath {
+		return nil, fmt.Errorf("new process driver: %w: scratch directory %q is too long: a sandbox socket path would take %d bytes, over the %d allowed; use a shorter one",
+			sandbox.ErrInvalid, dir, n, maxSocketPath)
+	}
+	if opts.StartTimeout < 0 || opts.StopGrace < 0 || opts.KafkaPartitions < 0 || opts.KafkaRetention < 0 {
+		return nil, fmt.Errorf("new process driver: %w: negative option", sandbox.ErrInvalid)
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	if opts.StopGrace == 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	if opts.KafkaPartitions == 0 {
+		opts.KafkaPartitions = DefaultKafkaPartitions
+	}
+	if opts.KafkaRetention == 0 {
+		opts.KafkaRetention = DefaultKafkaRetention
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("new process driver: %w", err)
+	}
+	d := &Driver{
+		opts:  opts,
+		root:  root,
+		redis: make(map[string]*redisServer),
+		kafka: make(map[string]*kafkaCluster),
+	}
+	bin := opts.RedisServer
+	if bin == "" {
+		bin = "redis-server"
+	}
+	if d.redisPath, err = exec.LookPath(bin); err != nil {
+		d.redisErr = fmt.Errorf("%w: redis-server not found (%v); install it, e.g. apt-get install redis-server", sandbox.ErrUnsupported, err)
+	}
+	return d, nil
+}
+
+// Name returns "process".
+func (d *Driver) Name() string { return Name }
+
+// Start starts the sandbox spec describes and returns once its server
+// accepts connections. See sandbox.Driver for the error contract.
+func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+	if err := spec.Validate(); err != nil {
+		return sandbox.Instance{}, fmt.Errorf("start sandbox: %w", err)
+	}
+	if err := d.claim(spec.ID); err != nil {
+		return sandbox.Instance{}, fmt.Errorf("start %s sandbox %s: %w", spec.Kind, spec.ID, err)
+	}
+	var (
+		inst sandbox.Instance
+		err  error
+	)
+	switch spec.Kind {
+	case sandbox.KindRedis:
+		inst, err = d.startRedis(ctx, spec)
+	case sandbox.KindKafka:
+		inst, err = d.startKafka(spec)
+	}
+	if err != nil {
+		d.unclaim(spec.ID)
+		return sandbox.Instance{}, fmt.Errorf("start %s sandbox %s: %w", spec.Kind, spec.ID, err)
+	}
+	return inst, nil
+}
+
+// claim reserves id by creating its directory, which also guards against
+// ids in use by a sandbox left over from an earlier run.
+func (d *Driver) claim(id string) error {
+	if err := os.Mkdir(d.dir(id), 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return sandbox.ErrExists
+		}
+		return err
+	}
+	return nil
+}
+
+// unclaim removes id's directory after a failed start.
+func (d *Driver) unclaim(id string) {
+	_ = os.RemoveAll(d.dir(id))
+}
+
+// Stop stops the sandbox id and removes its directory. An id unknown to
+// this Driver but with a directory left by an earlier run has its leftover
+// redis-server processes killed and its directory removed. See
+// sandbox.Driver for the error contract.
+func (d *Driver) Stop(ctx context.Context, id string) error {
+	if err := sandbox.ValidateID(id); err != nil {
+		return fmt.Errorf("stop sandbox: %w", err)
+	}
+	d.mu.Lock()
+	srv, k := d.redis[id], d.kafka[id]
+	delete(d.redis, id)
+	delete(d.kafka, id)
+	d.mu.Unlock()
+
+	var err error
+	switch {
+	case srv != nil:
+		err = d.stopRedis(ctx, srv)
+	case k != nil:
+		k.close()
+		err = os.RemoveAll(d.dir(id))
+	default:
+		err = d.removeLeftover(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("stop sandbox %s: %w", id, err)
+	}
+	return nil
+}
+
+// Alive reports whether the sandbox id was started by this Driver and its
+// server still runs.
+func (d *Driver) Alive(_ context.Context, id string) bool {
+	d.mu.Lock()
+	srv, k := d.redis[id], d.kafka[id]
+	d.mu.Unlock()
+	switch {
+	case srv != nil:
+		return !srv.exited()
+	case k != nil:
+		return true
+	}
+	return false
+}
+
+// List returns the id of every sandbox with a directory: those running and
+// those left over by an earlier run, sorted.
+func (d *Driver) List(_ context.Context) ([]string, error) {
+	entries, err := os.ReadDir(d.root)
+	if err != nil {
+		return nil, fmt.Errorf("list sandboxes: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && sandbox.ValidateID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// dir returns the directory of the sandbox id.
+func (d *Driver) dir(id string) string { return filepath.Join(d.root, id) }

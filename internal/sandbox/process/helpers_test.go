@@ -1,0 +1,148 @@
+package process_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/process"
+)
+
+// scratchDir returns a new, short scratch directory (t.TempDir paths can be
+// too long for unix sockets), removed after the test, which also fails if
+// a redis-server still serves a sandbox under it.
+func scratchDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "osl-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if n := countServers(tb, dir); n != 0 {
+			tb.Errorf("%d redis-server processes still serve sandboxes under %s", n, dir)
+		}
+		os.RemoveAll(dir)
+	})
+	return dir
+}
+
+// mustDriver returns a Driver over a fresh scratch directory.
+func mustDriver(tb testing.TB, opts process.Options) *process.Driver {
+	tb.Helper()
+	if opts.Dir == "" {
+		opts.Dir = scratchDir(tb)
+	}
+	d, err := process.New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// countServers counts live redis processes (servers and their BGSAVE
+// children) of sandboxes under dir: those whose command line or working
+// directory mentions dir.
+func countServers(tb testing.TB, dir string) int {
+	tb.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		proc := filepath.Join("/proc", e.Name())
+		cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
+		if err != nil {
+			continue
+		}
+		first, _, _ := bytes.Cut(cmdline, []byte{0})
+		first, _, _ = bytes.Cut(first, []byte(" "))
+		if !bytes.HasPrefix([]byte(filepath.Base(string(first))), []byte("redis-")) {
+			continue
+		}
+		cwd, _ := os.Readlink(filepath.Join(proc, "cwd"))
+		if !bytes.Contains(cmdline, []byte(dir)) && !strings.HasPrefix(cwd, dir) {
+			continue
+		}
+		if stat, err := os.ReadFile(filepath.Join(proc, "stat")); err == nil {
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+				continue // dead, waiting to be reaped
+			}
+		}
+		n++
+	}
+	return n
+}
+
+// spec returns a valid spec of kind with a fresh id.
+func spec(kind sandbox.Kind) sandbox.Spec {
+	return sandbox.Spec{ID: sandbox.NewID(kind, 7), Kind: kind, Owner: 7, Lesson: "intro"}
+}
+
+// mustStart starts a sandbox and stops it after the test.
+func mustStart(tb testing.TB, d *process.Driver, s sandbox.Spec) sandbox.Instance {
+	tb.Helper()
+	inst, err := d.Start(context.Background(), s)
+	if err != nil {
+		tb.Fatalf("start %s: %v", s.Kind, err)
+	}
+	tb.Cleanup(func() {
+		if err := d.Stop(context.Background(), s.ID); err != nil && !errors.Is(err, sandbox.ErrNotFound) {
+			tb.Errorf("stop %s: %v", s.ID, err)
+		}
+	})
+	return inst
+}
+
+// redisClient is a connection authenticated as one sandbox user.
+type redisClient struct {
+	tb testing.TB
+	c  *resp.Conn
+}
+
+// dialRedis connects to ep as user.
+func dialRedis(tb testing.TB, ep sandbox.Endpoint, user sandbox.Credentials) *redisClient {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := resp.Dial(ctx, ep.Network, ep.Address)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	if user.User != "" {
+		if err := c.Auth(ctx, user.User, user.Password); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return &redisClient{tb: tb, c: c}
+}
+
+// do sends args and returns the reply.
+func (r *redisClient) do(args ...string) resp.Value {
+	r.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	v, err := r.c.Do(ctx, args...)
+	if err != nil {
+		r.tb.Fatalf("%v: %v", args, err)
+	}
+	return v
+}
+
+// ok sends args and fails the test on an error reply.
+func (r *redisClient) ok(args ...string) resp.Value {
+	r.tb.Helper()
+	v := r.do(args...)
+	if v.Kind == resp.Error {
+		r.tb.Fatalf("%v: error reply %q", args, v.Str)
+	}
+	return v
+}

@@ -1,0 +1,43 @@
+package sandbox
+
+import (
+	"context"
+	"time"
+)
+
+// Record is what the Manager persists about a running sandbox, so that a
+// restarted platform can find and remove what a crashed one left.
+type Record struct {
+	ID        string
+	Kind      Kind
+	Owner     int64
+	Lesson    string
+	Driver    string
+	PID       int    // 0 for an in-process sandbox
+	Dir       string // "" if the sandbox has no directory
+	StartedAt time.Time
+}
+
+// Records stores Records. Implementations must be safe for concurrent use.
+type Records interface {
+	// Put inserts rec, or replaces the record with the same ID.
+	Put(ctx context.Context, rec Record) error
+	// Delete removes the record id; deleting a missing record is no error.
+	Delete(ctx context.Context, id string) error
+	// List returns every record, in no particular order.
+	List(ctx context.Context) ([]Record, error)
+}
+
+// NewRecord returns the Record describing inst.
+func NewRecord(inst Instance) Record {
+	return Record{
+		ID:        inst.Spec.ID,
+		Kind:      inst.Spec.Kind,
+		Owner:     inst.Spec.Owner,
+		Lesson:    inst.Spec.Lesson,
+		Driver:    inst.Driver,
+		PID:       inst.PID,
+		Dir:       inst.Dir,
+		StartedAt: inst.StartedAt,
+	}
+}
