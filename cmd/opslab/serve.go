@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -19,7 +20,10 @@ import (
 
 	"github.com/opslab/opslab/content"
 	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/markdown"
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
 )
@@ -37,6 +41,14 @@ type serveConfig struct {
 	logFormat     string
 	logLevel      string
 	secureCookies bool
+
+	sandboxIdle       time.Duration
+	sandboxLifetime   time.Duration
+	sandboxPerLearner int
+	sandboxMaxRedis   int
+	sandboxMaxKafka   int
+	sandboxMemoryMB   int
+	publicHost        string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -51,6 +63,13 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	fs.DurationVar(&c.sandboxIdle, "sandbox-idle-timeout", sandbox.DefaultIdleTimeout, "stop a sandbox unused for this long")
+	fs.DurationVar(&c.sandboxLifetime, "sandbox-max-lifetime", sandbox.DefaultMaxLifetime, "stop a sandbox this long after it started")
+	fs.IntVar(&c.sandboxPerLearner, "sandbox-per-learner", sandbox.DefaultMaxPerLearner, "sandboxes one learner may have at once")
+	fs.IntVar(&c.sandboxMaxRedis, "sandbox-max-redis", 500, "Redis sandboxes on this server at once")
+	fs.IntVar(&c.sandboxMaxKafka, "sandbox-max-kafka", 500, "Kafka sandboxes on this server at once")
+	fs.IntVar(&c.sandboxMemoryMB, "sandbox-memory-mb", 64, "memory cap of each sandbox, in MiB (Redis maxmemory; Kafka retention)")
+	fs.StringVar(&c.publicHost, "sandbox-public-host", "", "show learners how to reach their sandboxes with their own redis-cli or kcat at this host (sandboxes then also listen on 127.0.0.1 TCP ports)")
 	if err := fs.Parse(args); err != nil {
 		return c, exitError(2)
 	}
@@ -135,8 +154,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // app is everything "serve" wires together, in plain sight.
 type app struct {
-	db     *sqlite.DB
-	server *server.Server
+	db        *sqlite.DB
+	server    *server.Server
+	sandboxes *sandbox.Manager
+	stopReap  context.CancelFunc
+	log       *slog.Logger
 }
 
 func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error) {
@@ -157,24 +179,50 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		db.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
+	metrics := server.NewMetrics()
+
+	mgr, driverName, err := newSandboxManager(ctx, cfg, db, log)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	lab.RegisterRunning(metrics.Registry, mgr, driverName)
+	labs, err := lab.New(lab.Config{
+		Sandboxes:  mgr,
+		Attempts:   sqlite.NewAttemptService(db),
+		PublicHost: cfg.publicHost,
+		Metrics:    lab.NewMetrics(metrics.Registry),
+		Logger:     log,
+	})
+	if err != nil {
+		_ = mgr.StopAll(context.Background())
+		db.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	reapCtx, stopReap := context.WithCancel(context.Background())
+	go mgr.Run(reapCtx)
+
+	a := &app{db: db, sandboxes: mgr, stopReap: stopReap, log: log}
 	srv, err := server.New(server.Config{
 		Users:         sqlite.NewUserService(db),
 		Teams:         sqlite.NewTeamService(db),
 		Progress:      sqlite.NewProgressService(db),
+		Labs:          labs,
 		SessionKey:    key,
 		SecureCookies: cfg.secureCookies,
 		SignupOpen:    cfg.signup == "open",
 		HighlightCSS:  css,
 		Logger:        log,
+		Metrics:       metrics,
 		Version:       version,
 	})
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	cat, err := loadContent(cfg.content, md)
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	for _, p := range cat.Problems {
@@ -184,11 +232,72 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		log.Warn("no course loaded", "content", cfg.content)
 	}
 	srv.SetCatalog(cat)
-	return &app{db: db, server: srv}, nil
+	a.server = srv
+	return a, nil
 }
 
-// Close releases the store.
-func (a *app) Close() error { return a.db.Close() }
+// newSandboxManager builds the process driver and the manager, and removes
+// whatever a previous run left behind (even after SIGKILL).
+func newSandboxManager(ctx context.Context, cfg serveConfig, db *sqlite.DB, log *slog.Logger) (*sandbox.Manager, string, error) {
+	scratch, err := sandboxScratchDir(cfg.data)
+	if err != nil {
+		return nil, "", err
+	}
+	drv, err := process.New(process.Options{Dir: scratch, LoopbackTCP: cfg.publicHost != ""})
+	if err != nil {
+		return nil, "", fmt.Errorf("sandbox driver: %w", err)
+	}
+	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{
+		IdleTimeout:    cfg.sandboxIdle,
+		MaxLifetime:    cfg.sandboxLifetime,
+		MaxPerLearner:  cfg.sandboxPerLearner,
+		MaxPerKind:     map[sandbox.Kind]int{sandbox.KindRedis: cfg.sandboxMaxRedis, sandbox.KindKafka: cfg.sandboxMaxKafka},
+		MaxMemoryBytes: int64(cfg.sandboxMemoryMB) << 20,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("sandbox manager: %w", err)
+	}
+	n, err := mgr.Recover(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("remove sandboxes left by a previous run: %w", err)
+	}
+	if n > 0 {
+		log.Info("removed sandboxes left by a previous run", "count", n)
+	}
+	return mgr, drv.Name(), nil
+}
+
+// sandboxScratchDir is DATA/sb, or a short directory under the system's
+// temporary directory named after DATA when DATA's path is too long for a
+// unix socket inside it. The name is stable, so a restart finds leftovers.
+func sandboxScratchDir(data string) (string, error) {
+	abs, err := filepath.Abs(data)
+	if err != nil {
+		return "", fmt.Errorf("sandbox scratch dir: %w", err)
+	}
+	dir := filepath.Join(abs, "sb")
+	if len(dir) <= 40 {
+		return dir, nil
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(os.TempDir(), "opslab-"+hex.EncodeToString(sum[:6])), nil
+}
+
+// Close stops every sandbox, then releases the store.
+func (a *app) Close() error {
+	if a.stopReap != nil {
+		a.stopReap()
+	}
+	if a.sandboxes != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := a.sandboxes.StopAll(ctx); err != nil {
+			a.log.Error("stop sandboxes", "err", err)
+		}
+	}
+	return a.db.Close()
+}
 
 // loadContent loads the courses below dir, or the built-in course.
 func loadContent(dir string, md *markdown.Renderer) (*course.Catalog, error) {

@@ -114,11 +114,15 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 		w.WriteString("</div>\n")
 	}
 	fmt.Fprintf(w, `<ul class="exercise-checks" data-role="checks" aria-label="Checks">`)
-	for i := range ex.Checks {
-		fmt.Fprintf(w, `<li class="check" data-check="%d" hidden></li>`, i)
+	for i, c := range ex.Checks {
+		label := c.Message
+		if label == "" {
+			label = fmt.Sprintf("Check %d", i+1)
+		}
+		fmt.Fprintf(w, `<li class="check pending" data-check="%d"><span class="check-label">%s</span><span class="check-detail" data-role="detail"></span></li>`, i, esc(label))
 	}
 	w.WriteString("</ul>\n")
-	w.WriteString(`<div class="exercise-lab" data-role="lab"></div>` + "\n")
+	fmt.Fprintf(w, `<div class="exercise-lab" data-role="lab" data-hints="%d"><noscript><p>The live sandbox needs JavaScript.</p></noscript></div>`+"\n", len(ex.Hints))
 	w.WriteString("</section>\n")
 }
 

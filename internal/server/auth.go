@@ -5,7 +5,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/opslab/opslab/internal/opslab"
@@ -36,6 +35,9 @@ type throttledError struct {
 
 func (e *throttledError) Error() string { return e.err.Error() }
 func (e *throttledError) Unwrap() error { return e.err }
+
+// RetryAfterSeconds is the wait announced in Retry-After.
+func (e *throttledError) RetryAfterSeconds() int { return e.retryAfter }
 
 // signIn checks the pair under the per-account and per-address throttles.
 func (s *Server) signIn(ctx context.Context, r *http.Request, email, password string) (*opslab.User, error) {
@@ -83,13 +85,6 @@ func (s *Server) register(ctx context.Context, r *http.Request, c credentials) (
 	s.throttle.signup.Fail(addr) // counts sign-ups, not failures
 	s.metrics.progressEvent("register")
 	return u, nil
-}
-
-// setRetryAfter adds Retry-After for a throttled error.
-func setRetryAfter(w http.ResponseWriter, err error) {
-	if te, ok := err.(*throttledError); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(te.retryAfter))
-	}
 }
 
 func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/opslab/opslab/internal/opslab"
@@ -41,6 +42,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if st == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	setRetryAfter(w, err)
 	writeJSON(w, st, errorBody{Error: opslab.ErrorMessage(err)})
 }
 
@@ -78,3 +80,16 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }
+
+// retryer is an error that knows when to try again (429, 503).
+type retryer interface {
+	RetryAfterSeconds() int
+}
+
+// setRetryAfter adds Retry-After for an error that carries a delay.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var re retryer
+	if errors.As(err, &re) {
+		w.Header().Set("Retry-After", strconv.Itoa(re.RetryAfterSeconds()))
+	}
+}

@@ -24,6 +24,8 @@ type Config struct {
 	Users    opslab.UserService
 	Teams    opslab.TeamService
 	Progress opslab.ProgressService
+	// Labs runs exercises; nil turns the exercise calls into 503s.
+	Labs Labs
 
 	// SessionKey signs and encrypts the session cookie: at least 32 bytes.
 	SessionKey []byte
@@ -133,6 +135,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/courses/{course}/lessons/{lesson}/activity", s.handleAPILessonActivity)
 			r.Get("/me/progress", s.handleAPIMyProgress)
 			r.Get("/me", s.handleAPIMe)
+			s.labRoutes(r)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			s.apiError(w, r, opslab.Errorf(opslab.ENOTFOUND, "No such API call: %s %s.", r.Method, r.URL.Path))

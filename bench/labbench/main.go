@@ -1,0 +1,422 @@
+// Command labbench measures the lab through the real binary and its JSON
+// API: sandbox start latency (beside a bare redis-server start), check
+// latency, memory per idle sandbox, and a load of simulated learners. It
+// prints Markdown tables for docs/benchmarks.md.
+//
+//	go build -o bin/opslab ./cmd/opslab
+//	go run ./bench/labbench -bin bin/opslab -starts 100 -learners 200 -duration 60s
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	course = "caching-messaging-infrastructure"
+	lesson = "redis-data-structures-for-operators"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/opslab", "the opslab binary")
+	content := flag.String("content", "", "content dir (default: the built-in course)")
+	redisEx := flag.String("redis-exercise", "leaderboard-listpack", "a redis exercise of the lesson")
+	kafkaLesson := flag.String("kafka-lesson", "", "course/lesson/exercise of a kafka exercise (default: from -content)")
+	starts := flag.Int("starts", 100, "sandbox starts to time per kind")
+	checks := flag.Int("checks", 200, "check runs to time")
+	idle := flag.Int("idle", 100, "idle sandboxes per kind for the memory measurement")
+	learners := flag.Int("learners", 200, "simulated learners for the load run")
+	duration := flag.Duration("duration", 60*time.Second, "length of the load run")
+	flag.Parse()
+
+	b := &bench{bin: *bin, content: *content}
+	running = b
+	if err := b.startServer(); err != nil {
+		fail(err)
+	}
+	defer b.stop()
+
+	fmt.Printf("Machine: %d cores, %s, %s\n\n", runtime.NumCPU(), memTotal(), runtime.Version())
+	redisPath := fmt.Sprintf("/api/courses/%s/lessons/%s/exercises/%s", course, lesson, *redisEx)
+	kafkaPath := ""
+	if *kafkaLesson != "" {
+		p := strings.Split(*kafkaLesson, "/")
+		kafkaPath = fmt.Sprintf("/api/courses/%s/lessons/%s/exercises/%s", p[0], p[1], p[2])
+	}
+
+	fmt.Println("## Sandbox start (API call to ready)")
+	fmt.Println()
+	fmt.Println("| what | n | p50 | p95 | max |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	bare := bareRedisStarts(*starts)
+	row("bare `redis-server` start to PING (baseline)", bare)
+	row("Redis sandbox: POST …/start (new learner each)", b.starts(redisPath, *starts))
+	if kafkaPath != "" {
+		row("Kafka sandbox: POST …/start (new learner each)", b.starts(kafkaPath, *starts))
+	}
+	fmt.Println()
+
+	fmt.Println("## Check latency")
+	fmt.Println()
+	fmt.Println("| what | n | p50 | p95 | max |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	row(fmt.Sprintf("POST …/check, %s", *redisEx), b.checks(redisPath, *checks))
+	fmt.Println()
+
+	fmt.Println("## Memory per idle sandbox")
+	fmt.Println()
+	b.memory(redisPath, kafkaPath, *idle)
+	fmt.Println()
+
+	fmt.Printf("## %d learners, start + exec + check for %s\n\n", *learners, *duration)
+	b.load(redisPath, *learners, *duration)
+}
+
+type bench struct {
+	bin, content, url, data string
+	cmd                     *exec.Cmd
+	users                   int
+}
+
+func (b *bench) startServer() error {
+	dir, err := os.MkdirTemp("", "lb")
+	if err != nil {
+		return err
+	}
+	b.data = dir
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--sandbox-max-redis", "5000",
+		"--sandbox-max-kafka", "5000", "--log-level", "error"}
+	if b.content != "" {
+		args = append(args, "--content", b.content)
+	}
+	b.cmd = exec.Command(b.bin, args...)
+	out, err := b.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	b.cmd.Stderr = os.Stderr
+	if err := b.cmd.Start(); err != nil {
+		return err
+	}
+	buf := make([]byte, 256)
+	n, _ := out.Read(buf)
+	line := string(buf[:n])
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		return fmt.Errorf("server did not say where it listens: %q", line)
+	}
+	b.url = strings.TrimSpace(line[i:])
+	go io.Copy(io.Discard, out)
+	return nil
+}
+
+func (b *bench) stop() {
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	_ = b.cmd.Wait()
+	os.RemoveAll(b.data)
+}
+
+// learner is a signed-in API client.
+type learner struct {
+	url string
+	c   *http.Client
+}
+
+func (b *bench) newLearner() *learner {
+	jar, _ := cookiejar.New(nil)
+	l := &learner{url: b.url, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
+	b.users++
+	body := fmt.Sprintf(`{"email":"l%d-%d@bench.test","name":"L","password":"bench-password-1"}`, b.users, time.Now().UnixNano())
+	if st, _ := l.post("/api/register", body); st != 201 {
+		fail(fmt.Errorf("register: %d", st))
+	}
+	return l
+}
+
+func (l *learner) post(path, body string) (int, []byte) {
+	req, _ := http.NewRequest("POST", l.url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := l.c.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func (b *bench) starts(path string, n int) []time.Duration {
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		l := b.newLearner()
+		t0 := time.Now()
+		st, body := l.post(path+"/start", "")
+		d := time.Since(t0)
+		if st != 200 {
+			fail(fmt.Errorf("start: %d %s", st, body))
+		}
+		ds = append(ds, d)
+		l.post(path+"/stop", "")
+	}
+	return ds
+}
+
+func (b *bench) checks(path string, n int) []time.Duration {
+	l := b.newLearner()
+	if st, body := l.post(path+"/start", ""); st != 200 {
+		fail(fmt.Errorf("start: %d %s", st, body))
+	}
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		st, body := l.post(path+"/check", "")
+		if st != 200 {
+			fail(fmt.Errorf("check: %d %s", st, body))
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	l.post(path+"/stop", "")
+	return ds
+}
+
+// memory starts n idle sandboxes per kind and reports the proportional
+// set size they add: redis-server processes' own PSS, and for in-process
+// Kafka brokers the growth of the platform's PSS.
+func (b *bench) memory(redisPath, kafkaPath string, n int) {
+	fmt.Println("| kind | sandboxes | PSS added | per sandbox |")
+	fmt.Println("| --- | --- | --- | --- |")
+	base := pss(b.cmd.Process.Pid)
+	var ls []*learner
+	for i := 0; i < n; i++ {
+		l := b.newLearner()
+		if st, body := l.post(redisPath+"/start", ""); st != 200 {
+			fail(fmt.Errorf("start: %d %s", st, body))
+		}
+		ls = append(ls, l)
+	}
+	time.Sleep(2 * time.Second)
+	var redisPSS int64
+	for _, pid := range redisPIDs(b.data) {
+		redisPSS += pss(pid)
+	}
+	redisPSS += pss(b.cmd.Process.Pid) - base
+	fmt.Printf("| redis | %d | %s | %s |\n", n, mib(redisPSS), mib(redisPSS/int64(n)))
+	for _, l := range ls {
+		l.post(redisPath+"/stop", "")
+	}
+	if kafkaPath == "" {
+		return
+	}
+	time.Sleep(time.Second)
+	base = pss(b.cmd.Process.Pid)
+	ls = nil
+	for i := 0; i < n; i++ {
+		l := b.newLearner()
+		if st, body := l.post(kafkaPath+"/start", ""); st != 200 {
+			fail(fmt.Errorf("start: %d %s", st, body))
+		}
+		ls = append(ls, l)
+	}
+	time.Sleep(2 * time.Second)
+	k := pss(b.cmd.Process.Pid) - base
+	fmt.Printf("| kafka (kfake, in-process) | %d | %s | %s |\n", n, mib(k), mib(k/int64(n)))
+	for _, l := range ls {
+		l.post(kafkaPath+"/stop", "")
+	}
+}
+
+func (b *bench) load(path string, n int, d time.Duration) {
+	var mu sync.Mutex
+	var execs, starts, checks []time.Duration
+	errs := map[string]int{}
+	ls := make([]*learner, n)
+	for i := range ls {
+		ls[i] = b.newLearner()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, l := range ls {
+		wg.Add(1)
+		go func(i int, l *learner) {
+			defer wg.Done()
+			timed := func(dst *[]time.Duration, p, body string) {
+				t0 := time.Now()
+				st, _ := l.post(p, body)
+				el := time.Since(t0)
+				mu.Lock()
+				defer mu.Unlock()
+				if st != 200 {
+					errs[fmt.Sprintf("%s %d", filepath.Base(p), st)]++
+					return
+				}
+				*dst = append(*dst, el)
+			}
+			timed(&starts, path+"/start", "")
+			for k := 0; ctx.Err() == nil; k++ {
+				timed(&execs, path+"/exec", fmt.Sprintf(`{"command":"ZADD bench:%d %d m%d"}`, i, k, k))
+				time.Sleep(500 * time.Millisecond)
+				if k%5 == 4 {
+					timed(&checks, path+"/check", "")
+				}
+			}
+		}(i, l)
+	}
+	wg.Wait()
+	fmt.Println("| call | n | p50 | p95 | p99 | max |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	for _, r := range []struct {
+		name string
+		ds   []time.Duration
+	}{{"start", starts}, {"exec (with live checks)", execs}, {"check", checks}} {
+		sortD(r.ds)
+		fmt.Printf("| %s | %d | %s | %s | %s | %s |\n", r.name, len(r.ds), q(r.ds, .5), q(r.ds, .95), q(r.ds, .99), q(r.ds, 1))
+	}
+	fmt.Printf("\nErrors: %d %v\n", sum(errs), errs)
+}
+
+// bareRedisStarts times redis-server from exec to a PING answer: the
+// baseline the sandbox start is compared with.
+func bareRedisStarts(n int) []time.Duration {
+	dir, _ := os.MkdirTemp("", "bare")
+	defer os.RemoveAll(dir)
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		sock := filepath.Join(dir, "r.sock")
+		t0 := time.Now()
+		cmd := exec.Command("redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir)
+		if err := cmd.Start(); err != nil {
+			fail(err)
+		}
+		for {
+			if out, err := exec.Command("redis-cli", "-s", sock, "PING").Output(); err == nil && bytes.HasPrefix(out, []byte("PONG")) {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		ds = append(ds, time.Since(t0))
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		os.Remove(sock)
+	}
+	return ds
+}
+
+func row(name string, ds []time.Duration) {
+	sortD(ds)
+	fmt.Printf("| %s | %d | %s | %s | %s |\n", name, len(ds), q(ds, .5), q(ds, .95), q(ds, 1))
+}
+
+func sortD(ds []time.Duration) { sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] }) }
+
+func q(ds []time.Duration, p float64) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	i := int(p*float64(len(ds))+0.5) - 1
+	i = max(0, min(i, len(ds)-1))
+	return fmt.Sprintf("%.1f ms", float64(ds[i].Microseconds())/1000)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// pss is a process's proportional set size in bytes.
+func pss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "Pss:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func redisPIDs(dataPrefix string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if !strings.HasPrefix(string(comm), "redis-server") {
+			continue
+		}
+		if pp := ppid(pid); pp > 0 && isOpslab(pp) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func ppid(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+func isOpslab(pid int) bool {
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.HasPrefix(string(comm), "opslab")
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
+
+func memTotal() string {
+	b, _ := os.ReadFile("/proc/meminfo")
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return "?"
+	}
+	kb, _ := strconv.ParseInt(f[1], 10, 64)
+	return fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20))
+}
+
+// running is stopped by fail, so that no server outlives the benchmark.
+var running *bench
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "labbench:", err)
+	if running != nil && running.cmd != nil && running.cmd.Process != nil {
+		running.stop()
+	}
+	os.Exit(1)
+}

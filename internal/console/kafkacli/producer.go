@@ -1,0 +1,194 @@
+package kafkacli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// producerSpec is kafka-console-producer in the platform's
+// non-interactive form: each --message is one line the real tool would
+// have read from standard input.
+var producerSpec = toolSpec{
+	tool: ToolProducer,
+	options: opts(
+		[]string{"bootstrap-server=", "topic=", "message=", "property=", "producer-property=",
+			"sync", "request-required-acks=", "timeout=", "batch-size=", "help", "version"},
+		[]string{"compression-codec", "line-reader=", "reader-config=", "producer.config=",
+			"max-block-ms=", "max-memory-bytes=", "max-partition-memory-bytes=",
+			"message-send-max-retries=", "metadata-expiry-ms=", "request-timeout-ms=",
+			"retry-backoff-ms=", "socket-buffer-size="},
+	),
+	unknown:    joptUnknown,
+	missingArg: joptMissingArg,
+	badNumber:  joptBadNumber,
+	build:      buildProducer,
+}
+
+// buildProducer checks kafka-console-producer options.
+func buildProducer(cmd *Command, s scanned) error {
+	op := ToolProducer
+	if s.has("help") {
+		cmd.Action = ActionHelp
+		return nil
+	}
+	if s.has("version") {
+		cmd.Action = ActionVersion
+		return nil
+	}
+	cmd.Action = ActionProduce
+	if !s.has("topic") {
+		return usageError(op, missingRequired("topic"))
+	}
+	if len(s.bare) > 0 {
+		return usageError(op, fmt.Sprintf("kafka-console-producer: unexpected argument '%s'; quote a message that contains blanks, as in --message \"hello world\"", s.bare[0]))
+	}
+	if !s.has("message") {
+		return usageError(op, "kafka-console-producer: give each record as --message \"text\" (this console has no standard input to read records from)")
+	}
+	for _, name := range []string{"request-required-acks", "timeout", "batch-size"} {
+		if s.has(name) {
+			if _, ok := parseInt32(s.first(name)); !ok {
+				return usageError(op, joptBadNumber(s.first(name), name))
+			}
+		}
+	}
+	cmd.Topic = s.first("topic")
+	cmd.Messages = s.all("message")
+	cmd.Properties = parseProperties(s.all("property"))
+	return nil
+}
+
+// lineRecord turns one input line into a record the way the console
+// producer's default line reader does with the given properties; line
+// counts from 1.
+func lineRecord(topic, text string, line int, props []KeyValue) (*kgo.Record, error) {
+	r := &kgo.Record{Topic: topic, Value: []byte(text)}
+	if !boolProperty(props, "parse.key", false) {
+		return r, nil
+	}
+	sep, ok := property(props, "key.separator")
+	if !ok {
+		sep = "\t"
+	}
+	key, value, found := strings.Cut(text, sep)
+	if !found || sep == "" {
+		if boolProperty(props, "ignore.error", false) {
+			return r, nil
+		}
+		return nil, fmt.Errorf("org.apache.kafka.common.KafkaException: No key separator found on line number %d: '%s'", line, text)
+	}
+	r.Key, r.Value = []byte(key), []byte(value)
+	return r, nil
+}
+
+// runProducer sends each --message as one record, in order, and prints
+// nothing on success, as the real tool does with piped input. A topic that
+// does not exist is created with one partition first, as a default broker
+// (auto.create.topics.enable=true, num.partitions=1) does.
+func runProducer(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+	op := ToolProducer
+	var records []*kgo.Record
+	var lineErr error
+	for i, m := range cmd.Messages {
+		r, err := lineRecord(cmd.Topic, m, i+1, cmd.Properties)
+		if err != nil {
+			lineErr = err
+			break
+		}
+		records = append(records, r)
+	}
+	if len(records) > 0 {
+		if err := produce(ctx, b, cmd.Topic, records); err != nil {
+			return err
+		}
+	}
+	if lineErr != nil {
+		return &Error{Op: op, Text: lineErr.Error(), Err: ErrUsage}
+	}
+	return nil
+}
+
+// produce makes sure the topic exists and sends the records
+// synchronously.
+func produce(ctx context.Context, b Broker, topic string, records []*kgo.Record) error {
+	op := ToolProducer
+	sendError := func(r *kgo.Record, exception string, cause error) error {
+		key := "null"
+		if r.Key != nil {
+			key = fmt.Sprintf("%d bytes", len(r.Key))
+		}
+		return &Error{Op: op, Err: cause, Text: fmt.Sprintf(
+			"ERROR Error when sending message to topic %s with key: %s, value: %d bytes with error: %s",
+			topic, key, len(r.Value), exception)}
+	}
+	if msg := invalidTopicName(topic); msg != "" {
+		return sendError(records[0], fmt.Sprintf("org.apache.kafka.common.errors.InvalidTopicException: Invalid topics: [%s]", topic), nil)
+	}
+	cl, err := b.client(kgo.ProducerLinger(0))
+	if err != nil {
+		return &Error{Op: op, Text: err.Error(), Err: err}
+	}
+	defer cl.Close()
+	if err := ensureTopic(ctx, kadm.NewClient(cl), topic); err != nil {
+		return &Error{Op: op, Text: fmt.Sprintf("%s: %v", op, err), Err: err}
+	}
+	results := cl.ProduceSync(ctx, records...)
+	for _, res := range results {
+		if res.Err != nil {
+			if ctxErr := ctxError(ctx, op); ctxErr != nil {
+				return ctxErr
+			}
+			return sendError(res.Record, exceptionName(res.Err), res.Err)
+		}
+	}
+	return nil
+}
+
+// ensureTopic creates topic with one partition when it does not exist,
+// standing in for a default broker's auto topic creation.
+func ensureTopic(ctx context.Context, adm *kadm.Client, topic string) error {
+	topics, err := adm.ListTopicsWithInternal(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("look up topic %s: %w", topic, err)
+	}
+	if d, ok := topics[topic]; ok && d.Err == nil {
+		return nil
+	}
+	_, err = adm.CreateTopic(ctx, 1, 1, nil, topic)
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("auto-create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// exceptionName renders a Kafka error the way a Java client's exception
+// prints: its class name and message.
+func exceptionName(err error) string {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return "org.apache.kafka.common.errors." + javaExceptionClass(ke.Message) + ": " + ke.Description
+	}
+	return err.Error()
+}
+
+// javaExceptionClass turns an error code name such as
+// RECORD_LIST_TOO_LARGE into the Java exception class name Kafka uses
+// for it, RecordListTooLargeException.
+func javaExceptionClass(code string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(strings.ToLower(code), "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	b.WriteString("Exception")
+	return b.String()
+}

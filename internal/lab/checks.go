@@ -1,0 +1,172 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/opslab/opslab/internal/check"
+	"github.com/opslab/opslab/internal/console/rediscli"
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// Check runs the exercise's checks against the learner's sandbox and
+// records the attempt; a pass is the learner's progress.
+func (s *Service) Check(ctx context.Context, t Target) (*check.Report, error) {
+	inst, fresh, err := s.acquire(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		// A check on a sandbox that was never set up (or had died) judges
+		// the exercise's starting state, as the learner would find it.
+		if err := s.setup(ctx, t, inst); err != nil {
+			return nil, err
+		}
+	}
+	_ = s.cfg.Sandboxes.Touch(t.UserID, t.sandboxLesson(), inst.Spec.Kind)
+	rep := s.runChecks(ctx, t, inst)
+	if err := s.record(ctx, t, rep, opslab.AttemptCheck); err != nil {
+		return nil, err
+	}
+	s.live.changed(liveKey{t.UserID, t.key()}, verdict(rep))
+	return &rep, nil
+}
+
+// runChecks runs the checks with the platform's own access to the sandbox.
+func (s *Service) runChecks(ctx context.Context, t Target, inst sandbox.Instance) check.Report {
+	p := &prober{inst: inst}
+	defer p.close()
+	rep := check.Run(ctx, t.Exercise.Checks, p, s.cfg.CheckTimeout)
+	s.metrics.check(string(inst.Spec.Kind), rep.Duration, rep.Passed)
+	return rep
+}
+
+// recordLive records a live check only when its verdict differs from the
+// learner's last one for the exercise, so that typing commands does not
+// flood the attempt history; a pass is always kept.
+func (s *Service) recordLive(ctx context.Context, t Target, rep check.Report) {
+	if !s.live.changed(liveKey{t.UserID, t.key()}, verdict(rep)) {
+		return
+	}
+	if err := s.record(ctx, t, rep, opslab.AttemptLive); err != nil {
+		s.log.Error("record live check", "user", t.UserID, "exercise", t.Exercise.ID, "err", err)
+	}
+}
+
+func (s *Service) record(ctx context.Context, t Target, rep check.Report, kind opslab.AttemptKind) error {
+	a := opslab.Attempt{
+		UserID: t.UserID, Course: t.Course.Slug, Lesson: t.Lesson.Slug, Exercise: t.Exercise.ID,
+		ContentHash: t.Exercise.Hash, Passed: rep.Passed, Kind: kind, FailedChecks: []string{},
+	}
+	for _, i := range rep.Failed() {
+		a.FailedChecks = append(a.FailedChecks, fmt.Sprintf("%d: %s", i+1, rep.Checks[i].Message))
+	}
+	if _, err := s.cfg.Attempts.RecordAttempt(ctx, a); err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+	return nil
+}
+
+// verdict summarises a report as the pass/fail of each check.
+func verdict(rep check.Report) string {
+	var b strings.Builder
+	for _, c := range rep.Checks {
+		if c.Passed {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	}
+	return b.String()
+}
+
+// prober answers probes with the platform's admin access: one Redis
+// connection for the whole run.
+type prober struct {
+	inst sandbox.Instance
+	conn *resp.Conn
+}
+
+func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
+	switch pr.Kind {
+	case course.SandboxRedis:
+		return p.redis(ctx, pr.Command)
+	case course.SandboxKafka:
+		return probeKafka(ctx, p.inst, pr.Command)
+	}
+	return nil, fmt.Errorf("unknown probe kind %q", pr.Kind)
+}
+
+func (p *prober) redis(ctx context.Context, line string) (any, error) {
+	args, err := rediscli.ParseLine(line)
+	if err != nil || len(args) == 0 {
+		return nil, fmt.Errorf("cannot parse the probe %q", line)
+	}
+	if p.conn == nil {
+		conn, err := dialRedis(ctx, p.inst, p.inst.Redis.Admin)
+		if err != nil {
+			return nil, err
+		}
+		p.conn = conn
+	}
+	v, err := p.conn.Do(ctx, args...)
+	if err != nil {
+		p.conn.Close()
+		p.conn = nil
+		return nil, err
+	}
+	if v.Kind == resp.Error {
+		return nil, errors.New(v.Str)
+	}
+	return v.Any(), nil
+}
+
+func (p *prober) close() {
+	if p.conn != nil {
+		p.conn.Close()
+	}
+}
+
+// setup runs the exercise's setup lines on the sandbox as the platform.
+func (s *Service) setup(ctx context.Context, t Target, inst sandbox.Instance) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SetupTimeout)
+	defer cancel()
+	var err error
+	switch inst.Spec.Kind {
+	case sandbox.KindRedis:
+		err = runRedisLines(ctx, inst, t.Exercise.Setup)
+	case sandbox.KindKafka:
+		err = runKafkaLines(ctx, inst, t.Exercise.Setup)
+	}
+	if err != nil {
+		s.log.Error("exercise setup failed", "course", t.Course.Slug, "lesson", t.Lesson.Slug, "exercise", t.Exercise.ID, "err", err)
+		return &opslab.Error{Code: opslab.EINTERNAL, Message: "This exercise's setup failed, so it cannot start: please tell your instructor (" + err.Error() + ")."}
+	}
+	return nil
+}
+
+// ApplySolution runs the exercise's reference solution in the sandbox: for
+// `opslab test` and instructors, never for a learner's "Show solution".
+func (s *Service) ApplySolution(ctx context.Context, t Target) error {
+	inst, _, err := s.acquire(ctx, t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SetupTimeout)
+	defer cancel()
+	switch inst.Spec.Kind {
+	case sandbox.KindRedis:
+		err = runRedisLines(ctx, inst, t.Exercise.Solution)
+	case sandbox.KindKafka:
+		err = runKafkaLines(ctx, inst, t.Exercise.Solution)
+	}
+	if err != nil {
+		return fmt.Errorf("apply solution: %w", err)
+	}
+	return nil
+}

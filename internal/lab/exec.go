@@ -1,0 +1,123 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/opslab/opslab/internal/check"
+	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// MaxCommandBytes bounds one console line.
+const MaxCommandBytes = 16 << 10
+
+// MaxOutputBytes bounds one command's output; the rest is cut with a
+// "… truncated" line.
+const MaxOutputBytes = 64 << 10
+
+// Executed is the answer to Exec.
+type Executed struct {
+	// Output is what redis-cli or the Kafka tool prints, refusals and
+	// errors included ("(error) …").
+	Output string `json:"output"`
+	// Notice tells the learner about their sandbox (started, restarted).
+	Notice string `json:"notice,omitempty"`
+	// Checks is the exercise's live verdict after the command.
+	Checks *check.Report `json:"checks,omitempty"`
+}
+
+// Exec runs one console command in the learner's sandbox of the exercise's
+// kind, then runs the exercise's checks quietly so the task list ticks
+// live. A refused or failing command is an output, not an error; errors
+// are for a malformed request, a rate limit or a sandbox that cannot run.
+func (s *Service) Exec(ctx context.Context, t Target, line string) (*Executed, error) {
+	if len(line) > MaxCommandBytes {
+		return nil, opslab.Errorf(opslab.ETOOLARGE, "A command may be at most %d bytes.", MaxCommandBytes)
+	}
+	if !utf8.ValidString(line) {
+		return nil, opslab.Errorf(opslab.EINVALID, "The command is not valid UTF-8 text.")
+	}
+	if ok, wait := s.limiter.allow(t.UserID); !ok {
+		return nil, &RateLimitError{Err: opslab.Errorf(opslab.ERATELIMIT, "Too many commands: slow down a little."), RetryAfter: wait}
+	}
+	inst, fresh, err := s.acquire(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	res := &Executed{}
+	if fresh {
+		if err := s.setup(ctx, t, inst); err != nil {
+			return nil, err
+		}
+		res.Notice = "Started a sandbox for this exercise."
+		if inst.Restarts > 0 {
+			res.Notice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
+		}
+	}
+	_ = s.cfg.Sandboxes.Touch(t.UserID, t.sandboxLesson(), inst.Spec.Kind)
+
+	start := time.Now()
+	ectx, cancel := context.WithTimeout(ctx, s.cfg.ExecTimeout)
+	defer cancel()
+	var refused bool
+	switch inst.Spec.Kind {
+	case sandbox.KindRedis:
+		res.Output, refused = s.execRedis(ectx, inst, line)
+	case sandbox.KindKafka:
+		res.Output = s.execKafka(ectx, inst, line)
+	default:
+		return nil, fmt.Errorf("exec: unknown sandbox kind %q", inst.Spec.Kind)
+	}
+	s.metrics.exec(string(inst.Spec.Kind), time.Since(start), refused)
+
+	if strings.TrimSpace(line) != "" && len(t.Exercise.Checks) > 0 {
+		rep := s.runChecks(ctx, t, inst)
+		res.Checks = &rep
+		s.recordLive(ctx, t, rep)
+	}
+	return res, nil
+}
+
+// RateLimitError is a 429 with the time after which to retry.
+type RateLimitError struct {
+	Err        *opslab.Error
+	RetryAfter time.Duration
+}
+
+// Error returns the learner's sentence.
+func (e *RateLimitError) Error() string { return e.Err.Error() }
+
+// Unwrap exposes the *opslab.Error.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// RetryAfterSeconds is RetryAfter rounded up to whole seconds, at least 1.
+func (e *RateLimitError) RetryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+}
+
+// capOutput cuts output over MaxOutputBytes at a rune boundary and adds
+// the truncation line.
+func capOutput(s string) string {
+	if len(s) <= MaxOutputBytes {
+		return s
+	}
+	cut := MaxOutputBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "\n… truncated (output over 64 KB)\n"
+}
+
+// timeoutText is what a command that ran out of time prints.
+func timeoutText(d time.Duration) string {
+	return fmt.Sprintf("(error) the command did not finish within %s and was stopped\n", d)
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,265 @@
+// Package lab runs the exercises of a lesson for a learner: it starts (or
+// reuses) their sandbox, applies an exercise's setup, runs their console
+// commands, checks their work, and records what happened. It joins the
+// sandbox manager, the consoles and the check engine; the HTTP adapter
+// calls it and knows none of them.
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/opslab/opslab/internal/check"
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// Defaults of Config.
+const (
+	DefaultExecTimeout  = 10 * time.Second
+	DefaultCheckTimeout = check.DefaultTimeout
+	DefaultSetupTimeout = 30 * time.Second
+)
+
+// Attempts records what learners did; the SQLite store implements it.
+type Attempts interface {
+	RecordAttempt(ctx context.Context, a opslab.Attempt) (*opslab.Attempt, error)
+	RecordHintReveal(ctx context.Context, userID int64, k opslab.ExerciseKey, index int) error
+	RecordSolutionReveal(ctx context.Context, userID int64, k opslab.ExerciseKey) error
+}
+
+// Config is what a Service needs.
+type Config struct {
+	Sandboxes *sandbox.Manager
+	Attempts  Attempts
+	// PublicHost, when set, is the host name learners' own clients use to
+	// reach their sandboxes' loopback ports (redis-cli -h, kcat -b).
+	PublicHost   string
+	ExecTimeout  time.Duration
+	CheckTimeout time.Duration
+	SetupTimeout time.Duration
+	// ExecRate and ExecBurst bound each learner's console commands (per
+	// second, and in a burst). Defaults 10 and 30.
+	ExecRate  float64
+	ExecBurst int
+	Metrics   *Metrics
+	Logger    *slog.Logger
+}
+
+// Service runs exercises. It is safe for concurrent use.
+type Service struct {
+	cfg     Config
+	redis   *redisConns
+	limiter *rateLimiter
+	live    liveState
+	metrics *Metrics
+	log     *slog.Logger
+}
+
+// New returns a Service over the given sandbox manager.
+func New(cfg Config) (*Service, error) {
+	if cfg.Sandboxes == nil || cfg.Attempts == nil {
+		return nil, errors.New("new lab service: a sandbox manager and an attempt store are required")
+	}
+	if cfg.ExecTimeout <= 0 {
+		cfg.ExecTimeout = DefaultExecTimeout
+	}
+	if cfg.CheckTimeout <= 0 {
+		cfg.CheckTimeout = DefaultCheckTimeout
+	}
+	if cfg.SetupTimeout <= 0 {
+		cfg.SetupTimeout = DefaultSetupTimeout
+	}
+	if cfg.ExecRate <= 0 {
+		cfg.ExecRate = 10
+	}
+	if cfg.ExecBurst <= 0 {
+		cfg.ExecBurst = 30
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{
+		cfg:     cfg,
+		redis:   newRedisConns(),
+		limiter: newRateLimiter(cfg.ExecRate, cfg.ExecBurst),
+		live:    liveState{last: map[liveKey]string{}},
+		metrics: cfg.Metrics,
+		log:     cfg.Logger,
+	}, nil
+}
+
+// Target names one exercise of one lesson for one learner.
+type Target struct {
+	UserID   int64
+	Course   *course.Course
+	Lesson   *course.Lesson
+	Exercise *course.Exercise
+}
+
+func (t Target) key() opslab.ExerciseKey {
+	return opslab.ExerciseKey{Course: t.Course.Slug, Lesson: t.Lesson.Slug, Exercise: t.Exercise.ID}
+}
+
+// sandboxLesson is the manager's lesson key: one sandbox per learner,
+// lesson and kind, across the lesson's exercises.
+func (t Target) sandboxLesson() string { return t.Course.Slug + "/" + t.Lesson.Slug }
+
+func (t Target) kind() (sandbox.Kind, error) {
+	k, err := sandbox.ParseKind(t.Exercise.Sandbox)
+	if err != nil {
+		return "", opslab.Errorf(opslab.EINVALID, "This exercise needs a %q sandbox, which this platform cannot start.", t.Exercise.Sandbox)
+	}
+	return k, nil
+}
+
+// Started is the answer to Start.
+type Started struct {
+	Status string `json:"status"` // "ready"
+	// Kind is the sandbox kind.
+	Kind string `json:"sandbox"`
+	// Fresh is true when a new sandbox was started (rather than reused).
+	Fresh bool `json:"fresh"`
+	// Notice tells the learner something they should know, such as that
+	// their previous sandbox had died and this one is empty.
+	Notice string `json:"notice,omitempty"`
+	// Connect shows how to reach the sandbox with the learner's own
+	// client, when the operator allows it.
+	Connect string `json:"connect,omitempty"`
+}
+
+// Start makes (or reuses) the learner's sandbox for the exercise's kind
+// and lesson, then runs the exercise's setup.
+func (s *Service) Start(ctx context.Context, t Target) (*Started, error) {
+	inst, fresh, err := s.acquire(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setup(ctx, t, inst); err != nil {
+		return nil, err
+	}
+	st := &Started{Status: "ready", Kind: string(inst.Spec.Kind), Fresh: fresh, Connect: s.connectHint(inst)}
+	if fresh && inst.Restarts > 0 {
+		st.Notice = "Your previous sandbox had stopped, so this is a fresh one: anything you made before is gone."
+	}
+	return st, nil
+}
+
+// Reset stops the learner's sandbox and starts the exercise again on a
+// fresh one.
+func (s *Service) Reset(ctx context.Context, t Target) (*Started, error) {
+	if err := s.Stop(ctx, t); err != nil {
+		return nil, err
+	}
+	return s.Start(ctx, t)
+}
+
+// Stop tears down the learner's sandbox of the exercise's kind for the
+// lesson. Stopping one that is not running is no error.
+func (s *Service) Stop(ctx context.Context, t Target) error {
+	kind, err := t.kind()
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Sandboxes.Release(ctx, t.UserID, t.sandboxLesson(), kind)
+	if err != nil && !errors.Is(err, sandbox.ErrNotFound) {
+		return fmt.Errorf("stop sandbox: %w", err)
+	}
+	s.redis.forgetOwner(t.UserID, t.sandboxLesson())
+	return nil
+}
+
+// acquire gets the learner's sandbox, timing the start and mapping caps to
+// EUNAVAILABLE with the manager's sentence and retry delay.
+func (s *Service) acquire(ctx context.Context, t Target) (sandbox.Instance, bool, error) {
+	kind, err := t.kind()
+	if err != nil {
+		return sandbox.Instance{}, false, err
+	}
+	start := time.Now()
+	inst, fresh, err := s.cfg.Sandboxes.Acquire(ctx, t.UserID, t.sandboxLesson(), kind)
+	if err != nil {
+		var ce *sandbox.CapacityError
+		if errors.As(err, &ce) {
+			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "%s", ce.Message), RetryAfter: ce.RetryAfter}
+		}
+		if errors.Is(err, sandbox.ErrClosed) {
+			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "The platform is restarting. Try again in a few seconds."), RetryAfter: 5 * time.Second}
+		}
+		return inst, false, fmt.Errorf("start %s sandbox: %w", kind, err)
+	}
+	if fresh {
+		s.metrics.start(string(kind), inst.Driver, time.Since(start))
+	}
+	return inst, fresh, nil
+}
+
+// UnavailableError is a 503 with the time after which to retry.
+type UnavailableError struct {
+	Err        *opslab.Error
+	RetryAfter time.Duration
+}
+
+// Error returns the learner's sentence.
+func (e *UnavailableError) Error() string { return e.Err.Error() }
+
+// Unwrap exposes the *opslab.Error.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// RetryAfterSeconds is RetryAfter rounded up to whole seconds, at least 1.
+func (e *UnavailableError) RetryAfterSeconds() int {
+	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+}
+
+// RevealHint records that the learner opened hint index (0-based).
+func (s *Service) RevealHint(ctx context.Context, t Target, index int) error {
+	if index < 0 || index >= len(t.Exercise.Hints) {
+		return opslab.Errorf(opslab.ENOTFOUND, "This exercise has no hint %d.", index+1)
+	}
+	return s.cfg.Attempts.RecordHintReveal(ctx, t.UserID, t.key(), index)
+}
+
+// RevealSolution records the reveal and returns the solution's lines. It
+// never applies them.
+func (s *Service) RevealSolution(ctx context.Context, t Target) ([]string, error) {
+	if err := s.cfg.Attempts.RecordSolutionReveal(ctx, t.UserID, t.key()); err != nil {
+		return nil, err
+	}
+	out := append([]string{}, t.Exercise.Solution...)
+	return out, nil
+}
+
+// liveState remembers the last live-check verdict per learner and exercise
+// so that live checks record an attempt only when the verdict changes.
+type liveState struct {
+	mu   sync.Mutex
+	last map[liveKey]string
+}
+
+type liveKey struct {
+	user int64
+	opslab.ExerciseKey
+}
+
+// changed stores verdict and reports whether it differs from the last one.
+func (l *liveState) changed(k liveKey, verdict string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last[k] == verdict {
+		return false
+	}
+	if len(l.last) > 100000 {
+		l.last = map[liveKey]string{}
+	}
+	l.last[k] = verdict
+	return true
+}

@@ -1,0 +1,191 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opslab/opslab/internal/console/rediscli"
+	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// consoleOnly lists commands that would break a one-reply-per-command
+// console (RESP3, streaming modes, dropping the login): refused with a
+// sentence instead.
+var consoleOnly = map[string]string{
+	"HELLO":      "switches the protocol, which this console does not support",
+	"MONITOR":    "streams without end, which this console does not support",
+	"SUBSCRIBE":  "streams messages, which this console does not support",
+	"PSUBSCRIBE": "streams messages, which this console does not support",
+	"SSUBSCRIBE": "streams messages, which this console does not support",
+	"RESET":      "would sign the console out of its sandbox",
+	"AUTH":       "would change the console's user; your sandbox is already signed in",
+	"QUIT":       "would close the console's connection",
+}
+
+// execRedis runs one redis-cli line as the learner and prints the reply as
+// redis-cli does. refused reports a command the sandbox policy denied.
+func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line string) (out string, refused bool) {
+	args, err := rediscli.ParseLine(line)
+	if err != nil {
+		if errors.Is(err, rediscli.ErrInvalidArgs) {
+			return "Invalid argument(s)\n", false
+		}
+		return "(error) " + err.Error() + "\n", false
+	}
+	if len(args) == 0 {
+		return "", false
+	}
+	name := strings.ToUpper(args[0])
+	if why := consoleOnly[name]; why != "" {
+		return fmt.Sprintf("(error) ERR %s %s\n", name, why), true
+	}
+	if err := inst.CheckLearnerCommand(args); err != nil {
+		var d *sandbox.DeniedError
+		if errors.As(err, &d) {
+			return "(error) " + d.Reply + "\n", true
+		}
+		return "(error) " + err.Error() + "\n", true
+	}
+	v, err := s.redis.do(ctx, inst, args)
+	if err != nil {
+		if isTimeout(err) {
+			return timeoutText(s.cfg.ExecTimeout), false
+		}
+		s.log.Warn("redis console", "sandbox", inst.Spec.ID, "err", err)
+		return "(error) the connection to your sandbox was lost; run the command again\n", false
+	}
+	return capOutput(rediscli.FormatReply(args, v)), false
+}
+
+// redisConns keeps one learner connection per sandbox, as redis-cli keeps
+// one per session: MULTI, SELECT and CLIENT SETNAME carry over between
+// commands.
+type redisConns struct {
+	mu    sync.Mutex
+	conns map[string]*redisConn // by sandbox id
+}
+
+type redisConn struct {
+	mu       sync.Mutex // one command at a time per connection
+	conn     *resp.Conn
+	owner    int64
+	lesson   string
+	lastUsed time.Time
+}
+
+// connIdle is how long an unused console connection is kept.
+const connIdle = 40 * time.Minute
+
+func newRedisConns() *redisConns { return &redisConns{conns: map[string]*redisConn{}} }
+
+// do runs args on the sandbox's learner connection, dialling it if needed.
+// A connection that fails is dropped; the next command dials again.
+func (r *redisConns) do(ctx context.Context, inst sandbox.Instance, args []string) (resp.Value, error) {
+	c := r.entry(inst)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastUsed = time.Now()
+	if c.conn == nil {
+		conn, err := dialRedis(ctx, inst, inst.Redis.Learner)
+		if err != nil {
+			return resp.Value{}, err
+		}
+		c.conn = conn
+	}
+	v, err := c.conn.Do(ctx, args...)
+	if err != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+	return v, err
+}
+
+// entry returns the sandbox's connection slot, dropping slots unused for
+// connIdle (their sandboxes have been reaped by then).
+func (r *redisConns) entry(inst sandbox.Instance) *redisConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for id, c := range r.conns {
+		if id != inst.Spec.ID && c.mu.TryLock() {
+			if now.Sub(c.lastUsed) > connIdle {
+				if c.conn != nil {
+					c.conn.Close()
+				}
+				delete(r.conns, id)
+			}
+			c.mu.Unlock()
+		}
+	}
+	c, ok := r.conns[inst.Spec.ID]
+	if !ok {
+		c = &redisConn{owner: inst.Spec.Owner, lesson: inst.Spec.Lesson, lastUsed: now}
+		r.conns[inst.Spec.ID] = c
+	}
+	return c
+}
+
+// forgetOwner closes the connections of a learner's sandboxes for a lesson.
+func (r *redisConns) forgetOwner(owner int64, lesson string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, c := range r.conns {
+		if c.owner == owner && c.lesson == lesson {
+			c.mu.Lock()
+			if c.conn != nil {
+				c.conn.Close()
+			}
+			c.mu.Unlock()
+			delete(r.conns, id)
+		}
+	}
+}
+
+// dialRedis connects to the sandbox and signs in as who.
+func dialRedis(ctx context.Context, inst sandbox.Instance, who sandbox.Credentials) (*resp.Conn, error) {
+	ep := inst.Redis.Endpoint
+	conn, err := resp.Dial(ctx, ep.Network, ep.Address)
+	if err != nil {
+		return nil, fmt.Errorf("connect to redis sandbox: %w", err)
+	}
+	if err := conn.Auth(ctx, who.User, who.Password); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sign in to redis sandbox: %w", err)
+	}
+	return conn, nil
+}
+
+// runRedisLines runs lines as the platform (setup, solution), stopping at
+// the first that fails or gets an error reply.
+func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	conn, err := dialRedis(ctx, inst, inst.Redis.Admin)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for i, line := range lines {
+		args, err := rediscli.ParseLine(line)
+		if err != nil {
+			return fmt.Errorf("line %d %q: %w", i+1, line, err)
+		}
+		if len(args) == 0 {
+			continue
+		}
+		v, err := conn.Do(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("line %d %q: %w", i+1, line, err)
+		}
+		if v.Kind == resp.Error {
+			return fmt.Errorf("line %d %q: %s", i+1, line, v.Str)
+		}
+	}
+	return nil
+}

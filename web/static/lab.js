@@ -1,0 +1,192 @@
+// opslab lab: turns each exercise card into a live lab. Start makes the
+// learner's sandbox, the console runs real commands, Check runs the typed
+// checks, and the task list ticks live after every command.
+(function () {
+  "use strict";
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function button(label, role, cls) {
+    var b = el("button", { type: "button", "data-role": role, "class": "button button-small " + (cls || "") }, label);
+    return b;
+  }
+
+  function setup(card, base) {
+    var api = window.opslab.api;
+    var id = card.dataset.exercise;
+    var kind = card.dataset.sandbox;
+    var url = base + "/exercises/" + encodeURIComponent(id);
+    var lab = card.querySelector("[data-role=lab]");
+    var checks = card.querySelectorAll("[data-role=checks] .check");
+    var status = card.querySelector("[data-role=status]");
+    lab.textContent = "";
+
+    var bar = el("div", { "class": "lab-bar" });
+    var start = button("Start sandbox", "start");
+    var checkBtn = button("Check", "check");
+    var reset = button("Reset", "reset", "button-secondary");
+    var solution = button("Show solution", "solution", "button-secondary");
+    [start, checkBtn, reset, solution].forEach(function (b) { bar.appendChild(b); });
+    var state = el("span", { "class": "lab-state", "data-role": "lab-state", "aria-live": "polite" });
+    bar.appendChild(state);
+    lab.appendChild(bar);
+
+    var connect = el("p", { "class": "lab-connect", hidden: "" });
+    lab.appendChild(connect);
+
+    var term = el("div", { "class": "console", "data-role": "console" });
+    var out = el("pre", { "class": "console-output", "data-role": "console-output", role: "log", "aria-live": "polite", tabindex: "0" });
+    var line = el("div", { "class": "console-line" });
+    var prompt = el("span", { "class": "console-prompt", "aria-hidden": "true" }, kind === "kafka" ? "$ " : "redis> ");
+    var input = el("input", {
+      "class": "console-input", "data-role": "console-input", type: "text", autocomplete: "off",
+      autocapitalize: "off", spellcheck: "false", "aria-label": (kind === "kafka" ? "Kafka tool command" : "Redis command")
+    });
+    line.appendChild(prompt);
+    line.appendChild(input);
+    term.appendChild(out);
+    term.appendChild(line);
+    lab.appendChild(term);
+    var help = el("p", { "class": "console-help" },
+      kind === "kafka" ? "Type Kafka tool commands such as kafka-topics --list. ↑/↓ history, Ctrl+L clears."
+                       : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.");
+    lab.appendChild(help);
+    var sol = el("div", { "class": "lab-solution", hidden: "" });
+    lab.appendChild(sol);
+
+    function print(text, cls) {
+      var span = el("span", { "class": cls || "" }, text);
+      out.appendChild(span);
+      out.scrollTop = out.scrollHeight;
+    }
+    function busy(on) { [start, checkBtn, reset].forEach(function (b) { b.disabled = on; }); }
+    function fail(e) { state.textContent = e.message; state.className = "lab-state error"; }
+
+    function showChecks(rep) {
+      if (!rep || !rep.checks) return;
+      rep.checks.forEach(function (c, i) {
+        var li = checks[i];
+        if (!li) return;
+        li.classList.remove("pending", "ok", "fail");
+        li.classList.add(c.passed ? "ok" : "fail");
+        var d = li.querySelector("[data-role=detail]");
+        if (d) d.textContent = c.passed ? "" : (c.detail && c.detail !== c.message ? " — " + c.detail : (c.message && c.message !== li.querySelector(".check-label").textContent ? " — " + c.message : ""));
+      });
+      if (rep.passed) {
+        card.classList.add("passed");
+        status.textContent = "✓ Passed";
+        status.classList.add("ok");
+      }
+    }
+
+    function started(res) {
+      state.className = "lab-state ready";
+      state.textContent = "Sandbox ready";
+      if (res.notice) print("# " + res.notice + "\n", "console-notice");
+      if (res.connect) {
+        connect.hidden = false;
+        connect.textContent = "Connect your own client: ";
+        connect.appendChild(el("code", {}, res.connect));
+      }
+      input.focus();
+    }
+
+    start.addEventListener("click", function () {
+      busy(true);
+      state.className = "lab-state";
+      state.textContent = "Starting…";
+      var t0 = performance.now();
+      api("POST", url + "/start").then(function (res) {
+        started(res);
+        state.textContent = "Sandbox ready in " + Math.round(performance.now() - t0) + " ms";
+      }).catch(fail).then(function () { busy(false); });
+    });
+
+    reset.addEventListener("click", function () {
+      busy(true);
+      state.className = "lab-state";
+      state.textContent = "Resetting on a fresh sandbox…";
+      api("POST", url + "/reset").then(function (res) {
+        out.textContent = "";
+        checks.forEach(function (li) { li.classList.remove("ok", "fail"); li.classList.add("pending"); });
+        started(res);
+      }).catch(fail).then(function () { busy(false); });
+    });
+
+    checkBtn.addEventListener("click", function () {
+      busy(true);
+      state.className = "lab-state";
+      state.textContent = "Checking…";
+      api("POST", url + "/check").then(function (res) {
+        showChecks(res);
+        var n = res.checks.filter(function (c) { return c.passed; }).length;
+        state.textContent = res.passed ? "All checks passed" : n + " of " + res.checks.length + " checks pass";
+        state.className = "lab-state " + (res.passed ? "ready" : "error");
+        if (res.progress && window.opslab.setProgress) window.opslab.setProgress(res.progress);
+      }).catch(fail).then(function () { busy(false); });
+    });
+
+    solution.addEventListener("click", function () {
+      if (!window.confirm("Show the reference solution? It is recorded, and never applied for you.")) return;
+      api("POST", url + "/solution").then(function (res) {
+        sol.hidden = false;
+        sol.textContent = "";
+        sol.appendChild(el("p", {}, "Reference solution (type it yourself to apply it):"));
+        sol.appendChild(el("pre", { "class": "solution-code" }, res.solution.join("\n")));
+      }).catch(fail);
+    });
+
+    card.querySelectorAll("details.hint").forEach(function (h, i) {
+      h.addEventListener("toggle", function () {
+        if (h.open && !h.dataset.recorded) {
+          h.dataset.recorded = "1";
+          api("POST", url + "/hints/" + (i + 1)).catch(function () {});
+        }
+      });
+    });
+
+    var history = [], pos = 0, pending = false;
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowUp") {
+        if (pos > 0) { pos--; input.value = history[pos]; }
+        ev.preventDefault();
+      } else if (ev.key === "ArrowDown") {
+        if (pos < history.length) { pos++; input.value = history[pos] || ""; }
+        ev.preventDefault();
+      } else if (ev.key === "l" && ev.ctrlKey) {
+        out.textContent = "";
+        ev.preventDefault();
+      } else if (ev.key === "Enter" && !pending) {
+        var cmd = input.value;
+        input.value = "";
+        print(prompt.textContent + cmd + "\n", "console-echo");
+        if (cmd.trim() === "") return;
+        if (history[history.length - 1] !== cmd) history.push(cmd);
+        pos = history.length;
+        if (cmd.trim() === "clear") { out.textContent = ""; return; }
+        pending = true;
+        api("POST", url + "/exec", { command: cmd }).then(function (res) {
+          if (res.notice) print("# " + res.notice + "\n", "console-notice");
+          print(res.output, "console-reply");
+          showChecks(res.checks);
+          if (state.textContent === "" || state.textContent.indexOf("Starting") === 0) { state.className = "lab-state ready"; state.textContent = "Sandbox ready"; }
+        }).catch(function (e) { print("(error) " + e.message + "\n", "console-error"); })
+          .then(function () { pending = false; input.focus(); });
+      }
+    });
+    term.addEventListener("click", function () { if (!window.getSelection().toString()) input.focus(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var layout = document.querySelector(".lesson-layout");
+    if (!layout || !window.opslab) return;
+    var base = "/api/courses/" + encodeURIComponent(layout.dataset.course) +
+      "/lessons/" + encodeURIComponent(layout.dataset.lesson);
+    document.querySelectorAll("section.exercise").forEach(function (card) { setup(card, base); });
+  });
+})();
