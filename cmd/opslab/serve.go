@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/content"
+	"github.com/opslab/opslab/internal/console"
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/markdown"
@@ -312,7 +313,7 @@ func loadContent(dir string, md *markdown.Renderer) (*course.Catalog, error) {
 		}
 		fsys = os.DirFS(dir)
 	}
-	cat, err := course.Load(fsys, md, nil)
+	cat, err := course.Load(fsys, md, console.CheckCommand)
 	if err != nil {
 		return nil, fmt.Errorf("load content: %w", err)
 	}

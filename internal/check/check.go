@@ -119,7 +119,7 @@ func fail(c course.Check, detail string) Result {
 func describe(c course.Check, want string, v any, present bool) string {
 	subject := c.Probe.Command
 	if c.Field != "" {
-		subject += " " + c.Field
+		subject += ", field " + c.Field
 	}
 	if !present {
 		return fmt.Sprintf("%s: expected %s, but there is no field %q", subject, want, c.Field)

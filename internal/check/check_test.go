@@ -74,7 +74,7 @@ func TestMatchers(t *testing.T) {
 		{"LengthString", "  - redis: TYPE k\n    length: 4\n", true, ""},
 		{"InfoField", "  - redis: INFO persistence\n    field: aof_enabled\n    equals: \"0\"\n", true, ""},
 		{"InfoFieldNumber", "  - redis: INFO persistence\n    field: rdb_changes_since_last_save\n    min: 10\n", true, ""},
-		{"InfoFieldMissing", "  - redis: INFO persistence\n    field: nope\n    equals: 1\n", false, `INFO persistence nope: expected 1, but there is no field "nope"`},
+		{"InfoFieldMissing", "  - redis: INFO persistence\n    field: nope\n    equals: 1\n", false, `INFO persistence, field nope: expected 1, but there is no field "nope"`},
 		{"ConfigGetField", "  - redis: CONFIG GET maxmemory-policy\n    field: maxmemory-policy\n    equals: allkeys-lru\n", true, ""},
 		{"FlatListField", "  - redis: XINFO STREAM s\n    field: length\n    equals: 3\n", true, ""},
 		{"ExistsTrue", "  - redis: INFO persistence\n    field: loading\n    exists: true\n", true, ""},

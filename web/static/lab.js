@@ -74,8 +74,13 @@
         if (!li) return;
         li.classList.remove("pending", "ok", "fail");
         li.classList.add(c.passed ? "ok" : "fail");
+        // A failed check shows what was seen: the author's message when it
+        // is not already the label, else the platform's detail.
         var d = li.querySelector("[data-role=detail]");
-        if (d) d.textContent = c.passed ? "" : (c.detail && c.detail !== c.message ? " — " + c.detail : (c.message && c.message !== li.querySelector(".check-label").textContent ? " — " + c.message : ""));
+        var label = li.querySelector(".check-label").textContent;
+        var extra = "";
+        if (!c.passed) extra = c.message && c.message !== label ? c.message : (c.detail || "");
+        if (d) d.textContent = extra ? " — " + extra : "";
       });
       if (rep.passed) {
         card.classList.add("passed");
