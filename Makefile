@@ -15,7 +15,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test test-go lint bench deps-run deps-test clean
+.PHONY: run build test test-go test-content lint bench deps-run deps-test clean
 
 ## run: build and serve the built-in course on $(ADDR)
 run: deps-run build
@@ -26,8 +26,13 @@ build:
 	@scripts/check-go.sh
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/opslab
 
-## test: install what the tests need, then run every test (race detector on)
-test: deps-test test-go
+## test: install what the tests need, then run every test (race detector
+## on), then lint and test every exercise of the built-in course
+test: deps-test test-go test-content
+
+test-content: build
+	$(BIN) lint
+	$(BIN) test --junit bin/exercises-junit.xml
 
 test-go:
 	@scripts/check-go.sh

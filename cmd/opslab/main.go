@@ -2,6 +2,8 @@
 //
 //	opslab serve     run the site
 //	opslab user add  create a user (password on standard input)
+//	opslab lint      report every problem in the content
+//	opslab test      test every exercise on real sandboxes
 //	opslab version   print the version
 package main
 
@@ -42,6 +44,8 @@ const usage = `opslab: learn to operate Redis and Kafka by doing it.
 Usage:
   opslab serve [--addr HOST:PORT] [--data DIR] [--content DIR] [--sandbox process|container] [--signup open|closed]
   opslab user add [--data DIR] --email E --name N --role learner|instructor|lead|admin [--team T]
+  opslab lint [--content DIR]
+  opslab test [--content DIR] [--lesson SLUG] [--sandbox process] [-j N] [--runs N] [--junit FILE]
   opslab version
 
 Run "opslab COMMAND --help" for a command's flags.
@@ -62,6 +66,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitError(2)
 		}
 		return runUserAdd(ctx, args[2:], stdin, stdout, stderr)
+	case "lint":
+		return runLint(ctx, args[1:], stdout, stderr)
+	case "test":
+		return runTest(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "opslab", versionString())
 		return nil

@@ -355,3 +355,6 @@ func sessionKey(dir string) ([]byte, error) {
 	}
 	return k, nil
 }
+
+// discardLogger drops every record: for commands whose output is their own.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

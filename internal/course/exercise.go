@@ -156,14 +156,14 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 			}
 			for _, item := range v.Content {
 				if err := commands(e.Sandbox, item.Value); err != nil {
-					ps.Add(path, line(item), "%s: %q: %v", part, item.Value, err)
+					ps.Add(path, line(item), "%s: %q: %s", part, item.Value, firstLine(err))
 				}
 			}
 		}
 		for _, c := range e.Checks {
 			if c.Probe.Kind == SandboxRedis {
 				if err := commands(SandboxRedis, c.Probe.Command); err != nil {
-					ps.Add(path, c.Line, "probe %q: %v", c.Probe.Command, err)
+					ps.Add(path, c.Line, "probe %q: %s", c.Probe.Command, firstLine(err))
 				}
 			}
 		}
@@ -325,4 +325,10 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// firstLine is an error's first line: a problem is one line of a report.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }

@@ -59,6 +59,9 @@ func (s *Service) recordLive(ctx context.Context, t Target, rep check.Report) {
 }
 
 func (s *Service) record(ctx context.Context, t Target, rep check.Report, kind opslab.AttemptKind) error {
+	if s.cfg.Attempts == nil {
+		return nil
+	}
 	a := opslab.Attempt{
 		UserID: t.UserID, Course: t.Course.Slug, Lesson: t.Lesson.Slug, Exercise: t.Exercise.ID,
 		ContentHash: t.Exercise.Hash, Passed: rep.Passed, Kind: kind, FailedChecks: []string{},

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/lab"
+	"github.com/opslab/opslab/internal/markdown"
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/process"
+)
+
+// testJob is one exercise to test, with its result.
+type testJob struct {
+	course *course.Course
+	lesson *course.Lesson
+	ex     *course.Exercise
+	owner  int64
+	runs   []lab.Verdict
+}
+
+func (j *testJob) name() string { return j.course.Slug + "/" + j.lesson.Slug + "/" + j.ex.ID }
+
+// ok reports whether every run passed.
+func (j *testJob) ok() bool {
+	for _, v := range j.runs {
+		if !v.OK {
+			return false
+		}
+	}
+	return len(j.runs) > 0
+}
+
+// runTest tests every exercise: fresh sandbox, setup, checks must fail,
+// solution, checks must pass; --runs times each, to catch flaky ones.
+func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("content", "", "test the courses below `DIR` instead of the built-in course")
+	only := fs.String("lesson", "", "test only the lesson with this `SLUG`")
+	driver := fs.String("sandbox", "process", "sandbox driver: process or container")
+	jobs := fs.Int("j", runtime.NumCPU(), "exercises tested at once")
+	runs := fs.Int("runs", 2, "times each exercise is tested (a flaky exercise fails)")
+	junit := fs.String("junit", "", "write JUnit XML to `FILE`")
+	if err := fs.Parse(args); err != nil {
+		return exitError(2)
+	}
+	if *driver != "process" {
+		return fmt.Errorf("test: --sandbox %s is not available in this build; use --sandbox process", *driver)
+	}
+	if *jobs < 1 || *runs < 1 {
+		return fmt.Errorf("test: -j and --runs must be at least 1")
+	}
+	cat, err := loadContent(*dir, markdown.New())
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	for _, p := range cat.Problems {
+		fmt.Fprintln(stdout, p.String())
+	}
+	var all []*testJob
+	for _, c := range cat.Courses {
+		for _, l := range c.Lessons {
+			if *only != "" && l.Slug != *only {
+				continue
+			}
+			for _, e := range l.Exercises {
+				all = append(all, &testJob{course: c, lesson: l, ex: e, owner: int64(len(all) + 1)})
+			}
+		}
+	}
+	if len(all) == 0 && len(cat.Problems) == 0 {
+		fmt.Fprintln(stderr, "test: no exercise to test")
+		return exitError(1)
+	}
+
+	scratch, err := os.MkdirTemp("", "opslab-test-")
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	drv, err := process.New(process.Options{Dir: scratch})
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{sandbox.KindRedis: *jobs + 1, sandbox.KindKafka: *jobs + 1}})
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	defer mgr.StopAll(context.Background())
+	svc, err := lab.New(lab.Config{Sandboxes: mgr, Logger: discardLogger()})
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+
+	start := time.Now()
+	progress := newProgressLine(stderr, len(all))
+	work := make(chan *testJob)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := 0; i < *jobs; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				for r := 0; r < *runs && ctx.Err() == nil; r++ {
+					t := lab.Target{UserID: j.owner, Course: j.course, Lesson: j.lesson, Exercise: j.ex}
+					j.runs = append(j.runs, svc.SelfTest(ctx, t))
+				}
+				mu.Lock()
+				progress.clear()
+				printJob(stdout, j)
+				progress.done()
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range all {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	progress.clear()
+
+	failed := 0
+	for _, j := range all {
+		if !j.ok() {
+			failed++
+		}
+	}
+	fmt.Fprintf(stdout, "%d exercises, %d passed, %d failed, %d content problems (%s, %d runs each)\n",
+		len(all), len(all)-failed, failed, len(cat.Problems), time.Since(start).Round(time.Millisecond), *runs)
+	if *junit != "" {
+		if err := writeJUnit(*junit, all, time.Since(start)); err != nil {
+			return fmt.Errorf("test: %w", err)
+		}
+	}
+	if failed > 0 || len(cat.Problems) > 0 || ctx.Err() != nil {
+		return exitError(1)
+	}
+	return nil
+}
+
+// printJob prints one line: ✓ or ✗, the exercise, its time, and what went
+// wrong.
+func printJob(w io.Writer, j *testJob) {
+	var total time.Duration
+	problem := ""
+	flaky := false
+	for i, v := range j.runs {
+		total += v.Duration
+		if !v.OK && problem == "" {
+			problem = v.Problem
+			if i > 0 {
+				flaky = true
+			}
+		}
+	}
+	avg := total / time.Duration(max(1, len(j.runs)))
+	if j.ok() {
+		fmt.Fprintf(w, "✓ %s (%s)\n", j.name(), avg.Round(time.Millisecond))
+		return
+	}
+	if flaky {
+		problem = "flaky: passed, then failed on run 2 or later: " + problem
+	}
+	fmt.Fprintf(w, "✗ %s (%s): %s\n", j.name(), avg.Round(time.Millisecond), problem)
+}
+
+// progressLine is a live "n/total" counter on a terminal, nothing elsewhere.
+type progressLine struct {
+	w          io.Writer
+	tty        bool
+	n, total   int
+	lastLength int
+}
+
+func newProgressLine(w io.Writer, total int) *progressLine {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	p := &progressLine{w: w, tty: tty, total: total}
+	p.draw()
+	return p
+}
+
+func (p *progressLine) done() { p.n++; p.draw() }
+
+func (p *progressLine) draw() {
+	if p.tty {
+		s := fmt.Sprintf("testing %d/%d exercises…", p.n, p.total)
+		p.lastLength = len(s)
+		fmt.Fprint(p.w, "\r"+s)
+	}
+}
+
+func (p *progressLine) clear() {
+	if p.tty && p.lastLength > 0 {
+		fmt.Fprintf(p.w, "\r%*s\r", p.lastLength, "")
+	}
+}
+
+type junitSuite struct {
+	XMLName  xml.Name    `xml:"testsuite"`
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// writeJUnit writes the results as JUnit XML, atomically.
+func writeJUnit(path string, jobs []*testJob, took time.Duration) error {
+	s := junitSuite{Name: "opslab exercises", Tests: len(jobs), Time: took.Seconds()}
+	for _, j := range jobs {
+		var total time.Duration
+		for _, v := range j.runs {
+			total += v.Duration
+		}
+		c := junitCase{Name: j.ex.ID, ClassName: j.course.Slug + "." + j.lesson.Slug, Time: total.Seconds()}
+		if !j.ok() {
+			s.Failures++
+			msg := ""
+			for _, v := range j.runs {
+				if !v.OK {
+					msg = v.Problem
+					break
+				}
+			}
+			c.Failure = &junitFailure{Message: msg, Text: fmt.Sprintf("%s:%d: %s", j.lesson.Path, j.ex.Line, msg)}
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	b, err := xml.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("junit: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append([]byte(xml.Header), append(b, '\n')...), 0o644); err != nil {
+		return fmt.Errorf("junit: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
