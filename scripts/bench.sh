@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the benchmarks recorded in docs/benchmarks.md and prints their
+# results with the machine they ran on. Each compares with a baseline
+# measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "# Benchmark run $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+echo "## Signed-in lesson page against plain net/http serving the same bytes"
+echo
+go test -run '^$' -bench 'LessonPage' -benchtime 5s -count 5 ./internal/server | grep -E '^Benchmark'
+echo
+
+go build -o bin/opslab ./cmd/opslab
+echo "## opslab test over the built-in course"
+echo
+/usr/bin/time -f 'wall %es, max RSS %MKB' bin/opslab test --runs 1 -j "$(nproc)" 2>&1 | tail -n 20
+echo
+
+echo "## Sandboxes through the API"
+echo
+go run ./bench/labbench -bin bin/opslab \
+  -kafka-lesson "caching-messaging-infrastructure/offsets-commits-lag-and-resets/${KAFKA_EXERCISE:-billing-lag-drill}" \
+  -starts "${STARTS:-100}" -checks "${CHECKS:-200}" -idle "${IDLE:-100}" \
+  -learners "${LEARNERS:-200}" -duration "${DURATION:-60s}"
