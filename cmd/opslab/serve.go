@@ -158,6 +158,7 @@ type app struct {
 	db        *sqlite.DB
 	server    *server.Server
 	sandboxes *sandbox.Manager
+	scratch   string // the sandboxes' scratch directory
 	stopReap  context.CancelFunc
 	log       *slog.Logger
 }
@@ -182,7 +183,12 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	}
 	metrics := server.NewMetrics()
 
-	mgr, driverName, err := newSandboxManager(ctx, cfg, db, log)
+	scratch, err := sandboxScratchDir(cfg.data)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	mgr, driverName, err := newSandboxManager(ctx, cfg, scratch, db, log)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("serve: %w", err)
@@ -203,7 +209,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	reapCtx, stopReap := context.WithCancel(context.Background())
 	go mgr.Run(reapCtx)
 
-	a := &app{db: db, sandboxes: mgr, stopReap: stopReap, log: log}
+	a := &app{db: db, sandboxes: mgr, scratch: scratch, stopReap: stopReap, log: log}
 	srv, err := server.New(server.Config{
 		Users:         sqlite.NewUserService(db),
 		Teams:         sqlite.NewTeamService(db),
@@ -239,11 +245,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 
 // newSandboxManager builds the process driver and the manager, and removes
 // whatever a previous run left behind (even after SIGKILL).
-func newSandboxManager(ctx context.Context, cfg serveConfig, db *sqlite.DB, log *slog.Logger) (*sandbox.Manager, string, error) {
-	scratch, err := sandboxScratchDir(cfg.data)
-	if err != nil {
-		return nil, "", err
-	}
+func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db *sqlite.DB, log *slog.Logger) (*sandbox.Manager, string, error) {
 	drv, err := process.New(process.Options{Dir: scratch, LoopbackTCP: cfg.publicHost != ""})
 	if err != nil {
 		return nil, "", fmt.Errorf("sandbox driver: %w", err)
@@ -296,6 +298,9 @@ func (a *app) Close() error {
 		if err := a.sandboxes.StopAll(ctx); err != nil {
 			a.log.Error("stop sandboxes", "err", err)
 		}
+		// Every sandbox is gone: remove the scratch folders if empty.
+		_ = os.Remove(filepath.Join(a.scratch, "sandboxes"))
+		_ = os.Remove(a.scratch)
 	}
 	return a.db.Close()
 }

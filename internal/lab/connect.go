@@ -24,7 +24,7 @@ func (s *Service) connectHint(inst sandbox.Instance) string {
 			return ""
 		}
 		return fmt.Sprintf("redis-cli -h %s -p %s --user %s --pass %s", s.cfg.PublicHost, port,
-			inst.Redis.Learner.User, inst.Redis.Learner.Password)
+			inst.Redis.Client.User, inst.Redis.Client.Password)
 	case sandbox.KindKafka:
 		if len(inst.Kafka.Seeds) == 0 {
 			return ""

@@ -47,6 +47,10 @@ type RedisAccess struct {
 	// every command that could reach outside the sandbox (see
 	// LearnerACLRules). Commands must also pass CheckLearnerCommand first.
 	Learner Credentials
+	// Client is the account shown to a learner for their own client: the
+	// learner's rules without CONFIG SET (see ClientACLRules), since their
+	// client does not pass through CheckLearnerCommand.
+	Client Credentials
 	// Admin is the platform's account, with every permission, for checks
 	// of a learner's work. Never show it to a learner.
 	Admin Credentials

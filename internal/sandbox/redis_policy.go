@@ -84,6 +84,20 @@ func LearnerACLRules() []string {
 	return rules
 }
 
+// ClientACLRules returns the rules of the account handed to a learner's
+// own client (redis-cli over TCP): LearnerACLRules without CONFIG SET. No
+// ACL can filter CONFIG SET by parameter, and such a client bypasses the
+// console's CheckLearnerCommand, so it gets no CONFIG SET at all.
+func ClientACLRules() []string {
+	var out []string
+	for _, r := range LearnerACLRules() {
+		if r != "+config|set" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // CheckLearnerCommand is CheckLearnerCommandCap with DefaultMaxMemoryBytes.
 func CheckLearnerCommand(args []string) error {
 	return CheckLearnerCommandCap(args, DefaultMaxMemoryBytes)

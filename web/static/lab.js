@@ -177,7 +177,7 @@
         pending = true;
         api("POST", url + "/exec", { command: cmd }).then(function (res) {
           if (res.notice) print("# " + res.notice + "\n", "console-notice");
-          print(res.output, "console-reply");
+          print(res.output, /^\(error\)|^Invalid argument/.test(res.output) ? "console-error" : "console-reply");
           showChecks(res.checks);
           if (state.textContent === "" || state.textContent.indexOf("Starting") === 0) { state.className = "lab-state ready"; state.textContent = "Sandbox ready"; }
         }).catch(function (e) { print("(error) " + e.message + "\n", "console-error"); })

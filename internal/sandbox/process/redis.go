@@ -28,6 +28,7 @@ const (
 const (
 	adminUser   = "admin"
 	learnerUser = "learner"
+	clientUser  = "client"
 )
 
 // startRedis starts a redis-server in the already created directory of
@@ -45,6 +46,7 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (sandbox.Ins
 			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(dir, socketName)},
 			Admin:    sandbox.Credentials{User: adminUser, Password: newSecret()},
 			Learner:  sandbox.Credentials{User: learnerUser, Password: newSecret()},
+			Client:   sandbox.Credentials{User: clientUser, Password: newSecret()},
 		},
 	}
 	// A random free port may be taken by someone else before redis-server
@@ -94,7 +96,7 @@ func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance) (*redi
 	cmd := exec.Command(d.redisPath, redisArgs(inst.Dir, port, inst.Spec.MemoryCap())...)
 	cmd.Dir = inst.Dir
 	cmd.Env = []string{} // the platform's secrets stay out of the sandbox
-	cmd.Stdin = strings.NewReader(redisUsers(inst.Redis.Admin, inst.Redis.Learner))
+	cmd.Stdin = strings.NewReader(redisUsers(inst.Redis.Admin, inst.Redis.Learner, inst.Redis.Client))
 	cmd.Stdout, cmd.Stderr = output, output
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // Stop signals the whole group, BGSAVE children too
@@ -225,12 +227,14 @@ func redisArgs(dir string, port int, maxMemory int64) []string {
 
 // redisUsers returns the config lines defining the sandbox's users: no
 // usable default user, the platform's admin with every permission, and the
-// learner with sandbox.LearnerACLRules.
-func redisUsers(admin, learner sandbox.Credentials) string {
+// learner with sandbox.LearnerACLRules, and the learner's own client with
+// sandbox.ClientACLRules.
+func redisUsers(admin, learner, client sandbox.Credentials) string {
 	return strings.Join([]string{
 		"user default off resetpass resetkeys resetchannels -@all",
 		fmt.Sprintf("user %s on >%s ~* &* +@all", admin.User, admin.Password),
 		fmt.Sprintf("user %s on >%s %s", learner.User, learner.Password, strings.Join(sandbox.LearnerACLRules(), " ")),
+		fmt.Sprintf("user %s on >%s %s", client.User, client.Password, strings.Join(sandbox.ClientACLRules(), " ")),
 	}, "\n") + "\n"
 }
 
