@@ -304,6 +304,10 @@ func runConsumer(ctx context.Context, b Broker, cmd Command, out io.Writer) erro
 	default:
 		copts = append(copts, kgo.ConsumeTopics(cmd.Topic), kgo.ConsumeResetOffset(reset))
 	}
+	// A short fetch wait keeps a console consumer responsive to its
+	// timeout; it also gets kfake, which now and then holds a first fetch
+	// for its whole wait, to answer again soon.
+	copts = append(copts, kgo.FetchMaxWait(250*time.Millisecond))
 	cl, err := b.client(copts...)
 	if err != nil {
 		return &Error{Op: op, Text: err.Error(), Err: err}

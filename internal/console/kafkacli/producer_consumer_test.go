@@ -119,7 +119,7 @@ func TestConsumerGroupCommits(t *testing.T) {
 	}
 
 	// A group reading from the end commits the end offsets.
-	mustRun(t, b, "kafka-console-consumer --topic orders --group late --max-messages 1 --timeout-ms 300")
+	mustRun(t, b, "kafka-console-consumer --topic orders --group late --max-messages 1 --timeout-ms 1500")
 	if g := describeGroup(t, b, "late"); g["lag"] != 0 || g["lag.orders"] != 0 {
 		t.Errorf("group started at the end = %v", g)
 	}
