@@ -264,15 +264,6 @@ func (s scanned) has(name string) bool {
 	return ok
 }
 
-// last returns the option's last value, or "" when it was not given.
-func (s scanned) last(name string) string {
-	v := s.values[name]
-	if len(v) == 0 {
-		return ""
-	}
-	return v[len(v)-1]
-}
-
 // first returns the option's first value, or "" when it was not given;
 // joptsimple's valueOf returns the first one.
 func (s scanned) first(name string) string {
