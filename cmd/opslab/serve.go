@@ -39,6 +39,7 @@ type serveConfig struct {
 	content       string
 	sandbox       string
 	signup        string
+	signupsHour   int
 	logFormat     string
 	logLevel      string
 	secureCookies bool
@@ -61,6 +62,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.content, "content", "", "load courses from `DIR` instead of the built-in course")
 	fs.StringVar(&c.sandbox, "sandbox", "process", "sandbox driver: process or container")
 	fs.StringVar(&c.signup, "signup", "open", "open: anyone may create a learner account; closed: only opslab user add")
+	fs.IntVar(&c.signupsHour, "signups-per-hour", 10, "sign-ups allowed from one address per hour (-1: no cap, for load tests)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
@@ -211,17 +213,19 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 
 	a := &app{db: db, sandboxes: mgr, scratch: scratch, stopReap: stopReap, log: log}
 	srv, err := server.New(server.Config{
-		Users:         sqlite.NewUserService(db),
-		Teams:         sqlite.NewTeamService(db),
-		Progress:      sqlite.NewProgressService(db),
-		Labs:          labs,
-		SessionKey:    key,
-		SecureCookies: cfg.secureCookies,
-		SignupOpen:    cfg.signup == "open",
-		HighlightCSS:  css,
-		Logger:        log,
-		Metrics:       metrics,
-		Version:       version,
+		Users:          sqlite.NewUserService(db),
+		Teams:          sqlite.NewTeamService(db),
+		Progress:       sqlite.NewProgressService(db),
+		Labs:           labs,
+		Stats:          sqlite.NewStatsService(db),
+		SessionKey:     key,
+		SecureCookies:  cfg.secureCookies,
+		SignupOpen:     cfg.signup == "open",
+		SignupsPerHour: cfg.signupsHour,
+		HighlightCSS:   css,
+		Logger:         log,
+		Metrics:        metrics,
+		Version:        version,
 	})
 	if err != nil {
 		a.Close()

@@ -6,6 +6,7 @@ package server
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type Config struct {
 	Progress opslab.ProgressService
 	// Labs runs exercises; nil turns the exercise calls into 503s.
 	Labs Labs
+	// Stats reads exercise statistics for instructors and the content
+	// version of learners' passes; nil leaves the statistics out of the
+	// instructor view and never flags an exercise as changed since a pass.
+	Stats opslab.StatsService
 
 	// SessionKey signs and encrypts the session cookie: at least 32 bytes.
 	SessionKey []byte
@@ -33,6 +38,8 @@ type Config struct {
 	SecureCookies bool
 	// SignupOpen lets anyone create a learner account.
 	SignupOpen bool
+	// SignupsPerHour caps sign-ups from one address; 0 means 10, -1 no cap.
+	SignupsPerHour int
 	// HighlightCSS is the stylesheet for highlighted code.
 	HighlightCSS string
 
@@ -81,7 +88,13 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, sessions: sess, views: v, log: cfg.Logger, metrics: cfg.Metrics}
 	s.throttle.account = NewThrottle(5, 15*time.Minute, cfg.Now)
 	s.throttle.address = NewThrottle(20, 15*time.Minute, cfg.Now)
-	s.throttle.signup = NewThrottle(10, time.Hour, cfg.Now)
+	perHour := cfg.SignupsPerHour
+	if perHour == 0 {
+		perHour = 10
+	} else if perHour < 0 {
+		perHour = math.MaxInt
+	}
+	s.throttle.signup = NewThrottle(perHour, time.Hour, cfg.Now)
 	s.router = s.routes()
 	return s, nil
 }
