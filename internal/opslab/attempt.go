@@ -107,3 +107,43 @@ type ExercisePass struct {
 	ContentHash string // hash of the content of the first passing attempt
 	PassedAt    time.Time
 }
+
+// ExerciseStats sums up learners' attempts at one exercise without naming
+// anyone: counts only, for instructors.
+type ExerciseStats struct {
+	Attempts int // attempts recorded, from Check and from live checks
+	Learners int // distinct learners with at least one attempt
+	Passed   int // distinct learners with at least one passing attempt
+	// MostFailed is the check that failed in the most attempts; nil when no
+	// check ever failed.
+	MostFailed *FailedCheck
+}
+
+// PassRate is Passed over Learners, between 0 and 1; 0 when nobody tried.
+func (s ExerciseStats) PassRate() float64 {
+	if s.Learners == 0 {
+		return 0
+	}
+	return float64(s.Passed) / float64(s.Learners)
+}
+
+// FailedCheck is one check of an exercise and how often it failed.
+type FailedCheck struct {
+	Number   int    // the check's position in the exercise, from 1
+	Message  string // what the latest failure told the learner
+	Failures int    // attempts in which it failed
+}
+
+// StatsService reads summaries of recorded attempts: anonymous statistics
+// per exercise for instructors, and the content version of each of a
+// learner's passes.
+type StatsService interface {
+	// ExerciseStats returns the statistics of every exercise of the lesson
+	// that learners attempted, keyed by exercise id; exercises nobody
+	// attempted are absent. Attempts by instructors and admins are left out.
+	ExerciseStats(ctx context.Context, course, lesson string) (map[string]ExerciseStats, error)
+	// PassHashes returns, for every exercise of the lesson the user passed,
+	// the content hash of their first pass, keyed by exercise id; an empty
+	// map if none.
+	PassHashes(ctx context.Context, userID int64, course, lesson string) (map[string]string, error)
+}

@@ -32,6 +32,8 @@ func (s *Server) labRoutes(r chi.Router) {
 		r.Post("/check", s.handleExerciseCheck)
 		r.Post("/hints/{n}", s.handleExerciseHint)
 		r.Post("/solution", s.handleExerciseSolution)
+		r.Get("/instructor", s.handleExerciseInstructor)
+		r.Post("/run-solution", s.handleExerciseRunSolution)
 	})
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -59,6 +61,9 @@ type exerciseJSON struct {
 	Title   string `json:"title"`
 	Sandbox string `json:"sandbox"`
 	Passed  bool   `json:"passed"`
+	// ChangedSincePass is true when the learner's first pass was made on
+	// another version of the exercise; the pass still counts.
+	ChangedSincePass bool `json:"changed_since_pass"`
 }
 
 type lessonJSON struct {
@@ -84,13 +89,33 @@ func (s *Server) handleAPILesson(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	passHashes, err := s.passHashes(r.Context(), currentUser(r).ID, c, l)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	st := p.standing(l.Slug)
 	out := lessonJSON{Slug: l.Slug, Title: l.Title, Course: c.Slug, Number: l.Number, Minutes: minutes(l),
 		Done: st.Done, Completed: st.Completed(), Exercises: []exerciseJSON{}}
 	for _, e := range l.Exercises {
-		out.Exercises = append(out.Exercises, exerciseJSON{ID: e.ID, Title: e.Title, Sandbox: e.Sandbox, Passed: st.passed[e.ID]})
+		h, passed := passHashes[e.ID]
+		out.Exercises = append(out.Exercises, exerciseJSON{ID: e.ID, Title: e.Title, Sandbox: e.Sandbox, Passed: st.passed[e.ID],
+			ChangedSincePass: passed && h != e.Hash})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// passHashes returns the content hash of the learner's first pass of each
+// exercise of the lesson they passed; an empty map without a Stats store.
+func (s *Server) passHashes(ctx context.Context, userID int64, c *course.Course, l *course.Lesson) (map[string]string, error) {
+	if s.cfg.Stats == nil || len(l.Exercises) == 0 {
+		return map[string]string{}, nil
+	}
+	h, err := s.cfg.Stats.PassHashes(ctx, userID, c.Slug, l.Slug)
+	if err != nil {
+		return nil, fmt.Errorf("lesson: %w", err)
+	}
+	return h, nil
 }
 
 type completeRequest struct {

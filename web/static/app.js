@@ -112,6 +112,15 @@
         card.classList.add("passed");
         var s = card.querySelector("[data-role=status]");
         if (s) { s.textContent = "✓ Passed"; s.classList.add("ok"); }
+        // The pass still counts; the learner may want a fresh look.
+        if (ex.changed_since_pass && !card.querySelector("[data-role=changed-notice]")) {
+          var note = document.createElement("p");
+          note.className = "exercise-changed";
+          note.setAttribute("data-role", "changed-notice");
+          note.textContent = "This exercise changed since you passed it.";
+          var head = card.querySelector(".exercise-head");
+          card.insertBefore(note, head ? head.nextSibling : card.firstChild);
+        }
       });
     }).catch(function () {});
 

@@ -1,6 +1,9 @@
 // opslab lab: turns each exercise card into a live lab. Start makes the
 // learner's sandbox, the console runs real commands, Check runs the typed
-// checks, and the task list ticks live after every command.
+// checks, and the task list ticks live after every command. Instructors
+// and admins also get a panel per card with the reference solution, the
+// checks, anonymous statistics and a Run solution button; its data comes
+// from the API, since the card's HTML is the same for everyone.
 (function () {
   "use strict";
 
@@ -67,7 +70,10 @@
     function busy(on) { [start, checkBtn, reset].forEach(function (b) { b.disabled = on; }); }
     function fail(e) { state.textContent = e.message; state.className = "lab-state error"; }
 
-    function showChecks(rep) {
+    // showChecks ticks the card's checks from a report; a report that was
+    // not recorded (an instructor's run of the solution) does not mark the
+    // card passed.
+    function showChecks(rep, notRecorded) {
       if (!rep || !rep.checks) return;
       rep.checks.forEach(function (c, i) {
         var li = checks[i];
@@ -82,7 +88,7 @@
         if (!c.passed) extra = c.message && c.message !== label ? c.message : (c.detail || "");
         if (d) d.textContent = extra ? " — " + extra : "";
       });
-      if (rep.passed) {
+      if (rep.passed && !notRecorded) {
         card.classList.add("passed");
         status.textContent = "✓ Passed";
         status.classList.add("ok");
@@ -185,6 +191,82 @@
       }
     });
     term.addEventListener("click", function () { if (!window.getSelection().toString()) input.focus(); });
+
+    return { url: url, lab: lab, prompt: prompt.textContent, print: print, showChecks: showChecks, busy: busy };
+  }
+
+  // statsText sums up an exercise's anonymous statistics in a sentence.
+  function statsText(st) {
+    if (!st) return "This server keeps no statistics.";
+    if (st.learners === 0) return "No learner has tried this exercise yet.";
+    var s = st.passed + " of " + st.learners + " learners passed (" + Math.round(100 * st.pass_rate) + "%) · " +
+      st.attempts + (st.attempts === 1 ? " attempt" : " attempts");
+    if (st.most_failed) {
+      s += " · most failed: check " + st.most_failed.check + " (" + st.most_failed.failures +
+        (st.most_failed.failures === 1 ? " time" : " times") + "): " + st.most_failed.message;
+    }
+    return s;
+  }
+
+  // checkItem lists one check as its author wrote it: probe, field,
+  // matchers (values as JSON, so 3 and "3" differ) and message.
+  function checkItem(c) {
+    var li = el("li", { "class": "instructor-check" });
+    li.appendChild(el("code", {}, c.probe.kind + ": " + c.probe.command));
+    if (c.field) {
+      li.appendChild(document.createTextNode(" · field "));
+      li.appendChild(el("code", {}, c.field));
+    }
+    c.matchers.forEach(function (m) {
+      li.appendChild(document.createTextNode(" · " + m.name + " "));
+      li.appendChild(el("code", {}, JSON.stringify(m.value)));
+    });
+    if (c.message) li.appendChild(el("span", { "class": "instructor-check-message" }, " — " + c.message));
+    return li;
+  }
+
+  // instructorPanel adds the instructor view to one card.
+  function instructorPanel(h) {
+    var api = window.opslab.api;
+    api("GET", h.url + "/instructor").then(function (info) {
+      var panel = el("div", { "class": "instructor-panel", "data-role": "instructor" });
+      panel.appendChild(el("p", { "class": "instructor-title" }, "Instructor"));
+      panel.appendChild(el("p", { "class": "instructor-stats", "data-role": "instructor-stats" }, statsText(info.stats)));
+      panel.appendChild(el("p", { "class": "instructor-label" }, "Reference solution"));
+      panel.appendChild(el("pre", { "class": "solution-code", "data-role": "instructor-solution" }, info.solution.join("\n")));
+      panel.appendChild(el("p", { "class": "instructor-label" }, "Checks"));
+      var list = el("ol", { "class": "instructor-checks", "data-role": "instructor-checks" });
+      info.checks.forEach(function (c) { list.appendChild(checkItem(c)); });
+      panel.appendChild(list);
+
+      var bar = el("div", { "class": "lab-bar" });
+      var run = button("Run solution", "run-solution");
+      var note = el("span", { "class": "lab-state", "data-role": "run-state", "aria-live": "polite" },
+        "Applies the solution in your own sandbox; nothing is recorded.");
+      bar.appendChild(run);
+      bar.appendChild(note);
+      panel.appendChild(bar);
+
+      run.addEventListener("click", function () {
+        run.disabled = true;
+        h.busy(true);
+        note.className = "lab-state";
+        note.textContent = "Applying the solution…";
+        api("POST", h.url + "/run-solution").then(function (res) {
+          h.print("# solution applied\n", "console-notice");
+          info.solution.forEach(function (line) { h.print(h.prompt + line + "\n", "console-notice"); });
+          h.showChecks(res, true);
+          var n = res.checks.filter(function (c) { return c.passed; }).length;
+          note.textContent = res.passed ? "Solution applied: all checks pass (not recorded)"
+            : "Solution applied: " + n + " of " + res.checks.length + " checks pass (not recorded)";
+          note.className = "lab-state " + (res.passed ? "ready" : "error");
+        }).catch(function (e) {
+          note.textContent = e.message;
+          note.className = "lab-state error";
+        }).then(function () { run.disabled = false; h.busy(false); });
+      });
+      h.lab.appendChild(panel);
+    }).catch(function () {});
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -192,6 +274,13 @@
     if (!layout || !window.opslab) return;
     var base = "/api/courses/" + encodeURIComponent(layout.dataset.course) +
       "/lessons/" + encodeURIComponent(layout.dataset.lesson);
-    document.querySelectorAll("section.exercise").forEach(function (card) { setup(card, base); });
+    var cards = [];
+    document.querySelectorAll("section.exercise").forEach(function (card) { cards.push(setup(card, base)); });
+    if (cards.length === 0) return;
+    window.opslab.api("GET", "/api/me").then(function (me) {
+      // Lets styles and tests tell whose view this is once it is known.
+      layout.dataset.viewerRole = me.role;
+      if (me.role === "instructor" || me.role === "admin") cards.forEach(instructorPanel);
+    }).catch(function () {});
   });
 })();
