@@ -60,7 +60,7 @@ func readCard(sel string) string {
     stateCls: q("[data-role=lab-state]") ? q("[data-role=lab-state]").className : "",
     status: text(q("[data-role=status]")).trim(),
     passed: card.classList.contains("passed"),
-    replies: Array.from(card.querySelectorAll("[data-role=console-output] .console-reply")).map(text),
+    replies: Array.from(card.querySelectorAll("[data-role=console-output] .console-reply, [data-role=console-output] .console-error")).map(text),
     echoes: Array.from(card.querySelectorAll("[data-role=console-output] .console-echo")).map(text),
     input: q("[data-role=console-input]") ? q("[data-role=console-input]").value : "",
     bar: bar ? bar.value : -1,
@@ -85,7 +85,7 @@ func (b *browserTab) typeCommand(card, line string) string {
 	n := len(b.card(card).Replies)
 	b.do("type "+line, chromedp.SendKeys(chromedp.CSS(card+" [data-role=console-input]"), line+kb.Enter))
 	b.waitFor("the reply to "+line, fmt.Sprintf(`document.querySelectorAll(%q).length > %d`,
-		card+" [data-role=console-output] .console-reply", n))
+		card+" [data-role=console-output] .console-reply, "+card+" [data-role=console-output] .console-error", n))
 	s := b.card(card)
 	if got, want := s.Echoes[len(s.Echoes)-1], "redis> "+line+"\n"; got != want {
 		b.t.Errorf("the console echoed %q, want %q", got, want)
