@@ -21,6 +21,7 @@ import (
 	"github.com/opslab/opslab/content"
 	"github.com/opslab/opslab/internal/console"
 	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/devreload"
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/sandbox"
@@ -43,6 +44,7 @@ type serveConfig struct {
 	logFormat     string
 	logLevel      string
 	secureCookies bool
+	dev           bool
 
 	sandboxIdle       time.Duration
 	sandboxLifetime   time.Duration
@@ -66,6 +68,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	fs.BoolVar(&c.dev, "dev", false, "authoring mode: reload --content DIR when it changes and show its problems on every page (for your own machine only)")
 	fs.DurationVar(&c.sandboxIdle, "sandbox-idle-timeout", sandbox.DefaultIdleTimeout, "stop a sandbox unused for this long")
 	fs.DurationVar(&c.sandboxLifetime, "sandbox-max-lifetime", sandbox.DefaultMaxLifetime, "stop a sandbox this long after it started")
 	fs.IntVar(&c.sandboxPerLearner, "sandbox-per-learner", sandbox.DefaultMaxPerLearner, "sandboxes one learner may have at once")
@@ -78,6 +81,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if c.dev && c.content == "" {
+		return c, errors.New("serve: --dev needs --content DIR: dev mode watches a content folder on disk and reloads it; the built-in course is not one")
 	}
 	switch c.signup {
 	case "open", "closed":
@@ -137,6 +143,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	httpSrv.RegisterOnShutdown(app.server.CloseDevEvents)
 	log.Info("serving", "addr", "http://"+ln.Addr().String(), "version", version, "data", cfg.data)
 	fmt.Fprintf(stdout, "opslab listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
@@ -162,6 +169,7 @@ type app struct {
 	sandboxes *sandbox.Manager
 	scratch   string // the sandboxes' scratch directory
 	stopReap  context.CancelFunc
+	stopWatch func() // dev mode: stops reloading the content
 	log       *slog.Logger
 }
 
@@ -221,6 +229,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		SessionKey:     key,
 		SecureCookies:  cfg.secureCookies,
 		SignupOpen:     cfg.signup == "open",
+		Dev:            cfg.dev,
 		SignupsPerHour: cfg.signupsHour,
 		HighlightCSS:   css,
 		Logger:         log,
@@ -244,6 +253,15 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	}
 	srv.SetCatalog(cat)
 	a.server = srv
+	if cfg.dev {
+		load := func() (*course.Catalog, error) { return loadContent(cfg.content, md) }
+		a.stopWatch, err = devreload.Start(cfg.content, devreload.DefaultQuiet, srv, load, log)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("serve: --dev: %w", err)
+		}
+		log.Warn("dev mode: reloading content as it changes; /dev/events and /dev/problems are open to anyone who can reach this server", "content", cfg.content)
+	}
 	return a, nil
 }
 
@@ -293,6 +311,9 @@ func sandboxScratchDir(data string) (string, error) {
 
 // Close stops every sandbox, then releases the store.
 func (a *app) Close() error {
+	if a.stopWatch != nil {
+		a.stopWatch()
+	}
 	if a.stopReap != nil {
 		a.stopReap()
 	}

@@ -42,6 +42,10 @@ type Config struct {
 	SignupsPerHour int
 	// HighlightCSS is the stylesheet for highlighted code.
 	HighlightCSS string
+	// Dev turns on the authoring tools (see dev.go): every page loads
+	// dev.js, and GET /dev/events and GET /dev/problems exist, open to
+	// anyone. For an author's own machine only.
+	Dev bool
 
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -63,6 +67,7 @@ type Server struct {
 	router    chi.Router
 	log       *slog.Logger
 	metrics   *Metrics
+	dev       *devEvents
 }
 
 // New builds the server and its routes. It fails if the templates or the
@@ -85,7 +90,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sessions: sess, views: v, log: cfg.Logger, metrics: cfg.Metrics}
+	s := &Server{cfg: cfg, sessions: sess, views: v, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
+	if cfg.Dev {
+		if err := s.useDevHead(); err != nil {
+			return nil, err
+		}
+	}
 	s.throttle.account = NewThrottle(5, 15*time.Minute, cfg.Now)
 	s.throttle.address = NewThrottle(20, 15*time.Minute, cfg.Now)
 	perHour := cfg.SignupsPerHour
@@ -121,6 +131,9 @@ func (s *Server) routes() chi.Router {
 	r.Handle("/metrics", s.metrics.Handler())
 	r.Get("/static/{hash}/{name}", s.handleStatic)
 	r.Get("/favicon.ico", s.handleFavicon)
+	if s.cfg.Dev {
+		s.devRoutes(r)
+	}
 
 	r.Get("/", s.handleCatalogue)
 	r.Get("/login", s.handleLoginPage)
