@@ -6,6 +6,7 @@ package course
 
 import (
 	"html/template"
+	"io/fs"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type Course struct {
 	Title   string
 	Summary string
 	Path    string // folder of the course inside the content tree
+	// Files is the course folder, for the images its lessons show.
+	Files   fs.FS
 	Modules []*Module
 	Lessons []*Lesson // every lesson in reading order
 

@@ -42,6 +42,9 @@ type Check struct {
 	Field    string // optional: a member of an object, or a field of INFO/CONFIG GET
 	Matchers []Matcher
 	Message  string // shown when the check fails; optional
+	// Label names the check in the card's task list whether it passes or
+	// fails ("game:leaderboard is a sorted set"); optional: "Check N".
+	Label string
 }
 
 // Probe is what a check asks the sandbox.
@@ -81,7 +84,7 @@ type CommandChecker func(kind, line string) error
 var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 var exerciseKeys = []string{"id", "title", "sandbox", "task", "hints", "setup", "solution", "checks"}
-var checkKeys = append([]string{"redis", "kafka", "field", "message"}, matcherNames...)
+var checkKeys = append([]string{"redis", "kafka", "field", "message", "label"}, matcherNames...)
 
 // kafkaProbeRE matches the Kafka probes of the format contract.
 var kafkaProbeRE = regexp.MustCompile(`^(describe topic \S+|describe group \S+|list topics|list groups)$`)
@@ -105,6 +108,7 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	sum := sha256.Sum256(src)
 	e := &Exercise{Line: fence, Hash: hex.EncodeToString(sum[:])}
 	seen := map[string]*yaml.Node{}
+	var probes []probeAt
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		seen[k.Value] = k
@@ -130,7 +134,7 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 		case "solution":
 			e.Solution = stringList(&ps, path, fence, "solution", v)
 		case "checks":
-			e.Checks = parseChecks(&ps, path, fence, v)
+			e.Checks, probes = parseChecks(&ps, path, fence, v)
 		default:
 			ps.Add(path, line(k), "unknown key %q in exercise%s", k.Value, suggest(k.Value, exerciseKeys))
 		}
@@ -143,9 +147,12 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	if v := nodeOf(root, "checks"); v != nil && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
 		ps.Add(path, line(seen["checks"]), "exercise %q has no checks: add at least one", e.ID)
 	}
-	for _, c := range e.Checks {
-		if e.Sandbox != "" && contains(SandboxKinds, e.Sandbox) && c.Probe.Kind != "" && c.Probe.Kind != e.Sandbox {
-			ps.Add(path, c.Line, "a %s probe cannot run in a %s sandbox", c.Probe.Kind, e.Sandbox)
+	// Every probe key counts here, valid or not: a broken kafka probe in a
+	// redis exercise is two mistakes, and fixing one should not reveal the
+	// other.
+	for _, p := range probes {
+		if contains(SandboxKinds, e.Sandbox) && p.kind != e.Sandbox {
+			ps.Add(path, p.line, "a %s probe cannot run in a %s sandbox", p.kind, e.Sandbox)
 		}
 	}
 	if commands != nil && contains(SandboxKinds, e.Sandbox) {
@@ -174,12 +181,21 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	return e, nil
 }
 
-func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) []Check {
+// probeAt is a probe key of a check, valid or not, at its file line.
+type probeAt struct {
+	kind string
+	line int
+}
+
+// parseChecks returns the valid checks, and the kind and line of every
+// probe key it met, including those of checks it had to drop.
+func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, []probeAt) {
 	if v.Kind != yaml.SequenceNode {
 		ps.Add(path, fence+v.Line, "checks must be a list of probes with matchers")
-		return nil
+		return nil, nil
 	}
 	var out []Check
+	var probes []probeAt
 	for _, item := range v.Content {
 		at := fence + item.Line
 		if item.Kind != yaml.MappingNode {
@@ -193,6 +209,7 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) []Check {
 			kl := fence + k.Line
 			switch {
 			case k.Value == "redis" || k.Value == "kafka":
+				probes = append(probes, probeAt{kind: k.Value, line: kl})
 				if c.Probe.Kind != "" {
 					ps.Add(path, kl, "a check has one probe; found %s and %s", c.Probe.Kind, k.Value)
 					ok = false
@@ -210,6 +227,8 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) []Check {
 				c.Field = scalar(ps, path, kl, "field", val)
 			case k.Value == "message":
 				c.Message = scalar(ps, path, kl, "message", val)
+			case k.Value == "label":
+				c.Label = scalar(ps, path, kl, "label", val)
 			case contains(matcherNames, k.Value):
 				m, err := parseMatcher(k.Value, val)
 				if err != nil {
@@ -219,7 +238,11 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) []Check {
 				}
 				c.Matchers = append(c.Matchers, m)
 			default:
-				ps.Add(path, kl, "unknown key %q in check%s", k.Value, suggest(k.Value, checkKeys))
+				hint := suggest(k.Value, checkKeys)
+				if hint == "" {
+					hint = ": a check holds one probe (redis or kafka), optional field, message and label, and matchers (" + strings.Join(matcherNames, ", ") + ")"
+				}
+				ps.Add(path, kl, "unknown key %q in check%s", k.Value, hint)
 				ok = false
 			}
 		}
@@ -235,7 +258,7 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) []Check {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, probes
 }
 
 func parseMatcher(name string, v *yaml.Node) (Matcher, error) {

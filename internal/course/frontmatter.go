@@ -70,13 +70,18 @@ func ParseFrontMatter(path string, src []byte) (FrontMatter, Problems) {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
 		case "title":
-			fm.Title = scalar(&ps, path, at(v), "title", v)
+			fm.Title = textValue(&ps, path, at(v), "title", v)
+			if v.Kind == yaml.ScalarNode && strings.TrimSpace(fm.Title) == "" {
+				ps.Add(path, at(v), "title is empty: every lesson needs one")
+			}
 		case "slug":
-			fm.Slug = scalar(&ps, path, at(v), "slug", v)
+			fm.Slug = textValue(&ps, path, at(v), "slug", v)
 			if fm.Slug != "" && !lessonSlugRE.MatchString(fm.Slug) {
 				ps.Add(path, at(v), "slug %q: use lower-case letters, digits and dashes", fm.Slug)
 			}
 		case "duration":
+			// Any scalar will do: a number such as 30 fails to parse
+			// below, with a message that shows what to write.
 			s := scalar(&ps, path, at(v), "duration", v)
 			d, err := time.ParseDuration(s)
 			if s != "" && (err != nil || d <= 0) {
@@ -84,9 +89,9 @@ func ParseFrontMatter(path string, src []byte) (FrontMatter, Problems) {
 			}
 			fm.Duration = d
 		case "summary":
-			fm.Summary = scalar(&ps, path, at(v), "summary", v)
+			fm.Summary = textValue(&ps, path, at(v), "summary", v)
 		case "objectives":
-			fm.Objectives = stringList(&ps, path, 1, "objectives", v)
+			fm.Objectives = textList(&ps, path, at, "objectives", v)
 		default:
 			ps.Add(path, at(k), "unknown front matter key %q%s", k.Value, suggest(k.Value, frontMatterKeys))
 		}
@@ -95,4 +100,63 @@ func ParseFrontMatter(path string, src []byte) (FrontMatter, Problems) {
 		ps.Add(path, 1, "front matter: missing %q", "title")
 	}
 	return fm, ps
+}
+
+// YAML tags of the scalars that textValue tells apart.
+const (
+	nullTag = "!!null"
+	strTag  = "!!str"
+)
+
+// textValue returns the text of a front matter value that must be a
+// string. A value YAML reads as something else (title: 42, title: true,
+// duration: 2024-01-01) is a problem at line, because it only works by
+// accident; an empty value (title:) yields "" and no problem here.
+func textValue(ps *Problems, path string, line int, key string, v *yaml.Node) string {
+	if v.Kind != yaml.ScalarNode {
+		ps.Add(path, line, "%s must be a single value", key)
+		return ""
+	}
+	switch tag := v.ShortTag(); tag {
+	case strTag:
+		return v.Value
+	case nullTag:
+		return ""
+	default:
+		ps.Add(path, line, "%s must be text, not %s %s: put it in quotes (%q)", key, yamlKind(tag), v.Value, v.Value)
+		return v.Value
+	}
+}
+
+// textList reads a front matter list whose entries must be strings; at maps
+// a node to its file line.
+func textList(ps *Problems, path string, at func(*yaml.Node) int, key string, v *yaml.Node) []string {
+	if v.Kind != yaml.SequenceNode {
+		ps.Add(path, at(v), "%s must be a list of sentences", key)
+		return nil
+	}
+	var out []string
+	for _, item := range v.Content {
+		if item.Kind != yaml.ScalarNode {
+			ps.Add(path, at(item), "each entry of %s must be a single line of text", key)
+			continue
+		}
+		if s := textValue(ps, path, at(item), "each entry of "+key, item); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// yamlKind names the kind of value a YAML tag stands for, with its article.
+func yamlKind(tag string) string {
+	switch tag {
+	case "!!int", "!!float":
+		return "the number"
+	case "!!bool":
+		return "the boolean"
+	case "!!timestamp":
+		return "the date"
+	}
+	return "the " + tag + " value"
 }

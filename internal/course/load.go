@@ -4,12 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,6 +31,25 @@ type Rendered struct {
 	TOC       []Heading
 	Exercises []*Exercise
 	Words     int
+	// Anchors are the ids a link may name after "#": the id of every
+	// heading, whatever its level, and of every exercise card
+	// ("exercise-<id>").
+	Anchors []string
+	// Links and Images are the body's Markdown links and images in order,
+	// with their file lines. Load checks them once every lesson of the
+	// course is parsed, since a link may lead to any of them.
+	Links  []Ref
+	Images []Ref
+}
+
+// Ref is the destination of a link or an image, as the author wrote it.
+type Ref struct {
+	Target string
+	Line   int // file line
+	// Href is the destination as the parser wrote it into the HTML's href
+	// attribute (escaped), or "" if it wrote none. Load rewrites it to
+	// point a link to a lesson file (12-streams.md) at that lesson's page.
+	Href string
 }
 
 // Catalog is every course of a content tree, with the problems found while
@@ -109,12 +132,18 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 		return nil, nil, err
 	}
 	c := &Course{Slug: slug, Path: dir, bySlug: map[string]*Lesson{}}
+	if dir == "." {
+		c.Files = fsys
+	} else if sub, err := fs.Sub(fsys, dir); err == nil {
+		c.Files = sub
+	}
 	modules := parseCourseYAML(&ps, yamlPath, src, c)
 
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	var files []*lessonFile
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || path.Ext(name) != ".md" {
@@ -131,8 +160,10 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 		if err != nil {
 			return nil, nil, err
 		}
-		l, lps := parseLesson(p, src, num, m[2], parser, commands)
+		f, lps := readLesson(p, src, num, m[2], parser, commands)
 		ps = append(ps, lps...)
+		files = append(files, f)
+		l := f.lesson
 		if l == nil {
 			continue
 		}
@@ -144,6 +175,7 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 		c.bySlug[l.Slug] = l
 		c.Lessons = append(c.Lessons, l)
 	}
+	ps = append(ps, checkReferences(fsys, c, files)...)
 	sort.SliceStable(c.Lessons, func(i, j int) bool { return c.Lessons[i].Number < c.Lessons[j].Number })
 
 	inModule := map[string]bool{}
@@ -273,18 +305,34 @@ func parseCourseYAML(ps *Problems, p string, src []byte, c *Course) []moduleRef 
 	return mods
 }
 
-// parseLesson parses one lesson file; the lesson is nil when it has problems.
-func parseLesson(p string, src []byte, num int, fileSlug string, parser LessonParser, commands CommandChecker) (*Lesson, Problems) {
+// lessonFile is what loading learned about one lesson file, valid or not:
+// enough for the other lessons' links to be checked against it.
+type lessonFile struct {
+	path     string
+	slug     string  // the front matter's slug, else the file name's
+	lesson   *Lesson // nil when the file has problems
+	parsed   bool    // the body was parsed, so its anchors are known
+	rendered Rendered
+}
+
+// readLesson parses one lesson file and keeps what the course's other
+// lessons need to know about it; its lesson is nil when it has problems.
+func readLesson(p string, src []byte, num int, fileSlug string, parser LessonParser, commands CommandChecker) (*lessonFile, Problems) {
 	var ps Problems
+	f := &lessonFile{path: p, slug: fileSlug}
 	front, body, bodyLine, ok := SplitFrontMatter(src)
 	if !ok {
 		ps.Add(p, 1, "a lesson starts with YAML front matter between --- lines (title at least)")
-		return nil, ps
+		return f, ps
 	}
 	fm, fps := ParseFrontMatter(p, front)
 	ps = append(ps, fps...)
+	if fm.Slug != "" {
+		f.slug = fm.Slug
+	}
 	r, rps := parser.ParseLesson(p, body, bodyLine, commands)
 	ps = append(ps, rps...)
+	f.parsed, f.rendered = true, r
 	ids := map[string]int{}
 	for _, e := range r.Exercises {
 		if first, dup := ids[e.ID]; dup {
@@ -292,21 +340,209 @@ func parseLesson(p string, src []byte, num int, fileSlug string, parser LessonPa
 			continue
 		}
 		ids[e.ID] = e.Line
+		// opslab test applies the solution to prove the checks can pass;
+		// with no solution the exercise can only fail it.
+		if len(e.Solution) == 0 {
+			ps.Add(p, e.Line+1, "exercise %q has no solution: list the commands that make its checks pass (opslab test runs them)", e.ID)
+		}
 	}
 	if len(ps) > 0 {
-		return nil, ps
+		return f, ps
 	}
 	sum := sha256.Sum256(src)
-	slug := fm.Slug
-	if slug == "" {
-		slug = fileSlug
-	}
-	return &Lesson{
-		Slug: slug, Number: num, Title: fm.Title, Summary: fm.Summary,
+	f.lesson = &Lesson{
+		Slug: f.slug, Number: num, Title: fm.Title, Summary: fm.Summary,
 		Duration: fm.Duration, Objectives: fm.Objectives, Path: p,
 		HTML: r.HTML, TOC: r.TOC, Words: r.Words, Exercises: r.Exercises,
 		ContentHash: hex.EncodeToString(sum[:]),
-	}, nil
+	}
+	return f, nil
+}
+
+// schemeRE matches a URL that starts with a scheme (https:, mailto:, data:).
+var schemeRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
+
+// sitePathRE matches the path of a lesson page: /courses/<course>/lessons/<slug>.
+var sitePathRE = regexp.MustCompile(`^/courses/([^/]+)/lessons/([^/]+)$`)
+
+// checkReferences checks the links and images of every lesson file of c
+// against the course's lessons and folder, points the links to lesson
+// files at their lessons' pages, and leaves out the lessons that have a
+// problem. Links with a scheme are not checked: that needs the network.
+func checkReferences(fsys fs.FS, c *Course, files []*lessonFile) Problems {
+	var all Problems
+	byPath := map[string]*lessonFile{}
+	bySlug := map[string]*lessonFile{}
+	for _, f := range files {
+		byPath[f.path] = f
+		if _, dup := bySlug[f.slug]; !dup {
+			bySlug[f.slug] = f
+		}
+	}
+	for _, f := range files {
+		if !f.parsed {
+			continue
+		}
+		var ps Problems
+		html := string(f.rendered.HTML)
+		for _, ref := range f.rendered.Links {
+			href, problem := resolveLink(fsys, c, f, byPath, bySlug, ref.Target)
+			switch {
+			case problem != "":
+				ps.Add(f.path, ref.Line, "link to %q leads nowhere: %s", ref.Target, problem)
+			case href != "" && ref.Href != "":
+				html = strings.ReplaceAll(html, `href="`+ref.Href+`"`, `href="`+template.HTMLEscapeString(href)+`"`)
+			}
+		}
+		for _, ref := range f.rendered.Images {
+			rel, problem := checkImage(fsys, c, f, ref.Target)
+			switch {
+			case problem != "":
+				ps.Add(f.path, ref.Line, "image %q %s", ref.Target, problem)
+			case rel != "" && ref.Href != "":
+				src := FileURL(c.Slug, rel)
+				html = strings.ReplaceAll(html, `src="`+ref.Href+`"`, `src="`+template.HTMLEscapeString(src)+`"`)
+			}
+		}
+		all = append(all, ps...)
+		l := f.lesson
+		switch {
+		case l == nil:
+		case len(ps) > 0:
+			dropLesson(c, l)
+		default:
+			l.HTML = template.HTML(html) //nolint:gosec // the parser's HTML with escaped hrefs swapped
+		}
+	}
+	return all
+}
+
+// resolveLink checks one link target of lesson file f. It returns the page
+// address to write instead of a link to a lesson file, and a problem
+// ("no lesson ...") when the link leads nowhere; both are "" for a link it
+// does not check.
+func resolveLink(fsys fs.FS, c *Course, f *lessonFile, byPath, bySlug map[string]*lessonFile, target string) (href, problem string) {
+	if target == "" || schemeRE.MatchString(target) || strings.HasPrefix(target, "//") {
+		return "", ""
+	}
+	where, anchor, _ := strings.Cut(target, "#")
+	where, _, _ = strings.Cut(where, "?")
+	where = unescape(where)
+	var to *lessonFile
+	switch {
+	case where == "":
+		to = f
+	case strings.HasPrefix(where, "/"):
+		m := sitePathRE.FindStringSubmatch(where)
+		if m == nil {
+			return "", ""
+		}
+		if m[1] != c.Slug {
+			if _, err := fs.Stat(fsys, path.Join(m[1], "course.yaml")); err != nil {
+				return "", fmt.Sprintf("no course %q", m[1])
+			}
+			return "", "" // another course's lessons are its own to check
+		}
+		if to = bySlug[m[2]]; to == nil {
+			return "", fmt.Sprintf("no lesson %q", m[2])
+		}
+	case strings.HasSuffix(where, ".md"):
+		if to = byPath[path.Join(path.Dir(f.path), where)]; to == nil {
+			return "", fmt.Sprintf("no lesson %q", path.Clean(where))
+		}
+		href = "/courses/" + c.Slug + "/lessons/" + to.slug
+		if anchor != "" {
+			href += "#" + anchor
+		}
+	default:
+		return "", ""
+	}
+	if anchor != "" && to.parsed && !slices.Contains(to.rendered.Anchors, unescape(anchor)) {
+		return "", fmt.Sprintf("no heading \"#%s\" in lesson %s", anchor, to.slug)
+	}
+	return href, ""
+}
+
+// checkImage checks one image path of lesson file f and returns what is
+// wrong with it, or "". The site's Content-Security-Policy (img-src 'self'
+// data:) decides what a browser shows.
+func checkImage(fsys fs.FS, c *Course, f *lessonFile, target string) (rel, problem string) {
+	switch {
+	case target == "":
+		return "", "has no path"
+	case strings.HasPrefix(strings.ToLower(target), "data:"):
+		return "", ""
+	case schemeRE.MatchString(target) || strings.HasPrefix(target, "//"):
+		return "", "will not show: the site's Content-Security-Policy only allows images from the site itself ('self'); copy the file into the course folder and use a relative path"
+	case strings.HasPrefix(target, "/"):
+		return "", "" // a path on the site, not in the course folder
+	}
+	where, _, _ := strings.Cut(target, "#")
+	where, _, _ = strings.Cut(where, "?")
+	p := path.Join(path.Dir(f.path), unescape(where))
+	inside := strings.HasPrefix(p, c.Path+"/")
+	if c.Path == "." {
+		inside = p != ".." && !strings.HasPrefix(p, "../")
+	}
+	if !inside {
+		folder := c.Path
+		if folder == "." {
+			folder = "the content folder"
+		}
+		return "", "is outside the course folder: keep images in " + folder
+	}
+	if st, err := fs.Stat(fsys, p); err != nil || st.IsDir() {
+		return "", "not found: there is no file " + p
+	}
+	if !IsImageFile(p) {
+		return "", "is not an image the site serves: use .png, .jpg, .gif, .svg or .webp"
+	}
+	if c.Path == "." {
+		return p, ""
+	}
+	return strings.TrimPrefix(p, c.Path+"/"), ""
+}
+
+// imageTypes are the files a course folder may serve, by extension.
+var imageTypes = map[string]string{
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+	".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp",
+}
+
+// IsImageFile reports whether name has the extension of an image a course
+// may serve.
+func IsImageFile(name string) bool {
+	_, ok := imageTypes[strings.ToLower(path.Ext(name))]
+	return ok
+}
+
+// ImageType is the Content-Type of an image file a course may serve, or "".
+func ImageType(name string) string { return imageTypes[strings.ToLower(path.Ext(name))] }
+
+// FileURL is the address at which the site serves a file of a course's
+// folder, given its path inside that folder.
+func FileURL(courseSlug, rel string) string {
+	parts := strings.Split(rel, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/courses/" + courseSlug + "/files/" + strings.Join(parts, "/")
+}
+
+// unescape decodes %XX escapes, or returns s as written if it has a bad one.
+func unescape(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// dropLesson removes l from c, which must not serve it.
+func dropLesson(c *Course, l *Lesson) {
+	if c.bySlug[l.Slug] == l {
+		delete(c.bySlug, l.Slug)
+	}
+	c.Lessons = slices.DeleteFunc(c.Lessons, func(x *Lesson) bool { return x == l })
 }
 
 // ErrNoCourse is returned by callers that need at least one course.

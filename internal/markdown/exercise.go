@@ -115,7 +115,7 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 	}
 	fmt.Fprintf(w, `<ul class="exercise-checks" data-role="checks" aria-label="Checks">`)
 	for i, c := range ex.Checks {
-		label := c.Message
+		label := c.Label
 		if label == "" {
 			label = fmt.Sprintf("Check %d", i+1)
 		}

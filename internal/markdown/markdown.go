@@ -96,7 +96,9 @@ func (s *parseState) line(offset int) int {
 
 var stateKey = parser.NewContextKey()
 
-// ParseLesson implements course.LessonParser.
+// ParseLesson implements course.LessonParser. Besides the HTML, it reports
+// the heading and exercise ids, links and images it found, with their file
+// lines, for course.Load to check against the rest of the course.
 func (r *Renderer) ParseLesson(path string, body []byte, bodyLine int, commands course.CommandChecker) (course.Rendered, course.Problems) {
 	st := &parseState{path: path, bodyLine: bodyLine, src: body, commands: commands}
 	pc := parser.NewContext()
@@ -107,11 +109,15 @@ func (r *Renderer) ParseLesson(path string, body []byte, bodyLine int, commands 
 		st.problems.Add(path, bodyLine, "render: %v", err)
 		return course.Rendered{}, st.problems
 	}
+	anchors, links, images := references(doc, st)
 	return course.Rendered{
 		HTML:      template.HTML(b.String()), //nolint:gosec // goldmark output with raw HTML off
 		TOC:       tableOfContents(doc, body),
 		Exercises: st.exercises,
 		Words:     countWords(doc, body),
+		Anchors:   anchors,
+		Links:     links,
+		Images:    images,
 	}, st.problems
 }
 

@@ -146,6 +146,7 @@ func (s *Server) routes() chi.Router {
 		r.Use(s.requireUserPage)
 		r.Get("/courses/{course}", s.handleCoursePage)
 		r.Get("/courses/{course}/lessons/{lesson}", s.handleLessonPage)
+		r.Get("/courses/{course}/files/*", s.handleCourseFile)
 		r.Post("/courses/{course}/lessons/{lesson}/done", s.handleLessonDoneForm)
 	})
 
