@@ -149,6 +149,7 @@ type registerPage struct {
 	Email       string
 	Name        string
 	MinPassword int
+	Next        string // where to go once registered (an invite link)
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +183,8 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account."))
 		return
 	}
-	s.render(w, r, http.StatusOK, "register", "Create an account", registerPage{MinPassword: opslab.MinPasswordLength})
+	s.render(w, r, http.StatusOK, "register", "Create an account", registerPage{MinPassword: opslab.MinPasswordLength,
+		Next: safeNext(r.URL.Query().Get("next"))})
 }
 
 func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
@@ -191,6 +193,7 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := credentials{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
+	next := safeNext(r.PostForm.Get("next"))
 	u, err := s.register(r.Context(), r, c)
 	if err == nil {
 		err = s.sessions.signIn(w, r, u.ID)
@@ -198,10 +201,10 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		setRetryAfter(w, err)
 		s.render(w, r, statusOf(err), "register", "Create an account",
-			registerPage{Error: opslab.ErrorMessage(err), Email: c.Email, Name: c.Name, MinPassword: opslab.MinPasswordLength})
+			registerPage{Error: opslab.ErrorMessage(err), Email: c.Email, Name: c.Name, MinPassword: opslab.MinPasswordLength, Next: next})
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {

@@ -54,11 +54,12 @@ func (s *Server) target(r *http.Request) (lab.Target, error) {
 }
 
 func (s *Server) handleExerciseStart(w http.ResponseWriter, r *http.Request) {
-	s.labStart(w, r, s.cfg.Labs.Start)
+	// Labs is read inside the call: a nil Labs must answer 503, not panic here.
+	s.labStart(w, r, func(ctx context.Context, t lab.Target) (*lab.Started, error) { return s.cfg.Labs.Start(ctx, t) })
 }
 
 func (s *Server) handleExerciseReset(w http.ResponseWriter, r *http.Request) {
-	s.labStart(w, r, s.cfg.Labs.Reset)
+	s.labStart(w, r, func(ctx context.Context, t lab.Target) (*lab.Started, error) { return s.cfg.Labs.Reset(ctx, t) })
 }
 
 func (s *Server) labStart(w http.ResponseWriter, r *http.Request, start func(context.Context, lab.Target) (*lab.Started, error)) {

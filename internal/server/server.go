@@ -31,6 +31,20 @@ type Config struct {
 	// version of learners' passes; nil leaves the statistics out of the
 	// instructor view and never flags an exercise as changed since a pass.
 	Stats opslab.StatsService
+	// TeamAdmin, Invites and Exports serve the team pages, invite links and
+	// team progress reports (teams.go, invites.go, export.go); without all
+	// three those calls answer 503.
+	TeamAdmin opslab.TeamAdminService
+	Invites   opslab.InviteService
+	Exports   opslab.ExportService
+	// Dashboard reads the team dashboard's data (dashboard.go); nil turns
+	// the dashboard pages and calls into 503s.
+	Dashboard opslab.DashboardService
+	// Runbooks stores learners' runbooks and their reviews, and
+	// SafeMarkdown renders what users write (runbooks.go, reviews.go);
+	// without Runbooks those calls answer 503.
+	Runbooks     opslab.RunbookService
+	SafeMarkdown SafeMarkdown
 
 	// SessionKey signs and encrypts the session cookie: at least 32 bytes.
 	SessionKey []byte
@@ -141,6 +155,9 @@ func (s *Server) routes() chi.Router {
 	r.Get("/register", s.handleRegisterPage)
 	r.Post("/register", s.handleRegisterForm)
 	r.Post("/logout", s.handleLogoutForm)
+	s.teamPageRoutes(r)
+	s.dashboardRoutes(r)
+	s.runbookRoutes(r)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUserPage)
@@ -163,6 +180,7 @@ func (s *Server) routes() chi.Router {
 			r.Get("/me/progress", s.handleAPIMyProgress)
 			r.Get("/me", s.handleAPIMe)
 			s.labRoutes(r)
+			s.teamAPIRoutes(r)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			s.apiError(w, r, opslab.Errorf(opslab.ENOTFOUND, "No such API call: %s %s.", r.Method, r.URL.Path))

@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/migrations"
 )
 
 // MustOpenDB opens a new database in a file under tb.TempDir() and closes
@@ -149,8 +152,13 @@ func TestOpen(t *testing.T) {
 		if mode != "wal" {
 			t.Fatalf("journal_mode = %q, want wal", mode)
 		}
-		if got := migrationNames(t, db); len(got) != 1 || got[0] != "0001_init.sql" {
-			t.Fatalf("migrations = %v, want [0001_init.sql]", got)
+		want, err := fs.Glob(migrations.FS, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(want)
+		if got := migrationNames(t, db); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("migrations = %v, want every file of the migrations package: %v", got, want)
 		}
 	})
 
@@ -189,8 +197,19 @@ func TestMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 1 || ms[0].Name != "0001_init.sql" || ms[0].AppliedAt.IsZero() {
-			t.Fatalf("migrations = %+v", ms)
+		// Every file of the migrations package, in name order.
+		want, err := fs.Glob(migrations.FS, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(want)
+		if len(ms) != len(want) || ms[0].Name != "0001_init.sql" || ms[0].AppliedAt.IsZero() {
+			t.Fatalf("migrations = %+v, want %v", ms, want)
+		}
+		for i := range want {
+			if ms[i].Name != want[i] {
+				t.Fatalf("migration %d = %s, want %s", i, ms[i].Name, want[i])
+			}
 		}
 		first := ms[0].AppliedAt
 		u := MustCreateUser(t, db, "ann@example.com", opslab.RoleLearner, "")
@@ -203,8 +222,8 @@ func TestMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 1 || !ms[0].AppliedAt.Equal(first) {
-			t.Fatalf("after reopen migrations = %+v, want one applied at %v", ms, first)
+		if len(ms) != len(want) || !ms[0].AppliedAt.Equal(first) {
+			t.Fatalf("after reopen migrations = %+v, want %d with the first applied at %v", ms, len(want), first)
 		}
 		if _, err := NewUserService(db2).FindUserByID(ctx, u.ID); err != nil {
 			t.Fatal(err)
