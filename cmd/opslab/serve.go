@@ -237,6 +237,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		SignupOpen:     cfg.signup == "open",
 		Dev:            cfg.dev,
 		SignupsPerHour: cfg.signupsHour,
+		MetricsToken:   os.Getenv("OPSLAB_METRICS_TOKEN"),
 		HighlightCSS:   css,
 		Logger:         log,
 		Metrics:        metrics,

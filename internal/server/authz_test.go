@@ -139,9 +139,11 @@ const (
 //	{runbookA}      the id of alpha's learner's submitted runbook
 var matrixRoutes = map[string]matrixRow{
 	// Operations and static files: open to everyone.
-	"GET /healthz":                  {get("/healthz"), everyone(200)},
-	"GET /readyz":                   {get("/readyz"), everyone(200)},
-	"* /metrics":                    {get("/metrics"), everyone(200)},
+	"GET /healthz": {get("/healthz"), everyone(200)},
+	"GET /readyz":  {get("/readyz"), everyone(200)},
+	// /metrics: admins, a scraper on this machine or one with the token;
+	// the matrix's requests come from another address.
+	"* /metrics":                    {get("/metrics"), st(404, 404, 404, 404, 404, 404, 200)},
 	"GET /static/{hash}/{name}":     {get("{asset}"), everyone(200)},
 	"GET /favicon.ico":              {get("/favicon.ico"), everyone(200)},
 	"GET /courses/{course}/files/*": {get("/courses/demo/files/board.png"), signedIn(200, pageOut)},

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"crypto/subtle"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,3 +57,32 @@ func (m *Metrics) observeRequest(method, route string, code int, d time.Duration
 
 func (m *Metrics) signin(result string)   { m.signins.WithLabelValues(result).Inc() }
 func (m *Metrics) progressEvent(e string) { m.progress.WithLabelValues(e).Inc() }
+
+// guardMetrics lets a scraper read /metrics when it is allowed to: with the
+// bearer token when one is set (MetricsToken), otherwise from this machine
+// only (a loopback peer with no proxy header); an admin's session always.
+// Anyone else gets 404, so the endpoint's presence is not advertised.
+func (s *Server) guardMetrics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.metricsAllowed(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+}
+
+func (s *Server) metricsAllowed(r *http.Request) bool {
+	if u := currentUser(r); u != nil && u.IsAdmin() {
+		return true
+	}
+	if tok := s.cfg.MetricsToken; tok != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
+	}
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+		return false
+	}
+	ip := net.ParseIP(clientIP(r))
+	return ip != nil && ip.IsLoopback()
+}

@@ -50,6 +50,9 @@ type Config struct {
 	SessionKey []byte
 	// SecureCookies marks cookies Secure (set when served behind TLS).
 	SecureCookies bool
+	// MetricsToken, when set, is the bearer token /metrics requires;
+	// without one, /metrics answers only this machine's scrapers.
+	MetricsToken string
 	// SignupOpen lets anyone create a learner account.
 	SignupOpen bool
 	// SignupsPerHour caps sign-ups from one address; 0 means 10, -1 no cap.
@@ -142,7 +145,7 @@ func (s *Server) routes() chi.Router {
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
-	r.Handle("/metrics", s.metrics.Handler())
+	r.Handle("/metrics", s.guardMetrics(s.metrics.Handler()))
 	r.Get("/static/{hash}/{name}", s.handleStatic)
 	r.Get("/favicon.ico", s.handleFavicon)
 	if s.cfg.Dev {
