@@ -7,7 +7,8 @@ import (
 
 // TeamActivity is what the store knows of a team's learners in one course:
 // the raw material of the team dashboard. The dashboard's statuses, stuck
-// signals and charts are computed from it and the course catalogue.
+// signals and charts are computed from it and the course catalogue. Its
+// times are to the millisecond.
 type TeamActivity struct {
 	TeamID   int64
 	TeamName string // the team's display name
@@ -30,19 +31,24 @@ type LearnerActivity struct {
 	// Lessons holds the learner's progress rows, keyed by lesson slug;
 	// lessons never opened are absent.
 	Lessons map[string]*LessonProgress
-	// Exercises holds what the learner did on each exercise, keyed by
-	// lesson slug then exercise id; exercises never touched are absent.
-	Exercises map[string]map[string]*ExerciseActivity
+	// Exercises holds what the learner did on each exercise; exercises
+	// never touched are absent.
+	Exercises map[LessonExercise]*ExerciseActivity
+}
+
+// LessonExercise names an exercise within a course.
+type LessonExercise struct {
+	Lesson   string
+	Exercise string
 }
 
 // Exercise returns the learner's activity on one exercise, or nil if there
 // is none.
 func (l *LearnerActivity) Exercise(lesson, exercise string) *ExerciseActivity {
-	return l.Exercises[lesson][exercise]
+	return l.Exercises[LessonExercise{lesson, exercise}]
 }
 
 // ExerciseActivity sums up one learner's work on one exercise.
-// LastAttempt, Passed and LastHint are to the millisecond.
 type ExerciseActivity struct {
 	Lesson   string
 	Exercise string

@@ -341,6 +341,14 @@ func TestTeamDashboardPage(t *testing.T) {
 		}
 	})
 
+	t.Run("NoLearners", func(t *testing.T) {
+		st, _, page := f.signIn(t, "ivy@example.com").do("GET", "/teams/other", "")
+		if st != 200 || !strings.Contains(page, `data-role="no-learners"`) || !strings.Contains(page, "No activity yet.") ||
+			!strings.Contains(page, "Nobody is stuck.") {
+			t.Errorf("a team without learners: %d %.500s", st, page)
+		}
+	})
+
 	t.Run("OtherCourse", func(t *testing.T) {
 		_, _, page := lea.do("GET", "/teams/ops?course=zz-extra", "")
 		for _, want := range []string{"Extra course", `<option value="zz-extra" selected>`, "Nobody is stuck."} {

@@ -13,8 +13,10 @@ import (
 	"github.com/opslab/opslab/internal/team"
 )
 
-// teamPageView is what templates/team.html reads. Every string in it is
-// plain text: the template escapes names, emails and check messages.
+// teamPageView is what templates/team.html reads. Its strings are plain
+// text that the template escapes (names, emails, check messages), except
+// the heatmap's rows: markup written with html/template's escaper, see
+// heatmapView.
 type teamPageView struct {
 	TeamName string
 	TeamSlug string

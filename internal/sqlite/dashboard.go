@@ -12,7 +12,7 @@ import (
 )
 
 // DashboardService reads what team leads see of their learners, with
-// read-only queries over one snapshot. It implements opslab.DashboardService.
+// read-only queries. It implements opslab.DashboardService.
 type DashboardService struct {
 	db *DB
 }
@@ -35,7 +35,10 @@ func NewDashboardService(db *DB) *DashboardService {
 // It runs six queries whatever the team's size. The totals come from the
 // tables exercise_activity and check_failures (migration 0004), which
 // triggers keep, so the rows read are one per learner and lesson, exercise
-// or failing check, however long the learners' history.
+// or failing check, however long the learners' history. The per-exercise
+// totals, the largest read, come from a second read transaction running
+// alongside the first: they may be a moment newer than the rest, never
+// older.
 func (s *DashboardService) TeamActivity(ctx context.Context, teamID int64, course string) (*opslab.TeamActivity, error) {
 	tx, err := s.db.beginRead(ctx)
 	if err != nil {
@@ -50,23 +53,47 @@ func (s *DashboardService) TeamActivity(ctx context.Context, teamID int64, cours
 		byID: map[int64]*opslab.LearnerActivity{}, names: map[string]string{},
 		out: &opslab.TeamActivity{TeamID: teamID, TeamName: name, Course: course,
 			Learners: []*opslab.LearnerActivity{}, Checks: map[string]map[string][]opslab.CheckFailures{}}}
+	if err := r.learners(ctx); err != nil {
+		return nil, fmt.Errorf("team activity: learners: %w", err)
+	}
+	if len(r.out.Learners) == 0 {
+		return r.out, nil
+	}
+
+	tx2, err := s.db.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("team activity: %w", err)
+	}
+	defer tx2.Rollback()
+	// The second reader fills the learners' Exercises; the first only
+	// their Lessons, and keeps its failed checks aside until both are done.
+	r2 := &activityReader{tx: tx2, teamID: teamID, course: course, byID: r.byID, names: map[string]string{}, out: r.out}
+	exercises := make(chan error, 1)
+	go func() { exercises <- r2.exercises(ctx) }()
 	steps := []struct {
 		what string
 		load func(context.Context) error
 	}{
-		{"learners", r.learners},
 		{"lesson progress", r.lessons},
-		{"exercises", r.exercises},
 		{"failed checks", r.stuckChecks},
 		{"team's failed checks", r.teamChecks},
 	}
+	var firstErr error
 	for _, st := range steps {
 		if err := st.load(ctx); err != nil {
-			return nil, fmt.Errorf("team activity: %s: %w", st.what, err)
-		}
-		if len(r.out.Learners) == 0 {
+			firstErr = fmt.Errorf("team activity: %s: %w", st.what, err)
 			break
 		}
+	}
+	if err := <-exercises; err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("team activity: exercises: %w", err)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	for _, sc := range r.stuck {
+		e := r2.exerciseOf(sc.learner, sc.lesson, sc.exercise)
+		e.Checks = append(e.Checks, sc.check)
 	}
 	return r.out, nil
 }
@@ -86,6 +113,19 @@ type activityReader struct {
 	// names interns the lesson slugs and exercise ids read from rows: a few
 	// dozen names repeat over thousands of rows.
 	names map[string]string
+	// The records not handed out yet; see slabSize.
+	exerciseSlab []opslab.ExerciseActivity
+	lessonSlab   []opslab.LessonProgress
+	// stuck holds the failed checks read by stuckChecks, for TeamActivity
+	// to add once the exercises are read.
+	stuck []stuckCheck
+}
+
+// stuckCheck is one failing check of an exercise a learner has not passed.
+type stuckCheck struct {
+	learner          *opslab.LearnerActivity
+	lesson, exercise string
+	check            opslab.CheckFailures
 }
 
 // name returns the interned copy of a lesson or exercise name read from a
@@ -110,7 +150,7 @@ func (r *activityReader) learners(ctx context.Context) error {
 	}
 	return scanRows(rows, func() error {
 		l := &opslab.LearnerActivity{Lessons: map[string]*opslab.LessonProgress{},
-			Exercises: map[string]map[string]*opslab.ExerciseActivity{}}
+			Exercises: map[opslab.LessonExercise]*opslab.ExerciseActivity{}}
 		if err := rows.Scan(&l.UserID, &l.Email, &l.Name); err != nil {
 			return err
 		}
@@ -122,7 +162,8 @@ func (r *activityReader) learners(ctx context.Context) error {
 
 func (r *activityReader) lessons(ctx context.Context) error {
 	rows, err := r.tx.QueryContext(ctx, `
-		SELECT p.user_id, p.lesson, p.first_viewed_at, p.last_activity_at, p.completed_at, p.time_spent_ms
+		SELECT p.user_id, p.lesson, `+unixMillis("p.first_viewed_at")+`, `+unixMillis("p.last_activity_at")+`,
+			COALESCE(`+unixMillis("p.completed_at")+`, 0), p.time_spent_ms
 		FROM team_members m
 		JOIN lesson_progress p ON p.user_id = m.user_id AND p.course = ?
 		WHERE `+ofTeamLearners, r.course, r.teamID)
@@ -131,9 +172,7 @@ func (r *activityReader) lessons(ctx context.Context) error {
 	}
 	var lesson sql.RawBytes
 	return scanRows(rows, func() error {
-		var userID, ms int64
-		var first, last string
-		var completed sql.NullString
+		var userID, first, last, completed, ms int64
 		if err := rows.Scan(&userID, &lesson, &first, &last, &completed, &ms); err != nil {
 			return err
 		}
@@ -141,16 +180,12 @@ func (r *activityReader) lessons(ctx context.Context) error {
 		if l == nil {
 			return nil
 		}
-		p := &opslab.LessonProgress{Course: r.course, Lesson: r.name(lesson), TimeSpent: time.Duration(ms) * time.Millisecond}
-		var err error
-		if p.FirstViewed, err = parseTime(first); err != nil {
-			return err
-		}
-		if p.LastActivity, err = parseTime(last); err != nil {
-			return err
-		}
-		if p.Completed, err = parseNullTime(completed); err != nil {
-			return err
+		p := r.newLesson()
+		p.Course, p.Lesson, p.TimeSpent = r.course, r.name(lesson), time.Duration(ms)*time.Millisecond
+		p.FirstViewed, p.LastActivity = fromMillis(first), fromMillis(last)
+		if completed != 0 {
+			t := fromMillis(completed)
+			p.Completed = &t
 		}
 		l.Lessons[p.Lesson] = p
 		return nil
@@ -162,8 +197,8 @@ func (r *activityReader) lessons(ctx context.Context) error {
 // records), the times to the millisecond.
 func (r *activityReader) exercises(ctx context.Context) error {
 	rows, err := r.tx.QueryContext(ctx, `
-		SELECT m.user_id, e.lesson, e.exercise, e.attempts, e.failed_checks, e.last_attempt_ms,
-			e.hints, e.last_hint_ms, e.passed_ms
+		SELECT m.user_id, e.lesson, e.exercise, e.attempts, e.failed_checks, COALESCE(e.last_attempt_ms, 0),
+			e.hints, COALESCE(e.last_hint_ms, 0), COALESCE(e.passed_ms, 0)
 		FROM team_members m
 		JOIN exercise_activity e ON e.user_id = m.user_id AND e.course = ?
 		WHERE `+ofTeamLearners, r.course, r.teamID)
@@ -172,8 +207,7 @@ func (r *activityReader) exercises(ctx context.Context) error {
 	}
 	var lesson, exercise sql.RawBytes
 	return scanRows(rows, func() error {
-		var userID, attempts, failed, hints int64
-		var lastAttempt, lastHint, passed sql.NullInt64
+		var userID, attempts, failed, hints, lastAttempt, lastHint, passed int64
 		if err := rows.Scan(&userID, &lesson, &exercise, &attempts, &failed, &lastAttempt, &hints, &lastHint, &passed); err != nil {
 			return err
 		}
@@ -181,10 +215,10 @@ func (r *activityReader) exercises(ctx context.Context) error {
 		if l == nil {
 			return nil
 		}
-		e := exerciseOf(l, r.name(lesson), r.name(exercise))
+		e := r.exerciseOf(l, r.name(lesson), r.name(exercise))
 		e.Attempts, e.FailedChecks, e.HintsRevealed = int(attempts), int(failed), int(hints)
 		e.LastAttempt, e.LastHint = fromMillis(lastAttempt), fromMillis(lastHint)
-		if passed.Valid {
+		if passed != 0 {
 			t := fromMillis(passed)
 			e.Passed = &t
 		}
@@ -193,10 +227,10 @@ func (r *activityReader) exercises(ctx context.Context) error {
 }
 
 // stuckChecks reads, per learner and exercise not passed, how often each
-// check failed.
+// check failed, into r.stuck.
 func (r *activityReader) stuckChecks(ctx context.Context) error {
 	rows, err := r.tx.QueryContext(ctx, `
-		SELECT m.user_id, c.lesson, c.exercise, c.number, c.failures, c.message, c.last_failed_at
+		SELECT m.user_id, c.lesson, c.exercise, c.number, c.failures, c.message, `+unixMillis("c.last_failed_at")+`
 		FROM team_members m
 		JOIN check_failures c ON c.user_id = m.user_id AND c.course = ?
 		WHERE `+ofTeamLearners+` AND NOT EXISTS (SELECT 1 FROM exercise_passes p
@@ -207,9 +241,8 @@ func (r *activityReader) stuckChecks(ctx context.Context) error {
 	}
 	var lesson, exercise sql.RawBytes
 	return scanRows(rows, func() error {
-		var userID int64
+		var userID, last int64
 		var c opslab.CheckFailures
-		var last string
 		if err := rows.Scan(&userID, &lesson, &exercise, &c.Number, &c.Failures, &c.Message, &last); err != nil {
 			return err
 		}
@@ -217,12 +250,8 @@ func (r *activityReader) stuckChecks(ctx context.Context) error {
 		if l == nil {
 			return nil
 		}
-		var err error
-		if c.Last, err = parseTime(last); err != nil {
-			return err
-		}
-		e := exerciseOf(l, r.name(lesson), r.name(exercise))
-		e.Checks = append(e.Checks, c)
+		c.Last = fromMillis(last)
+		r.stuck = append(r.stuck, stuckCheck{learner: l, lesson: r.name(lesson), exercise: r.name(exercise), check: c})
 		return nil
 	})
 }
@@ -233,7 +262,7 @@ func (r *activityReader) teamChecks(ctx context.Context) error {
 	// With one max() in the query, SQLite takes the bare column c.message
 	// from the row holding that max: the latest failure.
 	rows, err := r.tx.QueryContext(ctx, `
-		SELECT c.lesson, c.exercise, c.number, SUM(c.failures), c.message, MAX(c.last_failed_at)
+		SELECT c.lesson, c.exercise, c.number, SUM(c.failures), c.message, `+unixMillis("MAX(c.last_failed_at)")+`
 		FROM team_members m
 		JOIN check_failures c ON c.user_id = m.user_id AND c.course = ?
 		WHERE `+ofTeamLearners+`
@@ -245,14 +274,11 @@ func (r *activityReader) teamChecks(ctx context.Context) error {
 	var lesson, exercise sql.RawBytes
 	return scanRows(rows, func() error {
 		var c opslab.CheckFailures
-		var last string
+		var last int64
 		if err := rows.Scan(&lesson, &exercise, &c.Number, &c.Failures, &c.Message, &last); err != nil {
 			return err
 		}
-		var err error
-		if c.Last, err = parseTime(last); err != nil {
-			return err
-		}
+		c.Last = fromMillis(last)
 		ls, ex := r.name(lesson), r.name(exercise)
 		m := r.out.Checks[ls]
 		if m == nil {
@@ -264,28 +290,58 @@ func (r *activityReader) teamChecks(ctx context.Context) error {
 	})
 }
 
-// fromMillis reads a nullable time stored as milliseconds since 1970;
-// NULL gives the zero time.
-func fromMillis(ms sql.NullInt64) time.Time {
-	if !ms.Valid {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms.Int64).UTC()
+// unixMillis is the SQL expression for the stored timestamp column col in
+// milliseconds since 1970: integers cross from SQLite to Go far cheaper
+// than text to parse.
+func unixMillis(col string) string {
+	return "CAST(round(unixepoch(" + col + ", 'subsec') * 1000) AS INTEGER)"
 }
 
-// exerciseOf returns the learner's record of the exercise, made on first use.
-func exerciseOf(l *opslab.LearnerActivity, lesson, exercise string) *opslab.ExerciseActivity {
-	m := l.Exercises[lesson]
-	if m == nil {
-		m = map[string]*opslab.ExerciseActivity{}
-		l.Exercises[lesson] = m
+// fromMillis reads a time in milliseconds since 1970, selected as 0 for
+// NULL: 0 gives the zero time.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
 	}
-	e := m[exercise]
+	return time.UnixMilli(ms).UTC()
+}
+
+// exerciseOf returns the learner's record of the exercise, made on first
+// use.
+func (r *activityReader) exerciseOf(l *opslab.LearnerActivity, lesson, exercise string) *opslab.ExerciseActivity {
+	k := opslab.LessonExercise{Lesson: lesson, Exercise: exercise}
+	e := l.Exercises[k]
 	if e == nil {
-		e = &opslab.ExerciseActivity{Lesson: lesson, Exercise: exercise}
-		m[exercise] = e
+		e = r.newExercise()
+		e.Lesson, e.Exercise = lesson, exercise
+		l.Exercises[k] = e
 	}
 	return e
+}
+
+// slabSize is how many records activityReader allocates at once: a team
+// has thousands, and one allocation per record is most of the cost of
+// reading them.
+const slabSize = 256
+
+// newExercise returns a zero ExerciseActivity from the reader's slab.
+func (r *activityReader) newExercise() *opslab.ExerciseActivity {
+	if len(r.exerciseSlab) == 0 {
+		r.exerciseSlab = make([]opslab.ExerciseActivity, slabSize)
+	}
+	e := &r.exerciseSlab[0]
+	r.exerciseSlab = r.exerciseSlab[1:]
+	return e
+}
+
+// newLesson returns a zero LessonProgress from the reader's slab.
+func (r *activityReader) newLesson() *opslab.LessonProgress {
+	if len(r.lessonSlab) == 0 {
+		r.lessonSlab = make([]opslab.LessonProgress, slabSize)
+	}
+	p := &r.lessonSlab[0]
+	r.lessonSlab = r.lessonSlab[1:]
+	return p
 }
 
 // LearnerHistory returns every attempt, hint reveal and solution reveal of

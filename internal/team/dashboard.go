@@ -201,6 +201,7 @@ func Build(c *course.Course, a *opslab.TeamActivity, rules Rules, now time.Time)
 // buildLearner computes one learner's row.
 func buildLearner(c *course.Course, a *opslab.LearnerActivity, rules Rules, med map[string]time.Duration) *Learner {
 	l := &Learner{UserID: a.UserID, Email: a.Email, Name: a.Name, Cells: make([]Cell, 0, len(c.Lessons))}
+	var act span
 	for _, ls := range c.Lessons {
 		cell := Cell{Lesson: ls}
 		lp := a.Lessons[ls.Slug]
@@ -208,8 +209,8 @@ func buildLearner(c *course.Course, a *opslab.LearnerActivity, rules Rules, med 
 		if lp != nil {
 			cell.TimeSpent = lp.TimeSpent
 			l.TimeSpent += lp.TimeSpent
-			l.seen(lp.FirstViewed)
-			l.seen(lp.LastActivity)
+			act.see(lp.FirstViewed)
+			act.see(lp.LastActivity)
 		}
 		var lastPass time.Time
 		for _, ex := range ls.Exercises {
@@ -220,11 +221,11 @@ func buildLearner(c *course.Course, a *opslab.LearnerActivity, rules Rules, med 
 			touched = true
 			l.FailedChecks += ea.FailedChecks
 			l.HintsUsed += ea.HintsRevealed
-			l.seen(ea.LastAttempt)
-			l.seen(ea.LastHint)
+			act.see(ea.LastAttempt)
+			act.see(ea.LastHint)
 			if ea.Passed != nil {
 				cell.Passed++
-				l.seen(*ea.Passed)
+				act.see(*ea.Passed)
 				if ea.Passed.After(lastPass) {
 					lastPass = *ea.Passed
 				}
@@ -256,23 +257,33 @@ func buildLearner(c *course.Course, a *opslab.LearnerActivity, rules Rules, med 
 	if len(c.Lessons) > 0 {
 		l.Percent = 100 * l.CompletedLessons / len(c.Lessons)
 	}
+	l.FirstActivity, l.LastActivity = act.bounds()
 	return l
 }
 
-// seen widens the learner's activity span to include t; a zero t is no
-// activity.
-func (l *Learner) seen(t time.Time) {
+// span is the first and last of the times it has seen; a zero time is
+// no time.
+type span struct{ first, last time.Time }
+
+func (s *span) see(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	if l.FirstActivity == nil || t.Before(*l.FirstActivity) {
-		f := t
-		l.FirstActivity = &f
+	if s.first.IsZero() || t.Before(s.first) {
+		s.first = t
 	}
-	if l.LastActivity == nil || t.After(*l.LastActivity) {
-		x := t
-		l.LastActivity = &x
+	if t.After(s.last) {
+		s.last = t
 	}
+}
+
+// bounds returns the first and last time seen, nil for none.
+func (s *span) bounds() (first, last *time.Time) {
+	if s.first.IsZero() {
+		return nil, nil
+	}
+	f, l := s.first, s.last
+	return &f, &l
 }
 
 // stuckOn applies the rules to a lesson the learner has not completed; nil

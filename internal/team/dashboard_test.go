@@ -30,7 +30,7 @@ type learner struct{ a *opslab.LearnerActivity }
 
 func newLearner(id int64, name string) *learner {
 	return &learner{a: &opslab.LearnerActivity{UserID: id, Name: name, Email: name + "@example.com",
-		Lessons: map[string]*opslab.LessonProgress{}, Exercises: map[string]map[string]*opslab.ExerciseActivity{}}}
+		Lessons: map[string]*opslab.LessonProgress{}, Exercises: map[opslab.LessonExercise]*opslab.ExerciseActivity{}}}
 }
 
 func (l *learner) viewed(lesson string, at time.Time, spent time.Duration) *learner {
@@ -47,13 +47,11 @@ func (l *learner) marked(lesson string, at time.Time) *learner {
 }
 
 func (l *learner) ex(lesson, id string) *opslab.ExerciseActivity {
-	if l.a.Exercises[lesson] == nil {
-		l.a.Exercises[lesson] = map[string]*opslab.ExerciseActivity{}
-	}
-	e := l.a.Exercises[lesson][id]
+	k := opslab.LessonExercise{Lesson: lesson, Exercise: id}
+	e := l.a.Exercises[k]
 	if e == nil {
 		e = &opslab.ExerciseActivity{Lesson: lesson, Exercise: id}
-		l.a.Exercises[lesson][id] = e
+		l.a.Exercises[k] = e
 	}
 	return e
 }
@@ -90,17 +88,15 @@ func build(rules team.Rules, ls ...*learner) *team.Dashboard {
 	a := &opslab.TeamActivity{TeamID: 1, Course: "redis", Checks: map[string]map[string][]opslab.CheckFailures{}}
 	for _, l := range ls {
 		a.Learners = append(a.Learners, l.a)
-		for lesson, exs := range l.a.Exercises {
-			for id, e := range exs {
-				if a.Checks[lesson] == nil {
-					a.Checks[lesson] = map[string][]opslab.CheckFailures{}
-				}
-				for _, c := range e.Checks {
-					a.Checks[lesson][id] = addCheck(a.Checks[lesson][id], c)
-				}
-				if e.Passed != nil {
-					e.Checks = nil
-				}
+		for k, e := range l.a.Exercises {
+			if a.Checks[k.Lesson] == nil {
+				a.Checks[k.Lesson] = map[string][]opslab.CheckFailures{}
+			}
+			for _, c := range e.Checks {
+				a.Checks[k.Lesson][k.Exercise] = addCheck(a.Checks[k.Lesson][k.Exercise], c)
+			}
+			if e.Passed != nil {
+				e.Checks = nil
 			}
 		}
 	}
