@@ -131,20 +131,6 @@ func (s *Server) revokeInvite(r *http.Request, t *opslab.TeamSummary) error {
 	return s.cfg.Invites.RevokeInvite(r.Context(), t.ID, id)
 }
 
-// handleAPITeamInviteRevoke stops a link from working: 204.
-func (s *Server) handleAPITeamInviteRevoke(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ledTeam(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if err := s.revokeInvite(r, t); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // acceptInvite puts the signed-in user in the team of the {token} link.
 func (s *Server) acceptInvite(r *http.Request) (*opslab.Invite, bool, error) {
 	if err := s.teamStoresReady(); err != nil {

@@ -50,10 +50,10 @@ func (s *Server) teamAPIRoutes(r chi.Router) {
 	r.Patch("/teams/{team}", s.handleAPITeamRename)
 	r.Get("/teams/{team}/members", s.handleAPITeamMembers)
 	r.Post("/teams/{team}/members", s.handleAPITeamMemberAdd)
-	r.Delete("/teams/{team}/members/{userID}", s.handleAPITeamMemberRemove)
+	r.Delete("/teams/{team}/members/{userID}", s.ledTeamNoContent(s.removeMember)) // takes a member out
 	r.Get("/teams/{team}/invites", s.handleAPITeamInvites)
 	r.Post("/teams/{team}/invites", s.handleAPITeamInviteCreate)
-	r.Delete("/teams/{team}/invites/{id}", s.handleAPITeamInviteRevoke)
+	r.Delete("/teams/{team}/invites/{id}", s.ledTeamNoContent(s.revokeInvite)) // stops a link from working
 	r.Post("/invites/{token}/accept", s.handleAPIInviteAccept)
 	r.Get("/teams/{team}/progress", s.handleAPITeamProgress)
 }
@@ -338,18 +338,20 @@ func (s *Server) removeMember(r *http.Request, t *opslab.TeamSummary) error {
 	return s.cfg.TeamAdmin.RemoveMember(r.Context(), t.ID, id)
 }
 
-// handleAPITeamMemberRemove takes a member out of the team: 204.
-func (s *Server) handleAPITeamMemberRemove(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ledTeam(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
+// ledTeamNoContent answers 204 after act succeeds on the team the
+// signed-in user leads (or any team, for an admin).
+func (s *Server) ledTeamNoContent(act func(*http.Request, *opslab.TeamSummary) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, err := s.ledTeam(r)
+		if err == nil {
+			err = act(r, t)
+		}
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	if err := s.removeMember(r, t); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // teamRow is one team on the teams page.
