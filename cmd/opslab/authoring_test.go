@@ -84,6 +84,14 @@ func TestTestVerdicts(t *testing.T) {
 			t.Fatalf("status %d:\n%s", st, out)
 		}
 	})
+	t.Run("Flaky", func(t *testing.T) {
+		// Each run passes with probability 1/2: 20 runs all pass once in
+		// a million.
+		out, _, st := runCLI(t, "test", "--content", "testdata/authoring/flaky", "--runs", "20")
+		if st != 1 || !strings.Contains(out, "✗ demo/coin/coin") || !strings.Contains(out, "flaky: ") || !strings.Contains(out, "1 failed") {
+			t.Fatalf("status %d:\n%s", st, out)
+		}
+	})
 	t.Run("JUnit", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "junit.xml")
 		_, _, st := runCLI(t, "test", "--content", "testdata/authoring/wrong", "--junit", path)

@@ -154,13 +154,13 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func printJob(w io.Writer, j *testJob) {
 	var total time.Duration
 	problem := ""
-	flaky := false
-	for i, v := range j.runs {
+	failed := 0
+	for _, v := range j.runs {
 		total += v.Duration
-		if !v.OK && problem == "" {
-			problem = v.Problem
-			if i > 0 {
-				flaky = true
+		if !v.OK {
+			failed++
+			if problem == "" {
+				problem = v.Problem
 			}
 		}
 	}
@@ -169,8 +169,8 @@ func printJob(w io.Writer, j *testJob) {
 		fmt.Fprintf(w, "✓ %s (%s)\n", j.name(), avg.Round(time.Millisecond))
 		return
 	}
-	if flaky {
-		problem = "flaky: passed, then failed on run 2 or later: " + problem
+	if failed < len(j.runs) {
+		problem = fmt.Sprintf("flaky: %d of %d runs failed: %s", failed, len(j.runs), problem)
 	}
 	fmt.Fprintf(w, "✗ %s (%s): %s\n", j.name(), avg.Round(time.Millisecond), problem)
 }
