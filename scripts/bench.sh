@@ -16,6 +16,11 @@ echo
 go test -run '^$' -bench 'LessonPage' -benchtime 5s -count 5 ./internal/server | grep -E '^Benchmark'
 echo
 
+echo "## Team dashboard, 500 learners x 30 lessons"
+echo
+go test -run '^$' -bench 'TeamDashboard|TeamLearnerPage' -benchtime 20x -count 5 ./internal/server | grep -E '^Benchmark'
+echo
+
 go build -o bin/opslab ./cmd/opslab
 echo "## opslab test over the built-in course"
 echo
