@@ -33,3 +33,10 @@ go run ./bench/labbench -bin bin/opslab \
   -kafka-lesson "caching-messaging-infrastructure/offsets-commits-lag-and-resets/${KAFKA_EXERCISE:-billing-lag-drill}" \
   -starts "${STARTS:-100}" -checks "${CHECKS:-200}" -idle "${IDLE:-100}" \
   -learners "${LEARNERS:-200}" -duration "${DURATION:-60s}"
+
+echo
+echo "## Starts with light setups (a course the project has never seen)"
+echo
+go run ./bench/labbench -bin bin/opslab -content cmd/opslab/testdata/unseen \
+  -redis-exercise ops-drills/warmup/cache-lfu -kafka-lesson ops-drills/warmup/orders-topic \
+  -starts "${STARTS:-100}" -checks 50 -idle 2 -learners 2 -duration 2s | sed -n '/Sandbox start/,/^## Check/p'

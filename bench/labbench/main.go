@@ -17,6 +17,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -35,7 +36,7 @@ const (
 func main() {
 	bin := flag.String("bin", "bin/opslab", "the opslab binary")
 	content := flag.String("content", "", "content dir (default: the built-in course)")
-	redisEx := flag.String("redis-exercise", "leaderboard-listpack", "a redis exercise of the lesson")
+	redisEx := flag.String("redis-exercise", course+"/"+lesson+"/leaderboard-listpack", "course/lesson/exercise of a redis exercise")
 	kafkaLesson := flag.String("kafka-lesson", "", "course/lesson/exercise of a kafka exercise (default: from -content)")
 	starts := flag.Int("starts", 100, "sandbox starts to time per kind")
 	checks := flag.Int("checks", 200, "check runs to time")
@@ -52,11 +53,10 @@ func main() {
 	defer b.stop()
 
 	fmt.Printf("Machine: %d cores, %s, %s\n\n", runtime.NumCPU(), memTotal(), runtime.Version())
-	redisPath := fmt.Sprintf("/api/courses/%s/lessons/%s/exercises/%s", course, lesson, *redisEx)
+	redisPath := exercisePath(*redisEx)
 	kafkaPath := ""
 	if *kafkaLesson != "" {
-		p := strings.Split(*kafkaLesson, "/")
-		kafkaPath = fmt.Sprintf("/api/courses/%s/lessons/%s/exercises/%s", p[0], p[1], p[2])
+		kafkaPath = exercisePath(*kafkaLesson)
 	}
 
 	fmt.Println("## Sandbox start (API call to ready)")
@@ -75,7 +75,7 @@ func main() {
 	fmt.Println()
 	fmt.Println("| what | n | p50 | p95 | max |")
 	fmt.Println("| --- | --- | --- | --- | --- |")
-	row(fmt.Sprintf("POST …/check, %s", *redisEx), b.checks(redisPath, *checks))
+	row(fmt.Sprintf("POST …/check, %s", path.Base(*redisEx)), b.checks(redisPath, *checks))
 	fmt.Println()
 
 	fmt.Println("## Memory per idle sandbox")
@@ -433,4 +433,13 @@ func pingUnix(sock string) bool {
 	buf := make([]byte, 7)
 	n, _ := io.ReadFull(c, buf)
 	return string(buf[:n]) == "+PONG\r\n"
+}
+
+// exercisePath turns course/lesson/exercise into the exercise's API path.
+func exercisePath(cle string) string {
+	p := strings.Split(cle, "/")
+	if len(p) != 3 {
+		fail(fmt.Errorf("%q: want course/lesson/exercise", cle))
+	}
+	return fmt.Sprintf("/api/courses/%s/lessons/%s/exercises/%s", p[0], p[1], p[2])
 }
