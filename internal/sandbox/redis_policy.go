@@ -47,7 +47,7 @@ var learnerConfigSettable = setOf(
 	"save", "appendonly", "appendfsync", "no-appendfsync-on-rewrite",
 	"auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-use-rdb-preamble",
 	"aof-rewrite-incremental-fsync", "rdb-save-incremental-fsync", "aof-timestamp-enabled",
-	"rdbcompression", "rdbchecksum", "stop-writes-on-bgsave-error",
+	"rdbcompression", "stop-writes-on-bgsave-error", // rdbchecksum is immutable at run time
 	// slowlog and latency
 	"slowlog-log-slower-than", "slowlog-max-len",
 	"latency-monitor-threshold", "latency-tracking", "latency-tracking-info-percentiles",
