@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opslab/opslab/internal/markdown"
 	"io"
 	"os"
 	"os/signal"
@@ -70,6 +71,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLint(ctx, args[1:], stdout, stderr)
 	case "test":
 		return runTest(ctx, args[1:], stdout, stderr)
+	case "course-table":
+		cat, err := loadContent("", markdown.New())
+		if err != nil {
+			return err
+		}
+		writeCourseTable(stdout, cat)
+		return nil
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "opslab", versionString())
 		return nil
