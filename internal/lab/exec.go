@@ -67,7 +67,17 @@ func (s *Service) Exec(ctx context.Context, t Target, line string) (*Executed, e
 	var refused bool
 	switch inst.Spec.Kind {
 	case sandbox.KindRedis:
-		res.Output, refused = s.execRedis(ectx, inst, line)
+		var err error
+		res.Output, refused, err = s.execRedis(ectx, inst, line)
+		if errors.Is(err, errLost) {
+			// The server may have just died: once the manager sees it, it
+			// starts a fresh one, and the command runs there.
+			if fresh, ok := s.replaceDead(ectx, t); ok {
+				inst = fresh
+				res.Output, refused, _ = s.execRedis(ectx, inst, line)
+				res.Notice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
+			}
+		}
 	case sandbox.KindKafka:
 		res.Output = s.execKafka(ectx, inst, line)
 	default:
@@ -120,4 +130,24 @@ func timeoutText(d time.Duration) string {
 
 func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// replaceDead waits briefly for the manager to notice that the learner's
+// sandbox died, and returns the fresh one it started (with the exercise's
+// setup run). ok is false if the sandbox still looks alive.
+func (s *Service) replaceDead(ctx context.Context, t Target) (sandbox.Instance, bool) {
+	for i := 0; i < 25 && ctx.Err() == nil; i++ {
+		inst, fresh, err := s.acquire(ctx, t)
+		if err != nil {
+			return sandbox.Instance{}, false
+		}
+		if fresh {
+			if err := s.setup(ctx, t, inst); err != nil {
+				return sandbox.Instance{}, false
+			}
+			return inst, true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return sandbox.Instance{}, false
 }

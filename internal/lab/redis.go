@@ -27,39 +27,47 @@ var consoleOnly = map[string]string{
 	"QUIT":       "would close the console's connection",
 }
 
+// lostText is what a command prints when the sandbox's connection broke
+// and no fresh sandbox could take its place.
+const lostText = "(error) the connection to your sandbox was lost; run the command again\n"
+
+// errLost marks a command whose connection broke: the server may have died.
+var errLost = errors.New("connection to the sandbox lost")
+
 // execRedis runs one redis-cli line as the learner and prints the reply as
-// redis-cli does. refused reports a command the sandbox policy denied.
-func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line string) (out string, refused bool) {
+// redis-cli does. refused reports a command the sandbox policy denied;
+// errLost, a broken connection (the caller checks whether the sandbox died).
+func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line string) (out string, refused bool, err error) {
 	args, err := rediscli.ParseLine(line)
 	if err != nil {
 		if errors.Is(err, rediscli.ErrInvalidArgs) {
-			return "Invalid argument(s)\n", false
+			return "Invalid argument(s)\n", false, nil
 		}
-		return "(error) " + err.Error() + "\n", false
+		return "(error) " + err.Error() + "\n", false, nil
 	}
 	if len(args) == 0 {
-		return "", false
+		return "", false, nil
 	}
 	name := strings.ToUpper(args[0])
 	if why := consoleOnly[name]; why != "" {
-		return fmt.Sprintf("(error) ERR %s %s\n", name, why), true
+		return fmt.Sprintf("(error) ERR %s %s\n", name, why), true, nil
 	}
 	if err := inst.CheckLearnerCommand(args); err != nil {
 		var d *sandbox.DeniedError
 		if errors.As(err, &d) {
-			return "(error) " + d.Reply + "\n", true
+			return "(error) " + d.Reply + "\n", true, nil
 		}
-		return "(error) " + err.Error() + "\n", true
+		return "(error) " + err.Error() + "\n", true, nil
 	}
 	v, err := s.redis.do(ctx, inst, args)
 	if err != nil {
 		if isTimeout(err) {
-			return timeoutText(s.cfg.ExecTimeout), false
+			return timeoutText(s.cfg.ExecTimeout), false, nil
 		}
 		s.log.Warn("redis console", "sandbox", inst.Spec.ID, "err", err)
-		return "(error) the connection to your sandbox was lost; run the command again\n", false
+		return lostText, false, errLost
 	}
-	return capOutput(rediscli.FormatReply(args, v)), false
+	return capOutput(rediscli.FormatReply(args, v)), false, nil
 }
 
 // redisConns keeps one learner connection per sandbox, as redis-cli keeps
