@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"errors"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -286,7 +287,7 @@ func TestSandboxKilledFromOutsideRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.exec(t, tg, "SET k v")
-	pids := redisPIDs(t, f.scratch)
+	pids := sandboxtest.RedisPIDs(f.scratch)
 	if len(pids) != 1 {
 		t.Fatalf("redis-server processes: %v", pids)
 	}
@@ -294,7 +295,7 @@ func TestSandboxKilledFromOutsideRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(redisPIDs(t, f.scratch)) > 0 && time.Now().Before(deadline) {
+	for len(sandboxtest.RedisPIDs(f.scratch)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	res := f.exec(t, tg, "GET k")
@@ -364,23 +365,4 @@ func TestHintsAndSolution(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("hints revealed: %d", n)
 	}
-}
-
-// redisPIDs lists redis-server processes whose working directory is below dir.
-func redisPIDs(t *testing.T, dir string) []int {
-	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if strings.HasPrefix(string(comm), "redis-") && strings.HasPrefix(cwd, dir) {
-			out = append(out, pid)
-		}
-	}
-	return out
 }

@@ -1,13 +1,11 @@
 package sandbox_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,34 +159,7 @@ func newManager(tb testing.TB, d sandbox.Driver, recs sandbox.Records, cfg sandb
 // children) whose command line or working directory mentions dir.
 func countServers(tb testing.TB, dir string) int {
 	tb.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := 0
-	for _, e := range entries {
-		proc := filepath.Join("/proc", e.Name())
-		cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
-		if err != nil {
-			continue
-		}
-		first, _, _ := bytes.Cut(cmdline, []byte{0})
-		first, _, _ = bytes.Cut(first, []byte(" "))
-		if !strings.HasPrefix(filepath.Base(string(first)), "redis-") {
-			continue
-		}
-		cwd, _ := os.Readlink(filepath.Join(proc, "cwd"))
-		if !bytes.Contains(cmdline, []byte(dir)) && !strings.HasPrefix(cwd, dir) {
-			continue
-		}
-		if stat, err := os.ReadFile(filepath.Join(proc, "stat")); err == nil {
-			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-				continue // dead, waiting to be reaped
-			}
-		}
-		n++
-	}
-	return n
+	return len(sandboxtest.RedisPIDs(dir))
 }
 
 // waitFor polls cond until it holds, failing the test after 10 seconds.

@@ -1,12 +1,10 @@
 package process_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,34 +49,7 @@ func mustDriver(tb testing.TB, opts process.Options) *process.Driver {
 // directory mentions dir.
 func countServers(tb testing.TB, dir string) int {
 	tb.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := 0
-	for _, e := range entries {
-		proc := filepath.Join("/proc", e.Name())
-		cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
-		if err != nil {
-			continue
-		}
-		first, _, _ := bytes.Cut(cmdline, []byte{0})
-		first, _, _ = bytes.Cut(first, []byte(" "))
-		if !bytes.HasPrefix([]byte(filepath.Base(string(first))), []byte("redis-")) {
-			continue
-		}
-		cwd, _ := os.Readlink(filepath.Join(proc, "cwd"))
-		if !bytes.Contains(cmdline, []byte(dir)) && !strings.HasPrefix(cwd, dir) {
-			continue
-		}
-		if stat, err := os.ReadFile(filepath.Join(proc, "stat")); err == nil {
-			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-				continue // dead, waiting to be reaped
-			}
-		}
-		n++
-	}
-	return n
+	return len(sandboxtest.RedisPIDs(dir))
 }
 
 // spec returns a valid spec of kind with a fresh id.
