@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/opslab/opslab/internal/markdown"
 )
 
 // instructorPanel is what the test reads from one card's Instructor panel.
@@ -58,18 +56,7 @@ func TestBrowserInstructor(t *testing.T) {
 	execPath := chromiumPath(t)
 	labRequireTool(t, "redis-server")
 
-	cat, err := loadContent("", markdown.New())
-	if err != nil {
-		t.Fatalf("load the built-in course: %v", err)
-	}
-	co, ok := cat.Course(e2eCourse)
-	if !ok {
-		t.Fatalf("the built-in content has no course %s", e2eCourse)
-	}
-	lesson, ok := co.Lesson(e2eLesson)
-	if !ok || len(lesson.Exercises) == 0 {
-		t.Fatalf("course %s has no lesson %s with exercises", e2eCourse, e2eLesson)
-	}
+	_, lesson := builtInLesson11(t)
 	ex := lesson.Exercises[0]
 	if ex.Sandbox != "redis" || len(ex.Solution) == 0 {
 		t.Fatalf("the first exercise of lesson 11, %s, is not a Redis exercise with a solution", ex.ID)

@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/opslab/opslab/internal/course"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -99,18 +100,7 @@ func TestBrowserLab(t *testing.T) {
 
 	// The exercise and its reference solution, from the lesson file as the
 	// server loads it.
-	cat, err := loadContent("", markdown.New())
-	if err != nil {
-		t.Fatalf("load the built-in course: %v", err)
-	}
-	co, ok := cat.Course(e2eCourse)
-	if !ok {
-		t.Fatalf("the built-in content has no course %s", e2eCourse)
-	}
-	lesson, ok := co.Lesson(e2eLesson)
-	if !ok || len(lesson.Exercises) == 0 {
-		t.Fatalf("course %s has no lesson %s with exercises", e2eCourse, e2eLesson)
-	}
+	_, lesson := builtInLesson11(t)
 	ex := lesson.Exercises[0]
 	// What redis-cli prints for each line of that solution.
 	wantReply := map[string]string{
@@ -279,4 +269,23 @@ func takeCardScreenshot(b *browserTab, sel string) []byte {
 		b.t.Errorf("screenshot of %s is %dx%d, want a whole card", sel, sz.X, sz.Y)
 	}
 	return shot
+}
+
+// builtInLesson11 is lesson 11 of the built-in course and its course, as
+// the server loads them; the lesson has exercises.
+func builtInLesson11(t *testing.T) (*course.Course, *course.Lesson) {
+	t.Helper()
+	cat, err := loadContent("", markdown.New())
+	if err != nil {
+		t.Fatalf("load the built-in course: %v", err)
+	}
+	co, ok := cat.Course(e2eCourse)
+	if !ok {
+		t.Fatalf("the built-in content has no course %s", e2eCourse)
+	}
+	lesson, ok := co.Lesson(e2eLesson)
+	if !ok || len(lesson.Exercises) == 0 {
+		t.Fatalf("course %s has no lesson %s with exercises", e2eCourse, e2eLesson)
+	}
+	return co, lesson
 }

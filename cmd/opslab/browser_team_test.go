@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/opslab/opslab/internal/markdown"
 )
 
 // teamDashboardFacts is what the test reads from the dashboard page.
@@ -75,19 +73,11 @@ func TestBrowserTeamDashboard(t *testing.T) {
 	execPath := chromiumPath(t)
 	labRequireTool(t, "redis-server")
 
-	cat, err := loadContent("", markdown.New())
-	if err != nil {
-		t.Fatalf("load the built-in course: %v", err)
-	}
-	co, ok := cat.Course(e2eCourse)
-	if !ok {
-		t.Fatalf("the built-in content has no course %s", e2eCourse)
-	}
-	lesson, ok := co.Lesson(e2eLesson)
-	if !ok || len(lesson.Exercises) == 0 || lesson.Exercises[0].Sandbox != "redis" {
-		t.Fatalf("course %s has no lesson %s starting with a Redis exercise", e2eCourse, e2eLesson)
-	}
+	co, lesson := builtInLesson11(t)
 	ex := lesson.Exercises[0]
+	if ex.Sandbox != "redis" {
+		t.Fatalf("lesson %s does not start with a Redis exercise", e2eLesson)
+	}
 
 	// The team, as an operator makes it.
 	data := t.TempDir()
