@@ -264,17 +264,3 @@ func (s *Server) handleTeamInviteCreateForm(w http.ResponseWriter, r *http.Reque
 		p.NewInvite = &newInviteView{URL: url, ExpiresAt: inv.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"), MaxUses: inv.MaxUses}
 	})
 }
-
-// handleTeamInviteRevokeForm is the no-script form behind "Revoke".
-func (s *Server) handleTeamInviteRevokeForm(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ledTeam(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if err := s.revokeInvite(r, t); err != nil {
-		s.membersFormError(w, r, t, err, "")
-		return
-	}
-	http.Redirect(w, r, "/teams/"+t.Slug+"/members?done=revoked", http.StatusSeeOther)
-}

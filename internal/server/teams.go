@@ -35,9 +35,9 @@ func (s *Server) teamPageRoutes(r chi.Router) {
 		r.Post("/teams", s.handleTeamCreateForm)
 		r.Get("/teams/{team}/members", s.handleTeamMembersPage)
 		r.Post("/teams/{team}/members", s.handleTeamMemberAddForm)
-		r.Post("/teams/{team}/members/{userID}/remove", s.handleTeamMemberRemoveForm)
+		r.Post("/teams/{team}/members/{userID}/remove", s.ledTeamForm(s.removeMember, "removed")) // "Remove"
 		r.Post("/teams/{team}/invites", s.handleTeamInviteCreateForm)
-		r.Post("/teams/{team}/invites/{id}/revoke", s.handleTeamInviteRevokeForm)
+		r.Post("/teams/{team}/invites/{id}/revoke", s.ledTeamForm(s.revokeInvite, "revoked")) // "Revoke"
 		r.Get("/teams/{team}/progress.csv", s.handleTeamProgressCSV)
 		r.Post("/invite/{token}", s.handleInviteAcceptForm)
 	})
@@ -577,16 +577,19 @@ func (s *Server) handleTeamMemberAddForm(w http.ResponseWriter, r *http.Request)
 	http.Redirect(w, r, "/teams/"+t.Slug+"/members?done=added", http.StatusSeeOther)
 }
 
-// handleTeamMemberRemoveForm is the no-script form behind "Remove".
-func (s *Server) handleTeamMemberRemoveForm(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ledTeam(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
+// ledTeamForm is the no-script form of a team action: act on the team the
+// signed-in user leads, then back to the members page with ?done=done.
+func (s *Server) ledTeamForm(act func(*http.Request, *opslab.TeamSummary) error, done string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, err := s.ledTeam(r)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if err := act(r, t); err != nil {
+			s.membersFormError(w, r, t, err, "")
+			return
+		}
+		http.Redirect(w, r, "/teams/"+t.Slug+"/members?done="+done, http.StatusSeeOther)
 	}
-	if err := s.removeMember(r, t); err != nil {
-		s.membersFormError(w, r, t, err, "")
-		return
-	}
-	http.Redirect(w, r, "/teams/"+t.Slug+"/members?done=removed", http.StatusSeeOther)
 }
