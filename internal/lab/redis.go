@@ -74,8 +74,9 @@ func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line str
 // one per session: MULTI, SELECT and CLIENT SETNAME carry over between
 // commands.
 type redisConns struct {
-	mu    sync.Mutex
-	conns map[string]*redisConn // by sandbox id
+	mu        sync.Mutex
+	conns     map[string]*redisConn // by sandbox id
+	lastSweep time.Time
 }
 
 type redisConn struct {
@@ -113,14 +114,30 @@ func (r *redisConns) do(ctx context.Context, inst sandbox.Instance, args []strin
 	return v, err
 }
 
-// entry returns the sandbox's connection slot, dropping slots unused for
-// connIdle (their sandboxes have been reaped by then).
+// entry returns the sandbox's connection slot, now and then dropping slots
+// unused for connIdle (their sandboxes have been reaped by then).
 func (r *redisConns) entry(inst sandbox.Instance) *redisConn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
+	if now.Sub(r.lastSweep) >= time.Minute {
+		r.sweep(now, inst.Spec.ID)
+	}
+	c, ok := r.conns[inst.Spec.ID]
+	if !ok {
+		c = &redisConn{owner: inst.Spec.Owner, lesson: inst.Spec.Lesson, lastUsed: now}
+		r.conns[inst.Spec.ID] = c
+	}
+	return c
+}
+
+// sweep closes and drops the connections unused for connIdle, except
+// keep's; the caller holds r.mu. It runs at most once a minute, not on
+// every command.
+func (r *redisConns) sweep(now time.Time, keep string) {
+	r.lastSweep = now
 	for id, c := range r.conns {
-		if id != inst.Spec.ID && c.mu.TryLock() {
+		if id != keep && c.mu.TryLock() {
 			if now.Sub(c.lastUsed) > connIdle {
 				if c.conn != nil {
 					c.conn.Close()
@@ -130,12 +147,6 @@ func (r *redisConns) entry(inst sandbox.Instance) *redisConn {
 			c.mu.Unlock()
 		}
 	}
-	c, ok := r.conns[inst.Spec.ID]
-	if !ok {
-		c = &redisConn{owner: inst.Spec.Owner, lesson: inst.Spec.Lesson, lastUsed: now}
-		r.conns[inst.Spec.ID] = c
-	}
-	return c
 }
 
 // forgetOwner closes the connections of a learner's sandboxes for a lesson.
