@@ -3,7 +3,6 @@ package course
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -544,6 +543,3 @@ func dropLesson(c *Course, l *Lesson) {
 	}
 	c.Lessons = slices.DeleteFunc(c.Lessons, func(x *Lesson) bool { return x == l })
 }
-
-// ErrNoCourse is returned by callers that need at least one course.
-var ErrNoCourse = errors.New("no course found: a course is a folder with a course.yaml")
