@@ -37,3 +37,15 @@ type Lister interface {
 	// running or left over by an earlier run of the platform.
 	List(ctx context.Context) ([]string, error)
 }
+
+// Adopter is implemented by drivers whose sandboxes keep running while the
+// platform restarts (containers). The Manager adopts each recorded sandbox
+// at Recover instead of stopping it, so a deploy does not cost a learner
+// their lab.
+type Adopter interface {
+	// Adopt returns the Instance of the running sandbox rec describes, as
+	// Start returned it, with rec's owner and lesson. It returns an error
+	// wrapping ErrNotFound when the sandbox is gone or unusable; the
+	// Manager then stops what is left of it.
+	Adopt(ctx context.Context, rec Record) (Instance, error)
+}

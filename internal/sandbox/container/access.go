@@ -1,0 +1,125 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// accessFile holds what the platform needs to reach a sandbox again after
+// a restart: its accounts and ports. It lives in the sandbox's directory,
+// outside the part mounted into the container, readable by the platform
+// only.
+const accessFile = "access.json"
+
+// savedAccess is the content of accessFile.
+type savedAccess struct {
+	Spec      sandbox.Spec
+	StartedAt time.Time
+	Redis     sandbox.RedisAccess `json:",omitzero"`
+	KafkaPort int                 `json:",omitempty"`
+	Cluster   string              `json:",omitempty"`
+}
+
+// saveAccess writes inst's accessFile.
+func saveAccess(inst sandbox.Instance) error { return saveAccessPort(inst, 0, "") }
+
+func saveAccessPort(inst sandbox.Instance, kafkaPort int, cluster string) error {
+	b, err := json.Marshal(savedAccess{Spec: inst.Spec, StartedAt: inst.StartedAt, Redis: inst.Redis, KafkaPort: kafkaPort, Cluster: cluster})
+	if err != nil {
+		return fmt.Errorf("save sandbox access: %w", err)
+	}
+	path := filepath.Join(inst.Dir, accessFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("save sandbox access: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save sandbox access: %w", err)
+	}
+	return nil
+}
+
+// loadAccess reads the accessFile of the sandbox id.
+func (d *Driver) loadAccess(id string) (savedAccess, error) {
+	var a savedAccess
+	b, err := os.ReadFile(filepath.Join(d.dir(id), accessFile))
+	if err != nil {
+		return a, fmt.Errorf("read sandbox access: %w", err)
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("read sandbox access: %w", err)
+	}
+	return a, nil
+}
+
+// Adopt takes over the running sandbox rec describes, left by an earlier
+// run of the platform: its container must be running and labelled with
+// this driver's scope and rec's id, and its access file must be readable.
+// It returns the Instance as Start did, with rec's owner and lesson (a
+// warm-pool sandbox is claimed after its container was labelled).
+// Errors wrap sandbox.ErrNotFound when nothing usable is left; the caller
+// should then Stop the id.
+func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instance, error) {
+	if err := sandbox.ValidateID(rec.ID); err != nil {
+		return sandbox.Instance{}, fmt.Errorf("adopt sandbox: %w", err)
+	}
+	info, err := d.cli.ContainerInspect(ctx, containerName(rec.ID))
+	if err != nil {
+		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
+	}
+	if info.Config == nil || info.Config.Labels[LabelScope] != d.opts.Scope || info.Config.Labels[LabelSandbox] != rec.ID {
+		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its container belongs to another platform", rec.ID, sandbox.ErrNotFound)
+	}
+	if info.State == nil || !info.State.Running {
+		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its container is not running", rec.ID, sandbox.ErrNotFound)
+	}
+	a, err := d.loadAccess(rec.ID)
+	if err != nil {
+		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
+	}
+	inst := sandbox.Instance{Spec: a.Spec, Driver: Name, Dir: d.dir(rec.ID), StartedAt: a.StartedAt, Redis: a.Redis}
+	inst.Spec.Owner, inst.Spec.Lesson = rec.Owner, rec.Lesson
+	b := &box{inst: inst, container: info.ID}
+	switch a.Spec.Kind {
+	case sandbox.KindRedis:
+		if err := pingRedis(ctx, inst.Redis); err != nil {
+			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its server does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
+		}
+	case sandbox.KindKafka:
+		r, err := listenRelay(a.KafkaPort, filepath.Join(d.mnt(rec.ID), "kafka.sock"))
+		if err != nil {
+			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
+		}
+		b.relay = r
+		b.inst.Kafka = sandbox.KafkaAccess{Seeds: []string{r.addr()}}
+		if err := pingKafka(ctx, b.inst.Kafka.Seeds); err != nil {
+			r.close()
+			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its broker does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
+		}
+	default:
+		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: unknown kind %q", rec.ID, sandbox.ErrNotFound, a.Spec.Kind)
+	}
+	d.mu.Lock()
+	d.running[rec.ID] = b
+	d.mu.Unlock()
+	return b.inst, nil
+}
+
+// demux splits a container's multiplexed log stream into plain text.
+func demux(r io.Reader) ([]byte, error) {
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &out, r); err != nil {
+		return out.Bytes(), err
+	}
+	return out.Bytes(), nil
+}

@@ -1,0 +1,96 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// TestRedisLifecycle starts a Redis container, uses it, checks its fence
+// and limits from inside, and stops it leaving nothing behind.
+func TestRedisLifecycle(t *testing.T) {
+	d := newDriver(t, shortDir(t))
+	inst := start(t, d, sandbox.KindRedis)
+	ctx := context.Background()
+
+	c, err := resp.Dial(ctx, inst.Redis.Endpoint.Network, inst.Redis.Endpoint.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(ctx, inst.Redis.Learner.User, inst.Redis.Learner.Password); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Do(ctx, "SET", "k", "v"); err != nil || v.Str != "OK" {
+		t.Fatalf("SET as learner = %v, %v", v, err)
+	}
+	if v, _ := c.Do(ctx, "CONFIG", "GET", "maxmemory"); len(v.Elems) != 2 || v.Elems[1].Str != strconv.FormatInt(16<<20, 10) {
+		t.Errorf("maxmemory = %v, want the spec's cap", v)
+	}
+	if v, _ := c.Do(ctx, "DEBUG", "SLEEP", "0"); v.Kind != resp.Error {
+		t.Errorf("DEBUG as learner = %v, want a refusal", v)
+	}
+
+	// The limits show in the container's own cgroup.
+	mem := readCgroup(t, d, inst.Spec.ID, "memory.max", "memory/memory.limit_in_bytes")
+	if want := strconv.FormatInt(16<<20+DefaultRedisOverheadBytes, 10); mem != want {
+		t.Errorf("memory limit in the container's cgroup = %s, want %s", mem, want)
+	}
+	pids := readCgroup(t, d, inst.Spec.ID, "pids.max", "pids/pids.max")
+	if pids != strconv.Itoa(DefaultRedisPids) {
+		t.Errorf("pids limit in the container's cgroup = %s, want %d", pids, DefaultRedisPids)
+	}
+	// No capabilities, no new privileges, a read-only root, its own user.
+	status, _ := execIn(t, d, inst.Spec.ID, "cat", "/proc/self/status")
+	for _, want := range []string{"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("/proc/self/status in the container lacks %q:\n%s", want, status)
+		}
+	}
+	if out, code := execIn(t, d, inst.Spec.ID, "sh", "-c", "echo x > /etc/x"); code == 0 || !strings.Contains(out, "Read-only file system") {
+		t.Errorf("writing to the root file system: code %d, %q; want a read-only refusal", code, out)
+	}
+	if out, code := execIn(t, d, inst.Spec.ID, "sh", "-c", "echo x > /sandbox/data/x"); code != 0 {
+		t.Errorf("writing to the data tmpfs: code %d, %q", code, out)
+	}
+	if out, _ := execIn(t, d, inst.Spec.ID, "id", "-u"); strings.TrimSpace(out) == "0" {
+		t.Errorf("the server runs as root in its container")
+	}
+
+	if err := d.Stop(ctx, inst.Spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d.Alive(ctx, inst.Spec.ID) {
+		t.Error("Alive after Stop")
+	}
+	if _, err := os.Stat(inst.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("sandbox directory left after Stop: %v", err)
+	}
+	if left := containersOf(t, d.cli, d.opts.Scope); len(left) != 0 {
+		t.Errorf("containers left after Stop: %v", left)
+	}
+	if err := d.Stop(ctx, inst.Spec.ID); !errors.Is(err, sandbox.ErrNotFound) {
+		t.Errorf("second Stop = %v, want ErrNotFound", err)
+	}
+}
+
+// readCgroup returns the first of the cgroup files (v2 name, v1 name) the
+// container can read, trimmed.
+func readCgroup(t *testing.T, d *Driver, id string, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		out, code := execIn(t, d, id, "cat", filepath.Join("/sys/fs/cgroup", n))
+		if code == 0 {
+			return strings.TrimSpace(out)
+		}
+	}
+	t.Fatalf("none of the cgroup files %v is readable in the container", names)
+	return ""
+}

@@ -1,0 +1,163 @@
+package container
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// controllerPort is the KRaft controller's port on the container's own
+// loopback; nothing outside the container can reach it.
+const controllerPort = 9093
+
+// startKafka starts a single-node KRaft Kafka container (broker and
+// controller in one) and waits until the broker answers metadata through
+// the relay. The caller removes what is left on error.
+func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error) {
+	if _, err := os.Stat(d.opts.RelayBinary); err != nil {
+		return nil, fmt.Errorf("%w: the relay binary %s is missing (build it with `make build`): %v", sandbox.ErrUnsupported, d.opts.RelayBinary, err)
+	}
+	mnt := d.mnt(spec.ID)
+	user := d.prepareMount(mnt, 1000)
+	socket := filepath.Join(mnt, "kafka.sock")
+	r, err := listenRelay(0, socket)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			r.close()
+		}
+	}()
+	cluster := newClusterID()
+	inst := sandbox.Instance{
+		Spec:      spec,
+		Driver:    Name,
+		Dir:       d.dir(spec.ID),
+		StartedAt: time.Now(),
+		Kafka:     sandbox.KafkaAccess{Seeds: []string{r.addr()}},
+	}
+	if err := writeOwned(filepath.Join(mnt, "server.properties"), d.kafkaConfig(spec, r.port()), user); err != nil {
+		return nil, err
+	}
+	if err := saveAccessPort(inst, r.port(), cluster); err != nil {
+		return nil, err
+	}
+	// The relay starts first, in the background; the broker then replaces
+	// the shell as the container's main process, so the container stops
+	// when the broker does.
+	script := strings.Join([]string{
+		fmt.Sprintf("%s -listen %s/kafka.sock -to 127.0.0.1:%d &", relayPath, mountPoint, r.port()),
+		fmt.Sprintf("/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id=%s --config %s/server.properties >/tmp/format.log 2>&1 || { cat /tmp/format.log; exit 1; }", cluster, mountPoint),
+		fmt.Sprintf("exec /opt/kafka/bin/kafka-server-start.sh %s/server.properties", mountPoint),
+	}, "\n")
+	cfg := &container.Config{
+		Image:      d.opts.KafkaImage,
+		Entrypoint: []string{"/bin/sh", "-c"},
+		Cmd:        []string{script},
+		User:       user.String(),
+		Labels:     d.labels(spec),
+		Env: []string{
+			"KAFKA_HEAP_OPTS=" + d.opts.KafkaHeap,
+			// Serial GC and no JIT tiers beyond C1: a small broker starts
+			// faster and holds less memory.
+			"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k",
+			"LOG_DIR=/tmp/logs",
+		},
+	}
+	host := d.hostConfig(d.opts.KafkaMemoryBytes, d.opts.KafkaPids, mnt)
+	host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: d.opts.RelayBinary, Target: relayPath, ReadOnly: true})
+	host.Mounts = append(host.Mounts, tmpfs(dataDir, 4*spec.MemoryCap()), tmpfs("/tmp", 64<<20))
+	id, err := d.create(ctx, spec.ID, cfg, host)
+	if err != nil {
+		return nil, err
+	}
+	inst.StartedAt = time.Now()
+	if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return nil, fmt.Errorf("start container: %w", err)
+	}
+	if err := d.await(ctx, id, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) }); err != nil {
+		return nil, err
+	}
+	ok = true
+	return &box{inst: inst, container: id, relay: r}, nil
+}
+
+// kafkaConfig returns the broker's server.properties: one KRaft node on
+// the container's loopback, advertising the host relay's port (the same
+// number inside and out), with the platform's defaults and retention cap.
+func (d *Driver) kafkaConfig(spec sandbox.Spec, port int) string {
+	props := []string{
+		"process.roles=broker,controller",
+		"node.id=1",
+		fmt.Sprintf("controller.quorum.voters=1@127.0.0.1:%d", controllerPort),
+		fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, controllerPort),
+		fmt.Sprintf("advertised.listeners=PLAINTEXT://127.0.0.1:%d", port),
+		"controller.listener.names=CONTROLLER",
+		"inter.broker.listener.name=PLAINTEXT",
+		"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"log.dirs=" + dataDir,
+		"num.partitions=" + strconv.Itoa(d.opts.KafkaPartitions),
+		"auto.create.topics.enable=true",
+		"offsets.topic.replication.factor=1",
+		"offsets.topic.num.partitions=1",
+		"transaction.state.log.replication.factor=1",
+		"transaction.state.log.min.isr=1",
+		"transaction.state.log.num.partitions=1",
+		"share.coordinator.state.topic.replication.factor=1",
+		"share.coordinator.state.topic.min.isr=1",
+		"group.initial.rebalance.delay.ms=0",
+		"log.retention.bytes=" + strconv.FormatInt(spec.MemoryCap(), 10),
+		"log.segment.bytes=1048576",
+		"log.retention.check.interval.ms=10000",
+		"num.network.threads=2",
+		"num.io.threads=2",
+		"background.threads=2",
+		"num.recovery.threads.per.data.dir=1",
+		"log.cleaner.threads=1",
+		"log.cleaner.dedupe.buffer.size=4194304",
+	}
+	return strings.Join(props, "\n") + "\n"
+}
+
+// pingKafka asks the broker at seeds for its metadata.
+func pingKafka(ctx context.Context, seeds []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RetryTimeout(time.Second), kgo.RequestRetries(0))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	if err != nil {
+		return err
+	}
+	if len(md.Brokers) == 0 {
+		return errors.New("no brokers in metadata")
+	}
+	return nil
+}
+
+// newClusterID returns a random KRaft cluster id: 16 bytes in URL-safe
+// base64 without padding, as kafka-storage random-uuid prints.
+func newClusterID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

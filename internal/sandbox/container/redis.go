@@ -1,0 +1,139 @@
+package container
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// startRedis starts a Redis container for spec and waits until the server
+// answers on its socket. The caller removes what is left on error.
+func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error) {
+	mnt := d.mnt(spec.ID)
+	inst := sandbox.Instance{
+		Spec:      spec,
+		Driver:    Name,
+		Dir:       d.dir(spec.ID),
+		StartedAt: time.Now(),
+		Redis: sandbox.RedisAccess{
+			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, "redis.sock")},
+			Admin:    sandbox.Credentials{User: sandbox.RedisAdminUser, Password: newSecret()},
+			Learner:  sandbox.Credentials{User: sandbox.RedisLearnerUser, Password: newSecret()},
+			Client:   sandbox.Credentials{User: sandbox.RedisClientUser, Password: newSecret()},
+		},
+	}
+	user := d.prepareMount(mnt, 999)
+	if err := writeOwned(filepath.Join(mnt, "redis.conf"), redisConfig(inst), user); err != nil {
+		return nil, err
+	}
+	if err := saveAccess(inst); err != nil {
+		return nil, err
+	}
+	cfg := &container.Config{
+		Image:      d.opts.RedisImage,
+		Entrypoint: []string{"redis-server"},
+		Cmd:        []string{mountPoint + "/redis.conf"},
+		User:       user.String(),
+		Labels:     d.labels(spec),
+		WorkingDir: dataDir,
+	}
+	host := d.hostConfig(spec.MemoryCap()+d.opts.RedisOverheadBytes, d.opts.RedisPids, mnt)
+	host.Mounts = append(host.Mounts, tmpfs(dataDir, 2*spec.MemoryCap()), tmpfs("/tmp", 1<<20))
+	id, err := d.create(ctx, spec.ID, cfg, host)
+	if err != nil {
+		return nil, err
+	}
+	inst.StartedAt = time.Now()
+	if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return nil, fmt.Errorf("start container: %w", err)
+	}
+	if err := d.await(ctx, id, func(ctx context.Context) error { return pingRedis(ctx, inst.Redis) }); err != nil {
+		return nil, err
+	}
+	return &box{inst: inst, container: id}, nil
+}
+
+// redisConfig returns the redis.conf of inst's server: a unix socket in
+// the mounted directory and no TCP port, data in the container's tmpfs,
+// the platform's caps, and the sandbox's accounts.
+func redisConfig(inst sandbox.Instance) string {
+	lines := []string{
+		"port 0",
+		"protected-mode yes",
+		"unixsocket " + mountPoint + "/redis.sock",
+		"unixsocketperm 700",
+		"dir " + dataDir,
+		`logfile ""`,
+		"daemonize no",
+		"supervised no",
+		"always-show-logo no",
+		"maxmemory " + strconv.FormatInt(inst.Spec.MemoryCap(), 10),
+		"maxmemory-policy noeviction",
+		"maxclients 128",
+		`save ""`,
+		"appendonly no",
+		"shutdown-on-sigterm nosave now",
+		"enable-debug-command no",
+		"enable-module-command no",
+		"enable-protected-configs no",
+		"sanitize-dump-payload yes",
+		"io-threads 1",
+		"databases 16",
+	}
+	return strings.Join(lines, "\n") + "\n" + sandbox.RedisUserLines(inst.Redis)
+}
+
+// pingRedis connects to the server as admin and sends PING.
+func pingRedis(ctx context.Context, access sandbox.RedisAccess) error {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	c, err := resp.Dial(ctx, access.Endpoint.Network, access.Endpoint.Address)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Auth(ctx, access.Admin.User, access.Admin.Password); err != nil {
+		return err
+	}
+	v, err := c.Do(ctx, "PING")
+	if err != nil {
+		return err
+	}
+	if v.Kind == resp.Error {
+		return errors.New(v.Str)
+	}
+	return nil
+}
+
+// newSecret returns a random password: 24 bytes, hex-encoded.
+func newSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeOwned writes a file of the sandbox's shared directory, readable
+// only by the container's user.
+func writeOwned(path, content string, user uidGid) error {
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if user.chown {
+		if err := os.Chown(path, user.uid, user.gid); err != nil {
+			return fmt.Errorf("hand %s to the container's user: %w", filepath.Base(path), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Builds the sandbox images locally, for machines that reach no image
+# registry, and imports them through the Docker Engine API at DOCKER_HOST
+# (Docker or Podman alike). Images already present are kept.
+#
+#   Redis: Debian's redis-server and the shared libraries it links.
+#   Kafka: Apache Kafka's jars from Maven Central (scripts/fetch-kafka.sh)
+#          on the machine's Java 17 runtime, laid out as in the official
+#          apache/kafka image (/opt/kafka/bin, /opt/kafka/libs).
+#
+# Writes the image names to $OPSLAB_ENGINE_DIR/images.env as
+# `export OPSLAB_REDIS_IMAGE=...` and `export OPSLAB_KAFKA_IMAGE=...`.
+# Usage: DOCKER_HOST=unix:///path scripts/build-images.sh [redis] [kafka]
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+state=${OPSLAB_ENGINE_DIR:-/tmp/opslab-engine}
+host=${DOCKER_HOST:?DOCKER_HOST must name the engine}
+mkdir -p "$state"
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(redis kafka)
+
+say() { echo "images: $*"; }
+
+# api METHOD PATH [curl args...] calls the engine's API.
+api() {
+  local method=$1 path=$2; shift 2
+  case "$host" in
+    unix://*) curl -fsS --unix-socket "${host#unix://}" -X "$method" "http://engine$path" "$@" ;;
+    tcp://*)  curl -fsS -X "$method" "http://${host#tcp://}$path" "$@" ;;
+    *) echo "unsupported DOCKER_HOST $host" >&2; return 1 ;;
+  esac
+}
+
+exists() { api GET "/images/$1/json" >/dev/null 2>&1; }
+
+# copy_with_libs ROOTFS FILE... copies each file and every shared library
+# ldd lists for it into ROOTFS, keeping their paths.
+copy_with_libs() {
+  local rootfs=$1; shift
+  local f lib
+  for f in "$@"; do
+    mkdir -p "$rootfs$(dirname "$f")"
+    cp -L "$f" "$rootfs$f"
+    for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true); do
+      [ -e "$rootfs$lib" ] && continue
+      mkdir -p "$rootfs$(dirname "$lib")"
+      cp -L "$lib" "$rootfs$lib"
+    done
+  done
+}
+
+# import ROOTFS NAME TAG CHANGES... tars ROOTFS and imports it as NAME:TAG.
+import_rootfs() {
+  local rootfs=$1 name=$2 tag=$3; shift 3
+  # The tag rides in repo: Podman's import ignores a separate tag parameter.
+  local q="fromSrc=-&repo=$(printf %s "$name:$tag" | jq -sRr @uri)" c
+  for c in "$@"; do q="$q&changes=$(printf %s "$c" | jq -sRr @uri)"; done
+  tar --numeric-owner -C "$rootfs" -c . |
+    api POST "/images/create?$q" -H 'Content-Type: application/x-tar' --data-binary @- >/dev/null
+}
+
+# The tag names what is in the image and the script that built it, so a
+# change to either builds a fresh image.
+script_hash=$(sha256sum "$0" | cut -c1-8)
+
+"$root/scripts/ensure-packages.sh" jq busybox-static redis-server
+
+busybox_tools="sh ash cat dirname basename readlink ls mkdir rm sleep env grep sed head tail cut tr wc id uname expr test nc ps"
+
+env_file="$state/images.env"
+touch "$env_file"
+set_env() { grep -v "^export $1=" "$env_file" >"$env_file.new" || true; echo "export $1=$2" >>"$env_file.new"; mv "$env_file.new" "$env_file"; }
+
+for what in "${want[@]}"; do
+  case "$what" in
+  redis)
+    ver=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
+    image="localhost/opslab-redis:$ver-$script_hash"
+    if exists "$image"; then
+      say "$image is present"
+    else
+      say "building $image from Debian's redis-server $ver"
+      rootfs=$(mktemp -d)
+      trap 'rm -rf "$rootfs"' EXIT
+      copy_with_libs "$rootfs" /usr/bin/redis-server
+      mkdir -p "$rootfs/etc" "$rootfs/data" "$rootfs/tmp" "$rootfs/run/opslab" "$rootfs/bin"
+      # A shell and the basic tools, as the official image has.
+      cp /bin/busybox "$rootfs/bin/busybox"
+      for tool in $busybox_tools; do ln -sf busybox "$rootfs/bin/$tool"; done
+      printf 'root:x:0:0:root:/root:/sbin/nologin\nredis:x:999:999:redis:/data:/sbin/nologin\n' >"$rootfs/etc/passwd"
+      printf 'root:x:0:\nredis:x:999:\n' >"$rootfs/etc/group"
+      chown 999:999 "$rootfs/data"
+      chmod 1777 "$rootfs/tmp"
+      import_rootfs "$rootfs" localhost/opslab-redis "$ver-$script_hash" \
+        'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'WORKDIR /data' 'USER 999:999' \
+        'CMD ["redis-server"]'
+      rm -rf "$rootfs"; trap - EXIT
+      say "built $image"
+    fi
+    set_env OPSLAB_REDIS_IMAGE "$image"
+    ;;
+  kafka)
+    (cd "$root" && scripts/fetch-kafka.sh)
+    kafka_home=$(dirname "$(ls -d "$root"/.cache/kafka-*/VERSION | sort -V | head -n 1)")
+    ver=$(basename "$kafka_home" | sed 's/^kafka-//')
+    image="localhost/opslab-kafka:$ver-$script_hash"
+    if exists "$image"; then
+      say "$image is present"
+    else
+      java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+      say "building $image from Apache Kafka $ver and the Java runtime in $java_home"
+      rootfs=$(mktemp -d)
+      trap 'rm -rf "$rootfs"' EXIT
+      mkdir -p "$rootfs/opt" "$rootfs/bin" "$rootfs/usr/bin" "$rootfs/etc" "$rootfs/tmp" \
+        "$rootfs/var/lib/kafka/data" "$rootfs/run/opslab" "$rootfs$(dirname "$java_home")"
+      cp -a "$java_home" "$rootfs$java_home"
+      # Debian links the JDK's configuration to /etc/java-17-openjdk and
+      # elsewhere: replace each link by what it points to, or drop it.
+      find "$rootfs$java_home" -type l | while read -r link; do
+        target=$(readlink -f "${link#"$rootfs"}" || true)
+        rm -f "$link"
+        if [ -n "$target" ] && [ -f "$target" ]; then cp -L "$target" "$link"; fi
+      done
+      # The JDK's own libraries need these system ones.
+      for so in $(find "$java_home" -name '*.so' -o -path '*/bin/java' -type f); do
+        copy_with_libs "$rootfs" "$so" >/dev/null 2>&1 || true
+      done
+      rm -rf "$rootfs$java_home/lib/src.zip" "$rootfs$java_home/jmods" "$rootfs$java_home/man"
+      ln -s "$java_home/bin/java" "$rootfs/usr/bin/java"
+      cp /bin/busybox "$rootfs/bin/busybox"
+      for tool in $busybox_tools; do ln -sf busybox "$rootfs/bin/$tool"; done
+      cp -a "$kafka_home" "$rootfs/opt/kafka"
+      printf 'root:x:0:0:root:/root:/sbin/nologin\nappuser:x:1000:1000:kafka:/home/appuser:/sbin/nologin\n' >"$rootfs/etc/passwd"
+      printf 'root:x:0:\nappuser:x:1000:\n' >"$rootfs/etc/group"
+      chown 1000:1000 "$rootfs/var/lib/kafka/data"
+      chmod 1777 "$rootfs/tmp"
+      import_rootfs "$rootfs" localhost/opslab-kafka "$ver-$script_hash" \
+        "ENV PATH=/opt/kafka/bin:/usr/local/bin:/usr/bin:/bin" "ENV JAVA_HOME=$java_home" \
+        'USER 1000:1000' 'WORKDIR /opt/kafka'
+      rm -rf "$rootfs"; trap - EXIT
+      say "built $image"
+    fi
+    set_env OPSLAB_KAFKA_IMAGE "$image"
+    ;;
+  *) echo "unknown image $what (use redis or kafka)" >&2; exit 2 ;;
+  esac
+done
