@@ -11,33 +11,51 @@ DATA        ?= ./data
 # Debian packages: the sandboxes run real redis-server; tests also drive
 # real clients (redis-cli, kcat) and a real browser (chromium).
 RUN_PACKAGES  := redis-server gcc libc6-dev
-TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium
+TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium maven
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test test-go test-content lint bench deps-run deps-test clean
+.PHONY: run build test test-go test-content lint bench deps-run deps-test engine kafka-jars clean
 
 ## run: build and serve the built-in course on $(ADDR)
 run: deps-run build
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
 
-## build: compile bin/opslab
+## build: compile bin/opslab, and bin/opslab-relay (static) which the
+## container driver mounts into Kafka containers
 build:
 	@scripts/check-go.sh
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/opslab
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/opslab-relay ./cmd/opslab-relay
 
-## test: install what the tests need, then run every test (race detector
-## on), then lint and test every exercise of the built-in course
-test: deps-test test-go test-content
+## engine: make a Docker-compatible engine reachable (Docker, or Podman's
+## service started here) with the sandbox images; prints export DOCKER_HOST=...
+## and writes the same to bin/engine.env, which the test targets read
+engine:
+	@scripts/engine.sh
+
+## kafka-jars: fetch Apache Kafka (broker and tools) from Maven Central
+## into .cache/kafka-<version>, for --kafka apache; a no-op once there
+kafka-jars:
+	@scripts/ensure-packages.sh openjdk-17-jre-headless maven unzip
+	@scripts/fetch-kafka.sh
+
+## test: install what the tests need (packages, Apache Kafka's jars, a
+## container engine with the sandbox images), then run every test (race
+## detector on), then lint and test every exercise of the built-in course
+## with the process driver and with the container driver
+test: deps-test kafka-jars engine test-go test-content
 
 test-content: build
 	$(BIN) lint
 	$(BIN) test --junit bin/exercises-junit.xml
+	$(BIN) test --kafka apache --runs 1 --junit bin/exercises-kafka-apache-junit.xml
+	. bin/engine.env && $(BIN) test --sandbox container --runs 1 --junit bin/exercises-container-junit.xml
 
 test-go:
 	@scripts/check-go.sh
 	$(GO) vet ./...
-	CI=$${CI:-true} $(GO) test -race -count=1 -timeout 20m ./...
+	. bin/engine.env && CI=$${CI:-true} $(GO) test -race -count=1 -timeout 30m ./...
 
 ## lint: vet, gofmt and staticcheck
 lint:
@@ -47,7 +65,7 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 ## bench: run the benchmarks recorded in docs/benchmarks.md
-bench: deps-test
+bench: deps-test kafka-jars
 	scripts/bench.sh
 
 deps-run:

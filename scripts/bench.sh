@@ -40,3 +40,8 @@ echo
 go run ./bench/labbench -bin bin/opslab -content cmd/opslab/testdata/unseen \
   -redis-exercise ops-drills/warmup/cache-lfu -kafka-lesson ops-drills/warmup/orders-topic \
   -starts "${STARTS:-100}" -checks 50 -idle 2 -learners 2 -duration 2s | sed -n '/Sandbox start/,/^## Check/p'
+
+echo
+echo "## Kafka sandbox start: in-process kfake against a real Apache Kafka broker (cold JVM)"
+echo
+go test -run '^$' -bench 'BenchmarkStartKafka' -benchtime 5x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'

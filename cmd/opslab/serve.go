@@ -25,7 +25,6 @@ import (
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/sandbox"
-	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
 )
@@ -38,7 +37,7 @@ type serveConfig struct {
 	addr          string
 	data          string
 	content       string
-	sandbox       string
+	driver        driverFlags
 	signup        string
 	signupsHour   int
 	logFormat     string
@@ -62,7 +61,6 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT`")
 	fs.StringVar(&c.data, "data", "./data", "`DIR` for the SQLite file, the session key and sandbox scratch space")
 	fs.StringVar(&c.content, "content", "", "load courses from `DIR` instead of the built-in course")
-	fs.StringVar(&c.sandbox, "sandbox", "process", "sandbox driver: process or container")
 	fs.StringVar(&c.signup, "signup", "open", "open: anyone may create a learner account; closed: only opslab user add")
 	fs.IntVar(&c.signupsHour, "signups-per-hour", 10, "sign-ups allowed from one address per hour (-1: no cap, for load tests)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -72,9 +70,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.sandboxIdle, "sandbox-idle-timeout", sandbox.DefaultIdleTimeout, "stop a sandbox unused for this long")
 	fs.DurationVar(&c.sandboxLifetime, "sandbox-max-lifetime", sandbox.DefaultMaxLifetime, "stop a sandbox this long after it started")
 	fs.IntVar(&c.sandboxPerLearner, "sandbox-per-learner", sandbox.DefaultMaxPerLearner, "sandboxes one learner may have at once")
-	fs.IntVar(&c.sandboxMaxRedis, "sandbox-max-redis", 500, "Redis sandboxes on this server at once")
-	fs.IntVar(&c.sandboxMaxKafka, "sandbox-max-kafka", 500, "Kafka sandboxes on this server at once")
+	fs.IntVar(&c.sandboxMaxRedis, "sandbox-max-redis", 500, "Redis servers of sandboxes on this server at once (a redis-replica sandbox counts 2, redis-sentinel and redis-cluster 6)")
+	fs.IntVar(&c.sandboxMaxKafka, "sandbox-max-kafka", 500, "Kafka brokers of sandboxes on this server at once (a kafka-cluster sandbox counts 3)")
 	fs.IntVar(&c.sandboxMemoryMB, "sandbox-memory-mb", 64, "memory cap of each sandbox, in MiB (Redis maxmemory; Kafka retention)")
+	c.driver.register(fs)
 	fs.StringVar(&c.publicHost, "sandbox-public-host", "", "show learners how to reach their sandboxes with their own redis-cli or kcat at this host (sandboxes then also listen on 127.0.0.1 TCP ports)")
 	if err := fs.Parse(args); err != nil {
 		return c, exitError(2)
@@ -90,12 +89,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	default:
 		return c, fmt.Errorf("serve: --signup must be open or closed, not %q", c.signup)
 	}
-	switch c.sandbox {
-	case "process":
-	case "container":
-		return c, errors.New("serve: the container sandbox driver is not available in this build yet; use --sandbox process")
-	default:
-		return c, fmt.Errorf("serve: --sandbox must be process or container, not %q", c.sandbox)
+	if err := c.driver.check("serve"); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -275,9 +270,9 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 // newSandboxManager builds the process driver and the manager, and removes
 // whatever a previous run left behind (even after SIGKILL).
 func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db *sqlite.DB, log *slog.Logger) (*sandbox.Manager, string, error) {
-	drv, err := process.New(process.Options{Dir: scratch, LoopbackTCP: cfg.publicHost != ""})
+	drv, err := cfg.driver.newDriver(ctx, "serve", scratch, cfg.publicHost != "")
 	if err != nil {
-		return nil, "", fmt.Errorf("sandbox driver: %w", err)
+		return nil, "", err
 	}
 	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{
 		IdleTimeout:    cfg.sandboxIdle,
@@ -285,6 +280,7 @@ func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db 
 		MaxPerLearner:  cfg.sandboxPerLearner,
 		MaxPerKind:     map[sandbox.Kind]int{sandbox.KindRedis: cfg.sandboxMaxRedis, sandbox.KindKafka: cfg.sandboxMaxKafka},
 		MaxMemoryBytes: int64(cfg.sandboxMemoryMB) << 20,
+		Warm:           cfg.driver.warm(),
 		Logger:         log,
 	})
 	if err != nil {
@@ -327,7 +323,9 @@ func (a *app) Close() error {
 	if a.sandboxes != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := a.sandboxes.StopAll(ctx); err != nil {
+		// Containers outlive the process: they are left running for the
+		// next run to adopt (Detach is StopAll for the process driver).
+		if err := a.sandboxes.Detach(ctx); err != nil {
 			a.log.Error("stop sandboxes", "err", err)
 		}
 		// Every sandbox is gone: remove the scratch folders if empty.

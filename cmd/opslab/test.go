@@ -15,7 +15,6 @@ import (
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/sandbox"
-	"github.com/opslab/opslab/internal/sandbox/process"
 )
 
 // testJob is one exercise to test, with its result.
@@ -46,15 +45,16 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	dir := fs.String("content", "", "test the courses below `DIR` instead of the built-in course")
 	only := fs.String("lesson", "", "test only the lesson with this `SLUG`")
-	driver := fs.String("sandbox", "process", "sandbox driver: process or container")
 	jobs := fs.Int("j", runtime.NumCPU(), "exercises tested at once")
 	runs := fs.Int("runs", 2, "times each exercise is tested (a flaky exercise fails)")
 	junit := fs.String("junit", "", "write JUnit XML to `FILE`")
+	var driver driverFlags
+	driver.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitError(2)
 	}
-	if *driver != "process" {
-		return fmt.Errorf("test: --sandbox %s is not available in this build; use --sandbox process", *driver)
+	if err := driver.check("test"); err != nil {
+		return err
 	}
 	if *jobs < 1 || *runs < 1 {
 		return fmt.Errorf("test: -j and --runs must be at least 1")
@@ -87,15 +87,26 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("test: %w", err)
 	}
 	defer os.RemoveAll(scratch)
-	drv, err := process.New(process.Options{Dir: scratch})
+	drv, err := driver.newDriver(ctx, "test", scratch, false)
 	if err != nil {
-		return fmt.Errorf("test: %w", err)
+		return err
 	}
-	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{sandbox.KindRedis: *jobs + 1, sandbox.KindKafka: *jobs + 1}})
+	all, skipped := splitSupported(all, drv)
+	for _, j := range skipped {
+		fmt.Fprintf(stdout, "- %s: skipped: the %s driver does not run %s sandboxes\n", j.name(), drv.Name(), j.ex.Sandbox)
+	}
+	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{
+		// The caps count servers: room for -j of the largest kinds at once.
+		sandbox.KindRedis: (*jobs + 1) * sandbox.KindRedisCluster.Weight(),
+		sandbox.KindKafka: (*jobs + 1) * sandbox.KindKafkaCluster.Weight(),
+	}, Warm: driver.warm()})
 	if err != nil {
 		return fmt.Errorf("test: %w", err)
 	}
 	defer mgr.StopAll(context.Background())
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go mgr.Run(runCtx) // fills the warm pool
 	svc, err := lab.New(lab.Config{Sandboxes: mgr, Logger: discardLogger()})
 	if err != nil {
 		return fmt.Errorf("test: %w", err)
@@ -136,8 +147,12 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			failed++
 		}
 	}
-	fmt.Fprintf(stdout, "%d exercises, %d passed, %d failed, %d content problems (%s, %d runs each)\n",
-		len(all), len(all)-failed, failed, len(cat.Problems), time.Since(start).Round(time.Millisecond), *runs)
+	skipNote := ""
+	if len(skipped) > 0 {
+		skipNote = fmt.Sprintf(", %d skipped", len(skipped))
+	}
+	fmt.Fprintf(stdout, "%d exercises, %d passed, %d failed%s, %d content problems (%s, %d runs each)\n",
+		len(all), len(all)-failed, failed, skipNote, len(cat.Problems), time.Since(start).Round(time.Millisecond), *runs)
 	if *junit != "" {
 		if err := writeJUnit(*junit, all, time.Since(start)); err != nil {
 			return fmt.Errorf("test: %w", err)
@@ -263,4 +278,21 @@ func writeJUnit(path string, jobs []*testJob, took time.Duration) error {
 		return fmt.Errorf("junit: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// splitSupported returns the jobs whose sandbox kind drv runs, and those it
+// does not (a driver that says nothing runs every kind).
+func splitSupported(all []*testJob, drv sandbox.Driver) (run, skipped []*testJob) {
+	ks, ok := drv.(sandbox.KindSupporter)
+	if !ok {
+		return all, nil
+	}
+	for _, j := range all {
+		if k := sandbox.Kind(j.ex.Sandbox); !ks.Supports(k) {
+			skipped = append(skipped, j)
+			continue
+		}
+		run = append(run, j)
+	}
+	return run, skipped
 }

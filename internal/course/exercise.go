@@ -11,14 +11,88 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Sandbox kinds an exercise may ask for.
+// Sandbox kinds an exercise may ask for. The multi-node kinds speak their
+// family's commands and probes (SandboxFamily) on a node of their choice.
 const (
-	SandboxRedis = "redis"
-	SandboxKafka = "kafka"
+	SandboxRedis         = "redis"
+	SandboxKafka         = "kafka"
+	SandboxRedisReplica  = "redis-replica"
+	SandboxRedisSentinel = "redis-sentinel"
+	SandboxRedisCluster  = "redis-cluster"
+	SandboxKafkaCluster  = "kafka-cluster"
 )
 
 // SandboxKinds lists the kinds of sandbox the platform can start.
-var SandboxKinds = []string{SandboxRedis, SandboxKafka}
+var SandboxKinds = []string{SandboxRedis, SandboxKafka, SandboxRedisReplica, SandboxRedisSentinel, SandboxRedisCluster, SandboxKafkaCluster}
+
+// sandboxNodes lists each kind's node names, the default node first. It
+// mirrors sandbox.Kind.Nodes (a test keeps them equal); the course package
+// stays free of the sandbox domain.
+var sandboxNodes = map[string][]string{
+	SandboxRedis:         {"primary"},
+	SandboxKafka:         {"broker-0"},
+	SandboxRedisReplica:  {"primary", "replica-1"},
+	SandboxRedisSentinel: {"primary", "replica-1", "replica-2", "sentinel-1", "sentinel-2", "sentinel-3"},
+	SandboxRedisCluster:  {"node-1", "node-2", "node-3", "node-4", "node-5", "node-6"},
+	SandboxKafkaCluster:  {"broker-0", "broker-1", "broker-2"},
+}
+
+// SandboxNodes returns the node names of a sandbox kind, the default node
+// first; nil for an unknown kind.
+func SandboxNodes(kind string) []string { return append([]string(nil), sandboxNodes[kind]...) }
+
+// SandboxFamily returns the kind whose commands and probes a kind uses:
+// SandboxRedis or SandboxKafka ("" for an unknown kind).
+func SandboxFamily(kind string) string {
+	switch {
+	case !contains(SandboxKinds, kind):
+		return ""
+	case strings.HasPrefix(kind, SandboxKafka):
+		return SandboxKafka
+	}
+	return SandboxRedis
+}
+
+// addrRE matches the address placeholder of a setup or solution line:
+// {{replica-1}} stands for that node's "127.0.0.1 PORT".
+var addrRE = regexp.MustCompile(`\{\{([^{}]*)\}\}`)
+
+// LineAddrs returns the node names of a line's address placeholders.
+func LineAddrs(line string) []string {
+	var out []string
+	for _, m := range addrRE.FindAllStringSubmatch(line, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// ExpandAddrs replaces each {{node}} placeholder in line with addr(node),
+// or returns the first node addr does not know.
+func ExpandAddrs(line string, addr func(node string) (string, bool)) (string, error) {
+	var bad error
+	out := addrRE.ReplaceAllStringFunc(line, func(m string) string {
+		name := m[2 : len(m)-2]
+		a, ok := addr(name)
+		if !ok && bad == nil {
+			bad = fmt.Errorf("no node %q for {{%s}}", name, name)
+		}
+		return a
+	})
+	return out, bad
+}
+
+// SplitNodeLine splits a setup, solution or console line into the node it
+// names and the command: "@replica-1 INFO replication" gives "replica-1"
+// and "INFO replication"; a line without a leading '@' gives "" (the
+// default node) and the line itself.
+func SplitNodeLine(line string) (node, command string) {
+	trimmed := strings.TrimLeft(line, " \t")
+	if !strings.HasPrefix(trimmed, "@") {
+		return "", line
+	}
+	node, command, _ = strings.Cut(trimmed[1:], " ")
+	return node, strings.TrimLeft(command, " ")
+}
 
 // Exercise is one interactive task of a lesson.
 type Exercise struct {
@@ -45,16 +119,26 @@ type Check struct {
 	// Label names the check in the card's task list whether it passes or
 	// fails ("game:leaderboard is a sorted set"); optional: "Check N".
 	Label string
+
+	nodeLine int // line of the `node:` key, for problems
 }
 
 // Probe is what a check asks the sandbox.
 type Probe struct {
 	Kind    string // redis | kafka
 	Command string // for redis the command line; for kafka the probe text
+	// Node is the node to ask (the check's `node:`); "" is the sandbox's
+	// default node.
+	Node string
 }
 
 // String formats the probe as the author wrote it.
-func (p Probe) String() string { return p.Kind + ": " + p.Command }
+func (p Probe) String() string {
+	if p.Node != "" {
+		return p.Kind + ": " + p.Command + " (node " + p.Node + ")"
+	}
+	return p.Kind + ": " + p.Command
+}
 
 // Matcher names: each takes one value.
 const (
@@ -84,7 +168,7 @@ type CommandChecker func(kind, line string) error
 var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 var exerciseKeys = []string{"id", "title", "sandbox", "task", "hints", "setup", "solution", "checks"}
-var checkKeys = append([]string{"redis", "kafka", "field", "message", "label"}, matcherNames...)
+var checkKeys = append([]string{"redis", "kafka", "node", "field", "message", "label"}, matcherNames...)
 
 // kafkaProbeRE matches the Kafka probes of the format contract.
 var kafkaProbeRE = regexp.MustCompile(`^(describe topic \S+|describe group \S+|list topics|list groups)$`)
@@ -150,23 +234,52 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	// Every probe key counts here, valid or not: a broken kafka probe in a
 	// redis exercise is two mistakes, and fixing one should not reveal the
 	// other.
+	family := SandboxFamily(e.Sandbox)
 	for _, p := range probes {
-		if contains(SandboxKinds, e.Sandbox) && p.kind != e.Sandbox {
+		if family != "" && p.kind != family {
 			ps.Add(path, p.line, "a %s probe cannot run in a %s sandbox", p.kind, e.Sandbox)
 		}
 	}
-	if commands != nil && contains(SandboxKinds, e.Sandbox) {
+	if family != "" {
+		// A node named on a line or a check must be one of the kind's.
+		badNode := func(node string) string {
+			if node == "" || contains(sandboxNodes[e.Sandbox], node) {
+				return ""
+			}
+			return fmt.Sprintf("unknown node %q for a %s sandbox: use one of %s", node, e.Sandbox, strings.Join(sandboxNodes[e.Sandbox], ", "))
+		}
 		for _, part := range []string{"setup", "solution"} {
 			v := nodeOf(root, part)
 			if v == nil || v.Kind != yaml.SequenceNode {
 				continue
 			}
 			for _, item := range v.Content {
-				if err := commands(e.Sandbox, item.Value); err != nil {
-					ps.Add(path, line(item), "%s: %q: %s", part, item.Value, firstLine(err))
+				node, cmd := SplitNodeLine(item.Value)
+				msg := badNode(node)
+				for _, a := range LineAddrs(cmd) {
+					if msg == "" && (a == "" || badNode(a) != "") {
+						msg = badNode(a)
+						if a == "" {
+							msg = "empty {{}}: name a node, as in {{" + sandboxNodes[e.Sandbox][0] + "}}"
+						}
+					}
+				}
+				if msg != "" {
+					ps.Add(path, line(item), "%s: %q: %s", part, item.Value, msg)
+				} else if commands != nil {
+					if err := commands(family, cmd); err != nil {
+						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, firstLine(err))
+					}
 				}
 			}
 		}
+		for _, c := range e.Checks {
+			if msg := badNode(c.Probe.Node); msg != "" {
+				ps.Add(path, c.nodeLine, "%s", msg)
+			}
+		}
+	}
+	if commands != nil && family != "" {
 		for _, c := range e.Checks {
 			if c.Probe.Kind == SandboxRedis {
 				if err := commands(SandboxRedis, c.Probe.Command); err != nil {
@@ -215,12 +328,19 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 					ok = false
 					continue
 				}
-				c.Probe = Probe{Kind: k.Value, Command: strings.TrimSpace(scalar(ps, path, kl, k.Value, val))}
+				c.Probe.Kind, c.Probe.Command = k.Value, strings.TrimSpace(scalar(ps, path, kl, k.Value, val))
 				if c.Probe.Command == "" {
 					ps.Add(path, kl, "the %s probe is empty", k.Value)
 					ok = false
 				} else if k.Value == "kafka" && !kafkaProbeRE.MatchString(c.Probe.Command) {
 					ps.Add(path, kl, "unknown kafka probe %q: use describe topic T, describe group G, list topics or list groups", c.Probe.Command)
+					ok = false
+				}
+			case k.Value == "node":
+				c.Probe.Node = strings.TrimSpace(scalar(ps, path, kl, "node", val))
+				c.nodeLine = kl
+				if c.Probe.Node == "" {
+					ps.Add(path, kl, "node is empty: name a node of the sandbox, or leave node out for the default")
 					ok = false
 				}
 			case k.Value == "field":

@@ -89,38 +89,50 @@ func verdict(rep check.Report) string {
 }
 
 // prober answers probes with the platform's admin access: one Redis
-// connection for the whole run.
+// connection per node for the whole run.
 type prober struct {
-	inst sandbox.Instance
-	conn *resp.Conn
+	inst  sandbox.Instance
+	conns map[string]*resp.Conn // by node name
 }
 
 func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
+	node, ok := p.inst.Node(pr.Node)
+	if !ok {
+		return nil, fmt.Errorf("this %s sandbox has no node %q", p.inst.Spec.Kind, pr.Node)
+	}
 	switch pr.Kind {
 	case course.SandboxRedis:
-		return p.redis(ctx, pr.Command)
+		return p.redis(ctx, node, pr.Command)
 	case course.SandboxKafka:
-		return probeKafka(ctx, p.inst, pr.Command)
+		seeds := p.inst.Kafka.Seeds
+		if pr.Node != "" {
+			seeds = node.Kafka.Seeds
+		}
+		return probeKafka(ctx, seeds, pr.Command)
 	}
 	return nil, fmt.Errorf("unknown probe kind %q", pr.Kind)
 }
 
-func (p *prober) redis(ctx context.Context, line string) (any, error) {
+func (p *prober) redis(ctx context.Context, node sandbox.Node, line string) (any, error) {
 	args, err := rediscli.ParseLine(line)
 	if err != nil || len(args) == 0 {
 		return nil, fmt.Errorf("cannot parse the probe %q", line)
 	}
-	if p.conn == nil {
-		conn, err := dialRedis(ctx, p.inst, p.inst.Redis.Admin)
+	conn := p.conns[node.Name]
+	if conn == nil {
+		conn, err = dialRedis(ctx, node.Redis.Endpoint, p.inst.Redis.Admin)
 		if err != nil {
 			return nil, err
 		}
-		p.conn = conn
+		if p.conns == nil {
+			p.conns = map[string]*resp.Conn{}
+		}
+		p.conns[node.Name] = conn
 	}
-	v, err := p.conn.Do(ctx, args...)
+	v, err := conn.Do(ctx, args...)
 	if err != nil {
-		p.conn.Close()
-		p.conn = nil
+		conn.Close()
+		delete(p.conns, node.Name)
 		return nil, err
 	}
 	if v.Kind == resp.Error {
@@ -130,8 +142,8 @@ func (p *prober) redis(ctx context.Context, line string) (any, error) {
 }
 
 func (p *prober) close() {
-	if p.conn != nil {
-		p.conn.Close()
+	for _, c := range p.conns {
+		c.Close()
 	}
 }
 
@@ -140,7 +152,7 @@ func (s *Service) setup(ctx context.Context, t Target, inst sandbox.Instance) er
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SetupTimeout)
 	defer cancel()
 	var err error
-	switch inst.Spec.Kind {
+	switch inst.Spec.Kind.Family() {
 	case sandbox.KindRedis:
 		err = runRedisLines(ctx, inst, t.Exercise.Setup)
 	case sandbox.KindKafka:
@@ -162,7 +174,7 @@ func (s *Service) ApplySolution(ctx context.Context, t Target) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SetupTimeout)
 	defer cancel()
-	switch inst.Spec.Kind {
+	switch inst.Spec.Kind.Family() {
 	case sandbox.KindRedis:
 		err = runRedisLines(ctx, inst, t.Exercise.Solution)
 	case sandbox.KindKafka:

@@ -14,7 +14,7 @@ func (s *Service) connectHint(inst sandbox.Instance) string {
 	if s.cfg.PublicHost == "" {
 		return ""
 	}
-	switch inst.Spec.Kind {
+	switch inst.Spec.Kind.Family() {
 	case sandbox.KindRedis:
 		if inst.Redis.TCP.IsZero() {
 			return ""

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opslab/opslab/internal/check"
+	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -36,11 +37,31 @@ type Executed struct {
 // live. A refused or failing command is an output, not an error; errors
 // are for a malformed request, a rate limit or a sandbox that cannot run.
 func (s *Service) Exec(ctx context.Context, t Target, line string) (*Executed, error) {
+	return s.ExecNode(ctx, t, "", line)
+}
+
+// ExecNode is Exec on the sandbox's node called node ("" for the default
+// node: the primary, the first broker). A line starting with "@name "
+// runs on node name instead, as setup and solution lines do. An unknown
+// node in the argument is an EINVALID error; one typed in the line is an
+// output, as a typo is.
+func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*Executed, error) {
 	if len(line) > MaxCommandBytes {
 		return nil, opslab.Errorf(opslab.ETOOLARGE, "A command may be at most %d bytes.", MaxCommandBytes)
 	}
 	if !utf8.ValidString(line) {
 		return nil, opslab.Errorf(opslab.EINVALID, "The command is not valid UTF-8 text.")
+	}
+	kind, err := t.kind()
+	if err != nil {
+		return nil, err
+	}
+	if node != "" && !kind.HasNode(node) {
+		return nil, opslab.Errorf(opslab.EINVALID, "This %s sandbox has no node %q: use one of %s.", kind, node, nodeNames(kind))
+	}
+	typed, cmd := course.SplitNodeLine(line)
+	if typed != "" {
+		node, line = typed, cmd
 	}
 	if ok, wait := s.limiter.allow(t.UserID); !ok {
 		return nil, &RateLimitError{Err: opslab.Errorf(opslab.ERATELIMIT, "Too many commands: slow down a little."), RetryAfter: wait}
@@ -65,21 +86,26 @@ func (s *Service) Exec(ctx context.Context, t Target, line string) (*Executed, e
 	ectx, cancel := context.WithTimeout(ctx, s.cfg.ExecTimeout)
 	defer cancel()
 	var refused bool
-	switch inst.Spec.Kind {
-	case sandbox.KindRedis:
+	n, ok := inst.Node(node)
+	switch {
+	case !ok:
+		res.Output = fmt.Sprintf("(error) ERR this sandbox has no node '%s' (its nodes: %s)\n", node, nodeNames(inst.Spec.Kind))
+		refused = true
+	case inst.Spec.Kind.Family() == sandbox.KindRedis:
 		var err error
-		res.Output, refused, err = s.execRedis(ectx, inst, line)
+		res.Output, refused, err = s.execRedis(ectx, inst, n, line)
 		if errors.Is(err, errLost) {
 			// The server may have just died: once the manager sees it, it
 			// starts a fresh one, and the command runs there.
 			if fresh, ok := s.replaceDead(ectx, t); ok {
 				inst = fresh
-				res.Output, refused, _ = s.execRedis(ectx, inst, line)
+				n, _ = inst.Node(node)
+				res.Output, refused, _ = s.execRedis(ectx, inst, n, line)
 				res.Notice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
 			}
 		}
-	case sandbox.KindKafka:
-		res.Output = s.execKafka(ectx, inst, line)
+	case inst.Spec.Kind.Family() == sandbox.KindKafka:
+		res.Output = s.execKafka(ectx, n, line)
 	default:
 		return nil, fmt.Errorf("exec: unknown sandbox kind %q", inst.Spec.Kind)
 	}
@@ -91,6 +117,15 @@ func (s *Service) Exec(ctx context.Context, t Target, line string) (*Executed, e
 		s.recordLive(ctx, t, rep)
 	}
 	return res, nil
+}
+
+// nodeNames lists kind's node names for a sentence: "primary, replica-1".
+func nodeNames(kind sandbox.Kind) string {
+	var names []string
+	for _, n := range kind.Nodes() {
+		names = append(names, n.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // RateLimitError is a 429 with the time after which to retry.

@@ -7,12 +7,14 @@ import (
 	"strings"
 
 	"github.com/opslab/opslab/internal/console/kafkacli"
+	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
-// execKafka runs one Kafka tool line against the learner's broker and
-// returns what the tool prints.
-func (s *Service) execKafka(ctx context.Context, inst sandbox.Instance, line string) string {
+// execKafka runs one Kafka tool line against the learner's broker (the
+// node's: on a cluster, the broker the command bootstraps from) and returns
+// what the tool prints.
+func (s *Service) execKafka(ctx context.Context, node sandbox.Node, line string) string {
 	if strings.TrimSpace(line) == "" {
 		return ""
 	}
@@ -22,7 +24,7 @@ func (s *Service) execKafka(ctx context.Context, inst sandbox.Instance, line str
 	}
 	var b strings.Builder
 	w := kafkacli.NewCappedWriter(&b, kafkacli.MaxOutput)
-	err = kafkacli.Run(ctx, kafkacli.Broker{Seeds: inst.Kafka.Seeds}, cmd, w)
+	err = kafkacli.Run(ctx, kafkacli.Broker{Seeds: node.Kafka.Seeds}, cmd, w)
 	out := b.String()
 	switch {
 	case err == nil:
@@ -35,10 +37,16 @@ func (s *Service) execKafka(ctx context.Context, inst sandbox.Instance, line str
 }
 
 // runKafkaLines runs setup or solution lines, stopping at the first error.
+// A line "@broker-1 command" bootstraps from that broker.
 func runKafkaLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
-	b := kafkacli.Broker{Seeds: inst.Kafka.Seeds}
 	for i, line := range lines {
-		cmd, err := kafkacli.Parse(line)
+		name, text := course.SplitNodeLine(line)
+		node, ok := inst.Node(name)
+		if !ok {
+			return fmt.Errorf("line %d %q: no node %q in a %s sandbox", i+1, line, name, inst.Spec.Kind)
+		}
+		b := kafkacli.Broker{Seeds: node.Kafka.Seeds}
+		cmd, err := kafkacli.Parse(text)
 		if err != nil {
 			return fmt.Errorf("line %d %q: %w", i+1, line, err)
 		}
@@ -50,13 +58,25 @@ func runKafkaLines(ctx context.Context, inst sandbox.Instance, lines []string) e
 }
 
 // probeKafka answers a kafka probe: describe topic T, describe group G,
-// list topics, list groups.
-func probeKafka(ctx context.Context, inst sandbox.Instance, probe string) (any, error) {
-	b := kafkacli.Broker{Seeds: inst.Kafka.Seeds}
+// list topics, list groups. Seeds are the brokers to ask.
+func probeKafka(ctx context.Context, seeds []string, probe string) (any, error) {
+	b := kafkacli.Broker{Seeds: seeds}
 	f := strings.Fields(probe)
 	switch {
 	case len(f) == 3 && f[0] == "describe" && f[1] == "topic":
-		return kafkacli.DescribeTopic(ctx, b, f[2])
+		out, err := kafkacli.DescribeTopic(ctx, b, f[2])
+		if err != nil {
+			return nil, err
+		}
+		// Leaders, replicas and ISR, for replication lessons.
+		reps, err := kafkacli.TopicReplicas(ctx, b, f[2])
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range reps {
+			out[k] = v
+		}
+		return out, nil
 	case len(f) == 3 && f[0] == "describe" && f[1] == "group":
 		return kafkacli.DescribeGroup(ctx, b, f[2])
 	case len(f) == 2 && f[0] == "list" && f[1] == "topics":

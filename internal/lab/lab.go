@@ -137,6 +137,33 @@ type Started struct {
 	// Connect shows how to reach the sandbox with the learner's own
 	// client, when the operator allows it.
 	Connect string `json:"connect,omitempty"`
+	// Nodes lists the nodes of a multi-node sandbox, the default first:
+	// what the console's node picker offers. Absent for one server.
+	Nodes []NodeView `json:"nodes,omitempty"`
+}
+
+// NodeView is one node of a sandbox as a learner sees it.
+type NodeView struct {
+	Name string `json:"name"`
+	// Role is the node's role when the sandbox started: primary, replica,
+	// sentinel or broker (a failover may have changed it since).
+	Role string `json:"role"`
+	// Address is the 127.0.0.1:port the nodes know each other by: what
+	// REPLICAOF, CLUSTER MEET or a Sentinel reply names.
+	Address string `json:"address"`
+}
+
+// nodeViews returns what Started shows of inst's nodes.
+func nodeViews(inst sandbox.Instance) []NodeView {
+	var out []NodeView
+	for _, n := range inst.Nodes {
+		addr := n.Redis.TCP.Address
+		if len(n.Kafka.Seeds) > 0 {
+			addr = n.Kafka.Seeds[0]
+		}
+		out = append(out, NodeView{Name: n.Name, Role: n.Role, Address: addr})
+	}
+	return out
 }
 
 // Start makes (or reuses) the learner's sandbox for the exercise's kind
@@ -149,7 +176,7 @@ func (s *Service) Start(ctx context.Context, t Target) (*Started, error) {
 	if err := s.setup(ctx, t, inst); err != nil {
 		return nil, err
 	}
-	st := &Started{Status: "ready", Kind: string(inst.Spec.Kind), Fresh: fresh, Connect: s.connectHint(inst)}
+	st := &Started{Status: "ready", Kind: string(inst.Spec.Kind), Fresh: fresh, Connect: s.connectHint(inst), Nodes: nodeViews(inst)}
 	if fresh && inst.Restarts > 0 {
 		st.Notice = "Your previous sandbox had stopped, so this is a fresh one: anything you made before is gone."
 	}

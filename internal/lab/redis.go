@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/console/rediscli"
+	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -37,7 +38,7 @@ var errLost = errors.New("connection to the sandbox lost")
 // execRedis runs one redis-cli line as the learner and prints the reply as
 // redis-cli does. refused reports a command the sandbox policy denied;
 // errLost, a broken connection (the caller checks whether the sandbox died).
-func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line string) (out string, refused bool, err error) {
+func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node sandbox.Node, line string) (out string, refused bool, err error) {
 	args, err := rediscli.ParseLine(line)
 	if err != nil {
 		if errors.Is(err, rediscli.ErrInvalidArgs) {
@@ -52,14 +53,15 @@ func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line str
 	if why := consoleOnly[name]; why != "" {
 		return fmt.Sprintf("(error) ERR %s %s\n", name, why), true, nil
 	}
-	if err := inst.CheckLearnerCommand(args); err != nil {
+	send, err := inst.PrepareLearnerCommand(node, args)
+	if err != nil {
 		var d *sandbox.DeniedError
 		if errors.As(err, &d) {
 			return "(error) " + d.Reply + "\n", true, nil
 		}
 		return "(error) " + err.Error() + "\n", true, nil
 	}
-	v, err := s.redis.do(ctx, inst, args)
+	v, err := s.redis.do(ctx, inst, node, send)
 	if err != nil {
 		if isTimeout(err) {
 			return timeoutText(s.cfg.ExecTimeout), false, nil
@@ -70,12 +72,12 @@ func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, line str
 	return capOutput(rediscli.FormatReply(args, v)), false, nil
 }
 
-// redisConns keeps one learner connection per sandbox, as redis-cli keeps
-// one per session: MULTI, SELECT and CLIENT SETNAME carry over between
-// commands.
+// redisConns keeps one learner connection per sandbox node, as redis-cli
+// keeps one per session: MULTI, SELECT and CLIENT SETNAME carry over
+// between commands.
 type redisConns struct {
 	mu        sync.Mutex
-	conns     map[string]*redisConn // by sandbox id
+	conns     map[string]*redisConn // by sandbox id and node name (connKey)
 	lastSweep time.Time
 }
 
@@ -94,13 +96,13 @@ func newRedisConns() *redisConns { return &redisConns{conns: map[string]*redisCo
 
 // do runs args on the sandbox's learner connection, dialling it if needed.
 // A connection that fails is dropped; the next command dials again.
-func (r *redisConns) do(ctx context.Context, inst sandbox.Instance, args []string) (resp.Value, error) {
-	c := r.entry(inst)
+func (r *redisConns) do(ctx context.Context, inst sandbox.Instance, node sandbox.Node, args []string) (resp.Value, error) {
+	c := r.entry(inst, node)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lastUsed = time.Now()
 	if c.conn == nil {
-		conn, err := dialRedis(ctx, inst, inst.Redis.Learner)
+		conn, err := dialRedis(ctx, node.Redis.Endpoint, inst.Redis.Learner)
 		if err != nil {
 			return resp.Value{}, err
 		}
@@ -116,19 +118,25 @@ func (r *redisConns) do(ctx context.Context, inst sandbox.Instance, args []strin
 
 // entry returns the sandbox's connection slot, now and then dropping slots
 // unused for connIdle (their sandboxes have been reaped by then).
-func (r *redisConns) entry(inst sandbox.Instance) *redisConn {
+func (r *redisConns) entry(inst sandbox.Instance, node sandbox.Node) *redisConn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
+	key := connKey(inst, node)
 	if now.Sub(r.lastSweep) >= time.Minute {
-		r.sweep(now, inst.Spec.ID)
+		r.sweep(now, key)
 	}
-	c, ok := r.conns[inst.Spec.ID]
+	c, ok := r.conns[key]
 	if !ok {
 		c = &redisConn{owner: inst.Spec.Owner, lesson: inst.Spec.Lesson, lastUsed: now}
-		r.conns[inst.Spec.ID] = c
+		r.conns[key] = c
 	}
 	return c
+}
+
+// connKey names the console connection to one node of a sandbox.
+func connKey(inst sandbox.Instance, node sandbox.Node) string {
+	return inst.Spec.ID + "/" + node.Name
 }
 
 // sweep closes and drops the connections unused for connIdle, except
@@ -165,9 +173,8 @@ func (r *redisConns) forgetOwner(owner int64, lesson string) {
 	}
 }
 
-// dialRedis connects to the sandbox and signs in as who.
-func dialRedis(ctx context.Context, inst sandbox.Instance, who sandbox.Credentials) (*resp.Conn, error) {
-	ep := inst.Redis.Endpoint
+// dialRedis connects to a sandbox's node at ep and signs in as who.
+func dialRedis(ctx context.Context, ep sandbox.Endpoint, who sandbox.Credentials) (*resp.Conn, error) {
 	conn, err := resp.Dial(ctx, ep.Network, ep.Address)
 	if err != nil {
 		return nil, fmt.Errorf("connect to redis sandbox: %w", err)
@@ -180,18 +187,41 @@ func dialRedis(ctx context.Context, inst sandbox.Instance, who sandbox.Credentia
 }
 
 // runRedisLines runs lines as the platform (setup, solution), stopping at
-// the first that fails or gets an error reply.
+// the first that fails or gets an error reply. A line "@node command" runs
+// on that node; others on the default node.
 func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
-	if len(lines) == 0 {
-		return nil
-	}
-	conn, err := dialRedis(ctx, inst, inst.Redis.Admin)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
+	conns := map[string]*resp.Conn{}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
 	for i, line := range lines {
-		args, err := rediscli.ParseLine(line)
+		name, cmd := course.SplitNodeLine(line)
+		node, ok := inst.Node(name)
+		if !ok {
+			return fmt.Errorf("line %d %q: no node %q in a %s sandbox", i+1, line, name, inst.Spec.Kind)
+		}
+		conn := conns[node.Name]
+		if conn == nil {
+			var err error
+			if conn, err = dialRedis(ctx, node.Redis.Endpoint, inst.Redis.Admin); err != nil {
+				return fmt.Errorf("line %d %q: %w", i+1, line, err)
+			}
+			conns[node.Name] = conn
+		}
+		cmd, err := course.ExpandAddrs(cmd, func(name string) (string, bool) {
+			n, ok := inst.Node(name)
+			if !ok || n.Redis.TCP.IsZero() {
+				return "", false
+			}
+			host, port, _ := strings.Cut(n.Redis.TCP.Address, ":")
+			return host + " " + port, true
+		})
+		if err != nil {
+			return fmt.Errorf("line %d %q: %w", i+1, line, err)
+		}
+		args, err := rediscli.ParseLine(cmd)
 		if err != nil {
 			return fmt.Errorf("line %d %q: %w", i+1, line, err)
 		}

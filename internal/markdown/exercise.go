@@ -97,8 +97,14 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 	ex.TaskHTML = r.render(ex.Task)
 	esc := template.HTMLEscapeString
 	kind := esc(ex.Sandbox)
-	fmt.Fprintf(w, `<section class="exercise" id="exercise-%s" data-exercise="%s" data-sandbox="%s" aria-labelledby="exercise-%s-title">`+"\n",
-		esc(ex.ID), esc(ex.ID), kind, esc(ex.ID))
+	// A multi-node sandbox lists its nodes, default first, for the
+	// console's node picker.
+	nodes := ""
+	if n := course.SandboxNodes(ex.Sandbox); len(n) > 1 {
+		nodes = ` data-nodes="` + esc(strings.Join(n, " ")) + `"`
+	}
+	fmt.Fprintf(w, `<section class="exercise" id="exercise-%s" data-exercise="%s" data-sandbox="%s"%s aria-labelledby="exercise-%s-title">`+"\n",
+		esc(ex.ID), esc(ex.ID), kind, nodes, esc(ex.ID))
 	fmt.Fprintf(w, `<header class="exercise-head"><span class="exercise-label">Exercise</span>`+
 		`<h3 class="exercise-title" id="exercise-%s-title">%s</h3>`+
 		`<span class="sandbox-badge sandbox-%s" title="Runs in your own %s sandbox">%s sandbox</span>`+
@@ -132,6 +138,14 @@ func sandboxLabel(kind string) string {
 		return "Redis"
 	case course.SandboxKafka:
 		return "Kafka"
+	case course.SandboxRedisReplica:
+		return "Redis replication"
+	case course.SandboxRedisSentinel:
+		return "Redis Sentinel"
+	case course.SandboxRedisCluster:
+		return "Redis Cluster"
+	case course.SandboxKafkaCluster:
+		return "Kafka cluster"
 	}
 	return strings.ToUpper(kind[:1]) + kind[1:]
 }

@@ -27,7 +27,13 @@ func (m *Manager) reserve(s *slot, now time.Time) error {
 			RetryAfter: retry,
 		}
 	}
-	if n, max := m.perKind[key.kind], m.cfg.MaxPerKind[key.kind]; n >= max {
+	// A single-server kind's own cap is its family's: servers of every
+	// kind of the family count (Kind.Weight).
+	n, max := m.perKind[key.kind], m.cfg.MaxPerKind[key.kind]
+	if key.kind == key.kind.Family() {
+		n = m.perUnits[key.kind]
+	}
+	if n >= max {
 		m.cfg.Observer.OnRefuse(key.kind, CapGlobal)
 		retry := m.retryAfter(now, func(o *slot) bool { return o.key.kind == key.kind })
 		return &CapacityError{
@@ -36,8 +42,19 @@ func (m *Manager) reserve(s *slot, now time.Time) error {
 			RetryAfter: retry,
 		}
 	}
+	fam, w := key.kind.Family(), key.kind.Weight()
+	if n, max := m.perUnits[fam], m.cfg.MaxPerKind[fam]; key.kind != fam && n+w > max {
+		m.cfg.Observer.OnRefuse(key.kind, CapGlobal)
+		retry := m.retryAfter(now, func(o *slot) bool { return o.key.kind.Family() == fam })
+		return &CapacityError{
+			Message: fmt.Sprintf("A %s sandbox needs %d %s servers, and too few of the platform's %d are free right now. Please try again in %s.",
+				key.kind.Title(), w, fam.Title(), max, humanDuration(retry)),
+			RetryAfter: retry,
+		}
+	}
 	m.perOwner[key.owner]++
 	m.perKind[key.kind]++
+	m.perUnits[fam] += w
 	s.reserved = true
 	return nil
 }

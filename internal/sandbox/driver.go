@@ -49,3 +49,9 @@ type Adopter interface {
 	// Manager then stops what is left of it.
 	Adopt(ctx context.Context, rec Record) (Instance, error)
 }
+
+// KindSupporter is implemented by drivers that run only some kinds.
+type KindSupporter interface {
+	// Supports reports whether Start can run sandboxes of kind.
+	Supports(kind Kind) bool
+}

@@ -48,8 +48,9 @@ type RedisAccess struct {
 	// LearnerACLRules). Commands must also pass CheckLearnerCommand first.
 	Learner Credentials
 	// Client is the account shown to a learner for their own client: the
-	// learner's rules without CONFIG SET (see ClientACLRules), since their
-	// client does not pass through CheckLearnerCommand.
+	// learner's rules without CONFIG SET and ACL SETUSER, DELUSER and
+	// GETUSER (see ClientACLRules), since their client does not pass
+	// through CheckLearnerCommand.
 	Client Credentials
 	// Admin is the platform's account, with every permission, for checks
 	// of a learner's work. Never show it to a learner.
@@ -79,11 +80,53 @@ type Instance struct {
 	Redis RedisAccess
 	// Kafka is set for a KindKafka sandbox.
 	Kafka KafkaAccess
+	// Nodes lists the nodes of a multi-node kind, in the order of
+	// Spec.Kind.Nodes(); Redis and Kafka above are then the first node's
+	// access (the primary, the first broker). Empty for a single-server
+	// kind: use Node, which covers both.
+	Nodes []Node
 	// Restarts counts how many times the Manager found this learner's
 	// sandbox dead and started a fresh, empty one in its place. The console
 	// should tell the learner their data is gone when Acquire reports a
 	// created sandbox with Restarts above zero.
 	Restarts int
+}
+
+// Node is one server of a sandbox.
+type Node struct {
+	// Name is the node's name, unique in its sandbox: "primary",
+	// "replica-1", "sentinel-2", "node-3", "broker-1" (see Kind.Nodes).
+	Name string
+	// Role is the node's role when the sandbox started (RolePrimary, ...).
+	Role string
+	// PID is the node's process id, or 0 inside the platform's process.
+	PID int
+	// Redis is how the platform reaches a Redis node: its own unix socket
+	// and loopback TCP port; every node of a sandbox shares the accounts.
+	Redis RedisAccess
+	// Kafka is how the platform reaches a broker: Seeds is its address.
+	Kafka KafkaAccess
+}
+
+// Node returns the node called name, or the default (first) node when name
+// is empty. A single-server sandbox has one node, built from its access.
+func (i Instance) Node(name string) (Node, bool) {
+	if len(i.Nodes) == 0 {
+		infos := i.Spec.Kind.Nodes()
+		if len(infos) == 0 || (name != "" && name != infos[0].Name) {
+			return Node{}, false
+		}
+		return Node{Name: infos[0].Name, Role: infos[0].Role, PID: i.PID, Redis: i.Redis, Kafka: i.Kafka}, true
+	}
+	if name == "" {
+		return i.Nodes[0], true
+	}
+	for _, n := range i.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Node{}, false
 }
 
 // CheckLearnerCommand is CheckLearnerCommandCap with this sandbox's memory cap.

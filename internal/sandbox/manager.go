@@ -24,7 +24,10 @@ type Manager struct {
 	slots    map[slotKey]*slot
 	perOwner map[int64]int // reserved slots per learner
 	perKind  map[Kind]int  // reserved slots per kind
+	perUnits map[Kind]int  // reserved servers per family (Kind.Weight)
 	live     map[string]bool
+
+	pool pool // warm sandboxes, ready to claim
 }
 
 // NewManager returns a Manager that runs sandboxes with driver and records
@@ -49,7 +52,9 @@ func NewManager(driver Driver, records Records, cfg Config) (*Manager, error) {
 		slots:    make(map[slotKey]*slot),
 		perOwner: make(map[int64]int),
 		perKind:  make(map[Kind]int),
+		perUnits: make(map[Kind]int),
 		live:     make(map[string]bool),
+		pool:     newPool(),
 	}, nil
 }
 
@@ -140,11 +145,17 @@ func (m *Manager) startLocked(ctx context.Context, s *slot) (Instance, error) {
 		Lesson:         s.key.lesson,
 		MaxMemoryBytes: m.cfg.MaxMemoryBytes,
 	}
-	begin := time.Now()
-	inst, err := m.driver.Start(ctx, spec)
-	m.cfg.Observer.OnStart(spec.Kind, m.driver.Name(), time.Since(begin), err)
-	if err != nil {
-		return Instance{}, fmt.Errorf("start sandbox %s: %w", spec.ID, err)
+	inst, claimed := m.claimWarm(ctx, spec)
+	if claimed {
+		spec = inst.Spec
+	} else {
+		begin := time.Now()
+		var err error
+		inst, err = m.driver.Start(ctx, spec)
+		m.cfg.Observer.OnStart(spec.Kind, m.driver.Name(), time.Since(begin), err)
+		if err != nil {
+			return Instance{}, fmt.Errorf("start sandbox %s: %w", spec.ID, err)
+		}
 	}
 	// A sandbox without a record could outlive a crash unnoticed, so a
 	// failed write undoes the start.
@@ -257,6 +268,7 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	m.closed = true
 	slots := m.snapshot()
 	m.mu.Unlock()
+	m.drainPool(ctx)
 
 	const parallel = 16
 	var (
@@ -357,6 +369,7 @@ func (m *Manager) drop(s *slot) {
 			delete(m.perOwner, s.key.owner)
 		}
 		m.perKind[s.key.kind]--
+		m.perUnits[s.key.kind.Family()] -= s.key.kind.Weight()
 	}
 	s.removed = true
 }

@@ -28,7 +28,11 @@ type Config struct {
 	// and lessons together. Default DefaultMaxPerLearner.
 	MaxPerLearner int
 	// MaxPerKind caps the sandboxes of each kind on this platform. A kind
-	// missing from the map gets DefaultMaxPerKind.
+	// missing from the map gets DefaultMaxPerKind. The caps of KindRedis
+	// and KindKafka count servers of the whole family, each sandbox by its
+	// Kind.Weight: a redis-cluster sandbox takes 6 of the KindRedis cap, a
+	// redis-replica 2, a kafka-cluster 3 of the KindKafka cap. A
+	// multi-node kind's own cap counts its sandboxes.
 	MaxPerKind map[Kind]int
 	// MaxMemoryBytes is every sandbox's memory cap (Spec.MaxMemoryBytes).
 	// Default DefaultMaxMemoryBytes.
@@ -39,6 +43,10 @@ type Config struct {
 	// StopTimeout bounds each stop of a sandbox; stops are not cut short
 	// when the caller's context is cancelled. Default DefaultStopTimeout.
 	StopTimeout time.Duration
+	// Warm keeps this many started sandboxes of each kind ready, so that a
+	// learner's start costs about the time of claiming one (see pool.go).
+	// A kind missing from the map keeps none.
+	Warm map[Kind]int
 	// Observer is told about starts, stops and refusals. Optional.
 	Observer Observer
 	// Logger receives errors of background work (the reaper, cleanup
@@ -89,6 +97,11 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	c.MaxPerKind = perKind
+	for k, n := range c.Warm {
+		if !k.Valid() || n < 0 || n > MaxWarm {
+			return c, fmt.Errorf("%w: warm pool of %d for sandbox kind %q (0 to %d)", ErrInvalid, n, k, MaxWarm)
+		}
+	}
 	if err := (Spec{ID: "x", Kind: KindRedis, Owner: 1, Lesson: "x", MaxMemoryBytes: c.MaxMemoryBytes}).Validate(); err != nil {
 		return c, err
 	}

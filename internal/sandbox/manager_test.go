@@ -342,7 +342,7 @@ func TestManagerStopAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	for owner := int64(1); owner <= 3; owner++ {
-		for _, kind := range sandbox.Kinds() {
+		for _, kind := range []sandbox.Kind{sandbox.KindRedis, sandbox.KindKafka} {
 			if _, _, err := m.Acquire(ctx, owner, "lesson", kind); err != nil {
 				t.Fatal(err)
 			}
@@ -472,5 +472,37 @@ func TestNewManagerErrInvalid(t *testing.T) {
 	}
 	if _, err := sandbox.NewManager(nil, nil, sandbox.Config{}); !errors.Is(err, sandbox.ErrInvalid) {
 		t.Errorf("nil driver: err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestManagerWeighsMultiNodeKinds(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDriver()
+	// Room for four Kafka brokers: a kafka-cluster (3) and one kafka (1).
+	m := newManager(t, d, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{sandbox.KindKafka: 4}})
+	if _, _, err := m.Acquire(ctx, 1, "l", sandbox.KindKafkaCluster); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Acquire(ctx, 2, "l", sandbox.KindKafka); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := m.Acquire(ctx, 3, "l", sandbox.KindKafka)
+	var capErr *sandbox.CapacityError
+	if !errors.As(err, &capErr) {
+		t.Fatalf("a fifth broker: err = %v, want a CapacityError", err)
+	}
+	_, _, err = m.Acquire(ctx, 3, "l", sandbox.KindKafkaCluster)
+	if !errors.As(err, &capErr) || !strings.Contains(capErr.Message, "needs 3 Kafka servers") {
+		t.Fatalf("a second cluster: err = %v", err)
+	}
+	if m.Running(sandbox.KindKafkaCluster) != 1 || m.Running(sandbox.KindKafka) != 1 {
+		t.Errorf("running: %d clusters, %d single", m.Running(sandbox.KindKafkaCluster), m.Running(sandbox.KindKafka))
+	}
+	// Releasing the cluster gives its three brokers back.
+	if err := m.Release(ctx, 1, "l", sandbox.KindKafkaCluster); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Acquire(ctx, 3, "l", sandbox.KindKafkaCluster); err != nil {
+		t.Fatal(err)
 	}
 }

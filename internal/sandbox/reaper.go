@@ -5,17 +5,21 @@ import (
 	"time"
 )
 
-// Run stops idle and expired sandboxes every ReapInterval until ctx is
-// done. Start it once, in its own goroutine.
+// Run stops idle and expired sandboxes every ReapInterval, and keeps the
+// warm pool filled, until ctx is done. Start it once, in its own goroutine.
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.cfg.ReapInterval)
 	defer t.Stop()
+	m.fillPool(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			m.Reap(ctx)
+			m.fillPool(ctx)
+		case <-m.pool.kick:
+			m.fillPool(ctx)
 		}
 	}
 }

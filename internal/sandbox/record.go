@@ -16,6 +16,10 @@ type Record struct {
 	PID       int    // 0 for an in-process sandbox
 	Dir       string // "" if the sandbox has no directory
 	StartedAt time.Time
+	// LastUsed is when a learner last used the sandbox, as of the last
+	// save (Detach saves it), so idle timeouts hold across restarts. Zero
+	// means StartedAt.
+	LastUsed time.Time
 }
 
 // Records stores Records. Implementations must be safe for concurrent use.

@@ -9,7 +9,10 @@ import (
 
 // Recover removes every sandbox that an earlier run of the platform left:
 // each recorded one and, with a Lister driver, each one the driver still
-// holds, except those this manager runs. It stops them (killing a leftover
+// holds, except those this manager runs. With an Adopter driver, a recorded
+// learner's sandbox that still runs, and is neither idle nor past its
+// lifetime, is adopted instead: the learner finds their lab as they left it
+// (see adopt). It stops them (killing a leftover
 // server process and removing its directory) and deletes their records,
 // and returns how many it stopped. Call it once at startup, before the
 // first Acquire; it returns the joined errors of failed stops, whose
@@ -21,6 +24,9 @@ func (m *Manager) Recover(ctx context.Context) (int, error) {
 	}
 	kinds := make(map[string]Kind, len(recs))
 	for _, r := range recs {
+		if m.adopt(ctx, r) {
+			continue
+		}
 		kinds[r.ID] = r.Kind
 	}
 	if l, ok := m.driver.(Lister); ok {

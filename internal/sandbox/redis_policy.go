@@ -22,12 +22,20 @@ var learnerDeniedCommands = []string{
 }
 
 // learnerSubcommands limits some commands to the listed subcommands; the
-// learner may run no other. ACL may only read (never change users nor show
-// their password hashes); CONFIG may not REWRITE, which writes a file.
+// learner may run no other. ACL may read, and create, change, show and
+// delete users of the learner's own (never the sandbox's accounts, never
+// LIST, which shows every password hash, nor LOAD or SAVE, which touch
+// files); CONFIG may not REWRITE, which writes a file.
 var learnerSubcommands = map[string][]string{
-	"acl":    {"whoami", "cat", "users", "log", "dryrun", "genpass", "help"},
+	"acl":    {"whoami", "cat", "users", "log", "dryrun", "genpass", "help", "setuser", "deluser", "getuser"},
 	"config": {"get", "set", "resetstat", "help"},
 }
+
+// learnerFilteredSubcommands are the subcommands the learner's ACL allows
+// only because CheckLearnerCommand filters their arguments (CONFIG SET by
+// parameter, ACL SETUSER by rule and user, ACL DELUSER and GETUSER by
+// user). The client account, which skips that check, never gets them.
+var learnerFilteredSubcommands = []string{"config|set", "acl|setuser", "acl|deluser", "acl|getuser"}
 
 // learnerConfigSettable are the parameters a learner may change with CONFIG
 // SET: memory and eviction, persistence (files always land in the sandbox's
@@ -85,15 +93,17 @@ func LearnerACLRules() []string {
 }
 
 // ClientACLRules returns the rules of the account handed to a learner's
-// own client (redis-cli over TCP): LearnerACLRules without CONFIG SET. No
-// ACL can filter CONFIG SET by parameter, and such a client bypasses the
-// console's CheckLearnerCommand, so it gets no CONFIG SET at all.
+// own client (redis-cli over TCP): LearnerACLRules without the
+// learnerFilteredSubcommands (CONFIG SET, ACL SETUSER, DELUSER and
+// GETUSER). No ACL can filter them by argument, and such a client bypasses
+// the console's CheckLearnerCommand, so it gets none of them.
 func ClientACLRules() []string {
 	var out []string
 	for _, r := range LearnerACLRules() {
-		if r != "+config|set" {
-			out = append(out, r)
+		if strings.HasPrefix(r, "+") && slices.Contains(learnerFilteredSubcommands, r[1:]) {
+			continue
 		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -113,7 +123,11 @@ func CheckLearnerCommand(args []string) error {
 //     command";
 //   - CONFIG SET of a parameter outside the sandbox allowlist gets
 //     "ERR CONFIG SET 'dir' is not allowed in the sandbox ...";
-//   - CONFIG SET maxmemory of 0 (no limit) or above maxMemory is refused.
+//   - CONFIG SET maxmemory of 0 (no limit) or above maxMemory is refused;
+//   - ACL SETUSER, DELUSER and GETUSER of a sandbox account (default,
+//     admin, learner, client, replication, sentinel) are refused, and ACL
+//     SETUSER only takes the rules of checkACLSetUser, so that a user the
+//     learner creates never holds more than the learner's client account.
 //
 // It is pure: it looks at nothing but its arguments. An empty args is
 // allowed, as there is nothing to send.
@@ -136,6 +150,9 @@ func CheckLearnerCommandCap(args []string, maxMemory int64) error {
 	}
 	if name == "config" && sub == "set" {
 		return checkConfigSet(args[2:], maxMemory)
+	}
+	if name == "acl" {
+		return checkACLUserCommand(sub, args[2:])
 	}
 	return nil
 }

@@ -27,6 +27,10 @@ const MaxIDLen = 40
 // MaxLessonLen is the longest lesson identifier, in bytes.
 const MaxLessonLen = 128
 
+// PoolLesson is the Lesson of a warm-pool sandbox, whose Owner is 0 until
+// a learner claims it.
+const PoolLesson = "(warm pool)"
+
 // Spec is what a driver needs to start one sandbox.
 type Spec struct {
 	// ID names the sandbox: 1 to MaxIDLen bytes of a-z, 0-9 and '-', not
@@ -53,7 +57,7 @@ func (s Spec) Validate() error {
 	if !s.Kind.Valid() {
 		return fmt.Errorf("%w: unknown sandbox kind %q", ErrInvalid, s.Kind)
 	}
-	if s.Owner <= 0 {
+	if s.Owner < 0 || s.Owner == 0 && s.Lesson != PoolLesson {
 		return fmt.Errorf("%w: sandbox owner must be a positive user id, got %d", ErrInvalid, s.Owner)
 	}
 	if err := ValidateLesson(s.Lesson); err != nil {

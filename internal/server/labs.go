@@ -18,6 +18,8 @@ type Labs interface {
 	Reset(ctx context.Context, t lab.Target) (*lab.Started, error)
 	Stop(ctx context.Context, t lab.Target) error
 	Exec(ctx context.Context, t lab.Target, line string) (*lab.Executed, error)
+	// ExecNode is Exec on one node of a multi-node sandbox ("" = default).
+	ExecNode(ctx context.Context, t lab.Target, node, line string) (*lab.Executed, error)
 	Check(ctx context.Context, t lab.Target) (*check.Report, error)
 	RevealHint(ctx context.Context, t lab.Target, index int) error
 	RevealSolution(ctx context.Context, t lab.Target) ([]string, error)
@@ -91,6 +93,9 @@ func (s *Server) handleExerciseStop(w http.ResponseWriter, r *http.Request) {
 
 type execRequest struct {
 	Command *string `json:"command"`
+	// Node optionally names the sandbox node to run on ("replica-1");
+	// absent or empty, the default node (the primary, the first broker).
+	Node string `json:"node"`
 }
 
 func (s *Server) handleExerciseExec(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +113,7 @@ func (s *Server) handleExerciseExec(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	res, err := s.cfg.Labs.Exec(r.Context(), t, *req.Command)
+	res, err := s.cfg.Labs.ExecNode(r.Context(), t, req.Node, *req.Command)
 	if res != nil && res.Checks != nil {
 		s.forgetProgress(t.UserID)
 	}

@@ -126,7 +126,12 @@ func computeProgress(c *course.Course, prog map[string]*opslab.LessonProgress, p
 		sum += float64(doneSteps) / float64(steps)
 	}
 	if len(c.Lessons) > 0 {
+		// Rounded down, so 100 means every lesson complete; but never 0
+		// once anything is done, so a first step shows on the bar.
 		p.Percent = int(math.Floor(100 * sum / float64(len(c.Lessons))))
+		if p.Percent == 0 && sum > 0 {
+			p.Percent = 1
+		}
 	}
 	return p
 }

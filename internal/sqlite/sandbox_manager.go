@@ -20,7 +20,7 @@ func (m ManagerRecords) Put(ctx context.Context, rec sandbox.Record) error {
 	course, lesson, _ := strings.Cut(rec.Lesson, "/")
 	return m.Records.Put(ctx, SandboxRecord{
 		ID: rec.ID, UserID: rec.Owner, Course: course, Lesson: lesson, Kind: string(rec.Kind),
-		Driver: rec.Driver, PID: rec.PID, Dir: rec.Dir, CreatedAt: rec.StartedAt,
+		Driver: rec.Driver, PID: rec.PID, Dir: rec.Dir, CreatedAt: rec.StartedAt, LastUsedAt: rec.LastUsed,
 	})
 }
 
@@ -43,7 +43,7 @@ func (m ManagerRecords) List(ctx context.Context) ([]sandbox.Record, error) {
 		}
 		out = append(out, sandbox.Record{
 			ID: r.ID, Kind: sandbox.Kind(r.Kind), Owner: r.UserID, Lesson: lesson,
-			Driver: r.Driver, PID: r.PID, Dir: r.Dir, StartedAt: r.CreatedAt,
+			Driver: r.Driver, PID: r.PID, Dir: r.Dir, StartedAt: r.CreatedAt, LastUsed: r.LastUsedAt,
 		})
 	}
 	return out, nil

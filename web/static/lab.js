@@ -23,6 +23,11 @@
     var api = window.opslab.api;
     var id = card.dataset.exercise;
     var kind = card.dataset.sandbox;
+    // The command language is the kind's family: redis-cluster speaks
+    // Redis, kafka-cluster Kafka.
+    var kafka = kind.indexOf("kafka") === 0;
+    // A multi-node sandbox lists its nodes, default first.
+    var nodes = (card.dataset.nodes || "").split(" ").filter(function (n) { return n !== ""; });
     var url = base + "/exercises/" + encodeURIComponent(id);
     var lab = card.querySelector("[data-role=lab]");
     var checks = card.querySelectorAll("[data-role=checks] .check");
@@ -42,22 +47,40 @@
     var connect = el("p", { "class": "lab-connect", hidden: "" });
     lab.appendChild(connect);
 
+    // The node picker: which node of a multi-node sandbox the console
+    // talks to. Typing "@node command" picks one for a single line.
+    var picker = null;
+    if (nodes.length > 1) {
+      var pick = el("label", { "class": "console-node" }, "Node ");
+      picker = el("select", { "data-role": "node", "aria-label": "Node the console runs commands on" });
+      nodes.forEach(function (n) { picker.appendChild(el("option", { value: n }, n)); });
+      pick.appendChild(picker);
+      lab.appendChild(pick);
+    }
+    function promptText() {
+      var base = kafka ? "$ " : "> ";
+      if (picker) return picker.value + base;
+      return kafka ? "$ " : "redis> ";
+    }
+
     var term = el("div", { "class": "console", "data-role": "console" });
     var out = el("pre", { "class": "console-output", "data-role": "console-output", role: "log", "aria-live": "polite", tabindex: "0" });
     var line = el("div", { "class": "console-line" });
-    var prompt = el("span", { "class": "console-prompt", "aria-hidden": "true" }, kind === "kafka" ? "$ " : "redis> ");
+    var prompt = el("span", { "class": "console-prompt", "aria-hidden": "true" }, promptText());
     var input = el("input", {
       "class": "console-input", "data-role": "console-input", type: "text", autocomplete: "off",
-      autocapitalize: "off", spellcheck: "false", "aria-label": (kind === "kafka" ? "Kafka tool command" : "Redis command")
+      autocapitalize: "off", spellcheck: "false", "aria-label": (kafka ? "Kafka tool command" : "Redis command")
     });
+    if (picker) picker.addEventListener("change", function () { prompt.textContent = promptText(); input.focus(); });
     line.appendChild(prompt);
     line.appendChild(input);
     term.appendChild(out);
     term.appendChild(line);
     lab.appendChild(term);
     var help = el("p", { "class": "console-help" },
-      kind === "kafka" ? "Type Kafka tool commands such as kafka-topics --list. ↑/↓ history, Ctrl+L clears."
-                       : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.");
+      (kafka ? "Type Kafka tool commands such as kafka-topics --list. ↑/↓ history, Ctrl+L clears."
+             : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.") +
+      (picker ? " Pick a node above, or start a line with @node (e.g. @" + nodes[1] + ")." : ""));
     lab.appendChild(help);
     var sol = el("div", { "class": "lab-solution", hidden: "" });
     lab.appendChild(sol);
@@ -99,6 +122,15 @@
       state.className = "lab-state ready";
       state.textContent = "Sandbox ready";
       if (res.notice) print("# " + res.notice + "\n", "console-notice");
+      // Label each node with its role and address, as the nodes know
+      // each other (REPLICAOF, CLUSTER MEET and Sentinel replies use them).
+      if (picker && res.nodes) {
+        res.nodes.forEach(function (n) {
+          for (var i = 0; i < picker.options.length; i++) {
+            if (picker.options[i].value === n.name) picker.options[i].textContent = n.name + " (" + n.role + ", " + n.address + ")";
+          }
+        });
+      }
       if (res.connect) {
         connect.hidden = false;
         connect.textContent = "Connect your own client: ";
@@ -175,13 +207,15 @@
       } else if (ev.key === "Enter" && !pending) {
         var cmd = input.value;
         input.value = "";
-        print(prompt.textContent + cmd + "\n", "console-echo");
+        print(promptText() + cmd + "\n", "console-echo");
         if (cmd.trim() === "") return;
         if (history[history.length - 1] !== cmd) history.push(cmd);
         pos = history.length;
         if (cmd.trim() === "clear") { out.textContent = ""; return; }
         pending = true;
-        api("POST", url + "/exec", { command: cmd }).then(function (res) {
+        var body = { command: cmd };
+        if (picker) body.node = picker.value;
+        api("POST", url + "/exec", body).then(function (res) {
           if (res.notice) print("# " + res.notice + "\n", "console-notice");
           print(res.output, /^\(error\)|^Invalid argument/.test(res.output) ? "console-error" : "console-reply");
           showChecks(res.checks);
@@ -192,7 +226,7 @@
     });
     term.addEventListener("click", function () { if (!window.getSelection().toString()) input.focus(); });
 
-    return { url: url, lab: lab, prompt: prompt.textContent, print: print, showChecks: showChecks, busy: busy };
+    return { url: url, lab: lab, prompt: promptText(), print: print, showChecks: showChecks, busy: busy };
   }
 
   // statsText sums up an exercise's anonymous statistics in a sentence.

@@ -232,8 +232,8 @@ func javaDouble(f float64) string {
 		if !strings.Contains(m, ".") {
 			m += ".0"
 		}
-		exp = strings.TrimPrefix(exp, "+")
-		return m + "E" + exp
+		e, _ := strconv.Atoi(exp) // "+07" -> 7, as Java writes it
+		return m + "E" + strconv.Itoa(e)
 	}
 	s := strconv.FormatFloat(f, 'f', -1, 64)
 	if !strings.Contains(s, ".") {

@@ -19,10 +19,11 @@ var configsSpec = toolSpec{
 	tool: ToolConfigs,
 	options: opts(
 		[]string{"bootstrap-server=", "entity-type=", "entity-name=", "describe", "alter",
-			"add-config=", "delete-config=", "all", "topic=", "help", "version"},
+			"add-config=", "delete-config=", "all", "topic=", "help", "version",
+			"entity-default", "client=", "client-defaults", "user=", "user-defaults"},
 		[]string{"bootstrap-controller=", "command-config=", "add-config-file=", "broker=",
-			"broker-defaults", "broker-logger=", "client=", "client-defaults", "client-metrics=",
-			"entity-default", "group=", "ip=", "ip-defaults", "user=", "user-defaults"},
+			"broker-defaults", "broker-logger=", "client-metrics=",
+			"group=", "ip=", "ip-defaults"},
 	),
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,
@@ -66,6 +67,9 @@ func buildConfigs(cmd *Command, s scanned) error {
 	op = ToolConfigs + " --" + action
 
 	types := s.all("entity-type")
+	if quotaCommand(s, types) {
+		return buildQuotaConfigs(cmd, s, types, action)
+	}
 	if s.has("topic") {
 		if s.has("entity-type") || s.has("entity-name") {
 			return fail("--entity-{type,name,default} should not be used in conjunction with specific entity flags")
@@ -186,9 +190,12 @@ func runConfigs(ctx context.Context, b Broker, cmd Command, out io.Writer) error
 		return &Error{Op: op, Text: configCommandError(cmd.Args, err.Error()), Err: err}
 	}
 	defer adm.Close()
-	if cmd.Action == ActionDescribe {
+	switch {
+	case cmd.Quota != nil:
+		err = runQuotas(ctx, adm, cmd, out)
+	case cmd.Action == ActionDescribe:
 		err = describeConfigs(ctx, adm, cmd, out)
-	} else {
+	default:
 		err = alterConfigs(ctx, adm, cmd, out)
 	}
 	var toolErr *Error

@@ -22,8 +22,8 @@ var consumerSpec = toolSpec{
 	options: opts(
 		[]string{"bootstrap-server=", "topic=", "group=", "from-beginning", "max-messages=",
 			"timeout-ms=", "property=", "consumer-property=", "partition=", "offset=",
-			"skip-message-on-error", "help", "version"},
-		[]string{"isolation-level=", "include=", "formatter=", "formatter-config=", "key-deserializer=",
+			"skip-message-on-error", "isolation-level=", "help", "version"},
+		[]string{"include=", "formatter=", "formatter-config=", "key-deserializer=",
 			"value-deserializer=", "consumer.config=", "enable-systest-events"},
 	),
 	unknown:    joptUnknown,
@@ -106,6 +106,17 @@ func buildConsumer(cmd *Command, s scanned) error {
 	}
 	cmd.Groups = groups
 	cmd.Properties = parseProperties(s.all("property"))
+	if level, ok := property(parseProperties(s.all("consumer-property")), "isolation.level"); ok {
+		cmd.IsolationLevel = level
+	}
+	if s.has("isolation-level") {
+		cmd.IsolationLevel = s.first("isolation-level")
+	}
+	switch cmd.IsolationLevel {
+	case "", "read_committed", "read_uncommitted":
+	default:
+		return fail(fmt.Sprintf(`Exception in thread "main" org.apache.kafka.common.config.ConfigException: Invalid value %s for configuration isolation.level: String must be one of: read_committed, read_uncommitted`, cmd.IsolationLevel))
+	}
 	return nil
 }
 
@@ -308,6 +319,12 @@ func runConsumer(ctx context.Context, b Broker, cmd Command, out io.Writer) erro
 	// timeout; it also gets kfake, which now and then holds a first fetch
 	// for its whole wait, to answer again soon.
 	copts = append(copts, kgo.FetchMaxWait(250*time.Millisecond))
+	// Control records (transaction markers) are not printed, but the
+	// position moves past them, as the Java consumer's does.
+	copts = append(copts, kgo.KeepControlRecords())
+	if cmd.IsolationLevel == "read_committed" {
+		copts = append(copts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
 	cl, err := b.client(copts...)
 	if err != nil {
 		return &Error{Op: op, Text: err.Error(), Err: err}
@@ -331,6 +348,10 @@ func runConsumer(ctx context.Context, b Broker, cmd Command, out io.Writer) erro
 		cancel()
 		records := fetches.Records()
 		for _, r := range records {
+			if r.Attrs.IsControl() {
+				next[r.Partition] = r.Offset + 1
+				continue
+			}
 			if _, err := io.WriteString(out, f.format(r)); err != nil {
 				return fmt.Errorf("write record: %w", err)
 			}

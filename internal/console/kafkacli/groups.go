@@ -291,9 +291,19 @@ func loadGroup(ctx context.Context, adm *kadm.Client, name string) (groupView, e
 	if ok && d.Err == nil && d.State != "" {
 		v.state = d.State
 	}
-	v.exists = v.state != "Dead"
-	v.protocol = d.Protocol
-	v.coordinator = d.Coordinator
+	if v.state == "Dead" || len(d.Members) == 0 {
+		// Not a classic group with members: perhaps a KIP-848
+		// consumer group, which the real tool describes through
+		// ConsumerGroupDescribe.
+		if cg, ok := describeConsumerGroup(ctx, adm, name); ok {
+			v.state, v.exists, v.protocol, v.coordinator, v.members = cg.state, true, cg.protocol, cg.coordinator, cg.members
+		}
+	}
+	if !v.exists {
+		v.exists = v.state != "Dead"
+		v.protocol = d.Protocol
+		v.coordinator = d.Coordinator
+	}
 	for _, m := range d.Members {
 		gm := groupMember{id: m.MemberID, host: clientHost(m.ClientHost), clientID: m.ClientID}
 		if c, ok := m.Assigned.AsConsumer(); ok {

@@ -102,3 +102,25 @@ func TestKcatGroupInDescribe(t *testing.T) {
 		t.Errorf("probe of the kcat group: %v", g)
 	}
 }
+
+// TestKcatReadCommittedAfterAbort has librdkafka confirm what the
+// console's transaction tools did: with isolation.level=read_committed it
+// sees only the committed records before the abort, and after
+// kafka-transactions abort it skips the aborted ones and reads on.
+func TestKcatReadCommittedAfterAbort(t *testing.T) {
+	b := newBroker(t)
+	requireKcat(t)
+	mustRun(t, b, "kafka-topics --create --topic payments --partitions 1")
+	mustRun(t, b, "kafka-console-producer --topic payments --message p1")
+	mustRun(t, b, "opslab-drill abandon-transaction --topic payments --transactional-id payments-writer --message t1 --message t2")
+	mustRun(t, b, "kafka-console-producer --topic payments --message p2")
+	got := kcat(t, b.Seeds, "", "-C", "-t", "payments", "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed")
+	if got != "p1\n" {
+		t.Fatalf("read_committed before abort: %q, want only p1", got)
+	}
+	mustRun(t, b, "kafka-transactions abort --topic payments --partition 0 --start-offset 1")
+	got = kcat(t, b.Seeds, "", "-C", "-t", "payments", "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed")
+	if got != "p1\np2\n" {
+		t.Fatalf("read_committed after abort: %q, want p1 and p2", got)
+	}
+}

@@ -14,6 +14,8 @@ const (
 	ToolProducer = "kafka-console-producer"
 	ToolConsumer = "kafka-console-consumer"
 	ToolGroups   = "kafka-consumer-groups"
+	// ToolACLs, ToolTransactions and ToolDrill are in acls.go and
+	// transactions.go.
 )
 
 // Actions as Command.Action holds them. The admin tools use the name of
@@ -92,6 +94,9 @@ type Command struct {
 	// AllConfigs is kafka-configs --describe --all: every config, not
 	// only the dynamic ones.
 	AllConfigs bool
+	// Report is kafka-topics --describe's replication report option, one
+	// of the Report constants (topics_health.go); "" for none.
+	Report string
 
 	Groups     []string // --group, in the order typed
 	GroupView  string   // describe view: one of the View constants
@@ -110,6 +115,13 @@ type Command struct {
 	TimeoutMs     int    // consumer --timeout-ms; 0 when not given
 	Partition     int    // consumer --partition; -1 when not given
 	Offset        string // consumer --offset; "" when not given
+	// IsolationLevel is consumer --isolation-level: "" (the default,
+	// read_uncommitted), "read_committed" or "read_uncommitted".
+	IsolationLevel string
+
+	ACL   *ACLCommand   // kafka-acls (acls.go)
+	Quota *QuotaCommand // kafka-configs --entity-type clients|users (quotas.go)
+	Txn   *TxnCommand   // kafka-transactions and opslab-drill (transactions.go)
 }
 
 // Parse tokenizes a console line the way a POSIX shell splits words
@@ -143,8 +155,14 @@ func Parse(line string) (Command, error) {
 		spec = &consumerSpec
 	case ToolGroups:
 		spec = &groupsSpec
+	case ToolACLs:
+		spec = &aclsSpec
+	case ToolTransactions:
+		spec = &transactionsSpec
+	case ToolDrill:
+		spec = &drillSpec
 	default:
-		return Command{}, usageError("parse", fmt.Sprintf("%s: command not found (the kafka console runs kafka-topics, kafka-configs, kafka-console-producer, kafka-console-consumer and kafka-consumer-groups)", words[0]))
+		return Command{}, usageError("parse", fmt.Sprintf("%s: command not found (the kafka console runs kafka-topics, kafka-configs, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-acls and kafka-transactions)", words[0]))
 	}
 	opts, err := spec.scan(args)
 	if err != nil {

@@ -168,7 +168,7 @@ func TestParseCommands(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ line, want string }{
 		{"", "empty command line"},
-		{"kafka-foo --list", "kafka-foo: command not found (the kafka console runs kafka-topics, kafka-configs, kafka-console-producer, kafka-console-consumer and kafka-consumer-groups)"},
+		{"kafka-foo --list", "kafka-foo: command not found (the kafka console runs kafka-topics, kafka-configs, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-acls and kafka-transactions)"},
 		{`kafka-topics --topic "orders`, "unexpected end of line while looking for matching `\"'"},
 
 		// kafka-topics

@@ -9,9 +9,12 @@ import (
 // DescribeTopic returns what the exercise probe `kafka: describe topic T`
 // yields: "partitions" (int), "replication_factor" (int), "messages"
 // (int, the records the topic holds: the sum over partitions of log-end
-// minus log-start offset) and "config.<name>" (string) for every topic
+// minus log-start offset), "messages.<partition>" (int, the same for one
+// partition) and "config.<name>" (string) for every topic
 // config Kafka 4.1 knows, holding the topic's override or else the
-// default, plus any other override the topic has. A missing topic gives
+// default, plus any other override the topic has; also
+// "unstable_offsets" and "acl.<principal>" (see
+// describeTopicTxnsAndACLs). A missing topic gives
 // an *Error wrapping ErrTopicNotFound, worded as kafka-topics words it.
 func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any, error) {
 	op := "describe topic " + topic
@@ -46,11 +49,14 @@ func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any,
 		return nil, fmt.Errorf("%s: list end offsets: %w", op, err)
 	}
 	messages := int64(0)
+	perPartition := make(map[int32]int64, len(parts))
 	for _, p := range parts {
 		s, ok1 := starts.Lookup(topic, p.Partition)
 		e, ok2 := ends.Lookup(topic, p.Partition)
+		perPartition[p.Partition] = 0
 		if ok1 && ok2 && s.Err == nil && e.Err == nil && e.Offset > s.Offset {
 			messages += e.Offset - s.Offset
+			perPartition[p.Partition] = e.Offset - s.Offset
 		}
 	}
 	out := map[string]any{
@@ -58,11 +64,15 @@ func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any,
 		"replication_factor": rf,
 		"messages":           int(messages),
 	}
+	addPartitionMessages(out, perPartition)
 	for _, def := range topicConfigDefs {
 		out["config."+def.Name] = def.Default
 	}
 	for name, value := range overrides[topic] {
 		out["config."+name] = value
+	}
+	if err := describeTopicTxnsAndACLs(ctx, b, adm, topic, ends, out); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	return out, nil
 }

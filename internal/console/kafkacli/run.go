@@ -77,6 +77,12 @@ func Run(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 		return runConsumer(ctx, b, cmd, out)
 	case ToolGroups:
 		return runGroups(ctx, b, cmd, out)
+	case ToolACLs:
+		return runACLs(ctx, b, cmd, out)
+	case ToolTransactions:
+		return runTransactions(ctx, b, cmd, out)
+	case ToolDrill:
+		return runDrill(ctx, b, cmd, out)
 	}
 	return &Error{Op: "run", Text: fmt.Sprintf("%s: command not found", cmd.Tool), Err: ErrUsage}
 }
@@ -84,7 +90,7 @@ func Run(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 // printHelp prints the options this console accepts for a tool.
 func printHelp(tool string, out io.Writer) error {
 	var spec *toolSpec
-	for _, s := range []*toolSpec{&topicsSpec, &configsSpec, &producerSpec, &consumerSpec, &groupsSpec} {
+	for _, s := range []*toolSpec{&topicsSpec, &configsSpec, &producerSpec, &consumerSpec, &groupsSpec, &aclsSpec, &transactionsSpec, &drillSpec} {
 		if s.tool == tool {
 			spec = s
 		}

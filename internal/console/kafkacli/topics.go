@@ -23,10 +23,10 @@ var topicsSpec = toolSpec{
 	options: opts(
 		[]string{"bootstrap-server=", "list", "create", "delete", "alter", "describe", "topic=",
 			"config=", "partitions=", "replication-factor=", "if-exists", "if-not-exists",
-			"exclude-internal", "help", "version"},
+			"exclude-internal", "help", "version",
+			"under-replicated-partitions", "unavailable-partitions", "under-min-isr-partitions", "at-min-isr-partitions"},
 		[]string{"command-config=", "topic-id=", "delete-config=", "replica-assignment=",
-			"under-replicated-partitions", "unavailable-partitions", "under-min-isr-partitions",
-			"at-min-isr-partitions", "topics-with-overrides", "partition-size-limit-per-response="},
+			"topics-with-overrides", "partition-size-limit-per-response="},
 	),
 	unknown: func(name string) string {
 		m := joptUnknown(name)
@@ -102,6 +102,10 @@ func buildTopics(cmd *Command, s scanned) error {
 		if s.has(name) && !slices.Contains(allowed[name], action) {
 			return fail(cantUseWith(name, action))
 		}
+	}
+
+	if err := buildTopicReport(cmd, s); err != nil {
+		return err
 	}
 
 	cmd.Topic = s.first("topic")
@@ -279,6 +283,7 @@ func createTopic(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writ
 		}
 		return fmt.Errorf("create topic: %w", err)
 	}
+	awaitTopics(ctx, adm, true, 0, cmd.Topic)
 	_, err = fmt.Fprintf(out, "Created topic %s.\n", cmd.Topic)
 	return err
 }
@@ -360,6 +365,9 @@ func describeTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.W
 	}
 	if len(names) == 0 {
 		return nil
+	}
+	if cmd.Report != "" {
+		return describeReport(ctx, adm, cmd, all, names, out)
 	}
 	overrides, err := topicOverrides(ctx, adm, names...)
 	if err != nil {
@@ -459,6 +467,7 @@ func alterTopics(ctx context.Context, adm *kadm.Client, cmd Command) error {
 	if err := resps.Error(); err != nil {
 		return fmt.Errorf("create partitions: %w", err)
 	}
+	awaitTopics(ctx, adm, true, cmd.Partitions, names...)
 	return nil
 }
 
@@ -482,6 +491,7 @@ func deleteTopics(ctx context.Context, adm *kadm.Client, cmd Command) error {
 	if err := resps.Error(); err != nil {
 		return fmt.Errorf("delete topics: %w", err)
 	}
+	awaitTopics(ctx, adm, false, 0, names...)
 	return nil
 }
 

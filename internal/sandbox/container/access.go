@@ -26,7 +26,7 @@ type savedAccess struct {
 	Spec      sandbox.Spec
 	StartedAt time.Time
 	Redis     sandbox.RedisAccess `json:",omitzero"`
-	KafkaPort int                 `json:",omitempty"`
+	KafkaPort int                 `json:",omitempty"` // the host relay's port (Kafka, or Redis with LoopbackTCP)
 	Cluster   string              `json:",omitempty"`
 }
 
@@ -94,6 +94,14 @@ func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instanc
 	case sandbox.KindRedis:
 		if err := pingRedis(ctx, inst.Redis); err != nil {
 			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its server does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
+		}
+		if a.KafkaPort != 0 { // the learner's TCP port, relayed again
+			r, err := listenRelay(a.KafkaPort, inst.Redis.Endpoint.Address)
+			if err != nil {
+				return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
+			}
+			b.relay = r
+			b.inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: r.addr()}
 		}
 	case sandbox.KindKafka:
 		r, err := listenRelay(a.KafkaPort, filepath.Join(d.mnt(rec.ID), "kafka.sock"))

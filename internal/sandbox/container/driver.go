@@ -115,6 +115,10 @@ type Options struct {
 	// KafkaPartitions is the partition count of topics created without
 	// one. Default DefaultKafkaPartitions, as in the process driver.
 	KafkaPartitions int
+	// LoopbackTCP makes each Redis sandbox also reachable on a 127.0.0.1
+	// port of the host (Instance.Redis.TCP), relayed to its socket, for
+	// learners' own clients (serve --sandbox-public-host).
+	LoopbackTCP bool
 	// StartTimeout bounds how long Start waits for a server to answer.
 	StartTimeout time.Duration
 	// Client talks to the engine. Default: client.FromEnv with API version
@@ -138,7 +142,7 @@ type Driver struct {
 type box struct {
 	inst      sandbox.Instance
 	container string // container id
-	relay     *relay // host side of a Kafka sandbox's relay, or nil
+	relay     *relay // host side of a Kafka sandbox's relay, or of a Redis one's TCP port, or nil
 }
 
 // New returns a Driver keeping its files under opts.Dir. It checks that
@@ -374,3 +378,9 @@ func (d *Driver) mnt(id string) string { return filepath.Join(d.root, id, "mnt")
 
 // containerName returns the name of the sandbox id's container.
 func containerName(id string) string { return "opslab-" + id }
+
+// Supports reports whether the driver runs kind: redis and kafka. The
+// multi-node kinds run on the process driver only, for now.
+func (d *Driver) Supports(kind sandbox.Kind) bool {
+	return kind == sandbox.KindRedis || kind == sandbox.KindKafka
+}

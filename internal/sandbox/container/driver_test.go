@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,4 +94,29 @@ func readCgroup(t *testing.T, d *Driver, id string, names ...string) string {
 	}
 	t.Fatalf("none of the cgroup files %v is readable in the container", names)
 	return ""
+}
+
+// TestRedisLoopbackTCP: with LoopbackTCP, the learner's own redis-cli
+// reaches their container's server on a host loopback port, with the
+// client account, which has no CONFIG SET.
+func TestRedisLoopbackTCP(t *testing.T) {
+	d := newDriver(t, shortDir(t))
+	d.opts.LoopbackTCP = true
+	inst := start(t, d, sandbox.KindRedis)
+	cli := requireTool(t, "redis-cli")
+	host, port, _ := strings.Cut(inst.Redis.TCP.Address, ":")
+	run := func(args ...string) string {
+		base := []string{"-h", host, "-p", port, "--user", inst.Redis.Client.User, "--pass", inst.Redis.Client.Password, "--no-auth-warning"}
+		out, err := exec.Command(cli, append(base, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v: %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if got := run("PING"); got != "PONG" {
+		t.Errorf("PING over TCP = %q", got)
+	}
+	if got := run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"); !strings.Contains(got, "NOPERM") {
+		t.Errorf("CONFIG SET as the client account = %q, want NOPERM", got)
+	}
 }

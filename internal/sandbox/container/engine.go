@@ -144,8 +144,12 @@ func (d *Driver) logTail(ctx context.Context, id string) string {
 	return strings.Join(keep, " | ")
 }
 
-// scopeOf derives a driver scope from its scratch directory.
-func scopeOf(dir string) string {
+// scopeOf derives a driver scope from its scratch directory (ScopeOf).
+func scopeOf(dir string) string { return ScopeOf(dir) }
+
+// ScopeOf returns the scope label of a driver whose scratch directory is
+// dir (an absolute path), as New derives it when Options.Scope is empty.
+func ScopeOf(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return hex.EncodeToString(sum[:6])
 }

@@ -62,7 +62,20 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 	if err := d.await(ctx, id, func(ctx context.Context) error { return pingRedis(ctx, inst.Redis) }); err != nil {
 		return nil, err
 	}
-	return &box{inst: inst, container: id}, nil
+	b := &box{inst: inst, container: id}
+	if d.opts.LoopbackTCP {
+		r, err := listenRelay(0, inst.Redis.Endpoint.Address)
+		if err != nil {
+			return nil, err
+		}
+		b.relay = r
+		b.inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: r.addr()}
+		if err := saveAccessPort(b.inst, r.port(), ""); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // redisConfig returns the redis.conf of inst's server: a unix socket in

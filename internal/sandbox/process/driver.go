@@ -65,6 +65,14 @@ type Options struct {
 	// KafkaRetention is how often a Kafka sandbox trims each partition to
 	// its memory cap. Default DefaultKafkaRetention.
 	KafkaRetention time.Duration
+	// Kafka is what runs Kafka sandboxes. Default KafkaKfake.
+	Kafka KafkaImpl
+	// KafkaHome is where Apache Kafka's jars are (KafkaHome/libs), for
+	// KafkaApache. Default FindKafkaHome().
+	KafkaHome string
+	// KafkaStartTimeout bounds how long Start waits for an Apache Kafka
+	// broker to answer. Default DefaultKafkaStartTimeout.
+	KafkaStartTimeout time.Duration
 }
 
 // Driver runs sandboxes as described in the package comment. It implements
@@ -79,6 +87,11 @@ type Driver struct {
 	mu    sync.Mutex
 	redis map[string]*redisServer
 	kafka map[string]*kafkaCluster
+
+	apache  *apacheKafka            // nil unless Options.Kafka is KafkaApache
+	brokers map[string]*redisServer // Apache Kafka brokers, by sandbox id
+
+	groups map[string]*redisGroup // multi-node Redis sandboxes, by id
 }
 
 // New returns a Driver keeping its sandboxes under opts.Dir, which it
@@ -113,6 +126,12 @@ func New(opts Options) (*Driver, error) {
 	if opts.KafkaRetention == 0 {
 		opts.KafkaRetention = DefaultKafkaRetention
 	}
+	if opts.KafkaStartTimeout <= 0 {
+		opts.KafkaStartTimeout = DefaultKafkaStartTimeout
+	}
+	if opts.Kafka, err = ParseKafkaImpl(string(opts.Kafka)); err != nil {
+		return nil, fmt.Errorf("new process driver: %w", err)
+	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}
@@ -121,6 +140,13 @@ func New(opts Options) (*Driver, error) {
 		root:  root,
 		redis: make(map[string]*redisServer),
 		kafka: make(map[string]*kafkaCluster),
+
+		brokers: make(map[string]*redisServer),
+
+		groups: make(map[string]*redisGroup),
+	}
+	if opts.Kafka == KafkaApache {
+		d.apache = newApacheKafka(opts)
 	}
 	bin := opts.RedisServer
 	if bin == "" {
@@ -152,7 +178,21 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 	case sandbox.KindRedis:
 		inst, err = d.startRedis(ctx, spec)
 	case sandbox.KindKafka:
-		inst, err = d.startKafka(spec)
+		if d.apache != nil {
+			inst, err = d.startApacheKafka(ctx, spec)
+		} else {
+			inst, err = d.startKafka(spec)
+		}
+	case sandbox.KindRedisReplica:
+		inst, err = d.startRedisReplica(ctx, spec)
+	case sandbox.KindRedisSentinel:
+		inst, err = d.startRedisSentinel(ctx, spec)
+	case sandbox.KindRedisCluster:
+		inst, err = d.startRedisCluster(ctx, spec)
+	case sandbox.KindKafkaCluster:
+		inst, err = d.startKafkaCluster(spec)
+	default:
+		err = fmt.Errorf("%w: kind %s", sandbox.ErrUnsupported, spec.Kind)
 	}
 	if err != nil {
 		d.unclaim(spec.ID)
@@ -190,6 +230,10 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	srv, k := d.redis[id], d.kafka[id]
 	delete(d.redis, id)
 	delete(d.kafka, id)
+	broker := d.brokers[id]
+	delete(d.brokers, id)
+	group := d.groups[id]
+	delete(d.groups, id)
 	d.mu.Unlock()
 
 	var err error
@@ -199,6 +243,10 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	case k != nil:
 		k.close()
 		err = os.RemoveAll(d.dir(id))
+	case broker != nil:
+		err = d.stopApacheKafka(ctx, broker)
+	case group != nil:
+		err = d.stopGroup(ctx, group)
 	default:
 		err = d.removeLeftover(ctx, id)
 	}
@@ -213,10 +261,16 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 func (d *Driver) Alive(_ context.Context, id string) bool {
 	d.mu.Lock()
 	srv, k := d.redis[id], d.kafka[id]
+	broker := d.brokers[id]
+	group := d.groups[id]
 	d.mu.Unlock()
 	switch {
+	case group != nil:
+		return !group.exited() // one node dead breaks the sandbox
 	case srv != nil:
 		return !srv.exited()
+	case broker != nil:
+		return !broker.exited()
 	case k != nil:
 		return true
 	}

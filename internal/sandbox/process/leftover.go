@@ -62,7 +62,7 @@ func serverPIDs(dir string) ([]int, error) {
 			continue // gone, not ours to read, or elsewhere
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && isRedisCommand(cmdline) {
+		if err == nil && (isRedisCommand(cmdline) || isKafkaCommand(cmdline)) {
 			pids = append(pids, pid)
 		}
 	}

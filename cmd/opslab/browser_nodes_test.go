@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The console of a multi-node sandbox has a node picker: a command runs on
+// the picked node, and the echo names it.
+func TestBrowserNodePicker(t *testing.T) {
+	execPath := chromiumPath(t)
+	labRequireTool(t, "redis-server")
+	srv := startLabServer(t, "--content", multinodeContent)
+	base := srv.URL()
+	b := newBrowser(t, execPath, "node picker browser")
+	if st := b.navigate(base + "/register"); st != 200 {
+		b.fatalf("GET /register answered %d", st)
+	}
+	b.do("fill the sign-up form",
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
+		chromedp.SendKeys(chromedp.ID("name"), "Node Learner"),
+		chromedp.SendKeys(chromedp.ID("email"), "node.learner@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), "node-learner-password"),
+	)
+	clickToNavigate(b, "submit the sign-up form", chromedp.CSS(`form[action="/register"] button[type=submit]`))
+	if st := b.navigate(base + lessonPath("demo", "replication")); st != 200 {
+		b.fatalf("lesson answered %d", st)
+	}
+	card := `section.exercise[data-exercise="replica-promote"]`
+	picker := card + " select[data-role=node]"
+	b.waitFor("the node picker", fmt.Sprintf(`!!document.querySelector(%q)`, picker))
+	if got := evalIn[string](b, "read the options", fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).map(o => o.value).join(" ")`, picker+" option")); got != "primary replica-1" {
+		b.fatalf("picker options %q", got)
+	}
+	b.do("start the sandbox", chromedp.ScrollIntoView(chromedp.CSS(card)), chromedp.Click(chromedp.CSS(card+" [data-role=start]")))
+	b.waitFor("the sandbox", fmt.Sprintf(`document.querySelector(%q).textContent.indexOf("Sandbox ready") === 0`, card+" [data-role=lab-state]"))
+	// Started labels each node with its role and address.
+	label := evalIn[string](b, "read the replica's label", fmt.Sprintf(`document.querySelector(%q).textContent`, picker+" option[value=replica-1]"))
+	if !strings.HasPrefix(label, "replica-1 (replica, 127.0.0.1:") {
+		t.Errorf("replica option label %q", label)
+	}
+	b.do("pick replica-1", chromedp.SetValue(chromedp.CSS(picker), "replica-1"))
+	evalIn[bool](b, "fire change", fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change"))`, picker))
+	replies := func() int {
+		return evalIn[int](b, "count replies", fmt.Sprintf(`document.querySelectorAll(%q).length`, card+" [data-role=console-output] .console-reply, "+card+" [data-role=console-output] .console-error"))
+	}
+	n := replies()
+	b.do("type ROLE", chromedp.SendKeys(chromedp.CSS(card+" [data-role=console-input]"), "ROLE"+kb.Enter))
+	b.waitFor("the reply", fmt.Sprintf(`document.querySelectorAll(%q).length > %d`, card+" [data-role=console-output] .console-reply, "+card+" [data-role=console-output] .console-error", n))
+	s := b.card(card)
+	if got := s.Replies[len(s.Replies)-1]; !strings.HasPrefix(got, "1) \"slave\"") {
+		t.Errorf("ROLE on replica-1 printed %q", got)
+	}
+	if got := s.Echoes[len(s.Echoes)-1]; got != "replica-1> ROLE\n" {
+		t.Errorf("echo %q", got)
+	}
+	b.assertClean()
+}

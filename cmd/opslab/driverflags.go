@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/container"
+	"github.com/opslab/opslab/internal/sandbox/process"
+)
+
+// driverFlags are the flags of serve and test that choose and configure the
+// sandbox driver: --sandbox, the Kafka flags, the container driver's images
+// and limits, and the warm pool.
+type driverFlags struct {
+	name  string
+	kafka kafkaFlags
+
+	redisImage    string
+	kafkaImage    string
+	relay         string
+	cpus          float64
+	kafkaMemoryMB int
+	redisPids     int
+	kafkaPids     int
+	warmRedis     int
+	warmKafka     int
+}
+
+// register adds the flags to fs.
+func (f *driverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.name, "sandbox", "process", "sandbox driver: process (child processes, nothing to install) or container (Docker Engine API at $DOCKER_HOST; see make engine)")
+	f.kafka.register(fs)
+	fs.StringVar(&f.redisImage, "redis-image", envOr("OPSLAB_REDIS_IMAGE", container.DefaultRedisImage), "container driver: the Redis `IMAGE` (default $OPSLAB_REDIS_IMAGE, else the official image)")
+	fs.StringVar(&f.kafkaImage, "kafka-image", envOr("OPSLAB_KAFKA_IMAGE", container.DefaultKafkaImage), "container driver: the Apache Kafka `IMAGE` (default $OPSLAB_KAFKA_IMAGE, else the official image)")
+	fs.StringVar(&f.relay, "container-relay", "", "container driver: the static opslab-relay `BINARY` mounted into Kafka containers (default: beside this executable)")
+	fs.Float64Var(&f.cpus, "sandbox-cpus", 1, "container driver: CPUs each sandbox container may use")
+	fs.IntVar(&f.kafkaMemoryMB, "sandbox-kafka-memory-mb", 1024, "container driver: memory limit of each Kafka container, in MiB (a Redis container gets its --sandbox-memory-mb cap plus 64)")
+	fs.IntVar(&f.redisPids, "sandbox-redis-pids", container.DefaultRedisPids, "container driver: processes and threads a Redis container may hold")
+	fs.IntVar(&f.kafkaPids, "sandbox-kafka-pids", container.DefaultKafkaPids, "container driver: processes and threads a Kafka container may hold (the JVM's threads count)")
+	fs.IntVar(&f.warmRedis, "sandbox-warm-redis", 0, "Redis sandboxes kept started and ready to hand out")
+	fs.IntVar(&f.warmKafka, "sandbox-warm-kafka", -1, "Kafka sandboxes kept started and ready to hand out (default: 2 for a real Apache Kafka, by --sandbox container or --kafka apache; 0 for kfake)")
+}
+
+// realKafka reports whether Kafka sandboxes run a real Apache Kafka.
+func (f *driverFlags) realKafka() bool {
+	return f.name == container.Name || f.kafka.impl == string(process.KafkaApache)
+}
+
+// check validates the flags without touching the machine.
+func (f *driverFlags) check(cmd string) error {
+	switch f.name {
+	case process.Name, container.Name:
+	default:
+		return fmt.Errorf("%s: --sandbox must be process or container, not %q", cmd, f.name)
+	}
+	if f.name == container.Name && (f.kafka.impl != string(process.KafkaKfake) || f.kafka.home != "") {
+		return fmt.Errorf("%s: --kafka and --kafka-home are for --sandbox process; the container driver always runs Apache Kafka (--kafka-image)", cmd)
+	}
+	if f.cpus <= 0 || f.kafkaMemoryMB < 256 {
+		return fmt.Errorf("%s: --sandbox-cpus must be above 0 and --sandbox-kafka-memory-mb at least 256", cmd)
+	}
+	if f.redisPids < 8 || f.kafkaPids < 64 {
+		return fmt.Errorf("%s: --sandbox-redis-pids must be at least 8 and --sandbox-kafka-pids at least 64", cmd)
+	}
+	if f.warmRedis < 0 || f.warmRedis > sandbox.MaxWarm || f.warmKafka < -1 || f.warmKafka > sandbox.MaxWarm {
+		return fmt.Errorf("%s: --sandbox-warm-redis and --sandbox-warm-kafka must be 0 to %d", cmd, sandbox.MaxWarm)
+	}
+	return nil
+}
+
+// warm returns the warm pool sizes.
+func (f *driverFlags) warm() map[sandbox.Kind]int {
+	kafka := f.warmKafka
+	if kafka < 0 {
+		kafka = 0
+		if f.realKafka() {
+			kafka = 2
+		}
+	}
+	return map[sandbox.Kind]int{sandbox.KindRedis: f.warmRedis, sandbox.KindKafka: kafka}
+}
+
+// newDriver builds the chosen driver over scratch. loopbackTCP asks the
+// process driver for TCP ports learners' own clients can use.
+func (f *driverFlags) newDriver(ctx context.Context, cmd, scratch string, loopbackTCP bool) (sandbox.Driver, error) {
+	if err := f.check(cmd); err != nil {
+		return nil, err
+	}
+	if f.name == container.Name {
+		d, err := container.New(ctx, container.Options{
+			Dir:              scratch,
+			RedisImage:       f.redisImage,
+			KafkaImage:       f.kafkaImage,
+			RelayBinary:      f.relay,
+			NanoCPUs:         int64(f.cpus * 1e9),
+			KafkaMemoryBytes: int64(f.kafkaMemoryMB) << 20,
+			LoopbackTCP:      loopbackTCP,
+			RedisPids:        int64(f.redisPids),
+			KafkaPids:        int64(f.kafkaPids),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: sandbox driver: %w", cmd, err)
+		}
+		return d, nil
+	}
+	opts, err := f.kafka.options(cmd, process.Options{Dir: scratch, LoopbackTCP: loopbackTCP})
+	if err != nil {
+		return nil, err
+	}
+	d, err := process.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: sandbox driver: %w", cmd, err)
+	}
+	return d, nil
+}
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

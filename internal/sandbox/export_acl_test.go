@@ -1,0 +1,7 @@
+package sandbox
+
+// Exported for the tests of package sandbox_test.
+var (
+	ACLCeilingForTest        = aclCeiling
+	ACLSafeCategoriesForTest = aclSafeCategories
+)

@@ -1,0 +1,350 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// A multi-node Redis sandbox (redis-replica, redis-sentinel, redis-cluster)
+// runs one redis-server per node, all in the sandbox's one directory, so
+// that each process's working directory names the sandbox and a leftover
+// cleanup finds them all (see serverPIDs). Node i's files carry the prefix
+// "n<i>": n0.sock, n0.log, n0.rdb, n0-aof/, n0-nodes.conf, n0.conf (a
+// Sentinel's config, which it rewrites). Every node listens on its unix
+// socket, for the platform, and on a random 127.0.0.1 port, since
+// replication, Sentinel and the cluster bus need TCP; every node has the
+// admin, learner and client accounts with the default user off, plus the
+// replication account replicas sign in with (masteruser/masterauth) and,
+// under Sentinel, the sentinel account.
+
+// multiStartFactor is how much longer than Options.StartTimeout a
+// multi-node sandbox may take to become ready (replicas in sync, Sentinels
+// agreeing, the cluster ok).
+const multiStartFactor = 6
+
+// redisGroup is a running multi-node Redis sandbox.
+type redisGroup struct {
+	dir     string
+	servers []*redisServer
+}
+
+// exited reports whether any node has exited.
+func (g *redisGroup) exited() bool {
+	for _, s := range g.servers {
+		if s.exited() {
+			return true
+		}
+	}
+	return false
+}
+
+// multiAccess holds the secrets shared by every node of a sandbox.
+type multiAccess struct {
+	admin, learner, client, replication, sentinel sandbox.Credentials
+}
+
+func newMultiAccess() multiAccess {
+	return multiAccess{
+		admin:       sandbox.Credentials{User: adminUser, Password: newSecret()},
+		learner:     sandbox.Credentials{User: learnerUser, Password: newSecret()},
+		client:      sandbox.Credentials{User: clientUser, Password: newSecret()},
+		replication: sandbox.Credentials{User: sandbox.ReplicationUser, Password: newSecret()},
+		sentinel:    sandbox.Credentials{User: sandbox.SentinelUser, Password: newSecret()},
+	}
+}
+
+// nodeUsers returns the config lines of a node's accounts and, for a data
+// node, how it signs in to a primary.
+func nodeUsers(kind sandbox.Kind, role string, a multiAccess) string {
+	lines := []string{
+		"user default off resetpass resetkeys resetchannels -@all",
+		fmt.Sprintf("user %s on >%s ~* &* +@all", a.admin.User, a.admin.Password),
+		fmt.Sprintf("user %s on >%s %s", a.learner.User, a.learner.Password, strings.Join(sandbox.LearnerACLRulesFor(kind, role), " ")),
+		fmt.Sprintf("user %s on >%s %s", a.client.User, a.client.Password, strings.Join(sandbox.ClientACLRulesFor(kind, role), " ")),
+	}
+	if role == sandbox.RoleSentinel {
+		return strings.Join(append(lines,
+			fmt.Sprintf("user %s on >%s ~* &* +@all", a.sentinel.User, a.sentinel.Password),
+		), "\n") + "\n"
+	}
+	lines = append(lines,
+		fmt.Sprintf("user %s on >%s %s", a.replication.User, a.replication.Password, strings.Join(sandbox.ReplicationACLRules(), " ")),
+		"masteruser "+a.replication.User,
+		"masterauth "+a.replication.Password,
+	)
+	if kind == sandbox.KindRedisSentinel {
+		lines = append(lines, fmt.Sprintf("user %s on >%s %s", a.sentinel.User, a.sentinel.Password, strings.Join(sandbox.SentinelDataACLRules(), " ")))
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// nodeFile returns the path of node i's file with suffix in dir.
+func nodeFile(dir string, i int, suffix string) string {
+	return filepath.Join(dir, "n"+strconv.Itoa(i)+suffix)
+}
+
+// nodeAccess returns how the platform reaches node i listening on port.
+func nodeAccess(dir string, i, port int, a multiAccess) sandbox.RedisAccess {
+	return sandbox.RedisAccess{
+		Endpoint: sandbox.Endpoint{Network: "unix", Address: nodeFile(dir, i, ".sock")},
+		TCP:      sandbox.Endpoint{Network: "tcp", Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
+		Learner:  a.learner,
+		Client:   a.client,
+		Admin:    a.admin,
+	}
+}
+
+// dataNodeArgs returns the arguments of data node i: those of a single
+// Redis sandbox with the node's own socket, files and port, and extra.
+func dataNodeArgs(dir string, i, port int, maxMemory int64, extra ...string) []string {
+	args := redisArgs(dir, port, maxMemory)
+	args = append(args,
+		"--unixsocket", nodeFile(dir, i, ".sock"),
+		"--logfile", nodeFile(dir, i, ".log"),
+		"--dbfilename", "n"+strconv.Itoa(i)+".rdb",
+		"--appenddirname", "n"+strconv.Itoa(i)+"-aof",
+		"--repl-diskless-sync", "yes",
+		"--repl-diskless-sync-delay", "0",
+	)
+	return append(args, extra...)
+}
+
+// startGroup launches the nodes one after another (launch(i) starts node
+// i, retrying on a taken port), registers the group, then waits for ready.
+// On error every node started is stopped and nothing is registered.
+func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, n int,
+	launch func(ctx context.Context, i int) (*redisServer, sandbox.Node, error),
+	ready func(ctx context.Context, nodes []sandbox.Node) error) (sandbox.Instance, error) {
+	if d.redisErr != nil {
+		return sandbox.Instance{}, d.redisErr
+	}
+	ctx, cancel := context.WithTimeout(ctx, multiStartFactor*d.opts.StartTimeout)
+	defer cancel()
+	dir := d.dir(spec.ID)
+	g := &redisGroup{dir: dir}
+	inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: dir, StartedAt: time.Now()}
+	fail := func(err error) (sandbox.Instance, error) {
+		d.killGroup(g)
+		return sandbox.Instance{}, err
+	}
+	for i := range n {
+		var (
+			srv  *redisServer
+			node sandbox.Node
+			err  error
+		)
+		for range 3 {
+			srv, node, err = launch(ctx, i)
+			if !errors.Is(err, errPortInUse) {
+				break
+			}
+		}
+		if err != nil {
+			return fail(fmt.Errorf("node %d: %w", i+1, err))
+		}
+		g.servers = append(g.servers, srv)
+		inst.Nodes = append(inst.Nodes, node)
+	}
+	if err := ready(ctx, inst.Nodes); err != nil {
+		return fail(fmt.Errorf("wait for the nodes to be ready: %w", err))
+	}
+	if g.exited() {
+		return fail(errors.New("a node exited while starting"))
+	}
+	inst.Redis, inst.PID = inst.Nodes[0].Redis, inst.Nodes[0].PID
+	d.mu.Lock()
+	d.groups[spec.ID] = g
+	d.mu.Unlock()
+	return inst, nil
+}
+
+// launchNode runs one redis-server of a group with args and config (the
+// config text comes on stdin when args start with "-"), and waits until it
+// answers as admin on its socket.
+func (d *Driver) launchNode(ctx context.Context, dir string, i int, args []string, stdin string, access sandbox.RedisAccess) (*redisServer, error) {
+	output, err := os.OpenFile(nodeFile(dir, i, ".output"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer output.Close()
+	cmd := exec.Command(d.redisPath, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{}
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = output, output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := spawn(cmd); err != nil {
+		return nil, fmt.Errorf("run %s: %w", d.redisPath, err)
+	}
+	srv := watch(cmd, dir)
+	delay := time.Millisecond
+	for {
+		err := ping(ctx, access.Endpoint, access.Admin)
+		if err == nil {
+			return srv, nil
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-srv.done:
+			timer.Stop()
+			out := nodeTail(dir, i)
+			if strings.Contains(out, "Address already in use") {
+				return nil, fmt.Errorf("%w: %s", errPortInUse, out)
+			}
+			return nil, fmt.Errorf("redis-server exited before answering (%v): %s", srv.waitErr, out)
+		case <-ctx.Done():
+			timer.Stop()
+			srv.kill()
+			<-srv.done
+			return nil, fmt.Errorf("redis-server did not answer (last try: %v): %w", err, ctx.Err())
+		case <-timer.C:
+		}
+		delay = min(delay*5/4, 5*time.Millisecond)
+	}
+}
+
+// killGroup kills every node of g at once and removes nothing.
+func (d *Driver) killGroup(g *redisGroup) {
+	for _, s := range g.servers {
+		s.kill()
+	}
+	for _, s := range g.servers {
+		<-s.done
+	}
+}
+
+// stopGroup asks every node to stop, kills those still running after the
+// grace period, and removes the sandbox's directory.
+func (d *Driver) stopGroup(ctx context.Context, g *redisGroup) error {
+	for _, s := range g.servers {
+		s.signal(syscall.SIGTERM)
+	}
+	graceCtx, cancel := context.WithTimeout(ctx, d.opts.StopGrace)
+	defer cancel()
+	for _, s := range g.servers {
+		select {
+		case <-s.done:
+		case <-graceCtx.Done():
+		}
+	}
+	for _, s := range g.servers {
+		s.kill()
+	}
+	for _, s := range g.servers {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for redis-server %d: %w", s.pid, ctx.Err())
+		}
+	}
+	return os.RemoveAll(g.dir)
+}
+
+// nodeTail returns the last lines node i wrote, for error messages.
+func nodeTail(dir string, i int) string {
+	var lines []string
+	for _, suffix := range []string{".output", ".log"} {
+		b, err := os.ReadFile(nodeFile(dir, i, suffix))
+		if err != nil {
+			continue
+		}
+		all := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(all) > 5 {
+			all = all[len(all)-5:]
+		}
+		for _, l := range all {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return "no output"
+	}
+	return strings.Join(lines, " | ")
+}
+
+// adminDo runs one command as admin on node and returns the reply; an
+// error reply is an error.
+func adminDo(ctx context.Context, node sandbox.Node, args ...string) (resp.Value, error) {
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	c, err := resp.Dial(cctx, node.Redis.Endpoint.Network, node.Redis.Endpoint.Address)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	defer c.Close()
+	if err := c.Auth(cctx, node.Redis.Admin.User, node.Redis.Admin.Password); err != nil {
+		return resp.Value{}, err
+	}
+	v, err := c.Do(cctx, args...)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	if v.Kind == resp.Error {
+		return v, fmt.Errorf("%s: %s", strings.Join(args[:min(2, len(args))], " "), v.Str)
+	}
+	return v, nil
+}
+
+// infoField returns field of an INFO reply.
+func infoField(info, field string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if name, val, ok := strings.Cut(strings.TrimRight(line, "\r"), ":"); ok && name == field {
+			return val
+		}
+	}
+	return ""
+}
+
+// poll calls try every 20ms until it returns nil, or returns its last
+// error once ctx ends.
+func poll(ctx context.Context, what string, try func() error) error {
+	for {
+		err := try()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %v (%w)", what, err, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// replicasInSync waits until every replica node reports its link to the
+// primary up and no sync in progress.
+func replicasInSync(ctx context.Context, nodes []sandbox.Node) error {
+	for _, n := range nodes {
+		if n.Role != sandbox.RoleReplica {
+			continue
+		}
+		err := poll(ctx, n.Name+" in sync", func() error {
+			v, err := adminDo(ctx, n, "INFO", "replication")
+			if err != nil {
+				return err
+			}
+			if infoField(v.Str, "master_link_status") != "up" || infoField(v.Str, "master_sync_in_progress") != "0" {
+				return errors.New("link " + infoField(v.Str, "master_link_status"))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package process
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// startRedisReplica starts a redis-replica sandbox: node "primary" and node
+// "replica-1" replicating it (replicaof, signed in as the replication
+// account). It returns once the replica's link is up and its first sync
+// done.
+func (d *Driver) startRedisReplica(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+	return d.startReplicated(ctx, spec)
+}
+
+// startReplicated starts the data nodes of kind spec.Kind with its first
+// node the primary and the other data nodes its replicas, and for
+// redis-sentinel the Sentinels too.
+func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+	dir := d.dir(spec.ID)
+	a := newMultiAccess()
+	infos := spec.Kind.Nodes()
+	primaryPort := 0
+	launch := func(ctx context.Context, i int) (*redisServer, sandbox.Node, error) {
+		info := infos[i]
+		port, err := freePort()
+		if err != nil {
+			return nil, sandbox.Node{}, err
+		}
+		access := nodeAccess(dir, i, port, a)
+		node := sandbox.Node{Name: info.Name, Role: info.Role, Redis: access}
+		var srv *redisServer
+		if info.Role == sandbox.RoleSentinel {
+			srv, err = d.launchSentinel(ctx, dir, i, port, primaryPort, a, access)
+		} else {
+			var extra []string
+			if info.Role == sandbox.RoleReplica {
+				extra = []string{"--replicaof", "127.0.0.1", strconv.Itoa(primaryPort)}
+			}
+			args := dataNodeArgs(dir, i, port, spec.MemoryCap(), extra...)
+			srv, err = d.launchNode(ctx, dir, i, args, nodeUsers(spec.Kind, info.Role, a), access)
+		}
+		if err != nil {
+			return nil, sandbox.Node{}, err
+		}
+		if info.Role == sandbox.RolePrimary {
+			primaryPort = port
+		}
+		node.PID = srv.pid
+		return srv, node, nil
+	}
+	ready := func(ctx context.Context, nodes []sandbox.Node) error {
+		if err := replicasInSync(ctx, nodes); err != nil {
+			return err
+		}
+		if spec.Kind == sandbox.KindRedisSentinel {
+			return sentinelsAgree(ctx, nodes)
+		}
+		return nil
+	}
+	return d.startGroup(ctx, spec, len(infos), launch, ready)
+}
