@@ -65,7 +65,7 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 ## bench: run the benchmarks recorded in docs/benchmarks.md
-bench: deps-test kafka-jars
+bench: deps-test kafka-jars engine
 	scripts/bench.sh
 
 deps-run:

@@ -45,3 +45,11 @@ echo
 echo "## Kafka sandbox start: in-process kfake against a real Apache Kafka broker (cold JVM)"
 echo
 go test -run '^$' -bench 'BenchmarkStartKafka' -benchtime 5x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
+
+echo
+echo "## Container sandboxes (Podman's Docker API): cold and warm starts beside a bare podman run, memory"
+echo
+eval "$(scripts/engine.sh 2>/dev/null)"
+. bin/engine.env
+go test -run '^$' -bench 'RedisStartCold|RedisStartWarm|KafkaStartCold|KafkaStartWarm|MemoryPerSandbox' \
+  -benchtime 1x -timeout 30m ./internal/sandbox/container | grep -E '^Benchmark'

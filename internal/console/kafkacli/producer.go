@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -52,7 +53,12 @@ func buildProducer(cmd *Command, s scanned) error {
 	if !s.has("message") {
 		return usageError(op, "kafka-console-producer: give each record as --message \"text\" (this console has no standard input to read records from)")
 	}
-	for _, name := range []string{"request-required-acks", "timeout", "batch-size"} {
+	// --request-required-acks is a string option in Kafka's tool, handed
+	// to the producer's acks config, which takes all, -1, 0 or 1.
+	if acks := s.first("request-required-acks"); s.has("request-required-acks") && !slices.Contains([]string{"all", "-1", "0", "1"}, acks) {
+		return usageError(op, fmt.Sprintf("org.apache.kafka.common.config.ConfigException: Invalid value %s for configuration acks: String must be one of: all, -1, 0, 1", acks))
+	}
+	for _, name := range []string{"timeout", "batch-size"} {
 		if s.has(name) {
 			if _, ok := parseInt32(s.first(name)); !ok {
 				return usageError(op, joptBadNumber(s.first(name), name))

@@ -45,7 +45,7 @@ func BenchmarkKafkaStartCold(b *testing.B) {
 	d := newDriver(b, shortDir(b))
 	var ours, bare []time.Duration
 	for b.Loop() {
-		for range 3 {
+		for range 5 {
 			ours = append(ours, timeStart(b, d, sandbox.KindKafka))
 			bare = append(bare, timeCmd(b, "podman", "run", "--rm", "--network", "none", d.opts.KafkaImage, "java", "-version"))
 		}

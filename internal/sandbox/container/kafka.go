@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,10 +13,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/kafkaready"
 )
 
 // controllerPort is the KRaft controller's port on the container's own
@@ -122,6 +120,11 @@ func (d *Driver) kafkaConfig(spec sandbox.Spec, port int) string {
 		"share.coordinator.state.topic.replication.factor=1",
 		"share.coordinator.state.topic.min.isr=1",
 		"group.initial.rebalance.delay.ms=0",
+		// ACLs can be created, listed and deleted (kafka-acls), as a learner
+		// practises them; the sandbox's clients are all User:ANONYMOUS on
+		// the plaintext listener, a super user, so nothing is refused.
+		"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users=User:ANONYMOUS",
 		"log.retention.bytes=" + strconv.FormatInt(spec.MemoryCap(), 10),
 		"log.segment.bytes=1048576",
 		"log.retention.check.interval.ms=10000",
@@ -135,24 +138,9 @@ func (d *Driver) kafkaConfig(spec sandbox.Spec, port int) string {
 	return strings.Join(props, "\n") + "\n"
 }
 
-// pingKafka asks the broker at seeds for its metadata.
-func pingKafka(ctx context.Context, seeds []string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RetryTimeout(time.Second), kgo.RequestRetries(0))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
-	if err != nil {
-		return err
-	}
-	if len(md.Brokers) == 0 {
-		return errors.New("no brokers in metadata")
-	}
-	return nil
-}
+// pingKafka waits for the broker at seeds to answer metadata and to have
+// a group coordinator (see kafkaready.Ready).
+func pingKafka(ctx context.Context, seeds []string) error { return kafkaready.Ready(ctx, seeds) }
 
 // newClusterID returns a random KRaft cluster id: 16 bytes in URL-safe
 // base64 without padding, as kafka-storage random-uuid prints.

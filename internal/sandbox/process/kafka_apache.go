@@ -16,11 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/kafkaready"
 )
 
 // KafkaImpl names what runs a Kafka sandbox.
@@ -273,7 +270,7 @@ func (d *Driver) awaitKafka(ctx context.Context, srv *redisServer, seeds []strin
 	defer cancel()
 	delay := 20 * time.Millisecond
 	for {
-		err := kafkaMetadata(ctx, seeds)
+		err := kafkaready.Ready(ctx, seeds)
 		if err == nil {
 			return nil
 		}
@@ -288,52 +285,6 @@ func (d *Driver) awaitKafka(ctx context.Context, srv *redisServer, seeds []strin
 		case <-timer.C:
 		}
 		delay = min(delay*5/4, 100*time.Millisecond)
-	}
-}
-
-// kafkaMetadata asks the broker at seeds for cluster metadata and fails
-// unless it names a broker and a controller; then it asks for a group
-// coordinator, which makes the broker create __consumer_offsets: until it
-// has, the first consumer-group command of a learner or a setup would fail
-// with "The coordinator is not available".
-func kafkaMetadata(ctx context.Context, seeds []string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("opslab-platform"),
-		kgo.RetryTimeout(0), kgo.RequestRetries(0), kgo.DialTimeout(500*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
-	if err != nil {
-		return err
-	}
-	if len(meta.Brokers) == 0 || meta.ControllerID < 0 {
-		return errors.New("broker not ready: metadata names no broker or controller")
-	}
-	for {
-		req := kmsg.NewPtrFindCoordinatorRequest()
-		req.CoordinatorKey = "opslab"
-		req.CoordinatorKeys = []string{"opslab"}
-		resp, err := req.RequestWith(ctx, cl)
-		if err != nil {
-			return err
-		}
-		code := resp.ErrorCode
-		if len(resp.Coordinators) > 0 {
-			code = resp.Coordinators[0].ErrorCode
-		}
-		if err := kerr.ErrorForCode(code); err == nil {
-			return nil
-		} else if !kerr.IsRetriable(err) {
-			return fmt.Errorf("find a group coordinator: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("no group coordinator yet: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }
 
@@ -445,6 +396,11 @@ func kafkaServerConfig(dir string, port, controllerPort, partitions int, retenti
 		"share.coordinator.state.topic.min.isr=1",
 		"share.coordinator.state.topic.num.partitions=1",
 		"group.initial.rebalance.delay.ms=0",
+		// ACLs can be created, listed and deleted (kafka-acls), as a learner
+		// practises them; the sandbox's clients are all User:ANONYMOUS on
+		// the plaintext listener, a super user, so nothing is refused.
+		"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users=User:ANONYMOUS",
 		// Small and quick.
 		"num.network.threads=2",
 		"num.io.threads=2",

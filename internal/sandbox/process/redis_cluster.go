@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -144,7 +145,39 @@ func formCluster(ctx context.Context, nodes []sandbox.Node) error {
 			return err
 		}
 	}
+	// Gossip spreads each replica's role in its own time, and a master
+	// that still sees a replica as a master denies it a failover vote ("it
+	// is a master node"): a CLUSTER FAILOVER right after start would time
+	// out. Wait until every node knows the master of every replica.
+	for _, n := range nodes {
+		if err := poll(ctx, n.Name+" knows the replicas", func() error {
+			v, err := adminDo(ctx, n, "CLUSTER", "NODES")
+			if err != nil {
+				return err
+			}
+			for i := len(clusterSlots); i < len(nodes); i++ {
+				if !seesReplica(v.Str, ids[i], ids[i-len(clusterSlots)]) {
+					return fmt.Errorf("does not see %s as a replica yet", nodes[i].Name)
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	return replicasInSync(ctx, nodes)
+}
+
+// seesReplica reports whether a CLUSTER NODES reply lists the node id as a
+// replica of master.
+func seesReplica(clusterNodes, id, master string) bool {
+	for _, line := range strings.Split(clusterNodes, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == id && strings.Contains(","+f[2]+",", ",slave,") && f[3] == master {
+			return true
+		}
+	}
+	return false
 }
 
 func listenLoopback(port int) (interface{ Close() error }, error) {
