@@ -40,8 +40,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// RegisterRunning adds a gauge of running sandboxes per kind for the
-// manager's driver.
+// RegisterRunning adds gauges of running and of warm sandboxes per kind
+// for the manager's driver.
 func RegisterRunning(reg prometheus.Registerer, mgr *sandbox.Manager, driver string) {
 	for _, k := range sandbox.Kinds() {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -49,6 +49,11 @@ func RegisterRunning(reg prometheus.Registerer, mgr *sandbox.Manager, driver str
 			Help:        "Sandboxes running now, by kind and driver.",
 			ConstLabels: prometheus.Labels{"kind": string(k), "driver": driver},
 		}, func() float64 { return float64(mgr.Running(k)) }))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "opslab_sandboxes_warm",
+			Help:        "Warm sandboxes ready to hand out, by kind and driver.",
+			ConstLabels: prometheus.Labels{"kind": string(k), "driver": driver},
+		}, func() float64 { return float64(mgr.Warm(k)) }))
 	}
 }
 
