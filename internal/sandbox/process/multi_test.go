@@ -205,6 +205,29 @@ func TestRedisClusterSlots(t *testing.T) {
 	}
 }
 
+// A replica can run a manual CLUSTER FAILOVER as soon as the sandbox is
+// ready: every node already knows which primary each replica follows (a
+// primary ignores the failover handshake of a replica it does not know as
+// its own, and the failover then times out after 5 seconds).
+func TestRedisClusterManualFailoverAtOnce(t *testing.T) {
+	d := mustDriver(t, process.Options{})
+	s := spec(sandbox.KindRedisCluster)
+	inst := mustStart(t, d, s)
+	t.Cleanup(func() { _ = d.Stop(context.Background(), s.ID) })
+	n4 := node(t, inst, "node-4")
+	dialRedis(t, n4.Redis.Endpoint, inst.Redis.Learner).ok("CLUSTER", "FAILOVER")
+	eventually(t, 4*time.Second, "node-4 promoted", func() error {
+		info, err := adminInfo(n4, inst.Redis.Admin)
+		if err != nil {
+			return err
+		}
+		if role := infoField(info, "role"); role != "master" {
+			return errors.New("node-4's role " + role)
+		}
+		return nil
+	})
+}
+
 // adminInfo returns INFO replication of n, on a fresh connection.
 func adminInfo(n sandbox.Node, admin sandbox.Credentials) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

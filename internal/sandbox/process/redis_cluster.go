@@ -131,6 +131,21 @@ func formCluster(ctx context.Context, nodes []sandbox.Node) error {
 			return err
 		}
 	}
+	// Every node must also know which primary each replica follows: a
+	// primary ignores a CLUSTER FAILOVER handshake from a replica it does
+	// not know as its own, and the other primaries refuse it their votes,
+	// so a manual failover right after the start would time out.
+	for _, n := range nodes {
+		if err := poll(ctx, n.Name+" knows the replicas", func() error {
+			v, err := adminDo(ctx, n, "CLUSTER", "NODES")
+			if err != nil {
+				return err
+			}
+			return replicasKnown(v.Str, nodes, ids)
+		}); err != nil {
+			return err
+		}
+	}
 	for _, n := range nodes {
 		if err := poll(ctx, n.Name+" cluster ok", func() error {
 			v, err := adminDo(ctx, n, "CLUSTER", "INFO")
@@ -145,39 +160,34 @@ func formCluster(ctx context.Context, nodes []sandbox.Node) error {
 			return err
 		}
 	}
-	// Gossip spreads each replica's role in its own time, and a master
-	// that still sees a replica as a master denies it a failover vote ("it
-	// is a master node"): a CLUSTER FAILOVER right after start would time
-	// out. Wait until every node knows the master of every replica.
-	for _, n := range nodes {
-		if err := poll(ctx, n.Name+" knows the replicas", func() error {
-			v, err := adminDo(ctx, n, "CLUSTER", "NODES")
-			if err != nil {
-				return err
-			}
-			for i := len(clusterSlots); i < len(nodes); i++ {
-				if !seesReplica(v.Str, ids[i], ids[i-len(clusterSlots)]) {
-					return fmt.Errorf("does not see %s as a replica yet", nodes[i].Name)
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
 	return replicasInSync(ctx, nodes)
 }
 
-// seesReplica reports whether a CLUSTER NODES reply lists the node id as a
-// replica of master.
-func seesReplica(clusterNodes, id, master string) bool {
+// replicasKnown reports, from one node's CLUSTER NODES, whether that node
+// sees every replica of nodes (ids by position) as a replica of its
+// primary.
+func replicasKnown(clusterNodes string, nodes []sandbox.Node, ids []string) error {
+	follows := map[string]string{} // node id -> primary id, for replicas
 	for _, line := range strings.Split(clusterNodes, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 4 && f[0] == id && strings.Contains(","+f[2]+",", ",slave,") && f[3] == master {
-			return true
+		if len(f) < 4 {
+			continue
+		}
+		for _, flag := range strings.Split(f[2], ",") {
+			if flag == "slave" {
+				follows[f[0]] = f[3]
+			}
 		}
 	}
-	return false
+	for i, n := range nodes {
+		if n.Role != sandbox.RoleReplica {
+			continue
+		}
+		if want := ids[i-len(clusterSlots)]; follows[ids[i]] != want {
+			return fmt.Errorf("%s not yet seen as a replica of %s", n.Name, want)
+		}
+	}
+	return nil
 }
 
 func listenLoopback(port int) (interface{ Close() error }, error) {
