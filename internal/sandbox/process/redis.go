@@ -24,11 +24,11 @@ const (
 	outputFile = "redis.output" // stdout and stderr, for errors before the log opens
 )
 
-// The Redis accounts of every sandbox.
+// The Redis accounts of every sandbox (see sandbox.RedisUserLines).
 const (
-	adminUser   = "admin"
-	learnerUser = "learner"
-	clientUser  = "client"
+	adminUser   = sandbox.RedisAdminUser
+	learnerUser = sandbox.RedisLearnerUser
+	clientUser  = sandbox.RedisClientUser
 )
 
 // startRedis starts a redis-server in the already created directory of
@@ -96,7 +96,7 @@ func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance) (*redi
 	cmd := exec.Command(d.redisPath, redisArgs(inst.Dir, port, inst.Spec.MemoryCap())...)
 	cmd.Dir = inst.Dir
 	cmd.Env = []string{} // the platform's secrets stay out of the sandbox
-	cmd.Stdin = strings.NewReader(redisUsers(inst.Redis.Admin, inst.Redis.Learner, inst.Redis.Client))
+	cmd.Stdin = strings.NewReader(sandbox.RedisUserLines(inst.Redis))
 	cmd.Stdout, cmd.Stderr = output, output
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // Stop signals the whole group, BGSAVE children too
@@ -223,19 +223,6 @@ func redisArgs(dir string, port int, maxMemory int64) []string {
 		"--oom-score-adj", "absolute",
 		"--oom-score-adj-values", "800 800 800",
 	}
-}
-
-// redisUsers returns the config lines defining the sandbox's users: no
-// usable default user, the platform's admin with every permission, and the
-// learner with sandbox.LearnerACLRules, and the learner's own client with
-// sandbox.ClientACLRules.
-func redisUsers(admin, learner, client sandbox.Credentials) string {
-	return strings.Join([]string{
-		"user default off resetpass resetkeys resetchannels -@all",
-		fmt.Sprintf("user %s on >%s ~* &* +@all", admin.User, admin.Password),
-		fmt.Sprintf("user %s on >%s %s", learner.User, learner.Password, strings.Join(sandbox.LearnerACLRules(), " ")),
-		fmt.Sprintf("user %s on >%s %s", client.User, client.Password, strings.Join(sandbox.ClientACLRules(), " ")),
-	}, "\n") + "\n"
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
