@@ -28,13 +28,37 @@ type savedAccess struct {
 	Redis     sandbox.RedisAccess `json:",omitzero"`
 	KafkaPort int                 `json:",omitempty"` // the host relay's port (Kafka, or Redis with LoopbackTCP)
 	Cluster   string              `json:",omitempty"`
+	// Nodes lists the nodes of a multi-node kind, in order. Redis above
+	// holds the accounts every Redis node shares.
+	Nodes []savedNode `json:",omitempty"`
+}
+
+// savedNode is one node of a multi-node sandbox in its accessFile.
+type savedNode struct {
+	Name string
+	Role string
+	// Port is the node's port on the sandbox's loopback: a broker's
+	// listener, a Redis node's port (the same number as its host relay's).
+	Port int
+	// Relay says whether the node has a host relay on Port: every broker,
+	// a Redis node with LoopbackTCP.
+	Relay bool `json:",omitempty"`
 }
 
 // saveAccess writes inst's accessFile.
 func saveAccess(inst sandbox.Instance) error { return saveAccessPort(inst, 0, "") }
 
 func saveAccessPort(inst sandbox.Instance, kafkaPort int, cluster string) error {
-	b, err := json.Marshal(savedAccess{Spec: inst.Spec, StartedAt: inst.StartedAt, Redis: inst.Redis, KafkaPort: kafkaPort, Cluster: cluster})
+	return writeAccess(inst, savedAccess{Spec: inst.Spec, StartedAt: inst.StartedAt, Redis: inst.Redis, KafkaPort: kafkaPort, Cluster: cluster})
+}
+
+// saveAccessNodes writes the accessFile of inst, a multi-node sandbox.
+func saveAccessNodes(inst sandbox.Instance, nodes []savedNode) error {
+	return writeAccess(inst, savedAccess{Spec: inst.Spec, StartedAt: inst.StartedAt, Redis: inst.Redis, Nodes: nodes})
+}
+
+func writeAccess(inst sandbox.Instance, a savedAccess) error {
+	b, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("save sandbox access: %w", err)
 	}
@@ -90,6 +114,15 @@ func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instanc
 	inst := sandbox.Instance{Spec: a.Spec, Driver: Name, Dir: d.dir(rec.ID), StartedAt: a.StartedAt, Redis: a.Redis}
 	inst.Spec.Owner, inst.Spec.Lesson = rec.Owner, rec.Lesson
 	b := &box{inst: inst, container: info.ID}
+	if a.Spec.Kind.MultiNode() {
+		if err := d.adoptNodes(ctx, b, a); err != nil {
+			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
+		}
+		d.mu.Lock()
+		d.running[rec.ID] = b
+		d.mu.Unlock()
+		return b.inst, nil
+	}
 	switch a.Spec.Kind {
 	case sandbox.KindRedis:
 		if err := pingRedis(ctx, inst.Redis); err != nil {

@@ -14,9 +14,15 @@
 // Kafka clients, which need TCP, the driver relays 127.0.0.1:port on the
 // host to that socket, and the broker advertises the same port.
 //
-// Containers carry labels (app, scope, sandbox id, learner, lesson, kind),
-// so a restarted platform can find and re-adopt them (see Adopt) or remove
-// them (see List and Stop).
+// A multi-node sandbox (redis-replica, redis-sentinel, redis-cluster,
+// kafka-cluster) is one container per node: the first node's has no
+// network, the others join its network namespace, so the nodes share a
+// private loopback on which they reach each other at 127.0.0.1:<port>, and
+// nothing else is on it (see multi.go).
+//
+// Containers carry labels (app, scope, sandbox id, learner, lesson, kind,
+// and node for a multi-node kind), so a restarted platform can find and
+// re-adopt them (see Adopt) or remove them (see List and Stop).
 package container
 
 import (
@@ -27,6 +33,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,7 +74,8 @@ const (
 	LabelSandbox = "io.opslab.sandbox" // the sandbox id
 	LabelLearner = "io.opslab.learner" // the learner's user id, 0 for a warm-pool sandbox
 	LabelLesson  = "io.opslab.lesson"  // the lesson, "" for a warm-pool sandbox
-	LabelKind    = "io.opslab.kind"    // redis or kafka
+	LabelKind    = "io.opslab.kind"    // redis, kafka, redis-replica, ...
+	LabelNode    = "io.opslab.node"    // the node's name (sandbox.Kind.Nodes)
 )
 
 // mountPoint is where a sandbox's shared directory appears inside its
@@ -141,8 +149,41 @@ type Driver struct {
 // box is a sandbox this Driver started or adopted.
 type box struct {
 	inst      sandbox.Instance
-	container string // container id
+	container string // container id (the first node's, for a multi-node kind)
 	relay     *relay // host side of a Kafka sandbox's relay, or of a Redis one's TCP port, or nil
+	nodes     []nodeBox
+}
+
+// nodeBox is one node of a multi-node sandbox: its container and the host
+// side of its relay (every broker's; a Redis node's with LoopbackTCP), or nil.
+type nodeBox struct {
+	name      string
+	container string
+	relay     *relay
+}
+
+// closeRelays closes the host side of every relay of b.
+func (b *box) closeRelays() {
+	if b.relay != nil {
+		b.relay.close()
+	}
+	for _, n := range b.nodes {
+		if n.relay != nil {
+			n.relay.close()
+		}
+	}
+}
+
+// containers returns the id of each of b's containers.
+func (b *box) containers() []string {
+	if len(b.nodes) == 0 {
+		return []string{b.container}
+	}
+	ids := make([]string, len(b.nodes))
+	for i, n := range b.nodes {
+		ids[i] = n.container
+	}
+	return ids
 }
 
 // New returns a Driver keeping its files under opts.Dir. It checks that
@@ -240,9 +281,7 @@ func (d *Driver) Name() string { return Name }
 func (d *Driver) Close() error {
 	d.mu.Lock()
 	for _, b := range d.running {
-		if b.relay != nil {
-			b.relay.close()
-		}
+		b.closeRelays()
 	}
 	d.mu.Unlock()
 	return d.cli.Close()
@@ -269,8 +308,12 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 		b, err = d.startRedis(ctx, spec)
 	case sandbox.KindKafka:
 		b, err = d.startKafka(ctx, spec)
+	case sandbox.KindRedisReplica, sandbox.KindRedisSentinel, sandbox.KindRedisCluster:
+		b, err = d.startRedisGroup(ctx, spec)
+	case sandbox.KindKafkaCluster:
+		b, err = d.startKafkaCluster(ctx, spec)
 	default:
-		err = fmt.Errorf("%w: the container driver runs redis and kafka sandboxes, not %s", sandbox.ErrUnsupported, spec.Kind)
+		err = fmt.Errorf("%w: the container driver does not run %s sandboxes", sandbox.ErrUnsupported, spec.Kind)
 	}
 	if err != nil {
 		d.remove(context.WithoutCancel(ctx), spec.ID)
@@ -282,7 +325,7 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 	return b.inst, nil
 }
 
-// Stop removes the sandbox id's container and files, whether this Driver
+// Stop removes the sandbox id's containers and files, whether this Driver
 // started it or an earlier run did. See sandbox.Driver.
 func (d *Driver) Stop(ctx context.Context, id string) error {
 	if err := sandbox.ValidateID(id); err != nil {
@@ -292,8 +335,8 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	b := d.running[id]
 	delete(d.running, id)
 	d.mu.Unlock()
-	if b != nil && b.relay != nil {
-		b.relay.close()
+	if b != nil {
+		b.closeRelays()
 	}
 	found, err := d.remove(ctx, id)
 	if err != nil {
@@ -305,11 +348,46 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	return nil
 }
 
-// remove force-removes id's container (with its anonymous volumes) and
-// directory, and reports whether either existed.
+// remove force-removes id's containers (with their anonymous volumes) and
+// directory, and reports whether any existed. The nodes of a multi-node
+// sandbox that join the first node's network namespace go first, all at
+// once; the first node's container, named containerName(id), last.
 func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 	found := false
-	err := d.cli.ContainerRemove(ctx, containerName(id), container.RemoveOptions{Force: true, RemoveVolumes: true})
+	list, err := d.cli.ContainerList(ctx, container.ListOptions{
+		All: true,
+		Filters: filters.NewArgs(filters.Arg("label", LabelApp+"=opslab"), filters.Arg("label", LabelScope+"="+d.opts.Scope),
+			filters.Arg("label", LabelSandbox+"="+id)),
+	})
+	if err != nil {
+		return false, fmt.Errorf("list the sandbox's containers: %w", err)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, c := range list {
+		if slices.Contains(c.Names, "/"+containerName(id)) || slices.Contains(c.Names, containerName(id)) {
+			continue
+		}
+		found = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := d.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			if err != nil && !client.IsErrNotFound(err) {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return found, fmt.Errorf("remove container: %w", errors.Join(errs...))
+	}
+	err = d.cli.ContainerRemove(ctx, containerName(id), container.RemoveOptions{Force: true, RemoveVolumes: true})
 	switch {
 	case err == nil:
 		found = true
@@ -326,7 +404,8 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 	return found, nil
 }
 
-// Alive reports whether the sandbox id's container is running.
+// Alive reports whether the sandbox id's containers are all running: a
+// multi-node sandbox one of whose nodes stopped is dead.
 func (d *Driver) Alive(ctx context.Context, id string) bool {
 	d.mu.Lock()
 	b := d.running[id]
@@ -334,8 +413,13 @@ func (d *Driver) Alive(ctx context.Context, id string) bool {
 	if b == nil {
 		return false
 	}
-	info, err := d.cli.ContainerInspect(ctx, b.container)
-	return err == nil && info.State != nil && info.State.Running
+	for _, c := range b.containers() {
+		info, err := d.cli.ContainerInspect(ctx, c)
+		if err != nil || info.State == nil || !info.State.Running {
+			return false
+		}
+	}
+	return true
 }
 
 // List returns the id of every sandbox of this scope: each container
@@ -376,11 +460,25 @@ func (d *Driver) List(ctx context.Context) ([]string, error) {
 func (d *Driver) dir(id string) string { return filepath.Join(d.root, id) }
 func (d *Driver) mnt(id string) string { return filepath.Join(d.root, id, "mnt") }
 
-// containerName returns the name of the sandbox id's container.
+// nodeMnt returns the part of the sandbox id's directory mounted into the
+// container of its node i (of a multi-node kind): n0, n1, ... short, so
+// that a socket path is no longer than a single-node sandbox's.
+func (d *Driver) nodeMnt(id string, i int) string {
+	return filepath.Join(d.root, id, "n"+strconv.Itoa(i))
+}
+
+// containerName returns the name of the sandbox id's container, or of the
+// first node's container for a multi-node kind.
 func containerName(id string) string { return "opslab-" + id }
 
-// Supports reports whether the driver runs kind: redis and kafka. The
-// multi-node kinds run on the process driver only, for now.
-func (d *Driver) Supports(kind sandbox.Kind) bool {
-	return kind == sandbox.KindRedis || kind == sandbox.KindKafka
+// nodeContainerName returns the name of the container of node i, called
+// name, of the multi-node sandbox id: the first node's is containerName(id).
+func nodeContainerName(id string, i int, name string) string {
+	if i == 0 {
+		return containerName(id)
+	}
+	return containerName(id) + "-" + name
 }
+
+// Supports reports whether the driver runs kind: every kind.
+func (d *Driver) Supports(kind sandbox.Kind) bool { return kind.Valid() }

@@ -77,13 +77,25 @@ func (d *Driver) hostConfig(memory, pids int64, mnt string) *container.HostConfi
 	}
 }
 
+// nodeLabels returns the labels of the container of spec's node called name.
+func (d *Driver) nodeLabels(spec sandbox.Spec, name string) map[string]string {
+	l := d.labels(spec)
+	l[LabelNode] = name
+	return l
+}
+
 // create creates the container of sandbox id and returns its container id.
 func (d *Driver) create(ctx context.Context, id string, cfg *container.Config, host *container.HostConfig) (string, error) {
-	res, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, containerName(id))
+	return d.createNamed(ctx, containerName(id), cfg, host)
+}
+
+// createNamed creates a container called name and returns its id.
+func (d *Driver) createNamed(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
+	res, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
 		// Docker has no k8s-file log driver; it is Podman's default anyway.
 		host.LogConfig = container.LogConfig{}
-		if res, err = d.cli.ContainerCreate(ctx, cfg, host, nil, nil, containerName(id)); err != nil {
+		if res, err = d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name); err != nil {
 			return "", fmt.Errorf("create container from %s: %w", cfg.Image, err)
 		}
 	}
@@ -93,7 +105,13 @@ func (d *Driver) create(ctx context.Context, id string, cfg *container.Config, h
 // await polls ready, backing off from 2ms to 50ms, until it succeeds, the
 // container stops, or the start timeout or ctx ends.
 func (d *Driver) await(ctx context.Context, id string, ready func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
+	return d.awaitAll(ctx, d.opts.StartTimeout, []string{id}, ready)
+}
+
+// awaitAll is await for several containers: it fails as soon as one of
+// them stops, and waits at most timeout.
+func (d *Driver) awaitAll(ctx context.Context, timeout time.Duration, ids []string, ready func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := 2 * time.Millisecond
 	checkState := time.Now().Add(200 * time.Millisecond)
@@ -104,14 +122,20 @@ func (d *Driver) await(ctx context.Context, id string, ready func(context.Contex
 		}
 		if time.Now().After(checkState) {
 			checkState = time.Now().Add(500 * time.Millisecond)
-			info, ierr := d.cli.ContainerInspect(ctx, id)
-			if ierr == nil && info.State != nil && !info.State.Running && info.State.Status != "created" {
-				return fmt.Errorf("the container exited (status %s, code %d) before its server answered: %s", info.State.Status, info.State.ExitCode, d.logTail(ctx, id))
+			for _, id := range ids {
+				info, ierr := d.cli.ContainerInspect(ctx, id)
+				if ierr == nil && info.State != nil && !info.State.Running && info.State.Status != "created" {
+					return fmt.Errorf("the container %s exited (status %s, code %d) before its server answered: %s", strings.TrimPrefix(info.Name, "/"), info.State.Status, info.State.ExitCode, d.logTail(ctx, id))
+				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the server did not answer (last try: %v): %w: %s", err, ctx.Err(), d.logTail(context.Background(), id))
+			tails := make([]string, len(ids))
+			for i, id := range ids {
+				tails[i] = d.logTail(context.Background(), id)
+			}
+			return fmt.Errorf("the server did not answer (last try: %v): %w: %s", err, ctx.Err(), strings.Join(tails, " || "))
 		case <-time.After(delay):
 		}
 		delay = min(delay*3/2, 50*time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -12,11 +13,35 @@ import (
 // Exec runs argv inside the sandbox id's container, as the container's
 // user and with its fence, and returns the combined output and exit code.
 // It is for the platform's own probes and tests, never for learner input.
+// For a multi-node sandbox it runs in the first node's container.
 func (d *Driver) Exec(ctx context.Context, id string, argv []string) (string, int, error) {
 	if err := sandbox.ValidateID(id); err != nil {
 		return "", 0, fmt.Errorf("exec in sandbox: %w", err)
 	}
-	ex, err := d.cli.ContainerExecCreate(ctx, containerName(id), container.ExecOptions{
+	return d.exec(ctx, id, containerName(id), argv)
+}
+
+// ExecNode is Exec in the container of the node called node of the
+// multi-node sandbox id.
+func (d *Driver) ExecNode(ctx context.Context, id, node string, argv []string) (string, int, error) {
+	if err := sandbox.ValidateID(id); err != nil {
+		return "", 0, fmt.Errorf("exec in sandbox: %w", err)
+	}
+	list, err := d.cli.ContainerList(ctx, container.ListOptions{
+		Filters: filters.NewArgs(filters.Arg("label", LabelScope+"="+d.opts.Scope),
+			filters.Arg("label", LabelSandbox+"="+id), filters.Arg("label", LabelNode+"="+node)),
+	})
+	if err != nil {
+		return "", 0, fmt.Errorf("exec in sandbox %s: %w", id, err)
+	}
+	if len(list) != 1 {
+		return "", 0, fmt.Errorf("exec in sandbox %s: %w: %d running containers of node %q", id, sandbox.ErrNotFound, len(list), node)
+	}
+	return d.exec(ctx, id, list[0].ID, argv)
+}
+
+func (d *Driver) exec(ctx context.Context, id, ctr string, argv []string) (string, int, error) {
+	ex, err := d.cli.ContainerExecCreate(ctx, ctr, container.ExecOptions{
 		Cmd: argv, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -103,4 +104,98 @@ func hostAddrs(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// TestMultiNodeIsolation probes from inside the containers of multi-node
+// sandboxes: a node reaches the other nodes of its own sandbox on the
+// shared loopback (the positive control), and neither the host's services,
+// the outside world nor another sandbox's nodes. The nodes' ports are
+// their host relays' (LoopbackTCP), so they differ between sandboxes and
+// a probe of the other sandbox's port is a real one.
+func TestMultiNodeIsolation(t *testing.T) {
+	d := newDriver(t, shortDir(t))
+	d.opts.LoopbackTCP = true
+	a := start(t, d, sandbox.KindRedisCluster)
+	b := start(t, d, sandbox.KindRedisReplica)
+
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("host service\n"))
+			c.Close()
+		}
+	}()
+	hostPort := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	probe := func(inst sandbox.Instance, node, host, port string) (bool, string) {
+		out, _, err := d.ExecNode(context.Background(), inst.Spec.ID, node, []string{"sh", "-c", "echo | nc -w 2 " + host + " " + port + " && echo CONNECTED"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(out, "CONNECTED"), out
+	}
+	port := func(inst sandbox.Instance, node string) string {
+		n, _ := inst.Node(node)
+		return n.Redis.TCP.Address[strings.LastIndex(n.Redis.TCP.Address, ":")+1:]
+	}
+
+	// Positive controls: node-2 (a joined container) reaches node-1 (the
+	// first) and node-6; replica-1 reaches its primary.
+	for _, c := range []struct {
+		inst     sandbox.Instance
+		from, to string
+	}{{a, "node-2", "node-1"}, {a, "node-1", "node-6"}, {b, "replica-1", "primary"}} {
+		if ok, out := probe(c.inst, c.from, "127.0.0.1", port(c.inst, c.to)); !ok {
+			t.Fatalf("%s cannot reach %s of its own sandbox: %s", c.from, c.to, out)
+		}
+	}
+	type target struct{ what, host, port string }
+	targets := []target{
+		{"the host's service on the loopback", "127.0.0.1", hostPort},
+		{"the outside world", "1.1.1.1", "53"},
+		{"the other sandbox's primary", "127.0.0.1", port(b, "primary")},
+		{"the other sandbox's replica", "127.0.0.1", port(b, "replica-1")},
+	}
+	for _, addr := range hostAddrs(t) {
+		targets = append(targets, target{"the host's service at " + addr, addr, hostPort})
+	}
+	for _, from := range []string{"node-1", "node-4"} {
+		for _, tc := range targets {
+			if ok, out := probe(a, from, tc.host, tc.port); ok {
+				t.Errorf("from %s, %s (%s:%s) was reachable: %s", from, tc.what, tc.host, tc.port, out)
+			}
+		}
+	}
+	for _, to := range []string{"node-1", "node-3"} {
+		if ok, out := probe(b, "replica-1", "127.0.0.1", port(a, to)); ok {
+			t.Errorf("from the other sandbox's replica-1, %s was reachable: %s", to, out)
+		}
+	}
+
+	// Only lo, no route, its own files, in a joined container as in the first.
+	for _, n := range []string{"node-1", "node-5"} {
+		ifaces, _, _ := d.ExecNode(context.Background(), a.Spec.ID, n, []string{"ls", "/sys/class/net"})
+		if strings.TrimSpace(ifaces) != "lo" {
+			t.Errorf("%s has network interfaces %q, want only lo", n, ifaces)
+		}
+		routes, _, _ := d.ExecNode(context.Background(), a.Spec.ID, n, []string{"cat", "/proc/net/route"})
+		if lines := strings.Split(strings.TrimSpace(routes), "\n"); len(lines) > 1 {
+			t.Errorf("%s has routes:\n%s", n, routes)
+		}
+		files, _, _ := d.ExecNode(context.Background(), a.Spec.ID, n, []string{"ls", "-a", mountPoint})
+		for _, f := range strings.Fields(files) {
+			switch f {
+			case ".", "..", "redis.conf", "redis.sock":
+			default:
+				t.Errorf("%s sees %s in its mounted directory", n, f)
+			}
+		}
+	}
 }

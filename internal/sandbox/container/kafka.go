@@ -56,31 +56,7 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 	if err := saveAccessPort(inst, r.port(), cluster); err != nil {
 		return nil, err
 	}
-	// The relay starts first, in the background; the broker then replaces
-	// the shell as the container's main process, so the container stops
-	// when the broker does.
-	script := strings.Join([]string{
-		fmt.Sprintf("%s -listen %s/kafka.sock -to 127.0.0.1:%d &", relayPath, mountPoint, r.port()),
-		fmt.Sprintf("/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id=%s --config %s/server.properties >/tmp/format.log 2>&1 || { cat /tmp/format.log; exit 1; }", cluster, mountPoint),
-		fmt.Sprintf("exec /opt/kafka/bin/kafka-server-start.sh %s/server.properties", mountPoint),
-	}, "\n")
-	cfg := &container.Config{
-		Image:      d.opts.KafkaImage,
-		Entrypoint: []string{"/bin/sh", "-c"},
-		Cmd:        []string{script},
-		User:       user.String(),
-		Labels:     d.labels(spec),
-		Env: []string{
-			"KAFKA_HEAP_OPTS=" + d.opts.KafkaHeap,
-			// Serial GC and no JIT tiers beyond C1: a small broker starts
-			// faster and holds less memory.
-			"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k",
-			"LOG_DIR=/tmp/logs",
-		},
-	}
-	host := d.hostConfig(d.opts.KafkaMemoryBytes, d.opts.KafkaPids, mnt)
-	host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: d.opts.RelayBinary, Target: relayPath, ReadOnly: true})
-	host.Mounts = append(host.Mounts, tmpfs(dataDir, 4*spec.MemoryCap()), tmpfs("/tmp", 64<<20))
+	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.port(), d.labels(spec))
 	id, err := d.create(ctx, spec.ID, cfg, host)
 	if err != nil {
 		return nil, err
@@ -96,6 +72,36 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 	return &box{inst: inst, container: id, relay: r}, nil
 }
 
+// kafkaContainer returns the config of a broker's container: the relay
+// starts first, in the background, forwarding the socket in mnt to the
+// broker's port; the broker then replaces the shell as the container's
+// main process, so the container stops when the broker does.
+func (d *Driver) kafkaContainer(spec sandbox.Spec, mnt string, user uidGid, cluster string, port int, labels map[string]string) (*container.Config, *container.HostConfig) {
+	script := strings.Join([]string{
+		fmt.Sprintf("%s -listen %s/kafka.sock -to 127.0.0.1:%d &", relayPath, mountPoint, port),
+		fmt.Sprintf("/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id=%s --config %s/server.properties >/tmp/format.log 2>&1 || { cat /tmp/format.log; exit 1; }", cluster, mountPoint),
+		fmt.Sprintf("exec /opt/kafka/bin/kafka-server-start.sh %s/server.properties", mountPoint),
+	}, "\n")
+	cfg := &container.Config{
+		Image:      d.opts.KafkaImage,
+		Entrypoint: []string{"/bin/sh", "-c"},
+		Cmd:        []string{script},
+		User:       user.String(),
+		Labels:     labels,
+		Env: []string{
+			"KAFKA_HEAP_OPTS=" + d.opts.KafkaHeap,
+			// Serial GC and no JIT tiers beyond C1: a small broker starts
+			// faster and holds less memory.
+			"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k",
+			"LOG_DIR=/tmp/logs",
+		},
+	}
+	host := d.hostConfig(d.opts.KafkaMemoryBytes, d.opts.KafkaPids, mnt)
+	host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: d.opts.RelayBinary, Target: relayPath, ReadOnly: true})
+	host.Mounts = append(host.Mounts, tmpfs(dataDir, 4*spec.MemoryCap()), tmpfs("/tmp", 64<<20))
+	return cfg, host
+}
+
 // kafkaConfig returns the broker's server.properties: one KRaft node on
 // the container's loopback, advertising the host relay's port (the same
 // number inside and out), with the platform's defaults and retention cap.
@@ -106,19 +112,27 @@ func (d *Driver) kafkaConfig(spec sandbox.Spec, port int) string {
 		fmt.Sprintf("controller.quorum.voters=1@127.0.0.1:%d", controllerPort),
 		fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, controllerPort),
 		fmt.Sprintf("advertised.listeners=PLAINTEXT://127.0.0.1:%d", port),
+		"offsets.topic.replication.factor=1",
+		"transaction.state.log.replication.factor=1",
+		"transaction.state.log.min.isr=1",
+		"share.coordinator.state.topic.replication.factor=1",
+		"share.coordinator.state.topic.min.isr=1",
+	}
+	return strings.Join(append(props, d.kafkaCommonProps(spec)...), "\n") + "\n"
+}
+
+// kafkaCommonProps are the server.properties lines of every broker, in a
+// single-node or a cluster sandbox.
+func (d *Driver) kafkaCommonProps(spec sandbox.Spec) []string {
+	return []string{
 		"controller.listener.names=CONTROLLER",
 		"inter.broker.listener.name=PLAINTEXT",
 		"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
 		"log.dirs=" + dataDir,
 		"num.partitions=" + strconv.Itoa(d.opts.KafkaPartitions),
 		"auto.create.topics.enable=true",
-		"offsets.topic.replication.factor=1",
 		"offsets.topic.num.partitions=1",
-		"transaction.state.log.replication.factor=1",
-		"transaction.state.log.min.isr=1",
 		"transaction.state.log.num.partitions=1",
-		"share.coordinator.state.topic.replication.factor=1",
-		"share.coordinator.state.topic.min.isr=1",
 		"group.initial.rebalance.delay.ms=0",
 		// ACLs can be created, listed and deleted (kafka-acls), as a learner
 		// practises them; the sandbox's clients are all User:ANONYMOUS on
@@ -135,7 +149,6 @@ func (d *Driver) kafkaConfig(spec sandbox.Spec, port int) string {
 		"log.cleaner.threads=1",
 		"log.cleaner.dedupe.buffer.size=4194304",
 	}
-	return strings.Join(props, "\n") + "\n"
 }
 
 // pingKafka waits for the broker at seeds to answer metadata and to have

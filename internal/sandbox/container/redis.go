@@ -2,8 +2,6 @@ package container
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -29,9 +27,9 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 		StartedAt: time.Now(),
 		Redis: sandbox.RedisAccess{
 			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, "redis.sock")},
-			Admin:    sandbox.Credentials{User: sandbox.RedisAdminUser, Password: newSecret()},
-			Learner:  sandbox.Credentials{User: sandbox.RedisLearnerUser, Password: newSecret()},
-			Client:   sandbox.Credentials{User: sandbox.RedisClientUser, Password: newSecret()},
+			Admin:    sandbox.Credentials{User: sandbox.RedisAdminUser, Password: sandbox.NewSecret()},
+			Learner:  sandbox.Credentials{User: sandbox.RedisLearnerUser, Password: sandbox.NewSecret()},
+			Client:   sandbox.Credentials{User: sandbox.RedisClientUser, Password: sandbox.NewSecret()},
 		},
 	}
 	user := d.prepareMount(mnt, 999)
@@ -82,8 +80,15 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 // the mounted directory and no TCP port, data in the container's tmpfs,
 // the platform's caps, and the sandbox's accounts.
 func redisConfig(inst sandbox.Instance) string {
-	lines := []string{
-		"port 0",
+	lines := append([]string{"port 0"}, redisBaseLines(inst.Spec.MemoryCap())...)
+	return strings.Join(lines, "\n") + "\n" + sandbox.RedisUserLines(inst.Redis)
+}
+
+// redisBaseLines are the redis.conf lines every Redis server of a sandbox
+// has, whatever its port: the socket in the mounted directory, data in the
+// container's tmpfs, the platform's caps.
+func redisBaseLines(maxMemory int64) []string {
+	return []string{
 		"protected-mode yes",
 		"unixsocket " + mountPoint + "/redis.sock",
 		"unixsocketperm 700",
@@ -92,7 +97,7 @@ func redisConfig(inst sandbox.Instance) string {
 		"daemonize no",
 		"supervised no",
 		"always-show-logo no",
-		"maxmemory " + strconv.FormatInt(inst.Spec.MemoryCap(), 10),
+		"maxmemory " + strconv.FormatInt(maxMemory, 10),
 		"maxmemory-policy noeviction",
 		"maxclients 128",
 		`save ""`,
@@ -105,7 +110,6 @@ func redisConfig(inst sandbox.Instance) string {
 		"io-threads 1",
 		"databases 16",
 	}
-	return strings.Join(lines, "\n") + "\n" + sandbox.RedisUserLines(inst.Redis)
 }
 
 // pingRedis connects to the server as admin and sends PING.
@@ -128,13 +132,6 @@ func pingRedis(ctx context.Context, access sandbox.RedisAccess) error {
 		return errors.New(v.Str)
 	}
 	return nil
-}
-
-// newSecret returns a random password: 24 bytes, hex-encoded.
-func newSecret() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // writeOwned writes a file of the sandbox's shared directory, readable

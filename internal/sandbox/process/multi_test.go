@@ -15,6 +15,7 @@ import (
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
 
 // node returns the node called name of inst, failing the test if none.
@@ -43,15 +44,6 @@ func eventually(t *testing.T, d time.Duration, what string, f func() error) {
 	}
 }
 
-func infoField(info, field string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok && k == field {
-			return v
-		}
-	}
-	return ""
-}
-
 func TestRedisReplicaSyncs(t *testing.T) {
 	d := mustDriver(t, process.Options{})
 	s := spec(sandbox.KindRedisReplica)
@@ -66,7 +58,7 @@ func TestRedisReplicaSyncs(t *testing.T) {
 	replica := dialRedis(t, node(t, inst, "replica-1").Redis.Endpoint, inst.Redis.Admin)
 	// Ready means in sync: the replica's link is up at once.
 	info := replica.ok("INFO", "replication").Str
-	if infoField(info, "role") != "slave" || infoField(info, "master_link_status") != "up" {
+	if redisready.InfoField(info, "role") != "slave" || redisready.InfoField(info, "master_link_status") != "up" {
 		t.Fatalf("replica INFO replication:\n%s", info)
 	}
 	primary.ok("SET", "k", "v")
@@ -159,7 +151,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if role := infoField(info, "role"); role != "slave" || infoField(info, "master_link_status") != "up" {
+		if role := redisready.InfoField(info, "role"); role != "slave" || redisready.InfoField(info, "master_link_status") != "up" {
 			return errors.New("old primary's role " + role)
 		}
 		return nil
@@ -178,7 +170,7 @@ func TestRedisClusterSlots(t *testing.T) {
 	}
 	n1 := dialRedis(t, node(t, inst, "node-1").Redis.Endpoint, inst.Redis.Learner)
 	info := n1.ok("CLUSTER", "INFO").Str
-	if infoField(info, "cluster_state") != "ok" || infoField(info, "cluster_known_nodes") != "6" || infoField(info, "cluster_size") != "3" {
+	if redisready.InfoField(info, "cluster_state") != "ok" || redisready.InfoField(info, "cluster_known_nodes") != "6" || redisready.InfoField(info, "cluster_size") != "3" {
 		t.Fatalf("CLUSTER INFO:\n%s", info)
 	}
 	// "foo" hashes to slot 12182, served by node-3: node-1 redirects.
@@ -221,7 +213,7 @@ func TestRedisClusterManualFailoverAtOnce(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if role := infoField(info, "role"); role != "master" {
+		if role := redisready.InfoField(info, "role"); role != "master" {
 			return errors.New("node-4's role " + role)
 		}
 		return nil

@@ -44,9 +44,9 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (sandbox.Ins
 		Dir:    dir,
 		Redis: sandbox.RedisAccess{
 			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(dir, socketName)},
-			Admin:    sandbox.Credentials{User: adminUser, Password: newSecret()},
-			Learner:  sandbox.Credentials{User: learnerUser, Password: newSecret()},
-			Client:   sandbox.Credentials{User: clientUser, Password: newSecret()},
+			Admin:    sandbox.Credentials{User: adminUser, Password: sandbox.NewSecret()},
+			Learner:  sandbox.Credentials{User: learnerUser, Password: sandbox.NewSecret()},
+			Client:   sandbox.Credentials{User: clientUser, Password: sandbox.NewSecret()},
 		},
 	}
 	// A random free port may be taken by someone else before redis-server

@@ -9,6 +9,7 @@ import (
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
 
 // A redis-cluster is ready only once every node knows which replica
@@ -28,7 +29,7 @@ func TestRedisClusterFailoverAtOnce(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if role := infoField(info, "role"); role != "master" {
+		if role := redisready.InfoField(info, "role"); role != "master" {
 			return errors.New("role " + role)
 		}
 		return nil

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
@@ -50,59 +49,19 @@ func (g *redisGroup) exited() bool {
 	return false
 }
 
-// multiAccess holds the secrets shared by every node of a sandbox.
-type multiAccess struct {
-	admin, learner, client, replication, sentinel sandbox.Credentials
-}
-
-func newMultiAccess() multiAccess {
-	return multiAccess{
-		admin:       sandbox.Credentials{User: adminUser, Password: newSecret()},
-		learner:     sandbox.Credentials{User: learnerUser, Password: newSecret()},
-		client:      sandbox.Credentials{User: clientUser, Password: newSecret()},
-		replication: sandbox.Credentials{User: sandbox.ReplicationUser, Password: newSecret()},
-		sentinel:    sandbox.Credentials{User: sandbox.SentinelUser, Password: newSecret()},
-	}
-}
-
-// nodeUsers returns the config lines of a node's accounts and, for a data
-// node, how it signs in to a primary.
-func nodeUsers(kind sandbox.Kind, role string, a multiAccess) string {
-	lines := []string{
-		"user default off resetpass resetkeys resetchannels -@all",
-		fmt.Sprintf("user %s on >%s ~* &* +@all", a.admin.User, a.admin.Password),
-		fmt.Sprintf("user %s on >%s %s", a.learner.User, a.learner.Password, strings.Join(sandbox.LearnerACLRulesFor(kind, role), " ")),
-		fmt.Sprintf("user %s on >%s %s", a.client.User, a.client.Password, strings.Join(sandbox.ClientACLRulesFor(kind, role), " ")),
-	}
-	if role == sandbox.RoleSentinel {
-		return strings.Join(append(lines,
-			fmt.Sprintf("user %s on >%s ~* &* +@all", a.sentinel.User, a.sentinel.Password),
-		), "\n") + "\n"
-	}
-	lines = append(lines,
-		fmt.Sprintf("user %s on >%s %s", a.replication.User, a.replication.Password, strings.Join(sandbox.ReplicationACLRules(), " ")),
-		"masteruser "+a.replication.User,
-		"masterauth "+a.replication.Password,
-	)
-	if kind == sandbox.KindRedisSentinel {
-		lines = append(lines, fmt.Sprintf("user %s on >%s %s", a.sentinel.User, a.sentinel.Password, strings.Join(sandbox.SentinelDataACLRules(), " ")))
-	}
-	return strings.Join(lines, "\n") + "\n"
-}
-
 // nodeFile returns the path of node i's file with suffix in dir.
 func nodeFile(dir string, i int, suffix string) string {
 	return filepath.Join(dir, "n"+strconv.Itoa(i)+suffix)
 }
 
 // nodeAccess returns how the platform reaches node i listening on port.
-func nodeAccess(dir string, i, port int, a multiAccess) sandbox.RedisAccess {
+func nodeAccess(dir string, i, port int, a sandbox.RedisNodeAccounts) sandbox.RedisAccess {
 	return sandbox.RedisAccess{
 		Endpoint: sandbox.Endpoint{Network: "unix", Address: nodeFile(dir, i, ".sock")},
 		TCP:      sandbox.Endpoint{Network: "tcp", Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
-		Learner:  a.learner,
-		Client:   a.client,
-		Admin:    a.admin,
+		Learner:  a.Learner,
+		Client:   a.Client,
+		Admin:    a.Admin,
 	}
 }
 
@@ -274,77 +233,4 @@ func nodeTail(dir string, i int) string {
 		return "no output"
 	}
 	return strings.Join(lines, " | ")
-}
-
-// adminDo runs one command as admin on node and returns the reply; an
-// error reply is an error.
-func adminDo(ctx context.Context, node sandbox.Node, args ...string) (resp.Value, error) {
-	cctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	c, err := resp.Dial(cctx, node.Redis.Endpoint.Network, node.Redis.Endpoint.Address)
-	if err != nil {
-		return resp.Value{}, err
-	}
-	defer c.Close()
-	if err := c.Auth(cctx, node.Redis.Admin.User, node.Redis.Admin.Password); err != nil {
-		return resp.Value{}, err
-	}
-	v, err := c.Do(cctx, args...)
-	if err != nil {
-		return resp.Value{}, err
-	}
-	if v.Kind == resp.Error {
-		return v, fmt.Errorf("%s: %s", strings.Join(args[:min(2, len(args))], " "), v.Str)
-	}
-	return v, nil
-}
-
-// infoField returns field of an INFO reply.
-func infoField(info, field string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if name, val, ok := strings.Cut(strings.TrimRight(line, "\r"), ":"); ok && name == field {
-			return val
-		}
-	}
-	return ""
-}
-
-// poll calls try every 20ms until it returns nil, or returns its last
-// error once ctx ends.
-func poll(ctx context.Context, what string, try func() error) error {
-	for {
-		err := try()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %v (%w)", what, err, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// replicasInSync waits until every replica node reports its link to the
-// primary up and no sync in progress.
-func replicasInSync(ctx context.Context, nodes []sandbox.Node) error {
-	for _, n := range nodes {
-		if n.Role != sandbox.RoleReplica {
-			continue
-		}
-		err := poll(ctx, n.Name+" in sync", func() error {
-			v, err := adminDo(ctx, n, "INFO", "replication")
-			if err != nil {
-				return err
-			}
-			if infoField(v.Str, "master_link_status") != "up" || infoField(v.Str, "master_sync_in_progress") != "0" {
-				return errors.New("link " + infoField(v.Str, "master_link_status"))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

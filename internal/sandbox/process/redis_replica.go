@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
 
 // startRedisReplica starts a redis-replica sandbox: node "primary" and node
@@ -20,7 +21,7 @@ func (d *Driver) startRedisReplica(ctx context.Context, spec sandbox.Spec) (sand
 // redis-sentinel the Sentinels too.
 func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
 	dir := d.dir(spec.ID)
-	a := newMultiAccess()
+	a := sandbox.NewRedisNodeAccounts()
 	infos := spec.Kind.Nodes()
 	primaryPort := 0
 	launch := func(ctx context.Context, i int) (*redisServer, sandbox.Node, error) {
@@ -40,7 +41,7 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbo
 				extra = []string{"--replicaof", "127.0.0.1", strconv.Itoa(primaryPort)}
 			}
 			args := dataNodeArgs(dir, i, port, spec.MemoryCap(), extra...)
-			srv, err = d.launchNode(ctx, dir, i, args, nodeUsers(spec.Kind, info.Role, a), access)
+			srv, err = d.launchNode(ctx, dir, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
 		}
 		if err != nil {
 			return nil, sandbox.Node{}, err
@@ -52,11 +53,11 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbo
 		return srv, node, nil
 	}
 	ready := func(ctx context.Context, nodes []sandbox.Node) error {
-		if err := replicasInSync(ctx, nodes); err != nil {
+		if err := redisready.ReplicasInSync(ctx, nodes); err != nil {
 			return err
 		}
 		if spec.Kind == sandbox.KindRedisSentinel {
-			return sentinelsAgree(ctx, nodes)
+			return redisready.SentinelsAgree(ctx, nodes)
 		}
 		return nil
 	}

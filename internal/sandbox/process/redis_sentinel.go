@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -30,7 +29,7 @@ func (d *Driver) startRedisSentinel(ctx context.Context, spec sandbox.Spec) (san
 
 // launchSentinel writes node i's Sentinel config (0600, in the sandbox's
 // directory: a Sentinel must be able to rewrite its config) and runs it.
-func (d *Driver) launchSentinel(ctx context.Context, dir string, i, port, primaryPort int, a multiAccess, access sandbox.RedisAccess) (*redisServer, error) {
+func (d *Driver) launchSentinel(ctx context.Context, dir string, i, port, primaryPort int, a sandbox.RedisNodeAccounts, access sandbox.RedisAccess) (*redisServer, error) {
 	m := sandbox.SentinelMaster
 	conf := strings.Join([]string{
 		"port " + strconv.Itoa(port),
@@ -47,52 +46,18 @@ func (d *Driver) launchSentinel(ctx context.Context, dir string, i, port, primar
 		fmt.Sprintf("sentinel down-after-milliseconds %s %d", m, sentinelDownAfterMs),
 		fmt.Sprintf("sentinel failover-timeout %s %d", m, sentinelFailoverTimeout),
 		fmt.Sprintf("sentinel parallel-syncs %s 1", m),
-		fmt.Sprintf("sentinel auth-user %s %s", m, a.sentinel.User),
-		fmt.Sprintf("sentinel auth-pass %s %s", m, a.sentinel.Password),
-		"sentinel sentinel-user " + a.sentinel.User,
-		"sentinel sentinel-pass " + a.sentinel.Password,
+		fmt.Sprintf("sentinel auth-user %s %s", m, a.Sentinel.User),
+		fmt.Sprintf("sentinel auth-pass %s %s", m, a.Sentinel.Password),
+		"sentinel sentinel-user " + a.Sentinel.User,
+		"sentinel sentinel-pass " + a.Sentinel.Password,
 		"sentinel deny-scripts-reconfig yes",
 		"sentinel resolve-hostnames no",
 		"sentinel announce-hostnames no",
-		nodeUsers(sandbox.KindRedisSentinel, sandbox.RoleSentinel, a),
+		sandbox.RedisNodeUserLines(sandbox.KindRedisSentinel, sandbox.RoleSentinel, a),
 	}, "\n")
 	path := nodeFile(dir, i, ".conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
 	return d.launchNode(ctx, dir, i, []string{path, "--sentinel"}, "", access)
-}
-
-// sentinelsAgree waits until every Sentinel sees the primary as master with
-// its two replicas and the two other Sentinels.
-func sentinelsAgree(ctx context.Context, nodes []sandbox.Node) error {
-	replicas := 0
-	for _, n := range nodes {
-		if n.Role == sandbox.RoleReplica {
-			replicas++
-		}
-	}
-	for _, n := range nodes {
-		if n.Role != sandbox.RoleSentinel {
-			continue
-		}
-		err := poll(ctx, n.Name+" sees the primary", func() error {
-			v, err := adminDo(ctx, n, "SENTINEL", "MASTER", sandbox.SentinelMaster)
-			if err != nil {
-				return err
-			}
-			f := map[string]string{}
-			for j := 0; j+1 < len(v.Elems); j += 2 {
-				f[v.Elems[j].Str] = v.Elems[j+1].Str
-			}
-			if f["flags"] != "master" || f["num-slaves"] != strconv.Itoa(replicas) || f["num-other-sentinels"] != "2" {
-				return errors.New("flags " + f["flags"] + ", replicas " + f["num-slaves"] + ", other sentinels " + f["num-other-sentinels"])
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
