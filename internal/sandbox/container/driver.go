@@ -144,6 +144,12 @@ type Driver struct {
 
 	mu      sync.Mutex
 	running map[string]*box
+
+	format struct { // see preformat
+		mu   sync.Mutex
+		boot []byte
+		err  error
+	}
 }
 
 // box is a sandbox this Driver started or adopted.
