@@ -36,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -58,6 +59,7 @@ const (
 // Defaults of Options.
 const (
 	DefaultStartTimeout       = 60 * time.Second
+	DefaultAliveEvery         = 2 * time.Second
 	DefaultRedisOverheadBytes = 64 << 20
 	DefaultKafkaMemoryBytes   = 1 << 30
 	DefaultNanoCPUs           = 1_000_000_000 // one CPU
@@ -127,6 +129,13 @@ type Options struct {
 	// port of the host (Instance.Redis.TCP), relayed to its socket, for
 	// learners' own clients (serve --sandbox-public-host).
 	LoopbackTCP bool
+	// AliveEvery is how often, at most, Alive asks the engine about one
+	// sandbox: the Manager calls Alive before every console command, and a
+	// multi-node sandbox has up to six containers to inspect. Between two
+	// inspections a sandbox seen running counts as alive (the lab starts a
+	// fresh one if a command then finds it dead). Zero means
+	// DefaultAliveEvery; negative means every call.
+	AliveEvery time.Duration
 	// StartTimeout bounds how long Start waits for a server to answer.
 	StartTimeout time.Duration
 	// Client talks to the engine. Default: client.FromEnv with API version
@@ -154,6 +163,7 @@ type Driver struct {
 
 // box is a sandbox this Driver started or adopted.
 type box struct {
+	seenAlive atomic.Int64 // when Alive last found every container running, Unix ns
 	inst      sandbox.Instance
 	container string // container id (the first node's, for a multi-node kind)
 	relay     *relay // host side of a Kafka sandbox's relay, or of a Redis one's TCP port, or nil
@@ -257,6 +267,7 @@ func (o *Options) fill(dir string) error {
 	setDefault(&o.RedisPids, DefaultRedisPids)
 	setDefault(&o.KafkaPids, DefaultKafkaPids)
 	setDefault(&o.StartTimeout, DefaultStartTimeout)
+	setDefault(&o.AliveEvery, DefaultAliveEvery)
 	setDefault(&o.KafkaPartitions, DefaultKafkaPartitions)
 	if o.KafkaHeap == "" {
 		o.KafkaHeap = DefaultKafkaHeap
@@ -419,12 +430,17 @@ func (d *Driver) Alive(ctx context.Context, id string) bool {
 	if b == nil {
 		return false
 	}
+	if seen := b.seenAlive.Load(); seen != 0 && time.Since(time.Unix(0, seen)) < d.opts.AliveEvery {
+		return true
+	}
 	for _, c := range b.containers() {
 		info, err := d.cli.ContainerInspect(ctx, c)
 		if err != nil || info.State == nil || !info.State.Running {
+			b.seenAlive.Store(0)
 			return false
 		}
 	}
+	b.seenAlive.Store(time.Now().UnixNano())
 	return true
 }
 

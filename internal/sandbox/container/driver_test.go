@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
@@ -118,5 +119,28 @@ func TestRedisLoopbackTCP(t *testing.T) {
 	}
 	if got := run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"); !strings.Contains(got, "NOPERM") {
 		t.Errorf("CONFIG SET as the client account = %q, want NOPERM", got)
+	}
+}
+
+// TestAliveAsksTheEngineAtMostEvery: between two inspections a sandbox
+// seen running counts as alive; after AliveEvery, a stopped container
+// makes it dead.
+func TestAliveAsksTheEngineAtMostEvery(t *testing.T) {
+	d := newDriver(t, shortDir(t))
+	d.opts.AliveEvery = time.Second
+	inst := start(t, d, sandbox.KindRedis)
+	ctx := context.Background()
+	if !d.Alive(ctx, inst.Spec.ID) {
+		t.Fatal("not Alive after Start")
+	}
+	if err := d.cli.ContainerKill(ctx, containerName(inst.Spec.ID), "KILL"); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Alive(ctx, inst.Spec.ID) {
+		t.Error("Alive asked the engine again within AliveEvery")
+	}
+	time.Sleep(d.opts.AliveEvery)
+	if d.Alive(ctx, inst.Spec.ID) {
+		t.Error("Alive after AliveEvery with the container killed")
 	}
 }

@@ -88,6 +88,7 @@ func newDriver(t testing.TB, dir string) *Driver {
 		KafkaImage:       os.Getenv("OPSLAB_KAFKA_IMAGE"),
 		RelayBinary:      relayBinary,
 		KafkaMemoryBytes: 768 << 20,
+		AliveEvery:       -1, // tests kill containers and expect Alive to see it at once
 	})
 	if err != nil {
 		t.Fatal(err)
