@@ -82,7 +82,7 @@ func TestNetworkIsolation(t *testing.T) {
 		files, _ := execIn(t, d, inst.Spec.ID, "ls", "-a", mountPoint)
 		for _, f := range strings.Fields(files) {
 			switch f {
-			case ".", "..", "redis.conf", "redis.sock", "server.properties", "kafka.sock":
+			case ".", "..", "redis.conf", "redis.sock", "server.properties", "kafka.sock", "meta.properties", "bootstrap.checkpoint":
 			default:
 				t.Errorf("%s sees %s in its mounted directory", inst.Spec.ID, f)
 			}
