@@ -239,12 +239,12 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	var err error
 	switch {
 	case srv != nil:
-		err = d.stopRedis(ctx, srv)
+		err = d.stopChild(ctx, srv, "redis-server")
 	case k != nil:
 		k.close()
 		err = os.RemoveAll(d.dir(id))
 	case broker != nil:
-		err = d.stopApacheKafka(ctx, broker)
+		err = d.stopChild(ctx, broker, "kafka broker")
 	case group != nil:
 		err = d.stopGroup(ctx, group)
 	default:

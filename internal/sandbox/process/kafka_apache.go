@@ -288,26 +288,6 @@ func (d *Driver) awaitKafka(ctx context.Context, srv *redisServer, seeds []strin
 	}
 }
 
-// stopApacheKafka asks the broker's process group to stop, kills it after
-// the grace period, and removes the sandbox's directory.
-func (d *Driver) stopApacheKafka(ctx context.Context, srv *redisServer) error {
-	srv.signal(syscall.SIGTERM)
-	grace := time.NewTimer(d.opts.StopGrace)
-	defer grace.Stop()
-	select {
-	case <-srv.done:
-	case <-grace.C:
-	case <-ctx.Done():
-	}
-	srv.kill()
-	select {
-	case <-srv.done:
-	case <-ctx.Done():
-		return fmt.Errorf("wait for kafka broker %d: %w", srv.pid, ctx.Err())
-	}
-	return os.RemoveAll(srv.dir)
-}
-
 // bootstrapCheckpoint returns the bootstrap.checkpoint file that
 // "kafka-storage format" writes for a node with a static controller quorum.
 // It does not depend on ports, ids or directories, so it is made once per

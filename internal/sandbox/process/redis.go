@@ -169,9 +169,10 @@ func ping(ctx context.Context, ep sandbox.Endpoint, user sandbox.Credentials) er
 	return nil
 }
 
-// stopRedis asks the server's process group to stop, kills it after the
-// grace period, and removes the sandbox's directory.
-func (d *Driver) stopRedis(ctx context.Context, srv *redisServer) error {
+// stopChild asks a server's process group (redis-server or a Kafka
+// broker, named by what) to stop, kills it after the grace period, and
+// removes the sandbox's directory.
+func (d *Driver) stopChild(ctx context.Context, srv *redisServer, what string) error {
 	srv.signal(syscall.SIGTERM)
 	grace := time.NewTimer(d.opts.StopGrace)
 	defer grace.Stop()
@@ -184,7 +185,7 @@ func (d *Driver) stopRedis(ctx context.Context, srv *redisServer) error {
 	select {
 	case <-srv.done:
 	case <-ctx.Done():
-		return fmt.Errorf("wait for redis-server %d: %w", srv.pid, ctx.Err())
+		return fmt.Errorf("wait for %s %d: %w", what, srv.pid, ctx.Err())
 	}
 	return os.RemoveAll(srv.dir)
 }
@@ -237,9 +238,15 @@ func freePort() (int, error) {
 
 // tail returns the last lines redis-server wrote in dir, for error messages.
 func tail(dir string) string {
+	return tailFiles(filepath.Join(dir, outputFile), filepath.Join(dir, logFile))
+}
+
+// tailFiles returns the last five lines of each file, joined with " | ",
+// or "no output".
+func tailFiles(paths ...string) string {
 	var lines []string
-	for _, name := range []string{outputFile, logFile} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}

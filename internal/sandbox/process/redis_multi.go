@@ -213,24 +213,5 @@ func (d *Driver) stopGroup(ctx context.Context, g *redisGroup) error {
 
 // nodeTail returns the last lines node i wrote, for error messages.
 func nodeTail(dir string, i int) string {
-	var lines []string
-	for _, suffix := range []string{".output", ".log"} {
-		b, err := os.ReadFile(nodeFile(dir, i, suffix))
-		if err != nil {
-			continue
-		}
-		all := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(all) > 5 {
-			all = all[len(all)-5:]
-		}
-		for _, l := range all {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, l)
-			}
-		}
-	}
-	if len(lines) == 0 {
-		return "no output"
-	}
-	return strings.Join(lines, " | ")
+	return tailFiles(nodeFile(dir, i, ".output"), nodeFile(dir, i, ".log"))
 }
