@@ -19,22 +19,7 @@ func TestNetworkIsolation(t *testing.T) {
 	redis := start(t, d, sandbox.KindRedis)
 
 	// A service on the host, listening on every address.
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("host service\n"))
-			c.Close()
-		}
-	}()
-	hostPort := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	hostPort := hostService(t)
 
 	// probe connects from inside the container id to addr with busybox nc
 	// and reports whether a connection was made.
@@ -118,22 +103,7 @@ func TestMultiNodeIsolation(t *testing.T) {
 	a := start(t, d, sandbox.KindRedisCluster)
 	b := start(t, d, sandbox.KindRedisReplica)
 
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("host service\n"))
-			c.Close()
-		}
-	}()
-	hostPort := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	hostPort := hostService(t)
 	probe := func(inst sandbox.Instance, node, host, port string) (bool, string) {
 		out, _, err := d.ExecNode(context.Background(), inst.Spec.ID, node, []string{"sh", "-c", "echo | nc -w 2 " + host + " " + port + " && echo CONNECTED"})
 		if err != nil {
@@ -198,4 +168,26 @@ func TestMultiNodeIsolation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hostService runs a TCP service on the host, listening on every address,
+// until the test ends, and returns its port.
+func hostService(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("host service\n"))
+			c.Close()
+		}
+	}()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
