@@ -402,6 +402,7 @@ func runACLs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	defer cl.Close()
 	a := cmd.ACL
 	var text strings.Builder
+	var added, removed []ACLBinding
 	switch cmd.Action {
 	case ActionAdd:
 		for _, r := range a.Resources {
@@ -416,6 +417,7 @@ func runACLs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 				c.ResourceType, c.ResourceName, c.ResourcePatternType = r.Type, r.Name, r.Pattern
 				c.Principal, c.Host, c.Operation, c.PermissionType = e.Principal, e.Host, e.Operation, e.Permission
 				req.Creations = append(req.Creations, c)
+				added = append(added, ACLBinding{r, e})
 			}
 			resp, err := req.RequestWith(ctx, cl)
 			if err == nil {
@@ -446,6 +448,7 @@ func runACLs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 			if err := deleteBindings(ctx, cl, del); err != nil {
 				return &Error{Op: op, Text: "Error while executing ACL command: " + javaMessage(err), Err: err}
 			}
+			removed = append(removed, del...)
 		}
 	case ActionList:
 		all, err := describeACLs(ctx, cl)
@@ -472,6 +475,7 @@ func runACLs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 			text.WriteString(resourceACLs(mine))
 		}
 	}
+	awaitACLs(ctx, cl, added, removed)
 	_, err = io.WriteString(out, text.String())
 	return err
 }

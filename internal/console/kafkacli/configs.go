@@ -344,6 +344,7 @@ func alterConfigs(ctx context.Context, adm *kadm.Client, cmd Command, out io.Wri
 			return fmt.Errorf("alter configs of topic %s: %w", r.Name, r.Err)
 		}
 	}
+	awaitTopicConfigs(ctx, adm, cmd.Topic, cmd.Configs, cmd.DeleteConfigs)
 	_, err = fmt.Fprintf(out, "Completed updating config for topic %s.\n", cmd.Topic)
 	return err
 }

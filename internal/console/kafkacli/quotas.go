@@ -263,6 +263,7 @@ func runQuotas(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer
 			return fmt.Errorf("alter client quotas: %w", r.Err)
 		}
 	}
+	awaitQuotas(ctx, adm, q)
 	head := q.Types[0]
 	if q.Names[0] != "" {
 		_, err = fmt.Fprintf(out, "Completed updating config for %s %s.\n", strings.TrimSuffix(head, "s"), q.Names[0])

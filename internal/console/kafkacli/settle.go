@@ -2,9 +2,12 @@ package kafkacli
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // settleTimeout bounds how long a command waits for its change to show in
@@ -23,11 +26,22 @@ func awaitTopics(ctx context.Context, adm *kadm.Client, present bool, partitions
 	if len(names) == 0 {
 		return
 	}
+	settle(ctx, func(ctx context.Context) bool { return topicsSettled(ctx, adm, present, partitions, names) })
+}
+
+// settle calls done until it reports true, backing off from 10 ms to
+// 200 ms between calls, for at most settleTimeout or until ctx ends. A
+// real broker answers a change (topics, configs, quotas, ACLs) once the
+// controller has committed it, before the broker's own metadata image has
+// applied it; settle is how a command waits for its change to show before
+// it returns. It gives up silently: the change was accepted, only not yet
+// visible.
+func settle(ctx context.Context, done func(context.Context) bool) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
 	delay := 10 * time.Millisecond
 	for {
-		if topicsSettled(ctx, adm, present, partitions, names) {
+		if done(ctx) {
 			return
 		}
 		select {
@@ -65,4 +79,86 @@ func topicsSettled(ctx context.Context, adm *kadm.Client, present bool, partitio
 		}
 	}
 	return true
+}
+
+// awaitTopicConfigs waits until the topic's dynamic configs show every
+// value of set and none of the names in deleted.
+func awaitTopicConfigs(ctx context.Context, adm *kadm.Client, topic string, set []KeyValue, deleted []string) {
+	settle(ctx, func(ctx context.Context) bool {
+		overrides, err := topicOverrides(ctx, adm, topic)
+		if err != nil {
+			return false
+		}
+		return valuesSettled(overrides[topic], set, deleted)
+	})
+}
+
+// valuesSettled reports whether have holds every value of set, exactly,
+// and none of the names in deleted.
+func valuesSettled(have map[string]string, set []KeyValue, deleted []string) bool {
+	for _, kv := range set {
+		if v, ok := have[kv.Name]; !ok || v != kv.Value {
+			return false
+		}
+	}
+	for _, name := range deleted {
+		if _, ok := have[name]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitQuotas waits until the quota entity q names shows every value of
+// q.Add and none of the keys in q.Delete.
+func awaitQuotas(ctx context.Context, adm *kadm.Client, q *QuotaCommand) {
+	settle(ctx, func(ctx context.Context) bool {
+		described, err := adm.DescribeClientQuotas(ctx, true, q.describeComponents())
+		if err != nil {
+			return false
+		}
+		have := map[string]float64{}
+		if len(described) > 0 {
+			for _, v := range described[0].Values {
+				have[v.Key] = v.Value
+			}
+		}
+		for _, kv := range q.Add {
+			want, _ := strconv.ParseFloat(kv.Value, 64)
+			if v, ok := have[kv.Name]; !ok || v != want {
+				return false
+			}
+		}
+		for _, name := range q.Delete {
+			if _, ok := have[name]; ok {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// awaitACLs waits until the broker holds every binding of added and none
+// of removed.
+func awaitACLs(ctx context.Context, cl *kgo.Client, added, removed []ACLBinding) {
+	if len(added) == 0 && len(removed) == 0 {
+		return
+	}
+	settle(ctx, func(ctx context.Context) bool {
+		all, err := describeACLs(ctx, cl)
+		if err != nil {
+			return false
+		}
+		for _, bd := range added {
+			if !slices.Contains(all, bd) {
+				return false
+			}
+		}
+		for _, bd := range removed {
+			if slices.Contains(all, bd) {
+				return false
+			}
+		}
+		return true
+	})
 }

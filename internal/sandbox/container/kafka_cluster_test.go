@@ -76,17 +76,24 @@ func TestKafkaClusterContainers(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if kcat, err := exec.LookPath("kcat"); err == nil {
-		out, err := exec.Command(kcat, "-b", inst.Kafka.Seeds[0], "-L", "-t", "orders").CombinedOutput()
-		if err != nil {
-			t.Fatalf("kcat -L: %v\n%s", err, out)
+		// kcat asks broker-0, whose metadata may trail the broker that
+		// answered above by a moment: every broker applies the metadata
+		// log on its own.
+		settled := func(out string) bool {
+			return strings.Contains(out, "3 brokers:") && strings.Contains(out, "topic \"orders\" with 3 partitions") &&
+				strings.Count(out, "isrs: ") == 3
 		}
-		for _, want := range []string{"3 brokers:", "topic \"orders\" with 3 partitions"} {
-			if !strings.Contains(string(out), want) {
-				t.Errorf("kcat -L lacks %q:\n%s", want, out)
+		var out []byte
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out, err = exec.Command(kcat, "-b", inst.Kafka.Seeds[0], "-L", "-t", "orders").CombinedOutput()
+			if err == nil && settled(string(out)) {
+				break
 			}
-		}
-		if n := strings.Count(string(out), "isrs: "); n != 3 {
-			t.Errorf("kcat -L lists %d ISRs, want 3:\n%s", n, out)
+			if time.Now().After(deadline) {
+				t.Fatalf("kcat -L never showed 3 brokers and orders with 3 partitions and 3 ISRs: %v\n%s", err, out)
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
 	}
 	// A record produced through broker-0 is read through broker-1.
