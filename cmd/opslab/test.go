@@ -93,7 +93,7 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	all, skipped := splitSupported(all, drv)
 	for _, j := range skipped {
-		fmt.Fprintf(stdout, "- %s: skipped: the %s driver does not run %s sandboxes\n", j.name(), drv.Name(), j.ex.Sandbox)
+		fmt.Fprintf(stdout, "- %s: skipped: %s\n", j.name(), j.why)
 	}
 	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{
 		// The caps count servers: room for -j of the largest kinds at once.
@@ -154,7 +154,7 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "%d exercises, %d passed, %d failed%s, %d content problems (%s, %d runs each)\n",
 		len(all), len(all)-failed, failed, skipNote, len(cat.Problems), time.Since(start).Round(time.Millisecond), *runs)
 	if *junit != "" {
-		if err := writeJUnit(*junit, all, time.Since(start)); err != nil {
+		if err := writeJUnit(*junit, all, skipped, time.Since(start)); err != nil {
 			return fmt.Errorf("test: %w", err)
 		}
 	}
@@ -231,6 +231,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
 	Time     float64     `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -240,6 +241,11 @@ type junitCase struct {
 	ClassName string        `xml:"classname,attr"`
 	Time      float64       `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -248,8 +254,8 @@ type junitFailure struct {
 }
 
 // writeJUnit writes the results as JUnit XML, atomically.
-func writeJUnit(path string, jobs []*testJob, took time.Duration) error {
-	s := junitSuite{Name: "opslab exercises", Tests: len(jobs), Time: took.Seconds()}
+func writeJUnit(path string, jobs []*testJob, skipped []skippedJob, took time.Duration) error {
+	s := junitSuite{Name: "opslab exercises", Tests: len(jobs) + len(skipped), Skipped: len(skipped), Time: took.Seconds()}
 	for _, j := range jobs {
 		var total time.Duration
 		for _, v := range j.runs {
@@ -269,6 +275,9 @@ func writeJUnit(path string, jobs []*testJob, took time.Duration) error {
 		}
 		s.Cases = append(s.Cases, c)
 	}
+	for _, j := range skipped {
+		s.Cases = append(s.Cases, junitCase{Name: j.ex.ID, ClassName: j.course.Slug + "." + j.lesson.Slug, Skipped: &junitSkipped{Message: j.why}})
+	}
 	b, err := xml.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("junit: %w", err)
@@ -280,19 +289,29 @@ func writeJUnit(path string, jobs []*testJob, took time.Duration) error {
 	return os.Rename(tmp, path)
 }
 
-// splitSupported returns the jobs whose sandbox kind drv runs, and those it
-// does not (a driver that says nothing runs every kind).
-func splitSupported(all []*testJob, drv sandbox.Driver) (run, skipped []*testJob) {
-	ks, ok := drv.(sandbox.KindSupporter)
-	if !ok {
-		return all, nil
-	}
+// splitSupported returns the jobs drv can run, and those it cannot, each
+// with the reason: a sandbox kind the driver does not run (a driver that
+// says nothing runs every kind), or a requirement it cannot meet (real
+// Kafka, where the driver runs kfake).
+func splitSupported(all []*testJob, drv sandbox.Driver) (run []*testJob, skipped []skippedJob) {
+	ks, _ := drv.(sandbox.KindSupporter)
+	rk, _ := drv.(sandbox.RealKafkaReporter)
 	for _, j := range all {
-		if k := sandbox.Kind(j.ex.Sandbox); !ks.Supports(k) {
-			skipped = append(skipped, j)
-			continue
+		k := sandbox.Kind(j.ex.Sandbox)
+		switch {
+		case ks != nil && !ks.Supports(k):
+			skipped = append(skipped, skippedJob{j, fmt.Sprintf("the %s driver does not run %s sandboxes", drv.Name(), j.ex.Sandbox)})
+		case j.ex.Needs(course.RequireRealKafka) && (rk == nil || !rk.RealKafka(k)):
+			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it needs real Apache Kafka, and the %s driver runs %s sandboxes on kfake (it runs with --sandbox container)", drv.Name(), j.ex.Sandbox)})
+		default:
+			run = append(run, j)
 		}
-		run = append(run, j)
 	}
 	return run, skipped
+}
+
+// skippedJob is an exercise not tested, and why.
+type skippedJob struct {
+	*testJob
+	why string
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/opslab/opslab/internal/console/kafkacli"
 	"github.com/opslab/opslab/internal/console/rediscli"
+	"github.com/opslab/opslab/internal/console/servicectl"
 	"github.com/opslab/opslab/internal/course"
 )
 
@@ -26,6 +27,10 @@ func CheckCommand(kind, line string) error {
 		}
 		return nil
 	case course.SandboxKafka:
+		if servicectl.Is(line) {
+			_, err := servicectl.Parse(line)
+			return err
+		}
 		_, err := kafkacli.Parse(line)
 		return err
 	}

@@ -22,6 +22,15 @@ const (
 	SandboxKafkaCluster  = "kafka-cluster"
 )
 
+// RequireRealKafka is the requirement of an exercise that needs real
+// Apache Kafka brokers, not kfake: a broker that is stopped and started,
+// an ISR that shrinks. Only the container driver runs kafka-cluster
+// sandboxes of real brokers.
+const RequireRealKafka = "real-kafka"
+
+// Requirements lists the values `requires` may hold.
+var Requirements = []string{RequireRealKafka}
+
 // SandboxKinds lists the kinds of sandbox the platform can start.
 var SandboxKinds = []string{SandboxRedis, SandboxKafka, SandboxRedisReplica, SandboxRedisSentinel, SandboxRedisCluster, SandboxKafkaCluster}
 
@@ -105,6 +114,10 @@ type Exercise struct {
 	Setup    []string
 	Solution []string
 	Checks   []Check
+	// Requires lists what the exercise needs beyond its sandbox kind
+	// (RequireRealKafka); a server that cannot provide it shows the
+	// exercise but does not start it, and `opslab test` skips it.
+	Requires []string
 	Line     int    // line of the opening fence in the lesson file
 	Hash     string // sha256 of the block's YAML, hex: the content version
 }
@@ -167,7 +180,7 @@ type CommandChecker func(kind, line string) error
 
 var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-var exerciseKeys = []string{"id", "title", "sandbox", "task", "hints", "setup", "solution", "checks"}
+var exerciseKeys = []string{"id", "title", "sandbox", "requires", "task", "hints", "setup", "solution", "checks"}
 var checkKeys = append([]string{"redis", "kafka", "node", "field", "message", "label"}, matcherNames...)
 
 // kafkaProbeRE matches the Kafka probes of the format contract.
@@ -209,6 +222,13 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 			if e.Sandbox != "" && !contains(SandboxKinds, e.Sandbox) {
 				ps.Add(path, line(v), "unknown sandbox %q: use one of %s", e.Sandbox, strings.Join(SandboxKinds, ", "))
 			}
+		case "requires":
+			e.Requires = stringList(&ps, path, fence, "requires", v)
+			for _, item := range v.Content {
+				if item.Kind == yaml.ScalarNode && !contains(Requirements, item.Value) {
+					ps.Add(path, line(item), "unknown requirement %q: use one of %s", item.Value, strings.Join(Requirements, ", "))
+				}
+			}
 		case "task":
 			e.Task = scalar(&ps, path, line(v), "task", v)
 		case "hints":
@@ -235,6 +255,9 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	// redis exercise is two mistakes, and fixing one should not reveal the
 	// other.
 	family := SandboxFamily(e.Sandbox)
+	if contains(e.Requires, RequireRealKafka) && family != "" && family != SandboxKafka {
+		ps.Add(path, line(nodeOf(root, "requires")), "requires %s: a %s sandbox has no Kafka", RequireRealKafka, e.Sandbox)
+	}
 	for _, p := range probes {
 		if family != "" && p.kind != family {
 			ps.Add(path, p.line, "a %s probe cannot run in a %s sandbox", p.kind, e.Sandbox)
@@ -263,6 +286,9 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 							msg = "empty {{}}: name a node, as in {{" + sandboxNodes[e.Sandbox][0] + "}}"
 						}
 					}
+				}
+				if msg == "" && family == SandboxKafka && isServiceLine(cmd) && !contains(e.Requires, RequireRealKafka) {
+					msg = "systemctl stops and starts real brokers only: add `requires: [" + RequireRealKafka + "]` to the exercise"
 				}
 				if msg != "" {
 					ps.Add(path, line(item), "%s: %q: %s", part, item.Value, msg)
@@ -451,6 +477,19 @@ func stringList(ps *Problems, path string, fence int, key string, v *yaml.Node) 
 	}
 	return out
 }
+
+// isServiceLine reports whether a command is a systemctl line (the
+// console's package servicectl parses it).
+func isServiceLine(cmd string) bool {
+	f := strings.Fields(cmd)
+	if len(f) > 0 && f[0] == "sudo" {
+		f = f[1:]
+	}
+	return len(f) > 0 && f[0] == "systemctl"
+}
+
+// Needs reports whether the exercise declares requirement req.
+func (e *Exercise) Needs(req string) bool { return contains(e.Requires, req) }
 
 func nodeOf(m *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(m.Content); i += 2 {

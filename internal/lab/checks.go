@@ -156,7 +156,7 @@ func (s *Service) setup(ctx context.Context, t Target, inst sandbox.Instance) er
 	case sandbox.KindRedis:
 		err = runRedisLines(ctx, inst, t.Exercise.Setup)
 	case sandbox.KindKafka:
-		err = runKafkaLines(ctx, inst, t.Exercise.Setup)
+		err = s.runKafkaLines(ctx, inst, t.Exercise.Setup)
 	}
 	if err != nil {
 		s.log.Error("exercise setup failed", "course", t.Course.Slug, "lesson", t.Lesson.Slug, "exercise", t.Exercise.ID, "err", err)
@@ -178,7 +178,7 @@ func (s *Service) ApplySolution(ctx context.Context, t Target) error {
 	case sandbox.KindRedis:
 		err = runRedisLines(ctx, inst, t.Exercise.Solution)
 	case sandbox.KindKafka:
-		err = runKafkaLines(ctx, inst, t.Exercise.Solution)
+		err = s.runKafkaLines(ctx, inst, t.Exercise.Solution)
 	}
 	if err != nil {
 		return fmt.Errorf("apply solution: %w", err)

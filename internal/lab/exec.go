@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opslab/opslab/internal/check"
+	"github.com/opslab/opslab/internal/console/servicectl"
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
@@ -104,6 +105,10 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 				res.Notice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
 			}
 		}
+	case inst.Spec.Kind.Family() == sandbox.KindKafka && servicectl.Is(line):
+		// A service stops or starts for longer than a command runs: it
+		// has its own bound (serviceTimeout).
+		res.Output, _ = s.execService(ctx, inst, n, line)
 	case inst.Spec.Kind.Family() == sandbox.KindKafka:
 		res.Output = s.execKafka(ectx, n, line)
 	default:

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opslab/opslab/internal/console/kafkacli"
+	"github.com/opslab/opslab/internal/console/servicectl"
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -37,13 +38,20 @@ func (s *Service) execKafka(ctx context.Context, node sandbox.Node, line string)
 }
 
 // runKafkaLines runs setup or solution lines, stopping at the first error.
-// A line "@broker-1 command" bootstraps from that broker.
-func runKafkaLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
+// A line "@broker-1 command" bootstraps from that broker; a systemctl line
+// acts on that broker's service.
+func (s *Service) runKafkaLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
 	for i, line := range lines {
 		name, text := course.SplitNodeLine(line)
 		node, ok := inst.Node(name)
 		if !ok {
 			return fmt.Errorf("line %d %q: no node %q in a %s sandbox", i+1, line, name, inst.Spec.Kind)
+		}
+		if servicectl.Is(text) {
+			if out, err := s.execService(ctx, inst, node, text); err != nil {
+				return fmt.Errorf("line %d %q: %s", i+1, line, strings.TrimSpace(out))
+			}
+			continue
 		}
 		b := kafkacli.Broker{Seeds: node.Kafka.Seeds}
 		cmd, err := kafkacli.Parse(text)

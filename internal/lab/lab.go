@@ -207,11 +207,37 @@ func (s *Service) Stop(ctx context.Context, t Target) error {
 	return nil
 }
 
+// Available returns an EUNAVAILABLE error, with a sentence for the
+// learner, when this server cannot run the exercise of t as it requires
+// (course.Exercise.Requires); nil when it can.
+func (s *Service) Available(t Target) error {
+	if why := s.Unmet(t.Exercise); why != "" {
+		return opslab.Errorf(opslab.EUNAVAILABLE, "%s", why)
+	}
+	return nil
+}
+
+// Unmet says why this server cannot run exercise e as it requires, or
+// returns "" when it can.
+func (s *Service) Unmet(e *course.Exercise) string {
+	if e == nil {
+		return ""
+	}
+	if e.Needs(course.RequireRealKafka) && !s.cfg.Sandboxes.RealKafka(sandbox.Kind(e.Sandbox)) {
+		return "This exercise needs real Apache Kafka brokers, and this server runs its " + e.Sandbox +
+			" sandboxes on kfake, an in-process stand-in. It runs where the platform uses containers (opslab serve --sandbox container); every other exercise works here."
+	}
+	return ""
+}
+
 // acquire gets the learner's sandbox, timing the start and mapping caps to
 // EUNAVAILABLE with the manager's sentence and retry delay.
 func (s *Service) acquire(ctx context.Context, t Target) (sandbox.Instance, bool, error) {
 	kind, err := t.kind()
 	if err != nil {
+		return sandbox.Instance{}, false, err
+	}
+	if err := s.Available(t); err != nil {
 		return sandbox.Instance{}, false, err
 	}
 	start := time.Now()

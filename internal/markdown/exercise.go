@@ -103,13 +103,22 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 	if n := course.SandboxNodes(ex.Sandbox); len(n) > 1 {
 		nodes = ` data-nodes="` + esc(strings.Join(n, " ")) + `"`
 	}
-	fmt.Fprintf(w, `<section class="exercise" id="exercise-%s" data-exercise="%s" data-sandbox="%s"%s aria-labelledby="exercise-%s-title">`+"\n",
-		esc(ex.ID), esc(ex.ID), kind, nodes, esc(ex.ID))
+	// An exercise that needs real brokers says so on its card; a server
+	// that runs kfake refuses to start it with a sentence saying why.
+	requires, badge := "", ""
+	if len(ex.Requires) > 0 {
+		requires = ` data-requires="` + esc(strings.Join(ex.Requires, " ")) + `"`
+	}
+	if ex.Needs(course.RequireRealKafka) {
+		badge = `<span class="requires-badge" data-role="requires" title="Runs on real Apache Kafka brokers (the container driver), not on kfake">real Kafka brokers</span>`
+	}
+	fmt.Fprintf(w, `<section class="exercise" id="exercise-%s" data-exercise="%s" data-sandbox="%s"%s%s aria-labelledby="exercise-%s-title">`+"\n",
+		esc(ex.ID), esc(ex.ID), kind, nodes, requires, esc(ex.ID))
 	fmt.Fprintf(w, `<header class="exercise-head"><span class="exercise-label">Exercise</span>`+
 		`<h3 class="exercise-title" id="exercise-%s-title">%s</h3>`+
-		`<span class="sandbox-badge sandbox-%s" title="Runs in your own %s sandbox">%s sandbox</span>`+
+		`<span class="sandbox-badge sandbox-%s" title="Runs in your own %s sandbox">%s sandbox</span>%s`+
 		`<span class="exercise-status" data-role="status" aria-live="polite"></span></header>`+"\n",
-		esc(ex.ID), esc(ex.Title), kind, kind, esc(sandboxLabel(ex.Sandbox)))
+		esc(ex.ID), esc(ex.Title), kind, kind, esc(sandboxLabel(ex.Sandbox)), badge)
 	fmt.Fprintf(w, `<div class="exercise-task">%s</div>`+"\n", ex.TaskHTML)
 	if len(ex.Hints) > 0 {
 		w.WriteString(`<div class="exercise-hints" data-role="hints">` + "\n")

@@ -55,3 +55,31 @@ type KindSupporter interface {
 	// Supports reports whether Start can run sandboxes of kind.
 	Supports(kind Kind) bool
 }
+
+// RealKafkaReporter is implemented by drivers that can run real Apache
+// Kafka brokers for some kinds. A driver that does not implement it runs
+// none: its Kafka sandboxes are kfake.
+type RealKafkaReporter interface {
+	// RealKafka reports whether the driver's sandboxes of kind are real
+	// Apache Kafka brokers.
+	RealKafka(kind Kind) bool
+}
+
+// NodeController is implemented by drivers that can stop and start one
+// node's server while its sandbox keeps running (a broker of a real
+// kafka-cluster): the drills of a broker going down.
+type NodeController interface {
+	// CanControlNodes reports whether StopNode and StartNode work on the
+	// nodes of kind.
+	CanControlNodes(kind Kind) bool
+	// StopNode stops node's server gracefully (as a service manager
+	// would) and returns once it has exited and the rest of the sandbox
+	// no longer counts it. Stopping a stopped node does nothing.
+	StopNode(ctx context.Context, id, node string) error
+	// StartNode starts node's server again, on its kept data, and returns
+	// once it serves and the rest of the sandbox counts it. Starting a
+	// running node does nothing.
+	StartNode(ctx context.Context, id, node string) error
+	// NodeRunning reports whether node's server runs.
+	NodeRunning(ctx context.Context, id, node string) (bool, error)
+}

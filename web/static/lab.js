@@ -80,7 +80,9 @@
     var help = el("p", { "class": "console-help" },
       (kafka ? "Type Kafka tool commands such as kafka-topics --list. ↑/↓ history, Ctrl+L clears."
              : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.") +
-      (picker ? " Pick a node above, or start a line with @node (e.g. @" + nodes[1] + ")." : ""));
+      (picker ? " Pick a node above, or start a line with @node (e.g. @" + nodes[1] + ")." : "") +
+      (card.dataset.requires && card.dataset.requires.split(" ").indexOf("real-kafka") >= 0 && picker
+        ? " systemctl stop kafka, systemctl start kafka and systemctl status kafka act on the picked broker." : ""));
     lab.appendChild(help);
     var sol = el("div", { "class": "lab-solution", hidden: "" });
     lab.appendChild(sol);

@@ -83,8 +83,12 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 
 // kafkaContainer returns the config of a broker's container: the relay
 // starts first, in the background, forwarding the socket in mnt to the
-// broker's port; the broker then replaces the shell as the container's
-// main process, so the container stops when the broker does.
+// broker's port; then the container's shell runs the broker and waits for
+// it. When the broker exits on its own (a crash, a kill), the shell exits
+// with its status and the container stops, so Alive sees it. When StopNode
+// stopped it (brokerStopFlag exists), the shell waits until StartNode
+// removes the flag and runs the broker again on the same storage: a
+// service manager's stop and start (see nodes.go).
 func (d *Driver) kafkaContainer(spec sandbox.Spec, mnt string, user uidGid, cluster string, port int, labels map[string]string) (*container.Config, *container.HostConfig) {
 	script := strings.Join([]string{
 		fmt.Sprintf("%s -listen %s/kafka.sock -to 127.0.0.1:%d &", relayPath, mountPoint, port),
@@ -92,7 +96,12 @@ func (d *Driver) kafkaContainer(spec sandbox.Spec, mnt string, user uidGid, clus
 		// saved. Otherwise the broker's own tool formats it here.
 		fmt.Sprintf("if test -f %[1]s/bootstrap.checkpoint; then cat %[1]s/meta.properties > %[2]s/meta.properties && cat %[1]s/bootstrap.checkpoint > %[2]s/bootstrap.checkpoint || exit 1; else", mountPoint, dataDir),
 		fmt.Sprintf("/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id=%s --config %s/server.properties >/tmp/format.log 2>&1 || { cat /tmp/format.log; exit 1; }; fi", cluster, mountPoint),
-		fmt.Sprintf("exec /opt/kafka/bin/kafka-server-start.sh %s/server.properties", mountPoint),
+		"while :; do",
+		fmt.Sprintf("  /opt/kafka/bin/kafka-server-start.sh %s/server.properties & echo $! > %s", mountPoint, brokerPIDFile),
+		"  wait $!; rc=$?",
+		fmt.Sprintf("  test -f %s || exit $rc", brokerStopFlag),
+		fmt.Sprintf("  while test -f %s; do sleep 0.5; done", brokerStopFlag),
+		"done",
 	}, "\n")
 	cfg := &container.Config{
 		Image:      d.opts.KafkaImage,
