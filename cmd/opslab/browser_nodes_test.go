@@ -58,5 +58,17 @@ func TestBrowserNodePicker(t *testing.T) {
 	if got := s.Echoes[len(s.Echoes)-1]; got != "replica-1> ROLE\n" {
 		t.Errorf("echo %q", got)
 	}
-	b.assertClean()
+
+	// A card that needs real brokers wears a badge, and on this kfake
+	// server its Start button answers with the reason, in the card.
+	drill := `section.exercise[data-exercise="broker-restart"]`
+	if got := evalIn[string](b, "read the badge", fmt.Sprintf(`document.querySelector(%q).textContent`, drill+" [data-role=requires]")); got != "real Kafka brokers" {
+		t.Errorf("requires badge %q", got)
+	}
+	b.do("start the real-Kafka drill", chromedp.ScrollIntoView(chromedp.CSS(drill)), chromedp.Click(chromedp.CSS(drill+" [data-role=start]")))
+	b.waitFor("the refusal", fmt.Sprintf(`document.querySelector(%q).classList.contains("error")`, drill+" [data-role=lab-state]"))
+	if got := evalIn[string](b, "read the refusal", fmt.Sprintf(`document.querySelector(%q).textContent`, drill+" [data-role=lab-state]")); !strings.Contains(got, "needs real Apache Kafka brokers") {
+		t.Errorf("start of the drill on kfake says %q", got)
+	}
+	b.assertCleanExcept("503 (Service Unavailable) " + base + "/api/courses/demo/lessons/replication/exercises/broker-restart/start")
 }

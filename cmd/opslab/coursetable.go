@@ -31,7 +31,11 @@ func writeCourseTable(w io.Writer, cat *course.Catalog) {
 					}
 					labels = append(labels, label)
 				}
-				checks = append(checks, fmt.Sprintf("`%s` (%s): %s", e.ID, e.Sandbox, strings.Join(labels, "; ")))
+				kind := e.Sandbox
+				if len(e.Requires) > 0 {
+					kind += ", requires " + strings.Join(e.Requires, ", ")
+				}
+				checks = append(checks, fmt.Sprintf("`%s` (%s): %s", e.ID, kind, strings.Join(labels, "; ")))
 			}
 			fmt.Fprintf(w, "| %d | %s | %d min | %d | %s |\n", l.Number, cell(l.Title), int(l.ReadingTime().Minutes()),
 				len(l.Exercises), cell(strings.Join(checks, "<br>")))

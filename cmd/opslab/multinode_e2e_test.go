@@ -18,7 +18,12 @@ func TestTestMultiNodeCourse(t *testing.T) {
 			t.Errorf("exercise %s did not pass", ex)
 		}
 	}
-	if st != 0 || !strings.Contains(out, "5 exercises, 5 passed, 0 failed") {
+	// The exercise that needs real brokers is skipped on kfake, with the
+	// reason, and does not fail the run.
+	if !strings.Contains(out, "- demo/replication/broker-restart: skipped: it needs real Apache Kafka, and the process driver runs kafka-cluster sandboxes on kfake") {
+		t.Errorf("broker-restart not skipped with its reason")
+	}
+	if st != 0 || !strings.Contains(out, "5 exercises, 5 passed, 0 failed, 1 skipped") {
 		t.Fatalf("status %d:\n%s", st, out)
 	}
 }
@@ -91,5 +96,18 @@ func TestLabAPIExecNode(t *testing.T) {
 	}
 	if st, res := exec(map[string]string{"command": "PING", "node": "sentinel-1"}); st != http.StatusBadRequest || !strings.Contains(res.Error, "no node") {
 		t.Fatalf("unknown node: %d %+v", st, res)
+	}
+
+	// An exercise that needs real brokers says so on its card, and a
+	// server on kfake answers its start with 503 and the reason.
+	if !strings.Contains(string(page), `data-exercise="broker-restart" data-sandbox="kafka-cluster" data-nodes="broker-0 broker-1 broker-2" data-requires="real-kafka"`) {
+		t.Error("the broker-restart card does not say it needs real Kafka")
+	}
+	var refused struct {
+		Error string `json:"error"`
+	}
+	if st := c.postJSON(exercisePath("demo", "replication", "broker-restart")+"/start", nil, &refused); st != http.StatusServiceUnavailable ||
+		!strings.Contains(refused.Error, "needs real Apache Kafka brokers") {
+		t.Fatalf("start of broker-restart on kfake: %d %+v", st, refused)
 	}
 }

@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -119,6 +120,68 @@ func TestKafkaClusterContainers(t *testing.T) {
 	}
 	if got := consume(t, node(t, adopted, "broker-1").Kafka.Seeds, "orders"); got != "o-1" {
 		t.Errorf("consumed %q after Adopt, want o-1", got)
+	}
+
+	// A broker stopped as a service manager would (the broker drills):
+	// the container stays, the broker leaves every ISR at once (a clean
+	// shutdown), writes go on, and started again on its data it rejoins.
+	isrVia := func(seeds []string) func() []int {
+		adm := admin(t, seeds)
+		return func() []int {
+			td, err := adm.ListTopics(ctx, "orders")
+			if err != nil {
+				return nil
+			}
+			var n []int
+			for _, p := range td["orders"].Partitions.Sorted() {
+				n = append(n, len(p.ISR))
+			}
+			return n
+		}
+	}
+	if !d2.CanControlNodes(sandbox.KindKafkaCluster) || d2.CanControlNodes(sandbox.KindKafka) || !d2.RealKafka(sandbox.KindKafkaCluster) {
+		t.Error("the container driver stops and starts exactly the brokers of a kafka-cluster, which are real")
+	}
+	stopBegin := time.Now()
+	if err := d2.StopNode(ctx, inst.Spec.ID, "broker-1"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("broker-1 stopped, out of every ISR, in %v", time.Since(stopBegin).Round(time.Millisecond))
+	if up, err := d2.NodeRunning(ctx, inst.Spec.ID, "broker-1"); err != nil || up {
+		t.Fatalf("NodeRunning(broker-1) after StopNode = %v, %v", up, err)
+	}
+	if up, err := d2.NodeRunning(ctx, inst.Spec.ID, "broker-0"); err != nil || !up {
+		t.Fatalf("NodeRunning(broker-0) = %v, %v", up, err)
+	}
+	if !d2.Alive(ctx, inst.Spec.ID) {
+		t.Error("a sandbox with a broker stopped on purpose is not dead")
+	}
+	if got := isrVia(node(t, adopted, "broker-0").Kafka.Seeds)(); !allEqual(got, 2) {
+		t.Errorf("ISR sizes %v right after StopNode, want 2 on every partition", got)
+	}
+	if err := d2.StopNode(ctx, inst.Spec.ID, "broker-1"); err != nil {
+		t.Errorf("stopping a stopped broker: %v", err)
+	}
+	produce(t, node(t, adopted, "broker-0").Kafka.Seeds, "orders", "o-2")
+	startBegin := time.Now()
+	if err := d2.StartNode(ctx, inst.Spec.ID, "broker-1"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("broker-1 serving again in %v", time.Since(startBegin).Round(time.Millisecond))
+	if up, err := d2.NodeRunning(ctx, inst.Spec.ID, "broker-1"); err != nil || !up {
+		t.Fatalf("NodeRunning(broker-1) after StartNode = %v, %v", up, err)
+	}
+	deadline = time.Now().Add(40 * time.Second)
+	isr1 := isrVia(node(t, adopted, "broker-1").Kafka.Seeds)
+	for got := isr1(); !allEqual(got, 3); got = isr1() {
+		if time.Now().After(deadline) {
+			t.Fatalf("ISR sizes %v after broker-1 started again, want 3 on every partition", got)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("broker-1 back in every ISR %v after it was started", time.Since(startBegin).Round(time.Millisecond))
+	if _, err := d2.NodeRunning(ctx, inst.Spec.ID, "broker-9"); !errors.Is(err, sandbox.ErrInvalid) {
+		t.Errorf("NodeRunning of an unknown node: %v", err)
 	}
 
 	// A real ISR: broker-2 stopped, it leaves every ISR.
