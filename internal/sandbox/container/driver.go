@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -393,7 +394,7 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 		go func() {
 			defer wg.Done()
 			err := d.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-			if err != nil && !client.IsErrNotFound(err) {
+			if err != nil && !cerrdefs.IsNotFound(err) {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -408,7 +409,7 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 	switch {
 	case err == nil:
 		found = true
-	case client.IsErrNotFound(err):
+	case cerrdefs.IsNotFound(err):
 	default:
 		return false, fmt.Errorf("remove container: %w", err)
 	}

@@ -151,7 +151,8 @@ func (d *Driver) logTail(ctx context.Context, id string) string {
 		return "no log (" + err.Error() + ")"
 	}
 	defer rc.Close()
-	out, err := demux(rc)
+	// What was read before an error is still worth showing.
+	out, _ := demux(rc)
 	// Java stack frames say little; keep the messages.
 	var keep []string
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
