@@ -51,5 +51,5 @@ echo "## Container sandboxes (Podman's Docker API): cold and warm starts beside 
 echo
 eval "$(scripts/engine.sh 2>/dev/null)"
 . bin/engine.env
-go test -run '^$' -bench 'RedisStartCold|RedisStartWarm|KafkaStartCold|KafkaStartWarm|MemoryPerSandbox' \
+go test -run '^$' -bench 'RedisStartCold|RedisStartWarm|KafkaStartCold|KafkaStartWarm|KafkaClusterStartCold|KafkaClusterStartWarm|BrokerStopStart|MemoryPerSandbox' \
   -benchtime 1x -timeout 30m ./internal/sandbox/container | grep -E '^Benchmark'

@@ -27,6 +27,7 @@ type driverFlags struct {
 	kafkaPids     int
 	warmRedis     int
 	warmKafka     int
+	warmCluster   int
 }
 
 // register adds the flags to fs.
@@ -42,6 +43,7 @@ func (f *driverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.kafkaPids, "sandbox-kafka-pids", container.DefaultKafkaPids, "container driver: processes and threads a Kafka container may hold (the JVM's threads count)")
 	fs.IntVar(&f.warmRedis, "sandbox-warm-redis", 0, "Redis sandboxes kept started and ready to hand out")
 	fs.IntVar(&f.warmKafka, "sandbox-warm-kafka", -1, "Kafka sandboxes kept started and ready to hand out (default: 2 for a real Apache Kafka, by --sandbox container or --kafka apache; 0 for kfake)")
+	fs.IntVar(&f.warmCluster, "sandbox-warm-kafka-cluster", 0, "kafka-cluster sandboxes (three brokers each) kept started and ready to hand out: worth 1 or 2 with --sandbox container, where one starts in about 10 s")
 }
 
 // realKafka reports whether Kafka sandboxes run a real Apache Kafka.
@@ -65,8 +67,9 @@ func (f *driverFlags) check(cmd string) error {
 	if f.redisPids < 8 || f.kafkaPids < 64 {
 		return fmt.Errorf("%s: --sandbox-redis-pids must be at least 8 and --sandbox-kafka-pids at least 64", cmd)
 	}
-	if f.warmRedis < 0 || f.warmRedis > sandbox.MaxWarm || f.warmKafka < -1 || f.warmKafka > sandbox.MaxWarm {
-		return fmt.Errorf("%s: --sandbox-warm-redis and --sandbox-warm-kafka must be 0 to %d", cmd, sandbox.MaxWarm)
+	if f.warmRedis < 0 || f.warmRedis > sandbox.MaxWarm || f.warmKafka < -1 || f.warmKafka > sandbox.MaxWarm ||
+		f.warmCluster < 0 || f.warmCluster > sandbox.MaxWarm {
+		return fmt.Errorf("%s: --sandbox-warm-redis, --sandbox-warm-kafka and --sandbox-warm-kafka-cluster must be 0 to %d", cmd, sandbox.MaxWarm)
 	}
 	return nil
 }
@@ -80,7 +83,7 @@ func (f *driverFlags) warm() map[sandbox.Kind]int {
 			kafka = 2
 		}
 	}
-	return map[sandbox.Kind]int{sandbox.KindRedis: f.warmRedis, sandbox.KindKafka: kafka}
+	return map[sandbox.Kind]int{sandbox.KindRedis: f.warmRedis, sandbox.KindKafka: kafka, sandbox.KindKafkaCluster: f.warmCluster}
 }
 
 // newDriver builds the chosen driver over scratch. loopbackTCP asks the

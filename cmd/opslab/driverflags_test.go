@@ -21,6 +21,7 @@ func TestDriverFlags(t *testing.T) {
 		{[]string{"--sandbox-kafka-memory-mb", "100"}, "at least 256"},
 		{[]string{"--sandbox-redis-pids", "2"}, "--sandbox-redis-pids must be at least 8"},
 		{[]string{"--sandbox-warm-kafka", "65"}, "must be 0 to 64"},
+		{[]string{"--sandbox-warm-kafka-cluster", "-1"}, "--sandbox-warm-kafka-cluster must be 0 to 64"},
 	}
 	for _, tc := range bad {
 		_, err := parseServeFlags(tc.args, io.Discard)
@@ -29,13 +30,14 @@ func TestDriverFlags(t *testing.T) {
 		}
 	}
 	warm := []struct {
-		args         []string
-		redis, kafka int
+		args                  []string
+		redis, kafka, cluster int
 	}{
-		{nil, 0, 0},
-		{[]string{"--sandbox", "container"}, 0, 2},
-		{[]string{"--kafka", "apache"}, 0, 2},
-		{[]string{"--sandbox", "container", "--sandbox-warm-kafka", "0", "--sandbox-warm-redis", "3"}, 3, 0},
+		{nil, 0, 0, 0},
+		{[]string{"--sandbox", "container"}, 0, 2, 0},
+		{[]string{"--kafka", "apache"}, 0, 2, 0},
+		{[]string{"--sandbox", "container", "--sandbox-warm-kafka", "0", "--sandbox-warm-redis", "3"}, 3, 0, 0},
+		{[]string{"--sandbox", "container", "--sandbox-warm-kafka-cluster", "1"}, 0, 2, 1},
 	}
 	for _, tc := range warm {
 		c, err := parseServeFlags(tc.args, io.Discard)
@@ -43,8 +45,8 @@ func TestDriverFlags(t *testing.T) {
 			t.Fatalf("serve %v: %v", tc.args, err)
 		}
 		w := c.driver.warm()
-		if w[sandbox.KindRedis] != tc.redis || w[sandbox.KindKafka] != tc.kafka {
-			t.Errorf("serve %v: warm pool %v, want redis %d, kafka %d", tc.args, w, tc.redis, tc.kafka)
+		if w[sandbox.KindRedis] != tc.redis || w[sandbox.KindKafka] != tc.kafka || w[sandbox.KindKafkaCluster] != tc.cluster {
+			t.Errorf("serve %v: warm pool %v, want redis %d, kafka %d, kafka-cluster %d", tc.args, w, tc.redis, tc.kafka, tc.cluster)
 		}
 	}
 }

@@ -56,8 +56,11 @@ func (s *Service) execService(ctx context.Context, inst sandbox.Instance, node s
 	for _, step := range steps {
 		if err := step(ctx, inst, node.Name); err != nil {
 			s.log.Error("systemctl", "verb", cmd.Verb, "node", node.Name, "err", err)
+			if isTimeout(err) && cmd.Verb != servicectl.Stop {
+				return fmt.Sprintf("Job for %s failed: the broker runs but has not registered with the controller within %s. A KRaft cluster needs a majority of its controllers running: start the other stopped brokers.\n", servicectl.Unit, serviceTimeout), err
+			}
 			if isTimeout(err) {
-				return fmt.Sprintf("Job for %s failed: the broker did not finish within %s.\n", servicectl.Unit, serviceTimeout), err
+				return fmt.Sprintf("Job for %s failed: the broker did not stop within %s.\n", servicectl.Unit, serviceTimeout), err
 			}
 			return fmt.Sprintf("Job for %s failed: %s\n", servicectl.Unit, firstLine(err.Error())), err
 		}

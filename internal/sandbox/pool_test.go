@@ -62,3 +62,22 @@ func TestWarmPoolConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmPoolMultiNode: a kind of several nodes is kept warm and handed
+// out like any other, with its nodes.
+func TestWarmPoolMultiNode(t *testing.T) {
+	dir := scratchDir(t)
+	m := newManager(t, processDriver(t, dir), newMemRecords(), sandbox.Config{Warm: map[sandbox.Kind]int{sandbox.KindKafkaCluster: 1}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Run(ctx)
+	waitFor(t, "a warm kafka-cluster", func() bool { return m.Warm(sandbox.KindKafkaCluster) == 1 })
+	inst, created, err := m.Acquire(ctx, 7, "course/lesson", sandbox.KindKafkaCluster)
+	if err != nil || !created || !strings.HasPrefix(inst.Spec.ID, "kafka-cluster-0-") || len(inst.Nodes) != 3 || inst.Spec.Owner != 7 {
+		t.Fatalf("Acquire = %+v, created %v, %v; want the warm cluster, now the learner's", inst.Spec, created, err)
+	}
+	waitFor(t, "the pool to refill", func() bool { return m.Warm(sandbox.KindKafkaCluster) == 1 })
+	if err := m.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -56,14 +56,8 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 	if err := saveAccessPort(inst, r.port(), cluster); err != nil {
 		return nil, err
 	}
-	if boot, err := d.preformat(ctx); err == nil {
-		meta := fmt.Sprintf("# Written by opslab, as kafka-storage format would.\nversion=1\nnode.id=1\ncluster.id=%s\ndirectory.id=%s\n", cluster, newClusterID())
-		if err := writeOwned(filepath.Join(mnt, "meta.properties"), meta, user); err != nil {
-			return nil, err
-		}
-		if err := writeOwned(filepath.Join(mnt, "bootstrap.checkpoint"), string(boot), user); err != nil {
-			return nil, err
-		}
+	if err := d.copyPreformatted(ctx, mnt, user, cluster, 1); err != nil {
+		return nil, err
 	}
 	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.port(), d.labels(spec))
 	id, err := d.create(ctx, spec.ID, cfg, host)
@@ -185,12 +179,13 @@ func newClusterID() string {
 }
 
 // preformat returns the bootstrap.checkpoint that "kafka-storage format"
-// writes for a single KRaft node of the Kafka image. It depends on the
-// image's Kafka version only (not on ports, ids or directories), so it is
+// writes for a KRaft node of the Kafka image with static controller
+// voters. It depends on the image's Kafka version only (not on ports, ids,
+// voters or directories), so it is
 // made once per Driver, by the image's own tool in a throwaway container
 // with the sandbox fence, and copied into each single-node Kafka sandbox
-// with a meta.properties of its own: a JVM run of about two seconds saved
-// per start. On error each sandbox formats its own storage, as before.
+// (and each broker of a kafka-cluster) with a meta.properties of its own:
+// a JVM run of about two seconds saved per broker started. On error each sandbox formats its own storage, as before.
 func (d *Driver) preformat(ctx context.Context) ([]byte, error) {
 	d.format.mu.Lock()
 	defer d.format.mu.Unlock()
@@ -199,6 +194,24 @@ func (d *Driver) preformat(ctx context.Context) ([]byte, error) {
 	}
 	d.format.boot, d.format.err = d.runFormat(ctx)
 	return d.format.boot, d.format.err
+}
+
+// copyPreformatted writes into mnt the storage that "kafka-storage format"
+// would write for broker nodeID of cluster: the Driver's preformatted
+// bootstrap.checkpoint and a meta.properties of the node's own (a fresh
+// directory id), which the container's script copies into its data
+// directory. When preformatting failed it writes nothing, and the
+// container formats its own storage.
+func (d *Driver) copyPreformatted(ctx context.Context, mnt string, user uidGid, cluster string, nodeID int) error {
+	boot, err := d.preformat(ctx)
+	if err != nil {
+		return nil
+	}
+	meta := fmt.Sprintf("# Written by opslab, as kafka-storage format would.\nversion=1\nnode.id=%d\ncluster.id=%s\ndirectory.id=%s\n", nodeID, cluster, newClusterID())
+	if err := writeOwned(filepath.Join(mnt, "meta.properties"), meta, user); err != nil {
+		return err
+	}
+	return writeOwned(filepath.Join(mnt, "bootstrap.checkpoint"), string(boot), user)
 }
 
 func (d *Driver) runFormat(ctx context.Context) ([]byte, error) {

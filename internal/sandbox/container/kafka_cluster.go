@@ -76,6 +76,9 @@ func (d *Driver) startKafkaCluster(ctx context.Context, spec sandbox.Spec) (*box
 		if err := writeOwned(filepath.Join(mnt, "server.properties"), d.kafkaClusterConfig(spec, i, ports), user); err != nil {
 			return nil, err
 		}
+		if err := d.copyPreformatted(ctx, mnt, user, cluster, i); err != nil {
+			return nil, err
+		}
 		addr := relays[i].addr()
 		inst.Kafka.Seeds = append(inst.Kafka.Seeds, addr)
 		inst.Nodes = append(inst.Nodes, sandbox.Node{Name: info.Name, Role: info.Role, Kafka: sandbox.KafkaAccess{Seeds: []string{addr}}})
