@@ -46,12 +46,15 @@ func (s *Service) execService(ctx context.Context, inst sandbox.Instance, node s
 		}
 		return servicectl.StatusText(node.Name, id, up), nil
 	}
-	steps := []func(context.Context, sandbox.Instance, string) error{mgr.StartNode}
+	type step func(context.Context, sandbox.Instance, string) error
+	var steps []step
 	switch cmd.Verb {
 	case servicectl.Stop:
-		steps = []func(context.Context, sandbox.Instance, string) error{mgr.StopNode}
+		steps = []step{mgr.StopNode}
+	case servicectl.Start:
+		steps = []step{mgr.StartNode}
 	case servicectl.Restart:
-		steps = []func(context.Context, sandbox.Instance, string) error{mgr.StopNode, mgr.StartNode}
+		steps = []step{mgr.StopNode, mgr.StartNode}
 	}
 	for _, step := range steps {
 		if err := step(ctx, inst, node.Name); err != nil {

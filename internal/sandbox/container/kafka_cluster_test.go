@@ -189,18 +189,7 @@ func TestKafkaClusterContainers(t *testing.T) {
 	if d2.Alive(ctx, inst.Spec.ID) {
 		t.Error("Alive with broker-2 stopped")
 	}
-	adm = admin(t, node(t, adopted, "broker-0").Kafka.Seeds)
-	isr = func() []int {
-		td, err := adm.ListTopics(ctx, "orders")
-		if err != nil {
-			return nil
-		}
-		var n []int
-		for _, p := range td["orders"].Partitions.Sorted() {
-			n = append(n, len(p.ISR))
-		}
-		return n
-	}
+	isr = isrVia(node(t, adopted, "broker-0").Kafka.Seeds)
 	stopped := time.Now()
 	deadline = time.Now().Add(40 * time.Second)
 	for got := isr(); !allEqual(got, 2); got = isr() {
