@@ -104,6 +104,21 @@ func (d *Driver) createNamed(ctx context.Context, name string, cfg *container.Co
 
 // await polls ready, backing off from 2ms to 50ms, until it succeeds, the
 // container stops, or the start timeout or ctx ends.
+// runSingle creates and starts the one container of sandbox inst, sets
+// inst.StartedAt when the container starts, and waits until ready passes.
+// It returns the container's id; on error the caller removes what is left.
+func (d *Driver) runSingle(ctx context.Context, inst *sandbox.Instance, cfg *container.Config, host *container.HostConfig, ready func(context.Context) error) (string, error) {
+	id, err := d.create(ctx, inst.Spec.ID, cfg, host)
+	if err != nil {
+		return "", err
+	}
+	inst.StartedAt = time.Now()
+	if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return "", fmt.Errorf("start container: %w", err)
+	}
+	return id, d.await(ctx, id, ready)
+}
+
 func (d *Driver) await(ctx context.Context, id string, ready func(context.Context) error) error {
 	return d.awaitAll(ctx, d.opts.StartTimeout, []string{id}, ready)
 }

@@ -60,15 +60,8 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 		return nil, err
 	}
 	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.port(), d.labels(spec))
-	id, err := d.create(ctx, spec.ID, cfg, host)
+	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) })
 	if err != nil {
-		return nil, err
-	}
-	inst.StartedAt = time.Now()
-	if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-		return nil, fmt.Errorf("start container: %w", err)
-	}
-	if err := d.await(ctx, id, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) }); err != nil {
 		return nil, err
 	}
 	ok = true

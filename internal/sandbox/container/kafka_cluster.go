@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
 )
@@ -134,15 +131,7 @@ func (d *Driver) kafkaClusterConfig(spec sandbox.Spec, i int, ports []int) strin
 // kafkaClusterReady fails unless the cluster at seeds names n brokers in
 // its metadata and a group coordinator is ready (kafkaready.Ready).
 func kafkaClusterReady(ctx context.Context, seeds []string, n int) error {
-	mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("opslab-platform"),
-		kgo.RetryTimeout(0), kgo.RequestRetries(0), kgo.DialTimeout(500*time.Millisecond))
-	if err != nil {
-		return err
-	}
-	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(mctx, cl)
-	cl.Close()
+	meta, err := metadata(ctx, seeds)
 	if err != nil {
 		return err
 	}

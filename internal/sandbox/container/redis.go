@@ -49,15 +49,8 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 	}
 	host := d.hostConfig(spec.MemoryCap()+d.opts.RedisOverheadBytes, d.opts.RedisPids, mnt)
 	host.Mounts = append(host.Mounts, tmpfs(dataDir, 2*spec.MemoryCap()), tmpfs("/tmp", 1<<20))
-	id, err := d.create(ctx, spec.ID, cfg, host)
+	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error { return pingRedis(ctx, inst.Redis) })
 	if err != nil {
-		return nil, err
-	}
-	inst.StartedAt = time.Now()
-	if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-		return nil, fmt.Errorf("start container: %w", err)
-	}
-	if err := d.await(ctx, id, func(ctx context.Context) error { return pingRedis(ctx, inst.Redis) }); err != nil {
 		return nil, err
 	}
 	b := &box{inst: inst, container: id}
