@@ -1,11 +1,23 @@
-# opslab: multi-stage build. The runtime image carries redis-server, which
-# the default (process) sandbox driver starts per learner, and opslab-relay,
-# which the container driver (--sandbox container, with the engine's socket
-# mounted and DOCKER_HOST set; see docs/containers.md) mounts into Kafka
-# sandbox containers. The container driver bind-mounts sandbox directories
-# from --data, so with it the data directory must have the same path on
-# the host and in this container.
-# Build: docker build -t opslab .   Run: docker run -p 8080:8080 -v opslab-data:/data opslab
+# opslab: multi-stage build. The runtime image carries redis-server and
+# opslab-kfake, which the default (process) sandbox driver starts per
+# learner, and opslab-relay, which the container driver (--sandbox
+# container, with the engine's socket mounted and DOCKER_HOST set; see
+# docs/containers.md) mounts into Kafka sandbox containers. The container
+# driver bind-mounts sandbox directories from --data, so with it the data
+# directory must have the same path on the host and in this container.
+#
+# The fence. The process driver fences every sandbox with the kernel (its
+# own network namespace, cgroup, tmpfs and user id; docs/architecture.md),
+# which needs the platform to run as root with CAP_SYS_ADMIN, CAP_SETUID,
+# CAP_SETGID and CAP_CHOWN, a writable cgroup hierarchy and the right to
+# mount a tmpfs: in a container, --privileged (or --cap-add SYS_ADMIN with
+# a writable /sys/fs/cgroup and no seccomp/AppArmor profile that forbids
+# unshare and mount). The sandboxes themselves run as unprivileged user ids
+# (2000000000 and up), never as root. Without those rights `serve` says what
+# is missing and starts no sandbox, unless run with --unfenced (a single
+# trusted user only).
+# Build: docker build -t opslab .
+# Run:   docker run --privileged -p 8080:8080 -v opslab-data:/data opslab
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -14,16 +26,16 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/opslab ./cmd/opslab \
+ && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/opslab-kfake ./cmd/opslab-kfake \
  && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/opslab-relay ./cmd/opslab-relay
 
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin opslab \
- && mkdir -p /data && chown opslab:opslab /data
-COPY --from=build /out/opslab /out/opslab-relay /usr/local/bin/
-USER opslab
+ && mkdir -p /data && chmod 0700 /data
+COPY --from=build /out/opslab /out/opslab-kfake /out/opslab-relay /usr/local/bin/
+# Root, for the fence (see above); each sandbox runs as its own user.
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \

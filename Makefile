@@ -21,11 +21,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 run: deps-run build
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
 
-## build: compile bin/opslab, and bin/opslab-relay (static) which the
-## container driver mounts into Kafka containers
+## build: compile bin/opslab; bin/opslab-kfake (static), which the process
+## driver runs inside each Kafka sandbox's fence; and bin/opslab-relay
+## (static), which the container driver mounts into Kafka containers
 build:
 	@scripts/check-go.sh
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/opslab
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/opslab-kfake ./cmd/opslab-kfake
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/opslab-relay ./cmd/opslab-relay
 
 ## engine: make a Docker-compatible engine reachable (Docker, or Podman's
@@ -52,10 +54,9 @@ test-content: build
 	$(BIN) test --kafka apache --runs 1 --junit bin/exercises-kafka-apache-junit.xml
 	. bin/engine.env && $(BIN) test --sandbox container --runs 1 --junit bin/exercises-container-junit.xml
 
-test-go:
-	@scripts/check-go.sh
+test-go: build
 	$(GO) vet ./...
-	. bin/engine.env && CI=$${CI:-true} $(GO) test -race -count=1 -timeout 30m ./...
+	. bin/engine.env && CI=$${CI:-true} OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake $(GO) test -race -count=1 -timeout 30m ./...
 
 ## lint: vet, gofmt and staticcheck
 lint:

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // accessFile holds what the platform needs to reach a sandbox again after
@@ -129,22 +130,22 @@ func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instanc
 			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its server does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
 		}
 		if a.KafkaPort != 0 { // the learner's TCP port, relayed again
-			r, err := listenRelay(a.KafkaPort, inst.Redis.Endpoint.Address)
+			r, err := relay.Listen(a.KafkaPort, relay.ToUnix(inst.Redis.Endpoint.Address))
 			if err != nil {
 				return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
 			}
 			b.relay = r
-			b.inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: r.addr()}
+			b.inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: r.Addr()}
 		}
 	case sandbox.KindKafka:
-		r, err := listenRelay(a.KafkaPort, filepath.Join(d.mnt(rec.ID), "kafka.sock"))
+		r, err := relay.Listen(a.KafkaPort, relay.ToUnix(filepath.Join(d.mnt(rec.ID), "kafka.sock")))
 		if err != nil {
 			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
 		}
 		b.relay = r
-		b.inst.Kafka = sandbox.KafkaAccess{Seeds: []string{r.addr()}}
+		b.inst.Kafka = sandbox.KafkaAccess{Seeds: []string{r.Addr()}}
 		if err := pingKafka(ctx, b.inst.Kafka.Seeds); err != nil {
-			r.close()
+			r.Close()
 			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its broker does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
 		}
 	default:

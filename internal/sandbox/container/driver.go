@@ -45,6 +45,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // Name is the driver's name, as returned by Driver.Name.
@@ -166,8 +167,8 @@ type Driver struct {
 type box struct {
 	seenAlive atomic.Int64 // when Alive last found every container running, Unix ns
 	inst      sandbox.Instance
-	container string // container id (the first node's, for a multi-node kind)
-	relay     *relay // host side of a Kafka sandbox's relay, or of a Redis one's TCP port, or nil
+	container string       // container id (the first node's, for a multi-node kind)
+	relay     *relay.Relay // host side of a Kafka sandbox's relay, or of a Redis one's TCP port, or nil
 	nodes     []nodeBox
 }
 
@@ -176,17 +177,17 @@ type box struct {
 type nodeBox struct {
 	name      string
 	container string
-	relay     *relay
+	relay     *relay.Relay
 }
 
 // closeRelays closes the host side of every relay of b.
 func (b *box) closeRelays() {
 	if b.relay != nil {
-		b.relay.close()
+		b.relay.Close()
 	}
 	for _, n := range b.nodes {
 		if n.relay != nil {
-			n.relay.close()
+			n.relay.Close()
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // controllerPort is the KRaft controller's port on the container's own
@@ -32,14 +33,14 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 	mnt := d.mnt(spec.ID)
 	user := d.prepareMount(mnt, 1000)
 	socket := filepath.Join(mnt, "kafka.sock")
-	r, err := listenRelay(0, socket)
+	r, err := relay.Listen(0, relay.ToUnix(socket))
 	if err != nil {
 		return nil, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			r.close()
+			r.Close()
 		}
 	}()
 	cluster := newClusterID()
@@ -48,18 +49,18 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 		Driver:    Name,
 		Dir:       d.dir(spec.ID),
 		StartedAt: time.Now(),
-		Kafka:     sandbox.KafkaAccess{Seeds: []string{r.addr()}},
+		Kafka:     sandbox.KafkaAccess{Seeds: []string{r.Addr()}},
 	}
-	if err := writeOwned(filepath.Join(mnt, "server.properties"), d.kafkaConfig(spec, r.port()), user); err != nil {
+	if err := writeOwned(filepath.Join(mnt, "server.properties"), d.kafkaConfig(spec, r.Port()), user); err != nil {
 		return nil, err
 	}
-	if err := saveAccessPort(inst, r.port(), cluster); err != nil {
+	if err := saveAccessPort(inst, r.Port(), cluster); err != nil {
 		return nil, err
 	}
 	if err := d.copyPreformatted(ctx, mnt, user, cluster, 1); err != nil {
 		return nil, err
 	}
-	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.port(), d.labels(spec))
+	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.Port(), d.labels(spec))
 	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) })
 	if err != nil {
 		return nil, err

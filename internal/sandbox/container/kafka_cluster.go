@@ -11,6 +11,7 @@ import (
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // A kafka-cluster sandbox is three real Apache Kafka brokers, ids 0, 1 and
@@ -39,7 +40,7 @@ func (d *Driver) startKafkaCluster(ctx context.Context, spec sandbox.Spec) (*box
 		return nil, fmt.Errorf("%w: the relay binary %s is missing (build it with `make build`): %v", sandbox.ErrUnsupported, d.opts.RelayBinary, err)
 	}
 	infos := spec.Kind.Nodes()
-	relays := make([]*relay, len(infos))
+	relays := make([]*relay.Relay, len(infos))
 	ok := false
 	defer func() {
 		if !ok {
@@ -49,15 +50,15 @@ func (d *Driver) startKafkaCluster(ctx context.Context, spec sandbox.Spec) (*box
 	ports := make([]int, len(infos))
 	for i := range infos {
 		for {
-			r, err := listenRelay(0, filepath.Join(d.nodeMnt(spec.ID, i), "kafka.sock"))
+			r, err := relay.Listen(0, relay.ToUnix(filepath.Join(d.nodeMnt(spec.ID, i), "kafka.sock")))
 			if err != nil {
 				return nil, err
 			}
-			if p := r.port(); p >= clusterControllerPort && p < clusterControllerPort+len(infos) {
-				r.close() // a controller's port on the sandbox's loopback
+			if p := r.Port(); p >= clusterControllerPort && p < clusterControllerPort+len(infos) {
+				r.Close() // a controller's port on the sandbox's loopback
 				continue
 			}
-			relays[i], ports[i] = r, r.port()
+			relays[i], ports[i] = r, r.Port()
 			break
 		}
 	}
@@ -76,7 +77,7 @@ func (d *Driver) startKafkaCluster(ctx context.Context, spec sandbox.Spec) (*box
 		if err := d.copyPreformatted(ctx, mnt, user, cluster, i); err != nil {
 			return nil, err
 		}
-		addr := relays[i].addr()
+		addr := relays[i].Addr()
 		inst.Kafka.Seeds = append(inst.Kafka.Seeds, addr)
 		inst.Nodes = append(inst.Nodes, sandbox.Node{Name: info.Name, Role: info.Role, Kafka: sandbox.KafkaAccess{Seeds: []string{addr}}})
 		saved = append(saved, savedNode{Name: info.Name, Role: info.Role, Port: ports[i], Relay: true})

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // A multi-node sandbox (redis-replica, redis-sentinel, redis-cluster,
@@ -83,7 +84,7 @@ func (d *Driver) startNodes(ctx context.Context, spec sandbox.Spec, nodes []node
 
 // nodeBoxes returns the nodeBoxes of spec's nodes, with their container
 // ids and relays (relays may be nil or hold nils).
-func nodeBoxes(spec sandbox.Spec, ids []string, relays []*relay) []nodeBox {
+func nodeBoxes(spec sandbox.Spec, ids []string, relays []*relay.Relay) []nodeBox {
 	infos := spec.Kind.Nodes()
 	out := make([]nodeBox, len(infos))
 	for i, info := range infos {
@@ -99,10 +100,10 @@ func nodeBoxes(spec sandbox.Spec, ids []string, relays []*relay) []nodeBox {
 }
 
 // closeAll closes every relay of rs that is not nil.
-func closeAll(rs []*relay) {
+func closeAll(rs []*relay.Relay) {
 	for _, r := range rs {
 		if r != nil {
-			r.close()
+			r.Close()
 		}
 	}
 }
@@ -140,7 +141,7 @@ func (d *Driver) adoptNodes(ctx context.Context, b *box, a savedAccess) error {
 			return fmt.Errorf("the container of node %s is not running", info.Name)
 		}
 	}
-	relays := make([]*relay, len(infos))
+	relays := make([]*relay.Relay, len(infos))
 	ok := false
 	defer func() {
 		if !ok {
@@ -152,13 +153,13 @@ func (d *Driver) adoptNodes(ctx context.Context, b *box, a savedAccess) error {
 	for i, n := range a.Nodes {
 		node := sandbox.Node{Name: n.Name, Role: n.Role}
 		if spec.Kind.Family() == sandbox.KindKafka {
-			r, err := listenRelay(n.Port, filepath.Join(d.nodeMnt(spec.ID, i), "kafka.sock"))
+			r, err := relay.Listen(n.Port, relay.ToUnix(filepath.Join(d.nodeMnt(spec.ID, i), "kafka.sock")))
 			if err != nil {
 				return err
 			}
 			relays[i] = r
-			node.Kafka = sandbox.KafkaAccess{Seeds: []string{r.addr()}}
-			inst.Kafka.Seeds = append(inst.Kafka.Seeds, r.addr())
+			node.Kafka = sandbox.KafkaAccess{Seeds: []string{r.Addr()}}
+			inst.Kafka.Seeds = append(inst.Kafka.Seeds, r.Addr())
 		} else {
 			socket := filepath.Join(d.nodeMnt(spec.ID, i), "redis.sock")
 			node.Redis = a.Redis
@@ -168,7 +169,7 @@ func (d *Driver) adoptNodes(ctx context.Context, b *box, a savedAccess) error {
 				return fmt.Errorf("node %s does not answer: %v", n.Name, err)
 			}
 			if n.Relay {
-				r, err := listenRelay(n.Port, socket)
+				r, err := relay.Listen(n.Port, relay.ToUnix(socket))
 				if err != nil {
 					return err
 				}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // startRedis starts a Redis container for spec and waits until the server
@@ -55,14 +56,14 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 	}
 	b := &box{inst: inst, container: id}
 	if d.opts.LoopbackTCP {
-		r, err := listenRelay(0, inst.Redis.Endpoint.Address)
+		r, err := relay.Listen(0, relay.ToUnix(inst.Redis.Endpoint.Address))
 		if err != nil {
 			return nil, err
 		}
 		b.relay = r
-		b.inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: r.addr()}
-		if err := saveAccessPort(b.inst, r.port(), ""); err != nil {
-			r.close()
+		b.inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: r.Addr()}
+		if err := saveAccessPort(b.inst, r.Port(), ""); err != nil {
+			r.Close()
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/redisready"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // A multi-node Redis sandbox runs one redis-server per node, each in its
@@ -163,10 +164,10 @@ func (d *Driver) startRedisGroup(ctx context.Context, spec sandbox.Spec) (*box, 
 // redisNodePorts returns the port of each node of spec on the sandbox's
 // loopback and, with LoopbackTCP, the host relays on the same ports
 // (a cluster node's port leaves room for its bus port above it).
-func (d *Driver) redisNodePorts(spec sandbox.Spec) ([]int, []*relay, error) {
+func (d *Driver) redisNodePorts(spec sandbox.Spec) ([]int, []*relay.Relay, error) {
 	infos := spec.Kind.Nodes()
 	ports := make([]int, len(infos))
-	relays := make([]*relay, len(infos))
+	relays := make([]*relay.Relay, len(infos))
 	if !d.opts.LoopbackTCP {
 		data, sentinels := 0, 0
 		for i, info := range infos {
@@ -182,16 +183,16 @@ func (d *Driver) redisNodePorts(spec sandbox.Spec) ([]int, []*relay, error) {
 	}
 	for i := range infos {
 		for try := 0; ; try++ {
-			r, err := listenRelay(0, filepath.Join(d.nodeMnt(spec.ID, i), "redis.sock"))
+			r, err := relay.Listen(0, relay.ToUnix(filepath.Join(d.nodeMnt(spec.ID, i), "redis.sock")))
 			if err != nil {
 				closeAll(relays)
 				return nil, nil, err
 			}
-			if spec.Kind != sandbox.KindRedisCluster || r.port()+clusterBusOffset <= 65535 {
-				relays[i], ports[i] = r, r.port()
+			if spec.Kind != sandbox.KindRedisCluster || r.Port()+clusterBusOffset <= 65535 {
+				relays[i], ports[i] = r, r.Port()
 				break
 			}
-			r.close()
+			r.Close()
 			if try > 50 {
 				closeAll(relays)
 				return nil, nil, fmt.Errorf("no host port low enough for a cluster node and its bus port")

@@ -327,7 +327,9 @@ func (f *Fence) Close() error {
 		f.ns = nil
 	}
 	if f.mounted {
-		if err := unix.Unmount(f.dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+		// EINVAL: no longer a mount point; ENOENT: gone (Host.Remove of a
+		// leftover by another Host got there first).
+		if err := unix.Unmount(f.dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 			errs = append(errs, fmt.Errorf("unmount %s: %w", f.dir, err))
 		} else {
 			f.mounted = false
@@ -441,4 +443,15 @@ func Summary(problems []Problem) string {
 		lines = append(lines, "- "+p.String())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// StartPlatform starts cmd as one of the platform's own trusted helpers
+// (not a learner's): outside any fence, but like a fenced process killed if
+// the platform dies, which needs the spawner thread (see thread.go).
+func StartPlatform(cmd *exec.Cmd) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	return spawn(cmd, nil, nil)
 }

@@ -3,7 +3,6 @@ package process
 import (
 	"errors"
 	"os/exec"
-	"runtime"
 	"sync"
 	"syscall"
 
@@ -69,33 +68,3 @@ func (s *redisServer) signal(sig syscall.Signal) {
 
 // kill sends SIGKILL to the process group.
 func (s *redisServer) kill() { s.signal(syscall.SIGKILL) }
-
-// spawn starts cmd from one goroutine locked to its OS thread for the life
-// of the program. Linux sends Pdeathsig when the thread that started a
-// child ends, not the process; Go may end an ordinary thread, so children
-// are started from one that never ends.
-func spawn(cmd *exec.Cmd) error {
-	spawner.once.Do(func() {
-		spawner.requests = make(chan spawnRequest)
-		go func() {
-			runtime.LockOSThread() // never unlocked: this thread lives as long as the program
-			for r := range spawner.requests {
-				r.done <- r.cmd.Start()
-			}
-		}()
-	})
-	done := make(chan error, 1)
-	spawner.requests <- spawnRequest{cmd: cmd, done: done}
-	return <-done
-}
-
-// spawner is the one goroutine that starts child processes (see spawn).
-var spawner struct {
-	once     sync.Once
-	requests chan spawnRequest
-}
-
-type spawnRequest struct {
-	cmd  *exec.Cmd
-	done chan error
-}

@@ -1,14 +1,18 @@
 // Package process is the default sandbox driver, which needs nothing but a
 // redis-server binary: each Redis sandbox is a real redis-server child
 // process in its own directory, reachable only through a unix socket there
-// (and, as an option, a loopback TCP port); each Kafka sandbox is an
-// in-process kfake cluster on a loopback port. It runs on Linux only.
+// (and, as an option, a loopback TCP port relayed into it); each Kafka
+// sandbox is a kfake cluster in a child process (opslab-kfake), or a real
+// Apache Kafka broker, reached through a relay on a loopback port. Every
+// sandbox is fenced by the kernel (see package fence): its own network
+// namespace, cgroup, tmpfs folder and user id. It runs on Linux only.
 package process
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +22,8 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/fence"
+	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
 // Name is the driver's name, as returned by Driver.Name.
@@ -73,6 +79,14 @@ type Options struct {
 	// KafkaStartTimeout bounds how long Start waits for an Apache Kafka
 	// broker to answer. Default DefaultKafkaStartTimeout.
 	KafkaStartTimeout time.Duration
+	// KfakeBinary is the opslab-kfake program that runs a kfake sandbox.
+	// Default FindKfakeBinary().
+	KfakeBinary string
+	// Unfenced runs sandboxes without the kernel's fence (see package
+	// fence): for a single trusted user, on a machine that cannot fence.
+	// Without it, a machine that cannot fence starts no sandbox, and
+	// FenceProblems says why.
+	Unfenced bool
 }
 
 // Driver runs sandboxes as described in the package comment. It implements
@@ -86,12 +100,25 @@ type Driver struct {
 
 	mu    sync.Mutex
 	redis map[string]*redisServer
-	kafka map[string]*kafkaCluster
+	kafka map[string]*redisServer // kfake children, by sandbox id
 
 	apache  *apacheKafka            // nil unless Options.Kafka is KafkaApache
 	brokers map[string]*redisServer // Apache Kafka brokers, by sandbox id
 
 	groups map[string]*redisGroup // multi-node Redis sandboxes, by id
+
+	fence *fence.Host
+	boxes map[string]*box // every started sandbox's fence and relays, by id
+
+	kfakePath string
+	kfakeErr  error // why opslab-kfake cannot run, if it cannot
+}
+
+// box is what every sandbox has, whatever runs in it: its fence and the
+// relays that reach into it.
+type box struct {
+	fence  *fence.Fence
+	relays []*relay.Relay
 }
 
 // New returns a Driver keeping its sandboxes under opts.Dir, which it
@@ -132,19 +159,34 @@ func New(opts Options) (*Driver, error) {
 	if opts.Kafka, err = ParseKafkaImpl(string(opts.Kafka)); err != nil {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	host := fence.Detect(fence.Options{Off: opts.Unfenced})
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("new process driver: %w", err)
+	}
+	if host.Fenced() {
+		// Sandboxes run as their own users: they must be able to reach
+		// their folders (the scratch directory is the driver's own).
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return nil, fmt.Errorf("new process driver: %w", err)
+		}
+	}
+	if err := host.PrepareRoot(root); err != nil {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}
 	d := &Driver{
 		opts:  opts,
 		root:  root,
 		redis: make(map[string]*redisServer),
-		kafka: make(map[string]*kafkaCluster),
+		kafka: make(map[string]*redisServer),
 
 		brokers: make(map[string]*redisServer),
 
 		groups: make(map[string]*redisGroup),
+
+		fence: host,
+		boxes: make(map[string]*box),
 	}
+	d.kfakePath, d.kfakeErr = findKfake(opts.KfakeBinary)
 	if opts.Kafka == KafkaApache {
 		d.apache = newApacheKafka(opts)
 	}
@@ -158,6 +200,14 @@ func New(opts Options) (*Driver, error) {
 	return d, nil
 }
 
+// FenceProblems lists what this machine lacks to fence sandboxes, each with
+// how to get it; empty when sandboxes are fenced or Options.Unfenced is set.
+// While it is not empty, Start fails with sandbox.ErrUnsupported.
+func (d *Driver) FenceProblems() []fence.Problem { return d.fence.Problems() }
+
+// Fence describes in one line what fences each sandbox.
+func (d *Driver) Fence() string { return d.fence.Describe() }
+
 // Name returns "process".
 func (d *Driver) Name() string { return Name }
 
@@ -167,30 +217,26 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 	if err := spec.Validate(); err != nil {
 		return sandbox.Instance{}, fmt.Errorf("start sandbox: %w", err)
 	}
-	if err := d.claim(spec.ID); err != nil {
+	b, err := d.claim(spec)
+	if err != nil {
 		return sandbox.Instance{}, fmt.Errorf("start %s sandbox %s: %w", spec.Kind, spec.ID, err)
 	}
-	var (
-		inst sandbox.Instance
-		err  error
-	)
+	var inst sandbox.Instance
 	switch spec.Kind {
 	case sandbox.KindRedis:
-		inst, err = d.startRedis(ctx, spec)
+		inst, err = d.startRedis(ctx, spec, b)
 	case sandbox.KindKafka:
 		if d.apache != nil {
-			inst, err = d.startApacheKafka(ctx, spec)
+			inst, err = d.startApacheKafka(ctx, spec, b)
 		} else {
-			inst, err = d.startKafka(spec)
+			inst, err = d.startKfake(ctx, spec, b)
 		}
-	case sandbox.KindRedisReplica:
-		inst, err = d.startRedisReplica(ctx, spec)
-	case sandbox.KindRedisSentinel:
-		inst, err = d.startRedisSentinel(ctx, spec)
+	case sandbox.KindRedisReplica, sandbox.KindRedisSentinel:
+		inst, err = d.startReplicated(ctx, spec, b)
 	case sandbox.KindRedisCluster:
-		inst, err = d.startRedisCluster(ctx, spec)
+		inst, err = d.startRedisCluster(ctx, spec, b)
 	case sandbox.KindKafkaCluster:
-		inst, err = d.startKafkaCluster(spec)
+		inst, err = d.startKfake(ctx, spec, b)
 	default:
 		err = fmt.Errorf("%w: kind %s", sandbox.ErrUnsupported, spec.Kind)
 	}
@@ -201,21 +247,55 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 	return inst, nil
 }
 
-// claim reserves id by creating its directory, which also guards against
-// ids in use by a sandbox left over from an earlier run.
-func (d *Driver) claim(id string) error {
-	if err := os.Mkdir(d.dir(id), 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return sandbox.ErrExists
-		}
-		return err
+// claim reserves spec.ID by making its fence, whose folder must not exist
+// yet: this also guards against ids in use by a sandbox left over from an
+// earlier run.
+func (d *Driver) claim(spec sandbox.Spec) (*box, error) {
+	f, err := d.fence.New(spec.ID, d.dir(spec.ID), Limits(spec, d.apache != nil))
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil, sandbox.ErrExists
+	case errors.Is(err, fence.ErrUnfenced):
+		return nil, fmt.Errorf("%w: %w; %s", sandbox.ErrUnsupported, err, fence.Summary(d.fence.Problems()))
+	case err != nil:
+		return nil, err
 	}
-	return nil
+	b := &box{fence: f}
+	d.mu.Lock()
+	d.boxes[spec.ID] = b
+	d.mu.Unlock()
+	return b, nil
 }
 
-// unclaim removes id's directory after a failed start.
-func (d *Driver) unclaim(id string) {
-	_ = os.RemoveAll(d.dir(id))
+// unclaim removes what claim made for id, and its relays.
+func (d *Driver) unclaim(id string) error {
+	d.mu.Lock()
+	b := d.boxes[id]
+	delete(d.boxes, id)
+	d.mu.Unlock()
+	if b == nil {
+		return nil
+	}
+	for _, r := range b.relays {
+		r.Close()
+	}
+	return b.fence.Close()
+}
+
+// listen opens a relay on the host's loopback (port 0: a free one) to the
+// same port number inside b's fence, and keeps it with b.
+func (d *Driver) listen(b *box, port int) (*relay.Relay, error) {
+	var r *relay.Relay
+	r, err := relay.Listen(port, func(ctx context.Context) (net.Conn, error) {
+		return b.fence.Dial(ctx, r.Addr())
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	b.relays = append(b.relays, r)
+	d.mu.Unlock()
+	return r, nil
 }
 
 // Stop stops the sandbox id and removes its directory. An id unknown to
@@ -241,15 +321,20 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	case srv != nil:
 		err = d.stopChild(ctx, srv, "redis-server")
 	case k != nil:
-		k.close()
-		err = os.RemoveAll(d.dir(id))
+		err = d.stopChild(ctx, k, "kfake")
 	case broker != nil:
 		err = d.stopChild(ctx, broker, "kafka broker")
 	case group != nil:
 		err = d.stopGroup(ctx, group)
 	default:
-		err = d.removeLeftover(ctx, id)
+		d.mu.Lock()
+		_, claimed := d.boxes[id]
+		d.mu.Unlock()
+		if !claimed {
+			err = d.removeLeftover(ctx, id)
+		}
 	}
+	err = errors.Join(err, d.unclaim(id))
 	if err != nil {
 		return fmt.Errorf("stop sandbox %s: %w", id, err)
 	}
@@ -272,7 +357,7 @@ func (d *Driver) Alive(_ context.Context, id string) bool {
 	case broker != nil:
 		return !broker.exited()
 	case k != nil:
-		return true
+		return !k.exited()
 	}
 	return false
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/fence"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
 )
 
@@ -159,7 +160,7 @@ func (d *Driver) KafkaErr() error {
 // startApacheKafka starts a one-node KRaft cluster (broker and controller
 // in one JVM) in the already created directory of spec.ID and waits until
 // it answers a metadata request. On error nothing is left running.
-func (d *Driver) startApacheKafka(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+func (d *Driver) startApacheKafka(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	a := d.apache
 	if a.err != nil {
 		return sandbox.Instance{}, a.err
@@ -169,11 +170,11 @@ func (d *Driver) startApacheKafka(ctx context.Context, spec sandbox.Spec) (sandb
 	if err != nil {
 		return sandbox.Instance{}, err
 	}
-	// Random free ports may be taken by someone else before the broker
-	// binds them; fresh ones are tried then.
+	// Unfenced, random free ports may be taken by someone else before the
+	// broker binds them; fresh ones are tried then.
 	for try := 0; ; try++ {
 		inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: dir}
-		srv, err := d.launchKafka(ctx, &inst, boot)
+		srv, err := d.launchKafka(ctx, &inst, b, boot)
 		if err == nil {
 			d.mu.Lock()
 			d.brokers[spec.ID] = srv
@@ -186,15 +187,22 @@ func (d *Driver) startApacheKafka(ctx context.Context, spec sandbox.Spec) (sandb
 	}
 }
 
-// launchKafka writes the broker's files in inst.Dir, runs it, fills in
-// inst's PID, seeds and start time, and waits until it answers.
-func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, boot []byte) (*redisServer, error) {
+// kafkaControllerPort is a fenced broker's KRaft controller port, on the
+// sandbox's own loopback where nothing else listens.
+const kafkaControllerPort = 9093
+
+// launchKafka writes the broker's files in inst.Dir, runs it in b's fence,
+// fills in inst's PID, seeds and start time, and waits until it answers.
+func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, b *box, boot []byte) (*redisServer, error) {
 	a, dir := d.apache, inst.Dir
-	port, err := freePort()
+	port, err := d.tcpPort(b, 0)
 	if err != nil {
 		return nil, fmt.Errorf("pick a kafka port: %w", err)
 	}
-	controllerPort, err := freePort()
+	controllerPort := kafkaControllerPort // never relayed: only the broker talks to it
+	if !b.fence.Fenced() {
+		controllerPort, err = freePort()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pick a kafka controller port: %w", err)
 	}
@@ -211,10 +219,16 @@ func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, boot [
 		filepath.Join(data, "meta.properties"):      []byte(kafkaMetaProperties(inst.Spec.ID)),
 		filepath.Join(data, "bootstrap.checkpoint"): boot,
 	}
-	for name, b := range files {
-		if err := os.WriteFile(name, b, 0o600); err != nil {
+	for name, content := range files {
+		if err := os.WriteFile(name, content, 0o600); err != nil {
 			return nil, err
 		}
+		if err := b.fence.Own(name); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.fence.Own(data, filepath.Join(dir, kafkaTmpDir)); err != nil {
+		return nil, err
 	}
 	output, err := os.OpenFile(filepath.Join(dir, kafkaOutputFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -225,12 +239,9 @@ func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, boot [
 	cmd.Dir = dir                                           // how a leftover broker is recognised (see serverPIDs)
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"} // the platform's secrets stay out of the sandbox
 	cmd.Stdout, cmd.Stderr = output, output
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid:   true,            // Stop signals the whole group
-		Pdeathsig: syscall.SIGKILL, // a killed platform leaves no broker behind
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop signals the whole group
 	begin := time.Now()
-	if err := spawn(cmd); err != nil {
+	if err := b.fence.Start(cmd); err != nil {
 		return nil, fmt.Errorf("run %s: %w", a.java, err)
 	}
 	srv := watch(cmd, dir)
@@ -327,11 +338,9 @@ func (a *apacheKafka) bootstrapCheckpoint(ctx context.Context, scratch string) (
 	cmd := exec.CommandContext(ctx, a.java, a.jvmArgs(tmp, kafkaStorageTool, "format", "--cluster-id", newKafkaUUID(), "--config", props)...)
 	cmd.Dir = tmp
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	// Started from the spawner's thread, for Pdeathsig (see spawn).
-	if err := spawn(cmd); err != nil {
+	if err := fence.StartPlatform(cmd); err != nil {
 		return nil, fmt.Errorf("run kafka-storage format: %w", err)
 	}
 	if err := cmd.Wait(); err != nil {

@@ -15,10 +15,10 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
-// removeLeftover kills the redis-server processes of the sandbox id, which
-// this Driver did not start (an earlier run of the platform did), waits for
-// them to die, and removes the directory. It returns sandbox.ErrNotFound if
-// the sandbox has no directory.
+// removeLeftover kills the processes of the sandbox id, which this Driver
+// did not start (an earlier run of the platform did), waits for them to
+// die, and removes its fence and directory. It returns sandbox.ErrNotFound
+// if the sandbox has no directory.
 func (d *Driver) removeLeftover(ctx context.Context, id string) error {
 	dir := d.dir(id)
 	if _, err := os.Stat(dir); err != nil {
@@ -39,7 +39,7 @@ func (d *Driver) removeLeftover(ctx context.Context, id string) error {
 			return fmt.Errorf("kill leftover redis-server %d: %w", pid, err)
 		}
 	}
-	return os.RemoveAll(dir)
+	return d.fence.Remove(id, dir)
 }
 
 // serverPIDs returns the Redis processes of the sandbox in dir: the server

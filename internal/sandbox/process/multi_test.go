@@ -45,7 +45,8 @@ func eventually(t *testing.T, d time.Duration, what string, f func() error) {
 }
 
 func TestRedisReplicaSyncs(t *testing.T) {
-	d := mustDriver(t, process.Options{})
+	// LoopbackTCP relays each node's port to the host, for the TCP check below.
+	d := mustDriver(t, process.Options{LoopbackTCP: true})
 	s := spec(sandbox.KindRedisReplica)
 	inst := mustStart(t, d, s)
 	if len(inst.Nodes) != 2 || inst.Nodes[0].Name != "primary" || inst.Nodes[1].Name != "replica-1" {

@@ -33,7 +33,7 @@ const (
 
 // startRedis starts a redis-server in the already created directory of
 // spec.ID and waits until it answers. On error nothing is left running.
-func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	if d.redisErr != nil {
 		return sandbox.Instance{}, d.redisErr
 	}
@@ -49,16 +49,16 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (sandbox.Ins
 			Client:   sandbox.Credentials{User: clientUser, Password: sandbox.NewSecret()},
 		},
 	}
-	// A random free port may be taken by someone else before redis-server
-	// binds it; a fresh one is tried then.
+	// Unfenced, a random free port may be taken by someone else before
+	// redis-server binds it; a fresh one is tried then.
 	tries := 1
-	if d.opts.LoopbackTCP {
+	if d.opts.LoopbackTCP && !b.fence.Fenced() {
 		tries = 3
 	}
 	var err error
 	for range tries {
 		var srv *redisServer
-		srv, err = d.launchRedis(ctx, &inst)
+		srv, err = d.launchRedis(ctx, &inst, b)
 		if err == nil {
 			d.mu.Lock()
 			d.redis[spec.ID] = srv
@@ -75,14 +75,14 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (sandbox.Ins
 // errPortInUse means redis-server could not bind its TCP port.
 var errPortInUse = errors.New("port already in use")
 
-// launchRedis runs one redis-server for inst, filling in its PID, TCP
-// endpoint and start time, and waits until the server answers.
-func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance) (*redisServer, error) {
+// launchRedis runs one redis-server for inst in b's fence, filling in its
+// PID, TCP endpoint and start time, and waits until the server answers.
+func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance, b *box) (*redisServer, error) {
 	port := 0
 	inst.Redis.TCP = sandbox.Endpoint{}
 	if d.opts.LoopbackTCP {
 		var err error
-		if port, err = freePort(); err != nil {
+		if port, err = d.tcpPort(b, 0); err != nil {
 			return nil, fmt.Errorf("pick a redis port: %w", err)
 		}
 		inst.Redis.TCP = sandbox.Endpoint{Network: "tcp", Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
@@ -98,12 +98,9 @@ func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance) (*redi
 	cmd.Env = []string{} // the platform's secrets stay out of the sandbox
 	cmd.Stdin = strings.NewReader(sandbox.RedisUserLines(inst.Redis))
 	cmd.Stdout, cmd.Stderr = output, output
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid:   true,            // Stop signals the whole group, BGSAVE children too
-		Pdeathsig: syscall.SIGKILL, // a killed platform leaves no server behind
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop signals the whole group, BGSAVE children too
 	begin := time.Now()
-	if err := spawn(cmd); err != nil {
+	if err := b.fence.Start(cmd); err != nil {
 		return nil, fmt.Errorf("run %s: %w", d.redisPath, err)
 	}
 	srv := watch(cmd, inst.Dir)
@@ -170,8 +167,7 @@ func ping(ctx context.Context, ep sandbox.Endpoint, user sandbox.Credentials) er
 }
 
 // stopChild asks a server's process group (redis-server or a Kafka
-// broker, named by what) to stop, kills it after the grace period, and
-// removes the sandbox's directory.
+// broker, named by what) to stop, and kills it after the grace period.
 func (d *Driver) stopChild(ctx context.Context, srv *redisServer, what string) error {
 	srv.signal(syscall.SIGTERM)
 	grace := time.NewTimer(d.opts.StopGrace)
@@ -184,10 +180,10 @@ func (d *Driver) stopChild(ctx context.Context, srv *redisServer, what string) e
 	srv.kill()
 	select {
 	case <-srv.done:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for %s %d: %w", what, srv.pid, ctx.Err())
 	}
-	return os.RemoveAll(srv.dir)
 }
 
 // redisArgs returns redis-server's arguments for a sandbox in dir, with a
@@ -210,6 +206,11 @@ func redisArgs(dir string, port int, maxMemory int64) []string {
 		"--always-show-logo", "no",
 		"--maxmemory", strconv.FormatInt(maxMemory, 10),
 		"--maxmemory-policy", "noeviction",
+		// No single value, nor a client's unread input, may outgrow the
+		// cap: SETRANGE, APPEND and bulk strings past it get Redis's own
+		// "string exceeds maximum allowed size" error.
+		"--proto-max-bulk-len", strconv.FormatInt(max(maxMemory, 1<<20), 10),
+		"--client-query-buffer-limit", strconv.FormatInt(max(maxMemory, 1<<20), 10),
 		"--maxclients", "128",
 		"--save", "",
 		"--appendonly", "no",
@@ -224,6 +225,24 @@ func redisArgs(dir string, port int, maxMemory int64) []string {
 		"--oom-score-adj", "absolute",
 		"--oom-score-adj-values", "800 800 800",
 	}
+}
+
+// tcpPort returns the port a server of b listens on: with a fence, the port
+// of a new relay from the host's loopback into the fence (or fixed, the
+// same number in every sandbox, when the host needs no relay: !relayed);
+// unfenced, a free port of the host's loopback.
+func (d *Driver) tcpPort(b *box, fixed int) (int, error) {
+	switch {
+	case !b.fence.Fenced():
+		return freePort()
+	case fixed != 0 && !d.opts.LoopbackTCP:
+		return fixed, nil
+	}
+	r, err := d.listen(b, 0)
+	if err != nil {
+		return 0, err
+	}
+	return r.Port(), nil
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

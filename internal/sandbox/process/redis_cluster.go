@@ -22,13 +22,22 @@ const clusterBusOffset = 10000
 // "node-4" to "node-6" replicas of node-1 to node-3. It returns once every
 // node reports cluster_state:ok with six known nodes and every replica is
 // in sync.
-func (d *Driver) startRedisCluster(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+func (d *Driver) startRedisCluster(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	dir := d.dir(spec.ID)
 	a := sandbox.NewRedisNodeAccounts()
 	infos := spec.Kind.Nodes()
 	launch := func(ctx context.Context, i int) (*redisServer, sandbox.Node, error) {
 		info := infos[i]
-		port, err := clusterPort()
+		var (
+			port int
+			err  error
+		)
+		if b.fence.Fenced() {
+			// Bus ports are on the sandbox's own loopback: all free.
+			port, err = d.tcpPort(b, firstDataPort+i)
+		} else {
+			port, err = clusterPort()
+		}
 		if err != nil {
 			return nil, sandbox.Node{}, err
 		}
@@ -39,13 +48,13 @@ func (d *Driver) startRedisCluster(ctx context.Context, spec sandbox.Spec) (sand
 			"--cluster-node-timeout", "3000",
 			"--cluster-announce-ip", "127.0.0.1",
 		)
-		srv, err := d.launchNode(ctx, dir, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
+		srv, err := d.launchNode(ctx, b, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
 		if err != nil {
 			return nil, sandbox.Node{}, err
 		}
 		return srv, sandbox.Node{Name: info.Name, Role: info.Role, PID: srv.pid, Redis: access}, nil
 	}
-	return d.startGroup(ctx, spec, len(infos), launch, redisready.FormCluster)
+	return d.startGroup(ctx, spec, b, len(infos), launch, redisready.FormCluster)
 }
 
 // clusterPort returns a free loopback port whose bus port is free too.

@@ -83,7 +83,7 @@ func dataNodeArgs(dir string, i, port int, maxMemory int64, extra ...string) []s
 // startGroup launches the nodes one after another (launch(i) starts node
 // i, retrying on a taken port), registers the group, then waits for ready.
 // On error every node started is stopped and nothing is registered.
-func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, n int,
+func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, b *box, n int,
 	launch func(ctx context.Context, i int) (*redisServer, sandbox.Node, error),
 	ready func(ctx context.Context, nodes []sandbox.Node) error) (sandbox.Instance, error) {
 	if d.redisErr != nil {
@@ -129,10 +129,11 @@ func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, n int,
 	return inst, nil
 }
 
-// launchNode runs one redis-server of a group with args and config (the
-// config text comes on stdin when args start with "-"), and waits until it
-// answers as admin on its socket.
-func (d *Driver) launchNode(ctx context.Context, dir string, i int, args []string, stdin string, access sandbox.RedisAccess) (*redisServer, error) {
+// launchNode runs one redis-server of a group in b's fence with args and
+// config (the config text comes on stdin when args start with "-"), and
+// waits until it answers as admin on its socket.
+func (d *Driver) launchNode(ctx context.Context, b *box, i int, args []string, stdin string, access sandbox.RedisAccess) (*redisServer, error) {
+	dir := b.fence.Dir()
 	output, err := os.OpenFile(nodeFile(dir, i, ".output"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -143,8 +144,8 @@ func (d *Driver) launchNode(ctx context.Context, dir string, i int, args []strin
 	cmd.Env = []string{}
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = output, output
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := spawn(cmd); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := b.fence.Start(cmd); err != nil {
 		return nil, fmt.Errorf("run %s: %w", d.redisPath, err)
 	}
 	srv := watch(cmd, dir)
@@ -184,8 +185,8 @@ func (d *Driver) killGroup(g *redisGroup) {
 	}
 }
 
-// stopGroup asks every node to stop, kills those still running after the
-// grace period, and removes the sandbox's directory.
+// stopGroup asks every node to stop, and kills those still running after
+// the grace period.
 func (d *Driver) stopGroup(ctx context.Context, g *redisGroup) error {
 	for _, s := range g.servers {
 		s.signal(syscall.SIGTERM)
@@ -208,7 +209,7 @@ func (d *Driver) stopGroup(ctx context.Context, g *redisGroup) error {
 			return fmt.Errorf("wait for redis-server %d: %w", s.pid, ctx.Err())
 		}
 	}
-	return os.RemoveAll(g.dir)
+	return nil
 }
 
 // nodeTail returns the last lines node i wrote, for error messages.

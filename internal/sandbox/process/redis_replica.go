@@ -8,25 +8,25 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
 
-// startRedisReplica starts a redis-replica sandbox: node "primary" and node
-// "replica-1" replicating it (replicaof, signed in as the replication
-// account). It returns once the replica's link is up and its first sync
-// done.
-func (d *Driver) startRedisReplica(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
-	return d.startReplicated(ctx, spec)
-}
-
-// startReplicated starts the data nodes of kind spec.Kind with its first
-// node the primary and the other data nodes its replicas, and for
-// redis-sentinel the Sentinels too.
-func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
+// startReplicated starts a redis-replica sandbox (node "primary" and node
+// "replica-1" replicating it, signed in as the replication account) or a
+// redis-sentinel one (see launchSentinel): the data nodes of kind
+// spec.Kind with its first node the primary and the other data nodes its
+// replicas, and for redis-sentinel the Sentinels too. It returns once the
+// replicas' links are up and their first sync done, and every Sentinel
+// sees the primary, the replicas and the other Sentinels.
+func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	dir := d.dir(spec.ID)
 	a := sandbox.NewRedisNodeAccounts()
 	infos := spec.Kind.Nodes()
 	primaryPort := 0
 	launch := func(ctx context.Context, i int) (*redisServer, sandbox.Node, error) {
 		info := infos[i]
-		port, err := freePort()
+		fixed := firstDataPort + i
+		if info.Role == sandbox.RoleSentinel {
+			fixed = firstSentinelPort + i
+		}
+		port, err := d.tcpPort(b, fixed)
 		if err != nil {
 			return nil, sandbox.Node{}, err
 		}
@@ -34,14 +34,14 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbo
 		node := sandbox.Node{Name: info.Name, Role: info.Role, Redis: access}
 		var srv *redisServer
 		if info.Role == sandbox.RoleSentinel {
-			srv, err = d.launchSentinel(ctx, dir, i, port, primaryPort, a, access)
+			srv, err = d.launchSentinel(ctx, b, i, port, primaryPort, a, access)
 		} else {
 			var extra []string
 			if info.Role == sandbox.RoleReplica {
 				extra = []string{"--replicaof", "127.0.0.1", strconv.Itoa(primaryPort)}
 			}
 			args := dataNodeArgs(dir, i, port, spec.MemoryCap(), extra...)
-			srv, err = d.launchNode(ctx, dir, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
+			srv, err = d.launchNode(ctx, b, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
 		}
 		if err != nil {
 			return nil, sandbox.Node{}, err
@@ -61,5 +61,5 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec) (sandbo
 		}
 		return nil
 	}
-	return d.startGroup(ctx, spec, len(infos), launch, ready)
+	return d.startGroup(ctx, spec, b, len(infos), launch, ready)
 }

@@ -10,6 +10,18 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
+// Ports of a multi-node Redis sandbox's nodes inside its fence, when the
+// host reaches them through their sockets only (Options.LoopbackTCP off):
+// data node i on firstDataPort+i (a cluster node's bus on 10000 more),
+// Sentinel node i on firstSentinelPort+i. The network namespace is the
+// sandbox's own, so the same ports serve every sandbox. With LoopbackTCP,
+// each node takes the port of its host relay instead, so that the address
+// the nodes know each other by works from the host too.
+const (
+	firstDataPort     = 6379
+	firstSentinelPort = 26379
+)
+
 // Sentinel timings of a redis-sentinel sandbox: short, so that a learner
 // watches a failover within seconds.
 const (
@@ -18,18 +30,10 @@ const (
 	sentinelQuorum          = 2
 )
 
-// startRedisSentinel starts a redis-sentinel sandbox: "primary",
-// "replica-1" and "replica-2" replicating it, and "sentinel-1" to
-// "sentinel-3" monitoring it as sandbox.SentinelMaster with quorum 2. It
-// returns once the replicas are in sync and every Sentinel sees the
-// primary, both replicas and the two other Sentinels.
-func (d *Driver) startRedisSentinel(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
-	return d.startReplicated(ctx, spec)
-}
-
 // launchSentinel writes node i's Sentinel config (0600, in the sandbox's
 // directory: a Sentinel must be able to rewrite its config) and runs it.
-func (d *Driver) launchSentinel(ctx context.Context, dir string, i, port, primaryPort int, a sandbox.RedisNodeAccounts, access sandbox.RedisAccess) (*redisServer, error) {
+func (d *Driver) launchSentinel(ctx context.Context, b *box, i, port, primaryPort int, a sandbox.RedisNodeAccounts, access sandbox.RedisAccess) (*redisServer, error) {
+	dir := b.fence.Dir()
 	m := sandbox.SentinelMaster
 	conf := strings.Join([]string{
 		"port " + strconv.Itoa(port),
@@ -59,5 +63,8 @@ func (d *Driver) launchSentinel(ctx context.Context, dir string, i, port, primar
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
-	return d.launchNode(ctx, dir, i, []string{path, "--sentinel"}, "", access)
+	if err := b.fence.Own(path); err != nil {
+		return nil, err
+	}
+	return d.launchNode(ctx, b, i, []string{path, "--sentinel"}, "", access)
 }
