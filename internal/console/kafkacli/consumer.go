@@ -2,6 +2,7 @@ package kafkacli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -265,9 +266,15 @@ func runConsumer(ctx context.Context, b Broker, cmd Command, out io.Writer) erro
 	}
 	defer adm.Close()
 	if invalidTopicName(cmd.Topic) == "" {
-		if err := ensureTopic(ctx, adm, cmd.Topic); err != nil {
+		if err := ensureTopic(ctx, adm, b.Limits, cmd.Topic); err != nil {
 			if ctxErr := ctxError(ctx, op); ctxErr != nil {
 				return ctxErr
+			}
+			var le *limitError
+			if errors.As(err, &le) {
+				// The Java consumer's poll would fail, and ConsoleConsumer
+				// logs this before it exits.
+				return &Error{Op: op, Text: "ERROR Error processing message, terminating consumer process: " + le.javaException(), Err: le}
 			}
 			return &Error{Op: op, Text: fmt.Sprintf("%s: %v", op, err), Err: err}
 		}

@@ -121,10 +121,12 @@ func runProducer(ctx context.Context, b Broker, cmd Command, out io.Writer) erro
 	return nil
 }
 
-// produce makes sure the topic exists and sends the records
-// synchronously.
+// produce checks the records against the sandbox's limits, makes sure the
+// topic exists and sends the records synchronously. A refusal sends
+// nothing and creates nothing.
 func produce(ctx context.Context, b Broker, topic string, records []*kgo.Record) error {
 	op := ToolProducer
+	lim := b.Limits.withDefaults()
 	sendError := func(r *kgo.Record, exception string, cause error) error {
 		key := "null"
 		if r.Key != nil {
@@ -137,12 +139,29 @@ func produce(ctx context.Context, b Broker, topic string, records []*kgo.Record)
 	if msg := invalidTopicName(topic); msg != "" {
 		return sendError(records[0], fmt.Sprintf("org.apache.kafka.common.errors.InvalidTopicException: Invalid topics: [%s]", topic), nil)
 	}
-	cl, err := b.client(kgo.ProducerLinger(0))
+	if r, le := lim.checkRecordSizes(records); le != nil {
+		return sendError(r, le.javaException(), le)
+	}
+	cl, err := b.client(kgo.ProducerLinger(0), producerBatchMaxBytes(lim))
 	if err != nil {
 		return &Error{Op: op, Text: err.Error(), Err: err}
 	}
 	defer cl.Close()
-	if err := ensureTopic(ctx, kadm.NewClient(cl), topic); err != nil {
+	adm := kadm.NewClient(cl)
+	r, le, err := lim.checkTotalBytes(ctx, adm, records)
+	if le != nil {
+		return sendError(r, le.javaException(), le)
+	}
+	if err == nil {
+		err = ensureTopic(ctx, adm, lim, topic)
+	}
+	if errors.As(err, &le) {
+		return sendError(records[0], le.javaException(), le)
+	}
+	if err != nil {
+		if ctxErr := ctxError(ctx, op); ctxErr != nil {
+			return ctxErr
+		}
 		return &Error{Op: op, Text: fmt.Sprintf("%s: %v", op, err), Err: err}
 	}
 	results := cl.ProduceSync(ctx, records...)
@@ -157,15 +176,34 @@ func produce(ctx context.Context, b Broker, topic string, records []*kgo.Record)
 	return nil
 }
 
+// producerBatchMaxBytes lets the client send every record that passes
+// lim.MaxRecordBytes: at least a default topic's max.message.bytes
+// (1048588), as the Java producer sends what passes max.request.size.
+// franz-go's own default, 1000012, would refuse records the Java tool
+// sends.
+func producerBatchMaxBytes(lim Limits) kgo.Opt {
+	const topicDefault, clientMax = 1048588, 100 << 20 // max.message.bytes; kgo's BrokerMaxWriteBytes
+	return kgo.ProducerBatchMaxBytes(int32(min(max(lim.MaxRecordBytes, topicDefault), clientMax)))
+}
+
 // ensureTopic creates topic with one partition when it does not exist,
-// standing in for a default broker's auto topic creation.
-func ensureTopic(ctx context.Context, adm *kadm.Client, topic string) error {
+// standing in for a default broker's auto topic creation. A topic that
+// would take the sandbox over lim is not created: the error is then a
+// *limitError.
+func ensureTopic(ctx context.Context, adm *kadm.Client, lim Limits, topic string) error {
 	topics, err := adm.ListTopicsWithInternal(ctx, topic)
 	if err != nil {
 		return fmt.Errorf("look up topic %s: %w", topic, err)
 	}
 	if d, ok := topics[topic]; ok && d.Err == nil {
 		return nil
+	}
+	all, err := adm.ListTopicsWithInternal(ctx)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	if le := lim.checkNewTopic(all, 1); le != nil {
+		return le
 	}
 	_, err = adm.CreateTopic(ctx, 1, 1, nil, topic)
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
@@ -179,7 +217,11 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, topic string) error {
 func exceptionName(err error) string {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
-		return "org.apache.kafka.common.errors." + javaExceptionClass(ke.Message) + ": " + ke.Description
+		class := javaExceptionClass(ke.Message)
+		if ke == kerr.MessageTooLarge {
+			class = "RecordTooLargeException" // Kafka's Errors.MESSAGE_TOO_LARGE
+		}
+		return "org.apache.kafka.common.errors." + class + ": " + ke.Description
 	}
 	return err.Error()
 }

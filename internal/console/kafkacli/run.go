@@ -12,10 +12,16 @@ import (
 )
 
 // Broker is the learner's Kafka cluster that every command runs against,
-// whatever --bootstrap-server says.
+// whatever --bootstrap-server says: the console connects to Seeds and to
+// the brokers their metadata names, never to an address typed on the
+// command line.
 type Broker struct {
 	// Seeds are the host:port addresses to bootstrap from.
 	Seeds []string
+	// Limits fence the sandbox: the most topics, partitions and bytes
+	// the console lets a learner create. The zero value means the
+	// defaults (see Limits).
+	Limits Limits
 }
 
 // client opens a franz-go client to the broker with the extra options.

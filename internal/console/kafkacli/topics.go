@@ -210,13 +210,13 @@ func runTopics(ctx context.Context, b Broker, cmd Command, out io.Writer) error 
 	defer adm.Close()
 	switch cmd.Action {
 	case ActionCreate:
-		err = createTopic(ctx, adm, cmd, out)
+		err = createTopic(ctx, adm, b.Limits, cmd, out)
 	case ActionList:
 		err = listTopics(ctx, adm, cmd, out)
 	case ActionDescribe:
 		err = describeTopics(ctx, adm, cmd, out)
 	case ActionAlter:
-		err = alterTopics(ctx, adm, cmd)
+		err = alterTopics(ctx, adm, b.Limits, cmd)
 	case ActionDelete:
 		err = deleteTopics(ctx, adm, cmd)
 	}
@@ -227,9 +227,17 @@ func runTopics(ctx context.Context, b Broker, cmd Command, out io.Writer) error 
 	return err
 }
 
-// createTopic creates one topic and prints what kafka-topics --create
-// prints.
-func createTopic(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+// topicLimitError is how kafka-topics prints a refusal by the sandbox's
+// Limits, as it prints a broker's CreateTopicPolicy refusal: the command's
+// error line, then the ERROR line TopicCommand logs with the exception
+// (without its log4j decoration and stack trace).
+func topicLimitError(op string, le *limitError) *Error {
+	return &Error{Op: op, Text: topicCommandError(le.msg) + "\nERROR " + le.javaException(), Err: le}
+}
+
+// createTopic creates one topic, within the sandbox's limits, and prints
+// what kafka-topics --create prints.
+func createTopic(ctx context.Context, adm *kadm.Client, lim Limits, cmd Command, out io.Writer) error {
 	op := ToolTopics + " --create"
 	if strings.ContainsAny(cmd.Topic, "._") {
 		fmt.Fprintln(out, "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.")
@@ -265,6 +273,9 @@ func createTopic(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writ
 		if name != cmd.Topic && collisionName(name) == collisionName(cmd.Topic) {
 			return &Error{Op: op, Text: topicCommandError(fmt.Sprintf("Topic '%s' collides with existing topic: %s", cmd.Topic, name))}
 		}
+	}
+	if le := lim.checkNewTopic(existing, int(partitions)); le != nil {
+		return topicLimitError(op, le)
 	}
 	configs := map[string]*string{}
 	for _, kv := range cmd.Configs {
@@ -438,8 +449,9 @@ func joinIDs(ids []int32) string {
 	return strings.Join(s, ",")
 }
 
-// alterTopics raises the partition count of every matching topic.
-func alterTopics(ctx context.Context, adm *kadm.Client, cmd Command) error {
+// alterTopics raises the partition count of every matching topic, within
+// the sandbox's limits.
+func alterTopics(ctx context.Context, adm *kadm.Client, lim Limits, cmd Command) error {
 	op := ToolTopics + " --alter"
 	all, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {
@@ -459,6 +471,9 @@ func alterTopics(ctx context.Context, adm *kadm.Client, cmd Command) error {
 	}
 	if len(names) == 0 {
 		return nil
+	}
+	if le := lim.checkNewPartitions(all, names, cmd.Partitions); le != nil {
+		return topicLimitError(op, le)
 	}
 	resps, err := adm.UpdatePartitions(ctx, cmd.Partitions, names...)
 	if err != nil {

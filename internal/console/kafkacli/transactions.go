@@ -625,6 +625,8 @@ func buildDrill(cmd *Command, s scanned) error {
 // mid-transaction does. The transaction stays open until the broker
 // aborts it at --transaction-timeout-ms (default 900000, the largest
 // transaction.max.timeout.ms allows by default), or until someone ends it.
+// Messages that would pass the sandbox's record size or bytes limits are
+// refused before the transaction begins.
 func runDrill(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	op := ToolDrill + " " + cmd.Action
 	t := cmd.Txn
@@ -647,10 +649,26 @@ func runDrill(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	if _, ok := d.Partitions[*t.Partition]; !ok {
 		return &Error{Op: op, Text: fmt.Sprintf("opslab-drill: topic %s has no partition %d", t.Topic, *t.Partition)}
 	}
+	records := make([]*kgo.Record, len(t.Messages))
+	for i, m := range t.Messages {
+		records[i] = &kgo.Record{Topic: t.Topic, Partition: *t.Partition, Value: []byte(m)}
+	}
+	lim := b.Limits.withDefaults()
+	_, le := lim.checkRecordSizes(records)
+	if le == nil {
+		_, le, err = lim.checkTotalBytes(ctx, adm, records)
+		if err != nil {
+			return &Error{Op: op, Text: "opslab-drill: " + err.Error(), Err: err}
+		}
+	}
+	if le != nil {
+		return &Error{Op: op, Text: "opslab-drill: produce: " + le.javaException(), Err: le}
+	}
 	cl, err := b.client(
 		kgo.TransactionalID(t.TransactionalID),
 		kgo.TransactionTimeout(time.Duration(t.TimeoutMs)*time.Millisecond),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		producerBatchMaxBytes(lim),
 	)
 	if err != nil {
 		return &Error{Op: op, Text: err.Error(), Err: err}
@@ -659,8 +677,7 @@ func runDrill(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	if err := cl.BeginTransaction(); err != nil {
 		return &Error{Op: op, Text: "opslab-drill: begin transaction: " + err.Error(), Err: err}
 	}
-	for _, m := range t.Messages {
-		r := &kgo.Record{Topic: t.Topic, Partition: *t.Partition, Value: []byte(m)}
+	for _, r := range records {
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 			return &Error{Op: op, Text: "opslab-drill: produce: " + javaMessage(err), Err: err}
 		}
