@@ -4,10 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/container"
+	"github.com/opslab/opslab/internal/sandbox/fence"
 	"github.com/opslab/opslab/internal/sandbox/process"
 )
 
@@ -28,6 +31,7 @@ type driverFlags struct {
 	warmRedis     int
 	warmKafka     int
 	warmCluster   int
+	unfenced      bool
 }
 
 // register adds the flags to fs.
@@ -41,6 +45,7 @@ func (f *driverFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.kafkaMemoryMB, "sandbox-kafka-memory-mb", 1024, "container driver: memory limit of each Kafka container, in MiB (a Redis container gets its --sandbox-memory-mb cap plus 64)")
 	fs.IntVar(&f.redisPids, "sandbox-redis-pids", container.DefaultRedisPids, "container driver: processes and threads a Redis container may hold")
 	fs.IntVar(&f.kafkaPids, "sandbox-kafka-pids", container.DefaultKafkaPids, "container driver: processes and threads a Kafka container may hold (the JVM's threads count)")
+	fs.BoolVar(&f.unfenced, "unfenced", false, "process driver: run sandboxes WITHOUT the kernel's fence (no network namespace, cgroup, tmpfs or user of their own), for a single trusted user on a machine that cannot fence; without it such a machine starts no sandbox")
 	fs.IntVar(&f.warmRedis, "sandbox-warm-redis", 0, "Redis sandboxes kept started and ready to hand out")
 	fs.IntVar(&f.warmKafka, "sandbox-warm-kafka", -1, "Kafka sandboxes kept started and ready to hand out (default: 2 for a real Apache Kafka, by --sandbox container or --kafka apache; 0 for kfake)")
 	fs.IntVar(&f.warmCluster, "sandbox-warm-kafka-cluster", 0, "kafka-cluster sandboxes (three brokers each) kept started and ready to hand out: worth 1 or 2 with --sandbox container, where one starts in about 10 s")
@@ -60,6 +65,9 @@ func (f *driverFlags) check(cmd string) error {
 	}
 	if f.name == container.Name && (f.kafka.impl != string(process.KafkaKfake) || f.kafka.home != "") {
 		return fmt.Errorf("%s: --kafka and --kafka-home are for --sandbox process; the container driver always runs Apache Kafka (--kafka-image)", cmd)
+	}
+	if f.name == container.Name && f.unfenced {
+		return fmt.Errorf("%s: --unfenced is for --sandbox process; containers are always fenced", cmd)
 	}
 	if f.cpus <= 0 || f.kafkaMemoryMB < 256 {
 		return fmt.Errorf("%s: --sandbox-cpus must be above 0 and --sandbox-kafka-memory-mb at least 256", cmd)
@@ -109,7 +117,7 @@ func (f *driverFlags) newDriver(ctx context.Context, cmd, scratch string, loopba
 		}
 		return d, nil
 	}
-	opts, err := f.kafka.options(cmd, process.Options{Dir: scratch, LoopbackTCP: loopbackTCP})
+	opts, err := f.kafka.options(cmd, process.Options{Dir: scratch, LoopbackTCP: loopbackTCP, Fence: fence.Options{Off: f.unfenced}})
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +126,34 @@ func (f *driverFlags) newDriver(ctx context.Context, cmd, scratch string, loopba
 		return nil, fmt.Errorf("%s: sandbox driver: %w", cmd, err)
 	}
 	return d, nil
+}
+
+// fenceProblems returns what this machine lacks to fence drv's sandboxes
+// (empty for a fenced or --unfenced process driver, and for containers),
+// and a line saying what fences them.
+func fenceProblems(drv sandbox.Driver) (problems []fence.Problem, describe string) {
+	if d, ok := drv.(*process.Driver); ok {
+		return d.FenceProblems(), d.Fence()
+	}
+	return nil, "a container per sandbox (see docs/containers.md)"
+}
+
+// reportFence logs how sandboxes are fenced, or, when they cannot be,
+// every missing piece with how to get it: no sandbox starts then.
+func reportFence(log *slog.Logger, drv sandbox.Driver) {
+	problems, describe := fenceProblems(drv)
+	if len(problems) == 0 {
+		if strings.HasPrefix(describe, "unfenced") {
+			log.Warn("sandboxes are NOT fenced: any learner can reach this machine's network and exhaust its memory, CPU and disk", "fence", describe)
+		} else {
+			log.Info("sandbox fence", "fence", describe)
+		}
+		return
+	}
+	for _, p := range problems {
+		log.Error("sandboxes cannot be fenced", "missing", p.What, "fix", p.Fix)
+	}
+	log.Error("no sandbox will start until the fence is available, or serve runs with --unfenced (a single trusted user only); lessons are served")
 }
 
 // envOr returns the environment variable name, or def when it is unset.

@@ -274,6 +274,7 @@ func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db 
 	if err != nil {
 		return nil, "", err
 	}
+	reportFence(log, drv)
 	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{
 		IdleTimeout:    cfg.sandboxIdle,
 		MaxLifetime:    cfg.sandboxLifetime,
@@ -296,17 +297,15 @@ func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db 
 	return mgr, drv.Name(), nil
 }
 
-// sandboxScratchDir is DATA/sb, or a short directory under the system's
-// temporary directory named after DATA when DATA's path is too long for a
-// unix socket inside it. The name is stable, so a restart finds leftovers.
+// sandboxScratchDir is a short directory under the system's temporary
+// directory named after DATA: short, for unix socket paths inside it, and
+// outside DATA, which only the platform's user may enter while fenced
+// sandboxes run as users of their own. The name is stable, so a restart
+// finds leftovers.
 func sandboxScratchDir(data string) (string, error) {
 	abs, err := filepath.Abs(data)
 	if err != nil {
 		return "", fmt.Errorf("sandbox scratch dir: %w", err)
-	}
-	dir := filepath.Join(abs, "sb")
-	if len(dir) <= 40 {
-		return dir, nil
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return filepath.Join(os.TempDir(), "opslab-"+hex.EncodeToString(sum[:6])), nil

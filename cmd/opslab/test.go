@@ -15,6 +15,7 @@ import (
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/fence"
 )
 
 // testJob is one exercise to test, with its result.
@@ -90,6 +91,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	drv, err := driver.newDriver(ctx, "test", scratch, false)
 	if err != nil {
 		return err
+	}
+	if problems, _ := fenceProblems(drv); len(problems) > 0 {
+		return fmt.Errorf("test: sandboxes cannot be fenced on this machine (or pass --unfenced, for a machine only you use):\n%s", fence.Summary(problems))
 	}
 	all, skipped := splitSupported(all, drv)
 	for _, j := range skipped {

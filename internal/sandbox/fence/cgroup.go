@@ -99,7 +99,7 @@ type cgroupV1 struct {
 func (c *cgroupV1) version() string { return "v1" }
 
 func (c *cgroupV1) open(name string) group {
-	g := &groupV1{}
+	g := &groupV1{root: c.root}
 	for _, ctl := range v1Controllers {
 		g.dirs = append(g.dirs, filepath.Join(c.root, ctl, c.parent, name))
 	}
@@ -132,7 +132,10 @@ func (c *cgroupV1) create(name string, lim Limits) (group, error) {
 }
 
 // groupV1 is a sandbox's group in each of v1Controllers, in that order.
-type groupV1 struct{ dirs []string }
+type groupV1 struct {
+	root string   // where the controllers are mounted
+	dirs []string // the group in each controller
+}
 
 func (g *groupV1) prepare(*syscall.SysProcAttr) (func(), error) { return func() {}, nil }
 
@@ -157,7 +160,7 @@ func (g *groupV1) enterThread() (func() error, error) {
 		if path == "" {
 			return nil, fmt.Errorf("cgroup v1: the spawner thread is in no %s group", ctl)
 		}
-		home = append(home, filepath.Join(cgroupRoot, ctl, path))
+		home = append(home, filepath.Join(g.root, ctl, path))
 	}
 	move := func(dirs []string) error {
 		for _, dir := range dirs {

@@ -85,6 +85,9 @@ type Options struct {
 	// FirstUID and UIDs are the range of user ids sandboxes run as, one
 	// each. Default DefaultFirstUID and DefaultUIDs.
 	FirstUID, UIDs int
+	// CgroupRoot is where the cgroup file systems are mounted. Default
+	// /sys/fs/cgroup.
+	CgroupRoot string
 }
 
 // Problem is one thing this machine lacks for fencing, and how to get it.
@@ -120,6 +123,9 @@ func Detect(opts Options) *Host {
 	if opts.CgroupParent == "" {
 		opts.CgroupParent = DefaultCgroupParent
 	}
+	if opts.CgroupRoot == "" {
+		opts.CgroupRoot = cgroupRoot
+	}
 	if opts.FirstUID <= 0 {
 		opts.FirstUID = DefaultFirstUID
 	}
@@ -142,7 +148,7 @@ func Detect(opts Options) *Host {
 	} else {
 		ns.Close()
 	}
-	cg, err := detectCgroups(cgroupRoot, opts.CgroupParent)
+	cg, err := detectCgroups(opts.CgroupRoot, opts.CgroupParent)
 	if err != nil {
 		h.problems = append(h.problems, Problem{What: "no usable cgroup hierarchy: " + err.Error(), Fix: asRoot + "; mount cgroup v2 at /sys/fs/cgroup (or the v1 memory, cpu and pids controllers) writable, or delegate a cgroup v2 subtree to the platform (systemd: Delegate=yes)"})
 	}
@@ -375,10 +381,10 @@ func (h *Host) Remove(id, dir string) error {
 // PrepareRoot makes root, the folder that holds sandbox folders, usable by
 // the sandboxes' users: searchable but not listable by them (0711), and
 // every folder above it searchable. It returns an error naming the first
-// folder above root that is not, with how to fix it. Unfenced it only
-// makes root (0700).
+// folder above root that is not, with how to fix it. Unfenced (Off, or on a
+// machine that cannot fence) it only makes root (0700).
 func (h *Host) PrepareRoot(root string) error {
-	if h.opts.Off {
+	if !h.Fenced() {
 		return os.MkdirAll(root, 0o700)
 	}
 	if err := os.MkdirAll(root, 0o711); err != nil {

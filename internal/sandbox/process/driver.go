@@ -82,11 +82,11 @@ type Options struct {
 	// KfakeBinary is the opslab-kfake program that runs a kfake sandbox.
 	// Default FindKfakeBinary().
 	KfakeBinary string
-	// Unfenced runs sandboxes without the kernel's fence (see package
-	// fence): for a single trusted user, on a machine that cannot fence.
-	// Without it, a machine that cannot fence starts no sandbox, and
-	// FenceProblems says why.
-	Unfenced bool
+	// Fence configures the kernel's fence around each sandbox (see package
+	// fence). Fence.Off runs sandboxes without it: for a single trusted
+	// user, on a machine that cannot fence. Without Off, a machine that
+	// cannot fence starts no sandbox, and FenceProblems says why.
+	Fence fence.Options
 }
 
 // Driver runs sandboxes as described in the package comment. It implements
@@ -159,7 +159,7 @@ func New(opts Options) (*Driver, error) {
 	if opts.Kafka, err = ParseKafkaImpl(string(opts.Kafka)); err != nil {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}
-	host := fence.Detect(fence.Options{Off: opts.Unfenced})
+	host := fence.Detect(opts.Fence)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}

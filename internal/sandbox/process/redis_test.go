@@ -13,6 +13,7 @@ import (
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/fence"
 	"github.com/opslab/opslab/internal/sandbox/process"
 )
 
@@ -400,5 +401,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A machine that cannot fence (here: no cgroup hierarchy where the driver
+// looks) starts no sandbox, and says what is missing and how to get it.
+func TestNoFenceNoSandbox(t *testing.T) {
+	d := mustDriver(t, process.Options{Fence: fence.Options{CgroupRoot: t.TempDir()}})
+	problems := d.FenceProblems()
+	if len(problems) == 0 {
+		t.Fatal("no problem reported for a machine without cgroups")
+	}
+	if !strings.Contains(problems[len(problems)-1].What, "cgroup") || problems[len(problems)-1].Fix == "" {
+		t.Fatalf("problems = %v", problems)
+	}
+	for _, kind := range []sandbox.Kind{sandbox.KindRedis, sandbox.KindKafka} {
+		_, err := d.Start(context.Background(), spec(kind))
+		if !errors.Is(err, sandbox.ErrUnsupported) || !strings.Contains(err.Error(), "cannot be fenced") || !strings.Contains(err.Error(), "--unfenced") {
+			t.Fatalf("start %s on an unfenceable machine: %v", kind, err)
+		}
+	}
+	// Asked for explicitly, it runs them unfenced.
+	off := mustDriver(t, process.Options{Fence: fence.Options{Off: true, CgroupRoot: t.TempDir()}})
+	if len(off.FenceProblems()) != 0 || !strings.Contains(off.Fence(), "unfenced") {
+		t.Fatalf("unfenced driver: %v %q", off.FenceProblems(), off.Fence())
+	}
+	inst := mustStart(t, off, spec(sandbox.KindRedis))
+	if st, err := os.Stat(inst.Dir); err != nil || st.Sys().(*syscall.Stat_t).Uid != uint32(os.Geteuid()) {
+		t.Fatalf("an unfenced sandbox's folder should be the platform's: %v", err)
 	}
 }
