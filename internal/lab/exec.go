@@ -78,7 +78,7 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		}
 		res.Notice = "Started a sandbox for this exercise."
 		if inst.Restarts > 0 {
-			res.Notice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
+			res.Notice = deadNotice
 		}
 	}
 	_ = s.cfg.Sandboxes.Touch(t.UserID, t.sandboxLesson(), inst.Spec.Kind)
@@ -95,22 +95,45 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 	case inst.Spec.Kind.Family() == sandbox.KindRedis:
 		var err error
 		res.Output, refused, err = s.execRedis(ectx, inst, n, line)
-		if errors.Is(err, errLost) {
+		switch {
+		case errors.Is(err, errLost):
 			// The server may have just died: once the manager sees it, it
 			// starts a fresh one, and the command runs there.
-			if fresh, ok := s.replaceDead(ectx, t); ok {
+			if fresh, ok := s.replaceDead(ectx, t, inst); ok {
 				inst = fresh
 				n, _ = inst.Node(node)
 				res.Output, refused, _ = s.execRedis(ectx, inst, n, line)
-				res.Notice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
+				res.Notice = deadNotice
 			}
+		case errors.Is(err, errTimedOut) && redisStuck(ctx, inst, n):
+			// Busy past the timeout with a script that cannot be killed:
+			// it would answer nothing else, so a fresh sandbox replaces it.
+			// The command is not run again there: it would hang again.
+			fresh, err := s.replaceStuck(ctx, t, inst)
+			if err != nil {
+				return nil, err
+			}
+			inst = fresh
+			res.Notice = stuckNotice(s.cfg.ExecTimeout)
 		}
 	case inst.Spec.Kind.Family() == sandbox.KindKafka && servicectl.Is(line):
 		// A service stops or starts for longer than a command runs: it
 		// has its own bound (serviceTimeout).
 		res.Output, _ = s.execService(ctx, inst, n, line)
 	case inst.Spec.Kind.Family() == sandbox.KindKafka:
-		res.Output = s.execKafka(ectx, n, line)
+		var timedOut bool
+		res.Output, timedOut = s.execKafka(ectx, n, line)
+		if timedOut && s.kafkaStuck(ctx, inst, n) {
+			fresh, err := s.replaceStuck(ctx, t, inst)
+			if err != nil {
+				return nil, err
+			}
+			inst = fresh
+			if tt := timeoutText(s.cfg.ExecTimeout); !strings.HasSuffix(res.Output, tt) {
+				res.Output = withNewline(res.Output) + tt
+			}
+			res.Notice = brokerStuckNotice(s.cfg.ExecTimeout)
+		}
 	default:
 		return nil, fmt.Errorf("exec: unknown sandbox kind %q", inst.Spec.Kind)
 	}
@@ -172,10 +195,28 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)
 }
 
+// deadNotice tells the learner that their sandbox had died and that the
+// command ran in a fresh one.
+const deadNotice = "Your previous sandbox had stopped, so this command ran in a fresh one: anything you made before is gone."
+
+// stuckNotice tells the learner that their Redis sandbox stayed busy for
+// longer than a command may run (d) and was replaced.
+func stuckNotice(d time.Duration) string {
+	return fmt.Sprintf("Your sandbox was busy for over %s (a script or command that never ended), so it was replaced by a fresh one: anything you made before is gone.", d)
+}
+
+// brokerStuckNotice tells the learner that their Kafka broker stopped
+// answering for longer than a command may run (d) and that the sandbox
+// was replaced.
+func brokerStuckNotice(d time.Duration) string {
+	return fmt.Sprintf("Your sandbox's broker stopped answering for over %s, so the sandbox was replaced by a fresh one: anything you made before is gone.", d)
+}
+
 // replaceDead waits briefly for the manager to notice that the learner's
-// sandbox died, and returns the fresh one it started (with the exercise's
-// setup run). ok is false if the sandbox still looks alive.
-func (s *Service) replaceDead(ctx context.Context, t Target) (sandbox.Instance, bool) {
+// sandbox old died, and returns the fresh one it started (with the
+// exercise's setup run), or the one a concurrent command already put in
+// its place. ok is false if old still looks alive.
+func (s *Service) replaceDead(ctx context.Context, t Target, old sandbox.Instance) (sandbox.Instance, bool) {
 	for i := 0; i < 25 && ctx.Err() == nil; i++ {
 		inst, fresh, err := s.acquire(ctx, t)
 		if err != nil {
@@ -187,7 +228,49 @@ func (s *Service) replaceDead(ctx context.Context, t Target) (sandbox.Instance, 
 			}
 			return inst, true
 		}
+		if inst.Spec.ID != old.Spec.ID {
+			return inst, true
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return sandbox.Instance{}, false
+}
+
+// replaceStuck replaces old, the learner's sandbox that stayed busy past
+// the console's timeout, with a fresh one set up for the exercise, and
+// returns it. If a concurrent command already replaced old, the sandbox in
+// its place is returned as it is (its replacer runs the setup): a stuck
+// sandbox is replaced once. Errors are those of acquire: a sandbox that
+// cannot start, or a setup that failed.
+func (s *Service) replaceStuck(ctx context.Context, t Target, old sandbox.Instance) (sandbox.Instance, error) {
+	kind := old.Spec.Kind
+	begin := time.Now()
+	inst, fresh, err := s.cfg.Sandboxes.Replace(ctx, t.UserID, t.sandboxLesson(), kind, old.Spec.ID)
+	if err != nil {
+		return sandbox.Instance{}, sandboxError(fmt.Sprintf("replace stuck %s sandbox %s", kind, old.Spec.ID), err)
+	}
+	s.redis.forgetSandbox(old.Spec.ID)
+	if !fresh {
+		return inst, nil
+	}
+	s.log.Warn("replaced a stuck sandbox", "user", t.UserID, "lesson", t.sandboxLesson(), "old", old.Spec.ID, "new", inst.Spec.ID)
+	s.metrics.start(string(kind), inst.Driver, time.Since(begin))
+	if err := s.setup(ctx, t, inst); err != nil {
+		return sandbox.Instance{}, err
+	}
+	return inst, nil
+}
+
+// sandboxError maps the manager's error of op as acquire does: a cap
+// reached or a platform shutting down is an *UnavailableError with a
+// sentence for the learner; anything else is wrapped with op.
+func sandboxError(op string, err error) error {
+	var ce *sandbox.CapacityError
+	if errors.As(err, &ce) {
+		return &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "%s", ce.Message), RetryAfter: ce.RetryAfter}
+	}
+	if errors.Is(err, sandbox.ErrClosed) {
+		return &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "The platform is restarting. Try again in a few seconds."), RetryAfter: 5 * time.Second}
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }

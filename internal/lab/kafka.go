@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/opslab/opslab/internal/console/kafkacli"
 	"github.com/opslab/opslab/internal/console/servicectl"
@@ -14,19 +18,22 @@ import (
 
 // execKafka runs one Kafka tool line against the learner's broker (the
 // node's: on a cluster, the broker the command bootstraps from) and returns
-// what the tool prints.
-func (s *Service) execKafka(ctx context.Context, node sandbox.Node, line string) string {
+// what the tool prints. timedOut reports that the command ran until ctx's
+// deadline, whether it failed for it (its output then ends in
+// timeoutText) or stopped there as a console consumer does, which prints
+// its summary: either way the caller checks whether the broker is stuck.
+func (s *Service) execKafka(ctx context.Context, node sandbox.Node, line string) (out string, timedOut bool) {
 	if strings.TrimSpace(line) == "" {
-		return ""
+		return "", false
 	}
 	cmd, err := kafkacli.Parse(line)
 	if err != nil {
-		return withNewline(err.Error())
+		return withNewline(err.Error()), false
 	}
 	var b strings.Builder
 	w := kafkacli.NewCappedWriter(&b, kafkacli.MaxOutput)
 	err = kafkacli.Run(ctx, kafkacli.Broker{Seeds: node.Kafka.Seeds}, cmd, w)
-	out := b.String()
+	out = b.String()
 	switch {
 	case err == nil:
 	case isTimeout(err):
@@ -34,7 +41,50 @@ func (s *Service) execKafka(ctx context.Context, node sandbox.Node, line string)
 	default:
 		out += withNewline(err.Error())
 	}
-	return out
+	return out, isTimeout(err) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+}
+
+// kafkaProbeTimeout bounds the metadata request of kafkaStuck.
+const kafkaProbeTimeout = 2 * time.Second
+
+// kafkaStuck reports whether node's broker in inst, on which a console
+// command just ran out of time, is stuck: it should run but does not
+// answer a metadata request within kafkaProbeTimeout. A broker the learner
+// stopped (systemctl stop, on drivers that control nodes) is down on
+// purpose, not stuck. Any answer counts, even one naming no controller, so
+// that a cluster that lost its quorum in a drill is not taken for stuck.
+// A ctx that ends while probing makes it report false.
+func (s *Service) kafkaStuck(ctx context.Context, inst sandbox.Instance, node sandbox.Node) bool {
+	mgr := s.cfg.Sandboxes
+	if mgr.CanControlNodes(inst.Spec.Kind) {
+		if up, err := mgr.NodeRunning(ctx, inst, node.Name); err == nil && !up {
+			return false
+		}
+	}
+	err := kafkaAnswers(ctx, node.Kafka.Seeds)
+	if err != nil {
+		s.log.Warn("kafka broker did not answer after a console timeout", "sandbox", inst.Spec.ID, "node", node.Name, "err", err)
+	}
+	return err != nil && ctx.Err() == nil
+}
+
+// kafkaAnswers sends one metadata request to the brokers at seeds, without
+// retries, and returns nil when one answered within kafkaProbeTimeout.
+func kafkaAnswers(ctx context.Context, seeds []string) error {
+	ctx, cancel := context.WithTimeout(ctx, kafkaProbeTimeout)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("opslab-platform"),
+		kgo.RequestRetries(0), kgo.DialTimeout(kafkaProbeTimeout))
+	if err != nil {
+		return fmt.Errorf("probe kafka broker: %w", err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{} // brokers only, not every topic
+	if _, err := req.RequestWith(ctx, cl); err != nil {
+		return fmt.Errorf("probe kafka broker: %w", err)
+	}
+	return nil
 }
 
 // runKafkaLines runs setup or solution lines, stopping at the first error.

@@ -35,9 +35,15 @@ const lostText = "(error) the connection to your sandbox was lost; run the comma
 // errLost marks a command whose connection broke: the server may have died.
 var errLost = errors.New("connection to the sandbox lost")
 
+// errTimedOut marks a command that ran out of time: the server may be
+// stuck in a script that never ends (see redisStuck).
+var errTimedOut = errors.New("command timed out")
+
 // execRedis runs one redis-cli line as the learner and prints the reply as
 // redis-cli does. refused reports a command the sandbox policy denied;
-// errLost, a broken connection (the caller checks whether the sandbox died).
+// errLost, a broken connection (the caller checks whether the sandbox
+// died); errTimedOut, a command that ran out of ctx's time, whose output is
+// then timeoutText (the caller checks whether the sandbox is stuck).
 func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node sandbox.Node, line string) (out string, refused bool, err error) {
 	args, err := rediscli.ParseLine(line)
 	if err != nil {
@@ -64,7 +70,7 @@ func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node san
 	v, err := s.redis.do(ctx, inst, node, send)
 	if err != nil {
 		if isTimeout(err) {
-			return timeoutText(s.cfg.ExecTimeout), false, nil
+			return timeoutText(s.cfg.ExecTimeout), false, errTimedOut
 		}
 		s.log.Warn("redis console", "sandbox", inst.Spec.ID, "err", err)
 		return lostText, false, errLost
@@ -171,6 +177,112 @@ func (r *redisConns) forgetOwner(owner int64, lesson string) {
 			delete(r.conns, id)
 		}
 	}
+}
+
+// forgetSandbox closes and drops the console connections to the nodes of
+// sandbox id, once it has been replaced. A command still running on one
+// of them is waited for, without holding up other learners' commands.
+func (r *redisConns) forgetSandbox(id string) {
+	var gone []*redisConn
+	r.mu.Lock()
+	for key, c := range r.conns {
+		if strings.HasPrefix(key, id+"/") {
+			gone = append(gone, c)
+			delete(r.conns, key)
+		}
+	}
+	r.mu.Unlock()
+	for _, c := range gone {
+		c.mu.Lock()
+		if c.conn != nil {
+			c.conn.Close()
+			c.conn = nil
+		}
+		c.mu.Unlock()
+	}
+}
+
+// redisProbeTimeout bounds each step of redisStuck: reaching the node and
+// getting its PING answered, then killing a script and seeing it end.
+const redisProbeTimeout = time.Second
+
+// redisStuck reports whether node of inst, on which a console command just
+// ran out of time, is stuck. It signs in as the platform's admin on a
+// fresh connection and sends PING:
+//
+//   - PONG (or any reply but BUSY): the server is healthy, the command was
+//     merely slow (a BLPOP with a long timeout); not stuck.
+//   - BUSY: a script or function still runs. SCRIPT KILL, then FUNCTION
+//     KILL, are tried; if one stops it and PING then answers, the node is
+//     not stuck (the learner's command was stopped, their data is kept).
+//     A script that already wrote (UNKILLABLE) leaves it stuck.
+//   - no answer within redisProbeTimeout (a script runs and the server
+//     does not reply BUSY yet: busy-reply-threshold), or no connection
+//     at all: stuck.
+//
+// A ctx that ends while probing makes it report false: a request that went
+// away is no proof of a stuck sandbox.
+func redisStuck(ctx context.Context, inst sandbox.Instance, node sandbox.Node) bool {
+	pctx, cancel := context.WithTimeout(ctx, redisProbeTimeout)
+	defer cancel()
+	conn, err := dialRedis(pctx, node.Redis.Endpoint, inst.Redis.Admin)
+	if err != nil {
+		return ctx.Err() == nil
+	}
+	defer conn.Close()
+	busy, err := pingBusy(pctx, conn)
+	switch {
+	case err != nil:
+		return ctx.Err() == nil
+	case !busy:
+		return false
+	}
+	kctx, cancel := context.WithTimeout(ctx, redisProbeTimeout)
+	defer cancel()
+	if !killScript(kctx, conn) {
+		return ctx.Err() == nil
+	}
+	// The script ends at its next interrupt check, a moment after the kill.
+	for {
+		busy, err := pingBusy(kctx, conn)
+		if err == nil && !busy {
+			return false
+		}
+		if err != nil || kctx.Err() != nil {
+			return ctx.Err() == nil
+		}
+		select {
+		case <-kctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// pingBusy sends PING on conn and reports whether the server answered
+// BUSY; err is set when it did not answer.
+func pingBusy(ctx context.Context, conn *resp.Conn) (bool, error) {
+	v, err := conn.Do(ctx, "PING")
+	if err != nil {
+		return false, fmt.Errorf("ping redis sandbox: %w", err)
+	}
+	return v.Kind == resp.Error && strings.HasPrefix(v.Str, "BUSY"), nil
+}
+
+// killScript asks the server to kill the running script (SCRIPT KILL) or
+// function (FUNCTION KILL) and reports whether one of them agreed. A
+// script that already wrote cannot be killed: both then refuse, with
+// UNKILLABLE or NOTBUSY.
+func killScript(ctx context.Context, conn *resp.Conn) bool {
+	for _, cmd := range [][]string{{"SCRIPT", "KILL"}, {"FUNCTION", "KILL"}} {
+		v, err := conn.Do(ctx, cmd...)
+		if err != nil {
+			return false
+		}
+		if v.Kind != resp.Error {
+			return true
+		}
+	}
+	return false
 }
 
 // dialRedis connects to a sandbox's node at ep and signs in as who.

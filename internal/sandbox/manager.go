@@ -68,21 +68,59 @@ func NewManager(driver Driver, records Records, cfg Config) (*Manager, error) {
 // with a sentence for the learner and a retry delay) when a cap is reached,
 // ErrClosed after StopAll, or whatever the driver returned.
 func (m *Manager) Acquire(ctx context.Context, owner int64, lesson string, kind Kind) (Instance, bool, error) {
+	return m.acquire(ctx, "acquire", owner, lesson, kind, "")
+}
+
+// StopStuck is the reason Replace stops a sandbox: its server still ran
+// but had stopped answering (a script that never ends), so a fresh one
+// replaces it.
+const StopStuck StopReason = "stuck"
+
+// Replace is Acquire after stopping the learner's sandbox of kind for
+// lesson if it is still the sandbox id: for a sandbox whose server runs
+// but no longer answers (a script that never ends, a hung broker), which
+// Acquire would keep reusing. The fresh sandbox it then starts has
+// created true and counts the replacement in Instance.Restarts, as one
+// replacing a dead sandbox does; the slot keeps its place under the caps
+// meanwhile.
+//
+// If id no longer runs there (a concurrent Replace, a Release or the
+// reaper got there first), Replace stops nothing and returns what Acquire
+// would: so two callers that saw the same stuck sandbox replace it once.
+// Errors are those of Acquire, or the driver's when the stop failed (the
+// stuck sandbox then still counts as running).
+func (m *Manager) Replace(ctx context.Context, owner int64, lesson string, kind Kind, id string) (Instance, bool, error) {
+	if id == "" {
+		return Instance{}, false, fmt.Errorf("replace %s sandbox: %w: no sandbox id", kind, ErrInvalid)
+	}
+	return m.acquire(ctx, "replace", owner, lesson, kind, id)
+}
+
+// acquire does Acquire (op "acquire") and Replace (op "replace"): with a
+// non-empty stuck, the slot's sandbox is first stopped if its id is stuck.
+func (m *Manager) acquire(ctx context.Context, op string, owner int64, lesson string, kind Kind, stuck string) (Instance, bool, error) {
 	key, err := newSlotKey(owner, lesson, kind)
 	if err != nil {
-		return Instance{}, false, fmt.Errorf("acquire sandbox: %w", err)
+		return Instance{}, false, fmt.Errorf("%s sandbox: %w", op, err)
 	}
 	for {
 		s, err := m.slotFor(key)
 		if err != nil {
-			return Instance{}, false, fmt.Errorf("acquire %s sandbox: %w", kind, err)
+			return Instance{}, false, fmt.Errorf("%s %s sandbox: %w", op, kind, err)
 		}
 		if err := s.lock(ctx); err != nil {
-			return Instance{}, false, fmt.Errorf("acquire %s sandbox: %w", kind, err)
+			return Instance{}, false, fmt.Errorf("%s %s sandbox: %w", op, kind, err)
 		}
 		if s.removed {
 			s.unlock()
 			continue
+		}
+		if stuck != "" && s.running && s.inst.Spec.ID == stuck {
+			if err := m.stopLocked(ctx, s, StopStuck); err != nil {
+				s.unlock()
+				return Instance{}, false, fmt.Errorf("%s %s sandbox: %w", op, kind, err)
+			}
+			s.restarts++
 		}
 		inst, created, err := m.acquireLocked(ctx, s)
 		if !s.running {
@@ -90,7 +128,7 @@ func (m *Manager) Acquire(ctx context.Context, owner int64, lesson string, kind 
 		}
 		s.unlock()
 		if err != nil {
-			return Instance{}, false, fmt.Errorf("acquire %s sandbox: %w", kind, err)
+			return Instance{}, false, fmt.Errorf("%s %s sandbox: %w", op, kind, err)
 		}
 		return inst, created, nil
 	}
