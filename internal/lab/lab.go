@@ -250,6 +250,13 @@ func (s *Service) acquire(ctx context.Context, t Target) (sandbox.Instance, bool
 		if errors.Is(err, sandbox.ErrClosed) {
 			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "The platform is restarting. Try again in a few seconds."), RetryAfter: 5 * time.Second}
 		}
+		if errors.Is(err, sandbox.ErrUnsupported) {
+			// The operator's to fix (a machine that cannot fence, a missing
+			// program): the learner gets a 503, the log the reason.
+			s.log.Error("sandbox cannot start", "kind", kind, "err", err)
+			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE,
+				"This server cannot start %s sandboxes right now; its operator has been told why in the server's log.", kind.Title()), RetryAfter: time.Minute}
+		}
 		return inst, false, fmt.Errorf("start %s sandbox: %w", kind, err)
 	}
 	if fresh {
