@@ -285,10 +285,15 @@ func (d *Driver) unclaim(id string) error {
 // listen opens a relay on the host's loopback (port 0: a free one) to the
 // same port number inside b's fence, and keeps it with b.
 func (d *Driver) listen(b *box, port int) (*relay.Relay, error) {
+	// The relay may accept a connection before Listen returns: its dial
+	// waits until r is set.
 	var r *relay.Relay
+	set := make(chan struct{})
 	r, err := relay.Listen(port, func(ctx context.Context) (net.Conn, error) {
+		<-set
 		return b.fence.Dial(ctx, r.Addr())
 	})
+	close(set)
 	if err != nil {
 		return nil, err
 	}
