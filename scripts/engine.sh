@@ -30,6 +30,19 @@ ping() {
 
 "$root/scripts/ensure-packages.sh" curl >&2
 
+# A service started from a folder since removed (an old clone) cannot run
+# containers any more (conmon: "Failed to get working directory"): stop it,
+# and start a fresh one below.
+if [ -f "$state/podman.pid" ]; then
+  old=$(cat "$state/podman.pid")
+  if [ -d "/proc/$old" ] && readlink "/proc/$old/cwd" | grep -q '(deleted)$'; then
+    say "the Podman service $old runs in a removed folder: restarting it"
+    kill "$old" 2>/dev/null || true
+    for _ in $(seq 1 50); do [ -d "/proc/$old" ] || break; sleep 0.1; done
+    rm -f "$sock"
+  fi
+fi
+
 host=""
 if [ -n "${DOCKER_HOST:-}" ] && ping "$DOCKER_HOST"; then
   host=$DOCKER_HOST
@@ -45,7 +58,8 @@ else
   mkdir -p "$state"
   rm -f "$sock"
   say "starting Podman's Docker-compatible service on $sock (log: $state/podman.log)"
-  nohup setsid podman system service --time=0 "unix://$sock" >"$state/podman.log" 2>&1 </dev/null &
+  # From /, so that removing the folder make ran in never breaks it.
+  (cd / && exec nohup setsid podman system service --time=0 "unix://$sock" >"$state/podman.log" 2>&1 </dev/null) &
   echo $! >"$state/podman.pid"
   for _ in $(seq 1 100); do
     ping "unix://$sock" && break

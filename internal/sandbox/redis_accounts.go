@@ -45,6 +45,13 @@ func NewRedisNodeAccounts() RedisNodeAccounts {
 	}
 }
 
+// RedisValueCap is a Redis sandbox's proto-max-bulk-len and
+// client-query-buffer-limit for a memory cap of maxMemory: no single value,
+// nor a client's unread input, may outgrow the cap (Redis's minimum for
+// both is 1 MiB). SETRANGE, APPEND and bulk strings past it get Redis's own
+// "string exceeds maximum allowed size" or protocol error.
+func RedisValueCap(maxMemory int64) int64 { return max(maxMemory, 1<<20) }
+
 // NewSecret returns a random password: 24 bytes, hex-encoded.
 func NewSecret() string {
 	var b [24]byte

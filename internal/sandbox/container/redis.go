@@ -93,6 +93,8 @@ func redisBaseLines(maxMemory int64) []string {
 		"always-show-logo no",
 		"maxmemory " + strconv.FormatInt(maxMemory, 10),
 		"maxmemory-policy noeviction",
+		"proto-max-bulk-len " + strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
+		"client-query-buffer-limit " + strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
 		"maxclients 128",
 		`save ""`,
 		"appendonly no",

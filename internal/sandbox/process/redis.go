@@ -206,11 +206,8 @@ func redisArgs(dir string, port int, maxMemory int64) []string {
 		"--always-show-logo", "no",
 		"--maxmemory", strconv.FormatInt(maxMemory, 10),
 		"--maxmemory-policy", "noeviction",
-		// No single value, nor a client's unread input, may outgrow the
-		// cap: SETRANGE, APPEND and bulk strings past it get Redis's own
-		// "string exceeds maximum allowed size" error.
-		"--proto-max-bulk-len", strconv.FormatInt(max(maxMemory, 1<<20), 10),
-		"--client-query-buffer-limit", strconv.FormatInt(max(maxMemory, 1<<20), 10),
+		"--proto-max-bulk-len", strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
+		"--client-query-buffer-limit", strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
 		"--maxclients", "128",
 		"--save", "",
 		"--appendonly", "no",
