@@ -57,6 +57,20 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("Memory", s.memory)
 	t.Run("Disk", s.disk)
 	t.Run("CPU", s.cpu)
+	t.Run("Processes", s.processes)
+	t.Run("KafkaBomb", s.kafkaBomb)
+}
+
+// RunKafka runs the Kafka attacks only, for a driver whose Kafka differs
+// from its default one (the process driver with real Apache Kafka).
+func RunKafka(t *testing.T, cfg Config) {
+	if cfg.KafkaBomb == 0 {
+		cfg.KafkaBomb = 2000000
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 90 * time.Second
+	}
+	s := &suite{cfg: cfg}
 	t.Run("KafkaBomb", s.kafkaBomb)
 }
 
@@ -209,6 +223,31 @@ func (s *suite) network(t *testing.T) {
 		_, _ = admin.do(5*time.Second, "REPLICAOF", "NO", "ONE")
 		out.none(t, "Redis")
 	})
+	t.Run("AnotherSandbox", func(t *testing.T) {
+		// The victim's primary listens on its port inside its own sandbox;
+		// the attacker names that address from another.
+		victim := s.start(t, sandbox.KindRedisReplica)
+		primary := dial(t, victim.Nodes[0].Redis.Endpoint, victim.Redis.Admin)
+		primary.ok("SET", "victim", "data")
+		host, vport, _ := strings.Cut(victim.Nodes[0].Redis.TCP.Address, ":")
+		inst := s.start(t, sandbox.KindRedis)
+		admin := dial(t, inst.Redis.Endpoint, inst.Redis.Admin)
+		admin.ok("SET", "k", "v")
+		_, _ = admin.do(5*time.Second, "MIGRATE", host, vport, "k", "0", "1000", "REPLACE")
+		_, _ = admin.do(5*time.Second, "REPLICAOF", host, vport)
+		time.Sleep(dialWait)
+		info := admin.ok("INFO", "replication").Str
+		_, _ = admin.do(5*time.Second, "REPLICAOF", "NO", "ONE")
+		if strings.Contains(info, "master_link_status:up") {
+			t.Fatalf("a sandbox replicated another learner's primary:\n%s", info)
+		}
+		if v, _ := primary.do(5*time.Second, "EXISTS", "k"); v.Int != 0 {
+			t.Fatal("a sandbox migrated a key into another learner's primary")
+		}
+		if v := primary.ok("INFO", "replication").Str; !strings.Contains(v, "connected_slaves:1") {
+			t.Fatalf("another learner's primary has other replicas than its own:\n%s", v)
+		}
+	})
 	t.Run("RedisCluster", func(t *testing.T) {
 		inst := s.start(t, sandbox.KindRedisCluster)
 		admin := dial(t, inst.Nodes[0].Redis.Endpoint, inst.Redis.Admin)
@@ -293,20 +332,64 @@ func (s *suite) disk(t *testing.T) {
 	other()
 }
 
-// cpu: a script that writes and then loops (SCRIPT KILL cannot stop it).
+// cpu: a script that writes and then loops (SCRIPT KILL cannot stop it),
+// in a single server and on every node of each multi-node Redis kind that
+// runs scripts (a Sentinel has none).
 func (s *suite) cpu(t *testing.T) {
+	other := s.bystander(t)
+	for _, kind := range []sandbox.Kind{sandbox.KindRedis, sandbox.KindRedisReplica, sandbox.KindRedisSentinel, sandbox.KindRedisCluster} {
+		t.Run(string(kind), func(t *testing.T) {
+			inst := s.start(t, kind)
+			nodes := inst.Nodes
+			if len(nodes) == 0 {
+				nodes = []sandbox.Node{{Name: "primary", Role: sandbox.RolePrimary, Redis: inst.Redis}}
+			}
+			for _, n := range nodes {
+				if n.Role == sandbox.RoleSentinel {
+					continue
+				}
+				admin := dial(t, n.Redis.Endpoint, inst.Redis.Admin)
+				admin.ok("CONFIG", "SET", "busy-reply-threshold", "100")
+				// Write, then loop: SCRIPT KILL cannot stop it. A cluster
+				// node loops without writing (a key may be another node's).
+				script, keys := "redis.call('INCR', KEYS[1]) while true do end", []string{"1", "k"}
+				if kind == sandbox.KindRedisCluster || n.Role != sandbox.RolePrimary {
+					script, keys = "while true do end", []string{"0"}
+				}
+				go func() { _, _ = admin.do(3*time.Second, append([]string{"EVAL", script}, keys...)...) }()
+			}
+			for range 5 {
+				other()
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := s.cfg.Driver.Stop(context.Background(), inst.Spec.ID); err != nil {
+				t.Fatal(err)
+			}
+			other()
+		})
+	}
+}
+
+// processes: whatever forks in a Redis sandbox is Redis's own background
+// save or rewrite, one at a time; asked for in a storm, the server refuses
+// the rest and keeps answering.
+func (s *suite) processes(t *testing.T) {
 	other := s.bystander(t)
 	inst := s.start(t, sandbox.KindRedis)
 	admin := dial(t, inst.Redis.Endpoint, inst.Redis.Admin)
-	admin.ok("CONFIG", "SET", "busy-reply-threshold", "100")
-	go func() { _, _ = admin.do(3*time.Second, "EVAL", "redis.call('SET','k','v') while true do end", "0") }()
-	for range 5 {
-		other()
-		time.Sleep(100 * time.Millisecond)
+	admin.ok("SET", "k", "v")
+	refused := 0
+	for range 50 {
+		for _, cmd := range []string{"BGSAVE", "BGREWRITEAOF"} {
+			if v, err := admin.do(5*time.Second, cmd); err == nil && v.Kind == resp.Error {
+				refused++
+			}
+		}
 	}
-	if err := s.cfg.Driver.Stop(context.Background(), inst.Spec.ID); err != nil {
-		t.Fatal(err)
+	if v := admin.ok("GET", "k"); v.Str != "v" {
+		t.Fatalf("after a fork storm GET k = %+v", v)
 	}
+	t.Logf("%d of 100 background saves and rewrites refused while one ran", refused)
 	other()
 }
 

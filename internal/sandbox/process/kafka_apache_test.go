@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/escapetest"
 	"github.com/opslab/opslab/internal/sandbox/process"
 )
 
@@ -356,4 +357,12 @@ func TestApacheKafkaUnavailable(t *testing.T) {
 	if _, err := process.New(process.Options{Dir: t.TempDir(), Kafka: "confluent"}); !errors.Is(err, sandbox.ErrInvalid) {
 		t.Errorf("unknown Kafka implementation = %v, want ErrInvalid", err)
 	}
+}
+
+// TestEscapeApacheKafka runs the escape suite's Kafka attacks against a
+// real Apache Kafka broker in its fence: 9999 partitions, just under what
+// a KRaft controller takes in one request (more is a POLICY_VIOLATION).
+func TestEscapeApacheKafka(t *testing.T) {
+	d := apacheDriver(t, scratchDir(t))
+	escapetest.RunKafka(t, escapetest.Config{Driver: d, Spec: spec, KafkaBomb: 9999})
 }
