@@ -21,18 +21,30 @@ echo
 go test -run '^$' -bench 'TeamDashboard|TeamLearnerPage' -benchtime 20x -count 5 ./internal/server | grep -E '^Benchmark'
 echo
 
-go build -o bin/opslab ./cmd/opslab
+make build >/dev/null
 echo "## opslab test over the built-in course"
 echo
 /usr/bin/time -f 'wall %es, max RSS %MKB' bin/opslab test --runs 1 -j "$(nproc)" 2>&1 | tail -n 20
 echo
 
-echo "## Sandboxes through the API"
+echo "## Sandboxes through the API, fenced (the default)"
 echo
-go run ./bench/labbench -bin bin/opslab \
-  -kafka-lesson "caching-messaging-infrastructure/offsets-commits-lag-and-resets/${KAFKA_EXERCISE:-billing-lag-drill}" \
-  -starts "${STARTS:-100}" -checks "${CHECKS:-200}" -idle "${IDLE:-100}" \
-  -learners "${LEARNERS:-200}" -duration "${DURATION:-60s}"
+labbench() {
+  go run ./bench/labbench -bin bin/opslab \
+    -kafka-lesson "caching-messaging-infrastructure/offsets-commits-lag-and-resets/${KAFKA_EXERCISE:-billing-lag-drill}" \
+    -starts "${STARTS:-100}" -checks "${CHECKS:-200}" -idle "${IDLE:-100}" \
+    -learners "${LEARNERS:-200}" -duration "${DURATION:-60s}" "$@"
+}
+labbench
+echo
+echo "## The same, unfenced (--unfenced): the baseline of what the fence costs"
+echo
+labbench -unfenced
+
+echo
+echo "## Driver start alone, fenced beside unfenced (Go benchmarks)"
+echo
+OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
 
 echo
 echo "## Starts with light setups (a course the project has never seen)"

@@ -43,16 +43,21 @@ func main() {
 	idle := flag.Int("idle", 100, "idle sandboxes per kind for the memory measurement")
 	learners := flag.Int("learners", 200, "simulated learners for the load run")
 	duration := flag.Duration("duration", 60*time.Second, "length of the load run")
+	unfenced := flag.Bool("unfenced", false, "serve with --unfenced: sandboxes without the kernel's fence, the baseline of what the fence costs")
 	flag.Parse()
 
-	b := &bench{bin: *bin, content: *content}
+	b := &bench{bin: *bin, content: *content, unfenced: *unfenced}
 	running = b
 	if err := b.startServer(); err != nil {
 		fail(err)
 	}
 	defer b.stop()
 
-	fmt.Printf("Machine: %d cores, %s, %s\n\n", runtime.NumCPU(), memTotal(), runtime.Version())
+	fence := "fenced (network namespace, cgroup, tmpfs, own user per sandbox)"
+	if *unfenced {
+		fence = "UNFENCED (--unfenced), the baseline"
+	}
+	fmt.Printf("Machine: %d cores, %s, %s; sandboxes %s\n\n", runtime.NumCPU(), memTotal(), runtime.Version(), fence)
 	redisPath := exercisePath(*redisEx)
 	kafkaPath := ""
 	if *kafkaLesson != "" {
@@ -89,6 +94,7 @@ func main() {
 
 type bench struct {
 	bin, content, url, data string
+	unfenced                bool
 	cmd                     *exec.Cmd
 	users                   int
 }
@@ -103,6 +109,9 @@ func (b *bench) startServer() error {
 		"--sandbox-max-kafka", "5000", "--log-level", "error", "--signups-per-hour", "-1", "--sandbox-per-learner", "3"}
 	if b.content != "" {
 		args = append(args, "--content", b.content)
+	}
+	if b.unfenced {
+		args = append(args, "--unfenced")
 	}
 	b.cmd = exec.Command(b.bin, args...)
 	out, err := b.cmd.StdoutPipe()
@@ -196,8 +205,8 @@ func (b *bench) checks(path string, n int) []time.Duration {
 }
 
 // memory starts n idle sandboxes per kind and reports the proportional
-// set size they add: redis-server processes' own PSS, and for in-process
-// Kafka brokers the growth of the platform's PSS.
+// set size they add: the PSS of the redis-server and opslab-kfake child
+// processes, plus the growth of the platform's own PSS.
 func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	fmt.Println("| kind | sandboxes | PSS added | per sandbox |")
 	fmt.Println("| --- | --- | --- | --- |")
@@ -212,7 +221,7 @@ func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	}
 	time.Sleep(2 * time.Second)
 	var redisPSS int64
-	for _, pid := range redisPIDs(b.data) {
+	for _, pid := range childPIDs(b.cmd.Process.Pid, "redis-server") {
 		redisPSS += pss(pid)
 	}
 	redisPSS += pss(b.cmd.Process.Pid) - base
@@ -235,7 +244,10 @@ func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	}
 	time.Sleep(2 * time.Second)
 	k := pss(b.cmd.Process.Pid) - base
-	fmt.Printf("| kafka (kfake, in-process) | %d | %s | %s |\n", n, mib(k), mib(k/int64(n)))
+	for _, pid := range childPIDs(b.cmd.Process.Pid, "opslab-kfake") {
+		k += pss(pid)
+	}
+	fmt.Printf("| kafka (kfake, an opslab-kfake child each) | %d | %s | %s |\n", n, mib(k), mib(k/int64(n)))
 	for _, l := range ls {
 		l.post(kafkaPath+"/stop", "")
 	}
@@ -356,7 +368,9 @@ func pss(pid int) int64 {
 	return 0
 }
 
-func redisPIDs(dataPrefix string) []int {
+// childPIDs lists the server's child processes whose name starts with
+// comm: redis-server, or opslab-kfake for kfake sandboxes.
+func childPIDs(parent int, comm string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range entries {
@@ -364,11 +378,8 @@ func redisPIDs(dataPrefix string) []int {
 		if err != nil {
 			continue
 		}
-		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if !strings.HasPrefix(string(comm), "redis-server") {
-			continue
-		}
-		if pp := ppid(pid); pp > 0 && isOpslab(pp) {
+		name, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if strings.HasPrefix(string(name), comm) && ppid(pid) == parent {
 			out = append(out, pid)
 		}
 	}
@@ -388,11 +399,6 @@ func ppid(pid int) int {
 	}
 	n, _ := strconv.Atoi(f[1])
 	return n
-}
-
-func isOpslab(pid int) bool {
-	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	return strings.HasPrefix(string(comm), "opslab")
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
