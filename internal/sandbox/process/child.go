@@ -9,9 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// redisServer is a running redis-server child process, leader of its own
+// child is a running server process of a sandbox (redis-server, a Kafka
+// broker or opslab-kfake), leader of its own
 // process group.
-type redisServer struct {
+type child struct {
 	cmd  *exec.Cmd
 	pid  int
 	dir  string
@@ -27,8 +28,8 @@ type redisServer struct {
 // the dead leader still holds the group id, and only then is the leader
 // reaped: so a signal to the group can never reach a stranger that reused
 // the pid.
-func watch(cmd *exec.Cmd, dir string) *redisServer {
-	s := &redisServer{cmd: cmd, pid: cmd.Process.Pid, dir: dir, done: make(chan struct{})}
+func watch(cmd *exec.Cmd, dir string) *child {
+	s := &child{cmd: cmd, pid: cmd.Process.Pid, dir: dir, done: make(chan struct{})}
 	go func() {
 		var info unix.Siginfo
 		for {
@@ -48,7 +49,7 @@ func watch(cmd *exec.Cmd, dir string) *redisServer {
 }
 
 // exited reports whether the process has exited.
-func (s *redisServer) exited() bool {
+func (s *child) exited() bool {
 	select {
 	case <-s.done:
 		return true
@@ -58,7 +59,7 @@ func (s *redisServer) exited() bool {
 }
 
 // signal sends sig to the process group, unless the leader was reaped.
-func (s *redisServer) signal(sig syscall.Signal) {
+func (s *child) signal(sig syscall.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.reaped {
@@ -67,4 +68,4 @@ func (s *redisServer) signal(sig syscall.Signal) {
 }
 
 // kill sends SIGKILL to the process group.
-func (s *redisServer) kill() { s.signal(syscall.SIGKILL) }
+func (s *child) kill() { s.signal(syscall.SIGKILL) }

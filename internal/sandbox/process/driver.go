@@ -99,11 +99,11 @@ type Driver struct {
 	redisErr  error // why redis-server cannot run, if it cannot
 
 	mu    sync.Mutex
-	redis map[string]*redisServer
-	kafka map[string]*redisServer // kfake children, by sandbox id
+	redis map[string]*child
+	kafka map[string]*child // kfake children, by sandbox id
 
-	apache  *apacheKafka            // nil unless Options.Kafka is KafkaApache
-	brokers map[string]*redisServer // Apache Kafka brokers, by sandbox id
+	apache  *apacheKafka      // nil unless Options.Kafka is KafkaApache
+	brokers map[string]*child // Apache Kafka brokers, by sandbox id
 
 	groups map[string]*redisGroup // multi-node Redis sandboxes, by id
 
@@ -176,10 +176,10 @@ func New(opts Options) (*Driver, error) {
 	d := &Driver{
 		opts:  opts,
 		root:  root,
-		redis: make(map[string]*redisServer),
-		kafka: make(map[string]*redisServer),
+		redis: make(map[string]*child),
+		kafka: make(map[string]*child),
 
-		brokers: make(map[string]*redisServer),
+		brokers: make(map[string]*child),
 
 		groups: make(map[string]*redisGroup),
 

@@ -151,7 +151,7 @@ func (d *Driver) startKfake(ctx context.Context, spec sandbox.Spec, b *box) (san
 
 // awaitKfake waits until opslab-kfake prints "ready" on ready (every
 // broker listens), the process exits, or the start timeout or ctx ends.
-func (d *Driver) awaitKfake(ctx context.Context, srv *redisServer, ready *os.File) error {
+func (d *Driver) awaitKfake(ctx context.Context, srv *child, ready *os.File) error {
 	defer ready.Close()
 	line := make(chan string, 1)
 	go func() {

@@ -193,7 +193,7 @@ const kafkaControllerPort = 9093
 
 // launchKafka writes the broker's files in inst.Dir, runs it in b's fence,
 // fills in inst's PID, seeds and start time, and waits until it answers.
-func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, b *box, boot []byte) (*redisServer, error) {
+func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, b *box, boot []byte) (*child, error) {
 	a, dir := d.apache, inst.Dir
 	port, err := d.tcpPort(b, 0)
 	if err != nil {
@@ -283,7 +283,7 @@ func (a *apacheKafka) jvmArgs(dir, main string, args ...string) []string {
 // awaitKafka polls the broker with a metadata request, backing off from
 // 20ms, until it answers naming itself, exits, or the start timeout or ctx
 // ends.
-func (d *Driver) awaitKafka(ctx context.Context, srv *redisServer, seeds []string) error {
+func (d *Driver) awaitKafka(ctx context.Context, srv *child, seeds []string) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.KafkaStartTimeout)
 	defer cancel()
 	delay := 20 * time.Millisecond

@@ -57,7 +57,7 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec, b *box) (san
 	}
 	var err error
 	for range tries {
-		var srv *redisServer
+		var srv *child
 		srv, err = d.launchRedis(ctx, &inst, b)
 		if err == nil {
 			d.mu.Lock()
@@ -77,7 +77,7 @@ var errPortInUse = errors.New("port already in use")
 
 // launchRedis runs one redis-server for inst in b's fence, filling in its
 // PID, TCP endpoint and start time, and waits until the server answers.
-func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance, b *box) (*redisServer, error) {
+func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance, b *box) (*child, error) {
 	port := 0
 	inst.Redis.TCP = sandbox.Endpoint{}
 	if d.opts.LoopbackTCP {
@@ -121,7 +121,7 @@ func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance, b *box
 
 // awaitRedis polls the server with AUTH and PING, backing off from 1ms,
 // until it answers, exits, or the start timeout or ctx ends.
-func (d *Driver) awaitRedis(ctx context.Context, srv *redisServer, access sandbox.RedisAccess) error {
+func (d *Driver) awaitRedis(ctx context.Context, srv *child, access sandbox.RedisAccess) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
 	defer cancel()
 	delay := time.Millisecond
@@ -168,7 +168,7 @@ func ping(ctx context.Context, ep sandbox.Endpoint, user sandbox.Credentials) er
 
 // stopChild asks a server's process group (redis-server or a Kafka
 // broker, named by what) to stop, and kills it after the grace period.
-func (d *Driver) stopChild(ctx context.Context, srv *redisServer, what string) error {
+func (d *Driver) stopChild(ctx context.Context, srv *child, what string) error {
 	srv.signal(syscall.SIGTERM)
 	grace := time.NewTimer(d.opts.StopGrace)
 	defer grace.Stop()

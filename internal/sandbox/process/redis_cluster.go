@@ -26,7 +26,7 @@ func (d *Driver) startRedisCluster(ctx context.Context, spec sandbox.Spec, b *bo
 	dir := d.dir(spec.ID)
 	a := sandbox.NewRedisNodeAccounts()
 	infos := spec.Kind.Nodes()
-	launch := func(ctx context.Context, i int) (*redisServer, sandbox.Node, error) {
+	launch := func(ctx context.Context, i int) (*child, sandbox.Node, error) {
 		info := infos[i]
 		var (
 			port int

@@ -36,7 +36,7 @@ const multiStartFactor = 6
 // redisGroup is a running multi-node Redis sandbox.
 type redisGroup struct {
 	dir     string
-	servers []*redisServer
+	servers []*child
 }
 
 // exited reports whether any node has exited.
@@ -84,7 +84,7 @@ func dataNodeArgs(dir string, i, port int, maxMemory int64, extra ...string) []s
 // i, retrying on a taken port), registers the group, then waits for ready.
 // On error every node started is stopped and nothing is registered.
 func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, b *box, n int,
-	launch func(ctx context.Context, i int) (*redisServer, sandbox.Node, error),
+	launch func(ctx context.Context, i int) (*child, sandbox.Node, error),
 	ready func(ctx context.Context, nodes []sandbox.Node) error) (sandbox.Instance, error) {
 	if d.redisErr != nil {
 		return sandbox.Instance{}, d.redisErr
@@ -100,7 +100,7 @@ func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, b *box, n in
 	}
 	for i := range n {
 		var (
-			srv  *redisServer
+			srv  *child
 			node sandbox.Node
 			err  error
 		)
@@ -132,7 +132,7 @@ func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, b *box, n in
 // launchNode runs one redis-server of a group in b's fence with args and
 // config (the config text comes on stdin when args start with "-"), and
 // waits until it answers as admin on its socket.
-func (d *Driver) launchNode(ctx context.Context, b *box, i int, args []string, stdin string, access sandbox.RedisAccess) (*redisServer, error) {
+func (d *Driver) launchNode(ctx context.Context, b *box, i int, args []string, stdin string, access sandbox.RedisAccess) (*child, error) {
 	dir := b.fence.Dir()
 	output, err := os.OpenFile(nodeFile(dir, i, ".output"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {

@@ -20,7 +20,7 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec, b *box)
 	a := sandbox.NewRedisNodeAccounts()
 	infos := spec.Kind.Nodes()
 	primaryPort := 0
-	launch := func(ctx context.Context, i int) (*redisServer, sandbox.Node, error) {
+	launch := func(ctx context.Context, i int) (*child, sandbox.Node, error) {
 		info := infos[i]
 		fixed := firstDataPort + i
 		if info.Role == sandbox.RoleSentinel {
@@ -32,7 +32,7 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec, b *box)
 		}
 		access := nodeAccess(dir, i, port, a)
 		node := sandbox.Node{Name: info.Name, Role: info.Role, Redis: access}
-		var srv *redisServer
+		var srv *child
 		if info.Role == sandbox.RoleSentinel {
 			srv, err = d.launchSentinel(ctx, b, i, port, primaryPort, a, access)
 		} else {

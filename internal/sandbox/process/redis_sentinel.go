@@ -32,7 +32,7 @@ const (
 
 // launchSentinel writes node i's Sentinel config (0600, in the sandbox's
 // directory: a Sentinel must be able to rewrite its config) and runs it.
-func (d *Driver) launchSentinel(ctx context.Context, b *box, i, port, primaryPort int, a sandbox.RedisNodeAccounts, access sandbox.RedisAccess) (*redisServer, error) {
+func (d *Driver) launchSentinel(ctx context.Context, b *box, i, port, primaryPort int, a sandbox.RedisNodeAccounts, access sandbox.RedisAccess) (*child, error) {
 	dir := b.fence.Dir()
 	m := sandbox.SentinelMaster
 	conf := strings.Join([]string{
