@@ -314,6 +314,9 @@ func (s *suite) disk(t *testing.T) {
 	inst := s.start(t, sandbox.KindRedis)
 	admin := dial(t, inst.Redis.Endpoint, inst.Redis.Admin)
 	admin.ok("CONFIG", "SET", "appendonly", "yes")
+	// No automatic rewrite, which would keep compacting the AOF (a learner
+	// may set this too).
+	admin.ok("CONFIG", "SET", "auto-aof-rewrite-percentage", "0")
 	// Overwrite one key: memory stays small while the AOF grows, until the
 	// disk is full. Redis then refuses writes, or exits: either way only
 	// this sandbox is hurt.
