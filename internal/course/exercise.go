@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -88,6 +89,31 @@ func ExpandAddrs(line string, addr func(node string) (string, bool)) (string, er
 		return a
 	})
 	return out, bad
+}
+
+// MaxWait is the longest pause a "# wait" line may ask for.
+const MaxWait = time.Minute
+
+// WaitLine parses a setup or solution line of the form "# wait DURATION
+// why", such as "# wait 11s: Sentinel reads replica priorities every 10
+// seconds": a pause that a person following the solution would take (for
+// a server to notice a change on its own schedule), run as a pause and
+// shown as a comment. ok reports whether line is a comment at all; err
+// says what is wrong with a comment that is not such a wait.
+func WaitLine(line string) (d time.Duration, ok bool, err error) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), "#")
+	if !ok {
+		return 0, false, nil
+	}
+	f := strings.Fields(rest)
+	if len(f) < 2 || f[0] != "wait" {
+		return 0, true, fmt.Errorf("a comment line must be \"# wait DURATION why\", as in \"# wait 11s: Sentinel re-reads priorities every 10 s\"")
+	}
+	d, err = time.ParseDuration(strings.TrimSuffix(f[1], ":"))
+	if err != nil || d <= 0 || d > MaxWait {
+		return 0, true, fmt.Errorf("# wait takes a duration from 1ms to %s, such as 11s, not %q", MaxWait, f[1])
+	}
+	return d, true, nil
 }
 
 // SplitNodeLine splits a setup, solution or console line into the node it
@@ -277,6 +303,12 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 				continue
 			}
 			for _, item := range v.Content {
+				if _, isComment, err := WaitLine(item.Value); isComment {
+					if err != nil {
+						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, err)
+					}
+					continue
+				}
 				node, cmd := SplitNodeLine(item.Value)
 				msg := badNode(node)
 				for _, a := range LineAddrs(cmd) {

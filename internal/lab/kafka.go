@@ -92,6 +92,12 @@ func kafkaAnswers(ctx context.Context, seeds []string) error {
 // acts on that broker's service.
 func (s *Service) runKafkaLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
 	for i, line := range lines {
+		if waited, err := waitLine(ctx, line); waited || err != nil {
+			if err != nil {
+				return fmt.Errorf("line %d %q: %w", i+1, line, err)
+			}
+			continue
+		}
 		name, text := course.SplitNodeLine(line)
 		node, ok := inst.Node(name)
 		if !ok {

@@ -298,9 +298,26 @@ func dialRedis(ctx context.Context, ep sandbox.Endpoint, who sandbox.Credentials
 	return conn, nil
 }
 
+// waitLine pauses for a "# wait" line (see course.WaitLine) and reports
+// that line was one; a malformed comment is an error.
+func waitLine(ctx context.Context, line string) (bool, error) {
+	d, ok, err := course.WaitLine(line)
+	if !ok || err != nil {
+		return ok, err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true, nil
+	case <-ctx.Done():
+		return true, ctx.Err()
+	}
+}
+
 // runRedisLines runs lines as the platform (setup, solution), stopping at
 // the first that fails or gets an error reply. A line "@node command" runs
-// on that node; others on the default node.
+// on that node; others on the default node; a "# wait" line pauses.
 func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
 	conns := map[string]*resp.Conn{}
 	defer func() {
@@ -309,6 +326,12 @@ func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) e
 		}
 	}()
 	for i, line := range lines {
+		if waited, err := waitLine(ctx, line); waited || err != nil {
+			if err != nil {
+				return fmt.Errorf("line %d %q: %w", i+1, line, err)
+			}
+			continue
+		}
 		name, cmd := course.SplitNodeLine(line)
 		node, ok := inst.Node(name)
 		if !ok {
