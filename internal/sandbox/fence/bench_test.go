@@ -1,0 +1,90 @@
+package fence_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/opslab/opslab/internal/sandbox/fence"
+)
+
+// BenchmarkNewClose measures making a fence (tmpfs, network namespace,
+// cgroup) and removing it, with no process inside.
+func BenchmarkNewClose(b *testing.B) {
+	h := fence.Detect(fence.Options{CgroupParent: "opslab-bench"})
+	if !h.Fenced() {
+		b.Skip(fence.Summary(h.Problems()))
+	}
+	tmp, err := os.MkdirTemp("", "fb-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	_ = os.Chmod(tmp, 0o711)
+	root := filepath.Join(tmp, "sb")
+	if err := h.PrepareRoot(root); err != nil {
+		b.Fatal(err)
+	}
+	lim := fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 128 << 20}
+	i := 0
+	for b.Loop() {
+		i++
+		id := "b-" + strconv.Itoa(i)
+		f, err := h.New(id, filepath.Join(root, id), lim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkDial measures one connection into a fence's namespace (to a
+// redis-server inside), beside the same on the host's loopback.
+func BenchmarkDial(b *testing.B) {
+	h := fence.Detect(fence.Options{CgroupParent: "opslab-bench"})
+	if !h.Fenced() {
+		b.Skip(fence.Summary(h.Problems()))
+	}
+	tmp, err := os.MkdirTemp("", "fb-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	_ = os.Chmod(tmp, 0o711)
+	root := filepath.Join(tmp, "sb")
+	if err := h.PrepareRoot(root); err != nil {
+		b.Fatal(err)
+	}
+	f, err := h.New("dial", filepath.Join(root, "dial"), fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 16 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command("redis-server", "--port", "6399", "--save", "", "--dir", f.Dir())
+	if err := f.Start(cmd); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	for range 200 {
+		if c, err := f.Dial(context.Background(), "127.0.0.1:6399"); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for b.Loop() {
+		c, err := f.Dial(context.Background(), "127.0.0.1:6399")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
