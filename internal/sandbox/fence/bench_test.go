@@ -12,9 +12,10 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/fence"
 )
 
-// BenchmarkNewClose measures making a fence (tmpfs, network namespace,
-// cgroup) and removing it, with no process inside.
-func BenchmarkNewClose(b *testing.B) {
+// benchHost returns a fencing Host and a prepared root for sandbox
+// folders, removed after the benchmark, or skips where nothing can fence.
+func benchHost(b *testing.B) (*fence.Host, string) {
+	b.Helper()
 	h := fence.Detect(fence.Options{CgroupParent: "opslab-bench"})
 	if !h.Fenced() {
 		b.Skip(fence.Summary(h.Problems()))
@@ -23,12 +24,19 @@ func BenchmarkNewClose(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer os.RemoveAll(tmp)
+	b.Cleanup(func() { os.RemoveAll(tmp) })
 	_ = os.Chmod(tmp, 0o711)
 	root := filepath.Join(tmp, "sb")
 	if err := h.PrepareRoot(root); err != nil {
 		b.Fatal(err)
 	}
+	return h, root
+}
+
+// BenchmarkNewClose measures making a fence (tmpfs, network namespace,
+// cgroup) and removing it, with no process inside.
+func BenchmarkNewClose(b *testing.B) {
+	h, root := benchHost(b)
 	lim := fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 128 << 20}
 	i := 0
 	for b.Loop() {
@@ -49,20 +57,7 @@ func BenchmarkNewClose(b *testing.B) {
 // BenchmarkDial measures one connection into a fence's namespace (to a
 // redis-server inside), beside the same on the host's loopback.
 func BenchmarkDial(b *testing.B) {
-	h := fence.Detect(fence.Options{CgroupParent: "opslab-bench"})
-	if !h.Fenced() {
-		b.Skip(fence.Summary(h.Problems()))
-	}
-	tmp, err := os.MkdirTemp("", "fb-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	_ = os.Chmod(tmp, 0o711)
-	root := filepath.Join(tmp, "sb")
-	if err := h.PrepareRoot(root); err != nil {
-		b.Fatal(err)
-	}
+	h, root := benchHost(b)
 	f, err := h.New("dial", filepath.Join(root, "dial"), fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 16 << 20})
 	if err != nil {
 		b.Fatal(err)
