@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/container"
@@ -128,29 +127,31 @@ func (f *driverFlags) newDriver(ctx context.Context, cmd, scratch string, loopba
 	return d, nil
 }
 
-// fenceProblems returns what this machine lacks to fence drv's sandboxes
-// (empty for a fenced or --unfenced process driver, and for containers),
-// and a line saying what fences them.
-func fenceProblems(drv sandbox.Driver) (problems []fence.Problem, describe string) {
+// fenceProblems returns what this machine lacks to fence drv's sandboxes:
+// empty for a fenced or --unfenced process driver, and for containers.
+func fenceProblems(drv sandbox.Driver) []fence.Problem {
 	if d, ok := drv.(*process.Driver); ok {
-		return d.FenceProblems(), d.Fence()
+		return d.Fence().Problems()
 	}
-	return nil, "a container per sandbox (see docs/containers.md)"
+	return nil
 }
 
 // reportFence logs how sandboxes are fenced, or, when they cannot be,
 // every missing piece with how to get it: no sandbox starts then.
 func reportFence(log *slog.Logger, drv sandbox.Driver) {
-	problems, describe := fenceProblems(drv)
-	if len(problems) == 0 {
-		if strings.HasPrefix(describe, "unfenced") {
-			log.Warn("sandboxes are NOT fenced: any learner can reach this machine's network and exhaust its memory, CPU and disk", "fence", describe)
-		} else {
-			log.Info("sandbox fence", "fence", describe)
-		}
+	d, ok := drv.(*process.Driver)
+	switch {
+	case !ok:
+		log.Info("sandbox fence", "fence", "a container per sandbox (see docs/containers.md)")
+		return
+	case d.Fence().Off():
+		log.Warn("sandboxes are NOT fenced: any learner can reach this machine's network and exhaust its memory, CPU and disk", "fence", d.Fence().Describe())
+		return
+	case d.Fence().Fenced():
+		log.Info("sandbox fence", "fence", d.Fence().Describe())
 		return
 	}
-	for _, p := range problems {
+	for _, p := range d.Fence().Problems() {
 		log.Error("sandboxes cannot be fenced", "missing", p.What, "fix", p.Fix)
 	}
 	log.Error("no sandbox will start until the fence is available, or serve runs with --unfenced (a single trusted user only); lessons are served")

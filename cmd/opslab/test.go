@@ -92,7 +92,7 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if problems, _ := fenceProblems(drv); len(problems) > 0 {
+	if problems := fenceProblems(drv); len(problems) > 0 {
 		return fmt.Errorf("test: sandboxes cannot be fenced on this machine (or pass --unfenced, for a machine only you use):\n%s", fence.Summary(problems))
 	}
 	all, skipped := splitSupported(all, drv)

@@ -247,7 +247,7 @@ func (s *Service) replaceStuck(ctx context.Context, t Target, old sandbox.Instan
 	begin := time.Now()
 	inst, fresh, err := s.cfg.Sandboxes.Replace(ctx, t.UserID, t.sandboxLesson(), kind, old.Spec.ID)
 	if err != nil {
-		return sandbox.Instance{}, sandboxError(fmt.Sprintf("replace stuck %s sandbox %s", kind, old.Spec.ID), err)
+		return sandbox.Instance{}, s.sandboxError(fmt.Sprintf("replace stuck %s sandbox %s", kind, old.Spec.ID), kind, err)
 	}
 	s.redis.forgetSandbox(old.Spec.ID)
 	if !fresh {
@@ -261,16 +261,22 @@ func (s *Service) replaceStuck(ctx context.Context, t Target, old sandbox.Instan
 	return inst, nil
 }
 
-// sandboxError maps the manager's error of op as acquire does: a cap
-// reached or a platform shutting down is an *UnavailableError with a
-// sentence for the learner; anything else is wrapped with op.
-func sandboxError(op string, err error) error {
+// sandboxError maps the manager's error of op on a sandbox of kind: a cap
+// reached, a platform shutting down, or sandboxes this server cannot run
+// (a machine that cannot fence, a missing program: the operator's to fix,
+// so the reason goes to the log) is an *UnavailableError with a sentence
+// for the learner; anything else is wrapped with op.
+func (s *Service) sandboxError(op string, kind sandbox.Kind, err error) error {
 	var ce *sandbox.CapacityError
-	if errors.As(err, &ce) {
+	switch {
+	case errors.As(err, &ce):
 		return &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "%s", ce.Message), RetryAfter: ce.RetryAfter}
-	}
-	if errors.Is(err, sandbox.ErrClosed) {
+	case errors.Is(err, sandbox.ErrClosed):
 		return &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "The platform is restarting. Try again in a few seconds."), RetryAfter: 5 * time.Second}
+	case errors.Is(err, sandbox.ErrUnsupported):
+		s.log.Error("sandbox cannot start", "kind", kind, "err", err)
+		return &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE,
+			"This server cannot start %s sandboxes right now; its operator has been told why in the server's log.", kind.Title()), RetryAfter: time.Minute}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -243,21 +243,7 @@ func (s *Service) acquire(ctx context.Context, t Target) (sandbox.Instance, bool
 	start := time.Now()
 	inst, fresh, err := s.cfg.Sandboxes.Acquire(ctx, t.UserID, t.sandboxLesson(), kind)
 	if err != nil {
-		var ce *sandbox.CapacityError
-		if errors.As(err, &ce) {
-			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "%s", ce.Message), RetryAfter: ce.RetryAfter}
-		}
-		if errors.Is(err, sandbox.ErrClosed) {
-			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE, "The platform is restarting. Try again in a few seconds."), RetryAfter: 5 * time.Second}
-		}
-		if errors.Is(err, sandbox.ErrUnsupported) {
-			// The operator's to fix (a machine that cannot fence, a missing
-			// program): the learner gets a 503, the log the reason.
-			s.log.Error("sandbox cannot start", "kind", kind, "err", err)
-			return inst, false, &UnavailableError{Err: opslab.Errorf(opslab.EUNAVAILABLE,
-				"This server cannot start %s sandboxes right now; its operator has been told why in the server's log.", kind.Title()), RetryAfter: time.Minute}
-		}
-		return inst, false, fmt.Errorf("start %s sandbox: %w", kind, err)
+		return inst, false, s.sandboxError(fmt.Sprintf("start %s sandbox", kind), kind, err)
 	}
 	if fresh {
 		s.metrics.start(string(kind), inst.Driver, time.Since(start))

@@ -46,13 +46,7 @@ type Config struct {
 
 // Run runs every attack as a subtest.
 func Run(t *testing.T, cfg Config) {
-	if cfg.KafkaBomb == 0 {
-		cfg.KafkaBomb = 2000000
-	}
-	if cfg.StartTimeout == 0 {
-		cfg.StartTimeout = 90 * time.Second
-	}
-	s := &suite{cfg: cfg}
+	s := newSuite(cfg)
 	t.Run("Network", s.network)
 	t.Run("Memory", s.memory)
 	t.Run("Disk", s.disk)
@@ -64,17 +58,22 @@ func Run(t *testing.T, cfg Config) {
 // RunKafka runs the Kafka attacks only, for a driver whose Kafka differs
 // from its default one (the process driver with real Apache Kafka).
 func RunKafka(t *testing.T, cfg Config) {
+	s := newSuite(cfg)
+	t.Run("KafkaBomb", s.kafkaBomb)
+}
+
+type suite struct{ cfg Config }
+
+// newSuite returns a suite of cfg with its defaults filled in.
+func newSuite(cfg Config) *suite {
 	if cfg.KafkaBomb == 0 {
 		cfg.KafkaBomb = 2000000
 	}
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 90 * time.Second
 	}
-	s := &suite{cfg: cfg}
-	t.Run("KafkaBomb", s.kafkaBomb)
+	return &suite{cfg: cfg}
 }
-
-type suite struct{ cfg Config }
 
 // start starts a sandbox of kind, stopped at the end of the test.
 func (s *suite) start(t *testing.T, kind sandbox.Kind) sandbox.Instance {

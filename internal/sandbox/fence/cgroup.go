@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -153,7 +154,7 @@ func (g *groupV1) enterThread() (func() error, error) {
 		path := ""
 		for _, line := range strings.Split(string(b), "\n") {
 			// "4:memory:/path", or "1:cpu,cpuacct:/path" where mounted together.
-			if f := strings.SplitN(line, ":", 3); len(f) == 3 && contains(strings.Split(f[1], ","), ctl) {
+			if f := strings.SplitN(line, ":", 3); len(f) == 3 && slices.Contains(strings.Split(f[1], ","), ctl) {
 				path = f[2]
 			}
 		}
@@ -181,8 +182,8 @@ func (g *groupV1) enterThread() (func() error, error) {
 }
 
 func (g *groupV1) pids() ([]int, error) {
-	// Every process is in the pids group: add writes it there last, and a
-	// fork stays in its parent's group.
+	// Every process starts in all three groups (see enterThread), and a
+	// fork stays in its parent's groups.
 	return readPids(filepath.Join(g.dirs[2], "cgroup.procs"))
 }
 
@@ -195,8 +196,8 @@ func (g *groupV1) oomKills() int {
 }
 
 func (g *groupV1) remove() error {
-	// A process added to one controller but not yet the others may be in
-	// any of them: empty each.
+	// Every process is in all three; emptying each costs little and holds
+	// even if one was moved out of some of them.
 	for _, dir := range g.dirs {
 		if err := emptyGroup(dir, ""); err != nil {
 			return err
@@ -272,7 +273,7 @@ func enableControllers(dir string) error {
 	have := strings.Fields(string(avail))
 	var missing []string
 	for _, ctl := range v1Controllers {
-		if !contains(have, ctl) {
+		if !slices.Contains(have, ctl) {
 			missing = append(missing, ctl)
 		}
 	}
@@ -373,6 +374,9 @@ func emptyGroup(dir, killFile string) error {
 		if err != nil {
 			return fmt.Errorf("cgroup: %w", err)
 		}
+		// The spawner thread visits a group while it forks, and on v1 its
+		// process is then listed here: the platform is never a target.
+		pids = slices.DeleteFunc(pids, func(pid int) bool { return pid == os.Getpid() })
 		if len(pids) == 0 {
 			return nil
 		}
@@ -433,13 +437,4 @@ func fieldInt(b []byte, name string) int {
 		}
 	}
 	return 0
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -200,13 +200,10 @@ func New(opts Options) (*Driver, error) {
 	return d, nil
 }
 
-// FenceProblems lists what this machine lacks to fence sandboxes, each with
-// how to get it; empty when sandboxes are fenced or Options.Unfenced is set.
-// While it is not empty, Start fails with sandbox.ErrUnsupported.
-func (d *Driver) FenceProblems() []fence.Problem { return d.fence.Problems() }
-
-// Fence describes in one line what fences each sandbox.
-func (d *Driver) Fence() string { return d.fence.Describe() }
+// Fence returns what fences this Driver's sandboxes. While its Problems
+// are not empty (a machine that cannot fence, without Options.Fence.Off),
+// Start fails with sandbox.ErrUnsupported.
+func (d *Driver) Fence() *fence.Host { return d.fence }
 
 // Name returns "process".
 func (d *Driver) Name() string { return Name }

@@ -27,24 +27,19 @@ func FindKfakeBinary() string {
 	if p := os.Getenv("OPSLAB_KFAKE_BINARY"); p != "" {
 		return p
 	}
-	var candidates []string
+	isFile := func(p string) string {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+		return ""
+	}
 	if exe, err := os.Executable(); err == nil {
-		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "opslab-kfake"))
-	}
-	if dir, err := os.Getwd(); err == nil {
-		for {
-			candidates = append(candidates, filepath.Join(dir, "bin", "opslab-kfake"))
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
+		if p := isFile(filepath.Join(filepath.Dir(exe), "opslab-kfake")); p != "" {
+			return p
 		}
 	}
-	for _, c := range candidates {
-		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
-			return c
-		}
+	if p := findUp(func(dir string) string { return isFile(filepath.Join(dir, "bin", "opslab-kfake")) }); p != "" {
+		return p
 	}
 	if p, err := exec.LookPath("opslab-kfake"); err == nil {
 		return p
@@ -73,8 +68,8 @@ func findKfake(bin string) (string, error) {
 
 // startKfake starts a kafka sandbox (one broker, "broker-0") or a
 // kafka-cluster one (brokers "broker-0" to "broker-2") as one opslab-kfake
-// process in b's fence, and returns once every broker answers through its
-// relay. Topics are created on first use, and every partition is trimmed
+// process in b's fence, and returns once every broker listens (the child
+// says "ready"). Topics are created on first use, and every partition is trimmed
 // to the sandbox's memory cap every KafkaRetention (a soft cap: memory
 // grows with the number of partitions, and between trims; the fence's
 // memory limit is the hard one).

@@ -73,16 +73,27 @@ func FindKafkaHome() string {
 	if h := os.Getenv("KAFKA_HOME"); h != "" {
 		return h
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
+	return findUp(func(dir string) string {
 		if _, err := os.Stat(filepath.Join(dir, ".cache", "kafka-"+KafkaVersion, "VERSION")); err == nil {
 			return filepath.Join(dir, ".cache", "kafka-"+KafkaVersion)
 		}
 		if found, _ := filepath.Glob(filepath.Join(dir, ".cache", "kafka-*", "VERSION")); len(found) > 0 {
 			return filepath.Dir(found[len(found)-1])
+		}
+		return ""
+	})
+}
+
+// findUp returns the first non-empty answer of look for the working
+// directory and then each of its parents, or "".
+func findUp(look func(dir string) string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if found := look(dir); found != "" {
+			return found
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {

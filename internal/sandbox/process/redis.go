@@ -224,10 +224,11 @@ func redisArgs(dir string, port int, maxMemory int64) []string {
 	}
 }
 
-// tcpPort returns the port a server of b listens on: with a fence, the port
-// of a new relay from the host's loopback into the fence (or fixed, the
-// same number in every sandbox, when the host needs no relay: !relayed);
-// unfenced, a free port of the host's loopback.
+// tcpPort returns the port a server of b listens on. Fenced: fixed (when
+// not 0) if the host needs no way in (Options.LoopbackTCP off), the same
+// number in every sandbox's own namespace; else the port of a new relay
+// from the host's loopback into the fence. Unfenced: a free port of the
+// host's loopback.
 func (d *Driver) tcpPort(b *box, fixed int) (int, error) {
 	switch {
 	case !b.fence.Fenced():

@@ -35,7 +35,6 @@ const multiStartFactor = 6
 
 // redisGroup is a running multi-node Redis sandbox.
 type redisGroup struct {
-	dir     string
 	servers []*child
 }
 
@@ -92,7 +91,7 @@ func (d *Driver) startGroup(ctx context.Context, spec sandbox.Spec, b *box, n in
 	ctx, cancel := context.WithTimeout(ctx, multiStartFactor*d.opts.StartTimeout)
 	defer cancel()
 	dir := d.dir(spec.ID)
-	g := &redisGroup{dir: dir}
+	g := &redisGroup{}
 	inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: dir, StartedAt: time.Now()}
 	fail := func(err error) (sandbox.Instance, error) {
 		d.killGroup(g)

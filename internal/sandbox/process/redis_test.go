@@ -408,7 +408,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // looks) starts no sandbox, and says what is missing and how to get it.
 func TestNoFenceNoSandbox(t *testing.T) {
 	d := mustDriver(t, process.Options{Fence: fence.Options{CgroupRoot: t.TempDir()}})
-	problems := d.FenceProblems()
+	problems := d.Fence().Problems()
 	if len(problems) == 0 {
 		t.Fatal("no problem reported for a machine without cgroups")
 	}
@@ -423,8 +423,8 @@ func TestNoFenceNoSandbox(t *testing.T) {
 	}
 	// Asked for explicitly, it runs them unfenced.
 	off := mustDriver(t, process.Options{Fence: fence.Options{Off: true, CgroupRoot: t.TempDir()}})
-	if len(off.FenceProblems()) != 0 || !strings.Contains(off.Fence(), "unfenced") {
-		t.Fatalf("unfenced driver: %v %q", off.FenceProblems(), off.Fence())
+	if len(off.Fence().Problems()) != 0 || !strings.Contains(off.Fence().Describe(), "unfenced") {
+		t.Fatalf("unfenced driver: %v %q", off.Fence().Problems(), off.Fence().Describe())
 	}
 	inst := mustStart(t, off, spec(sandbox.KindRedis))
 	if st, err := os.Stat(inst.Dir); err != nil || st.Sys().(*syscall.Stat_t).Uid != uint32(os.Geteuid()) {
