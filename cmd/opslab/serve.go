@@ -162,7 +162,8 @@ type app struct {
 	db        *sqlite.DB
 	server    *server.Server
 	sandboxes *sandbox.Manager
-	scratch   string // the sandboxes' scratch directory
+	driver    sandbox.Driver // closed after the sandboxes when it is an io.Closer
+	scratch   string         // the sandboxes' scratch directory
 	stopReap  context.CancelFunc
 	stopWatch func() // dev mode: stops reloading the content
 	log       *slog.Logger
@@ -193,12 +194,12 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		db.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	mgr, driverName, err := newSandboxManager(ctx, cfg, scratch, db, log)
+	mgr, drv, err := newSandboxManager(ctx, cfg, scratch, db, log)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	lab.RegisterRunning(metrics.Registry, mgr, driverName)
+	lab.RegisterRunning(metrics.Registry, mgr, drv.Name())
 	labs, err := lab.New(lab.Config{
 		Sandboxes:  mgr,
 		Attempts:   sqlite.NewAttemptService(db),
@@ -208,13 +209,14 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	})
 	if err != nil {
 		_ = mgr.StopAll(context.Background())
+		closeDriver(drv, log)
 		db.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	reapCtx, stopReap := context.WithCancel(context.Background())
 	go mgr.Run(reapCtx)
 
-	a := &app{db: db, sandboxes: mgr, scratch: scratch, stopReap: stopReap, log: log}
+	a := &app{db: db, sandboxes: mgr, driver: drv, scratch: scratch, stopReap: stopReap, log: log}
 	srv, err := server.New(server.Config{
 		Users:          sqlite.NewUserService(db),
 		Teams:          sqlite.NewTeamService(db),
@@ -267,13 +269,19 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	return a, nil
 }
 
-// newSandboxManager builds the process driver and the manager, and removes
-// whatever a previous run left behind (even after SIGKILL).
-func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db *sqlite.DB, log *slog.Logger) (*sandbox.Manager, string, error) {
+// newSandboxManager builds the sandbox driver and the manager, and removes
+// whatever a previous run left behind (even after SIGKILL). On error the
+// driver is closed.
+func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db *sqlite.DB, log *slog.Logger) (_ *sandbox.Manager, _ sandbox.Driver, err error) {
 	drv, err := cfg.driver.newDriver(ctx, "serve", scratch, cfg.publicHost != "")
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			closeDriver(drv, log)
+		}
+	}()
 	reportFence(log, drv)
 	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{
 		IdleTimeout:    cfg.sandboxIdle,
@@ -285,16 +293,26 @@ func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db 
 		Logger:         log,
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("sandbox manager: %w", err)
+		return nil, nil, fmt.Errorf("sandbox manager: %w", err)
 	}
 	n, err := mgr.Recover(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("remove sandboxes left by a previous run: %w", err)
+		return nil, nil, fmt.Errorf("remove sandboxes left by a previous run: %w", err)
 	}
 	if n > 0 {
 		log.Info("removed sandboxes left by a previous run", "count", n)
 	}
-	return mgr, drv.Name(), nil
+	return mgr, drv, nil
+}
+
+// closeDriver releases what drv holds beyond its sandboxes (the process
+// driver's fences made ahead, the container driver's engine client).
+func closeDriver(drv sandbox.Driver, log *slog.Logger) {
+	if c, ok := drv.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			log.Error("close the sandbox driver", "err", err)
+		}
+	}
 }
 
 // sandboxScratchDir is a short directory under the system's temporary
@@ -327,6 +345,7 @@ func (a *app) Close() error {
 		if err := a.sandboxes.Detach(ctx); err != nil {
 			a.log.Error("stop sandboxes", "err", err)
 		}
+		closeDriver(a.driver, a.log)
 		// Every sandbox is gone: remove the scratch folders if empty.
 		_ = os.Remove(filepath.Join(a.scratch, "sandboxes"))
 		_ = os.Remove(a.scratch)

@@ -95,6 +95,7 @@ func newFixture(t *testing.T, cfg sandbox.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = drv.Close() })
 	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, cfg)
 	if err != nil {
 		t.Fatal(err)

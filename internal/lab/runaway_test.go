@@ -299,6 +299,7 @@ func TestRunawayKafkaBrokerReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = drv.Close() })
 	obs := &stops{}
 	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{Observer: obs})
 	if err != nil {

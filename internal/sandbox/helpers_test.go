@@ -137,6 +137,7 @@ func processDriver(tb testing.TB, dir string) *process.Driver {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { _ = d.Close() })
 	return d
 }
 

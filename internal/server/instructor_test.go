@@ -117,6 +117,7 @@ func newRealLab(t *testing.T, db *sqlite.DB, attempts *sqlite.AttemptService) *l
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = drv.Close() })
 	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{})
 	if err != nil {
 		t.Fatal(err)

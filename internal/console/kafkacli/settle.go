@@ -8,25 +8,28 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // settleTimeout bounds how long a command waits for its change to show in
 // the broker's metadata.
 const settleTimeout = 10 * time.Second
 
-// awaitTopics waits, at most settleTimeout, until the broker's metadata
-// shows every topic of names with a leader for each partition (present) or
-// none of them (!present). A real broker answers CreateTopics and
-// DeleteTopics before its metadata cache has caught up, so a describe, a
-// produce or a re-create right after would see the old state; kfake is
-// always caught up. Waiting here makes the next command of a setup, a
-// solution or a learner see what the last one did, on either. It gives up
-// silently: the change was accepted, only not yet visible.
-func awaitTopics(ctx context.Context, adm *kadm.Client, present bool, partitions int, names ...string) {
+// awaitTopics waits, at most settleTimeout, until the metadata of every
+// broker of the cluster shows every topic of names with a leader for each
+// partition (present) or none of them (!present). A real broker answers
+// CreateTopics and DeleteTopics once the controller has committed the
+// change, before each broker's metadata cache has applied it (and the
+// brokers apply it one by one), so a describe, a produce or a re-create
+// right after, on any broker, would see the old state; kfake is always
+// caught up. Waiting here makes the next command of a setup, a solution or
+// a learner see what the last one did, on whichever broker it asks. It
+// gives up silently: the change was accepted, only not yet visible.
+func awaitTopics(ctx context.Context, cl *kgo.Client, present bool, partitions int, names ...string) {
 	if len(names) == 0 {
 		return
 	}
-	settle(ctx, func(ctx context.Context) bool { return topicsSettled(ctx, adm, present, partitions, names) })
+	settle(ctx, func(ctx context.Context) bool { return topicsSettled(ctx, cl, present, partitions, names) })
 }
 
 // settle calls done until it reports true, backing off from 10 ms to
@@ -53,27 +56,53 @@ func settle(ctx context.Context, done func(context.Context) bool) {
 	}
 }
 
-// topicsSettled reports whether metadata shows names as awaitTopics wants;
-// partitions, when positive, is the partition count each must have.
-func topicsSettled(ctx context.Context, adm *kadm.Client, present bool, partitions int, names []string) bool {
-	topics, err := adm.ListTopics(ctx, names...)
-	if err != nil {
+// topicsSettled reports whether every broker's metadata shows names as
+// awaitTopics wants; partitions, when positive, is the partition count
+// each must have.
+func topicsSettled(ctx context.Context, cl *kgo.Client, present bool, partitions int, names []string) bool {
+	brokers, err := kadm.NewClient(cl).ListBrokers(ctx)
+	if err != nil || len(brokers) == 0 {
 		return false
 	}
+	for _, b := range brokers {
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = false // asking must never create one
+		for _, name := range names {
+			t := kmsg.NewMetadataRequestTopic()
+			t.Topic = kmsg.StringPtr(name)
+			req.Topics = append(req.Topics, t)
+		}
+		resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
+		if err != nil || !metadataShows(resp, present, partitions, names) {
+			return false
+		}
+	}
+	return true
+}
+
+// metadataShows reports whether one broker's metadata answer shows every
+// topic of names as awaitTopics wants.
+func metadataShows(resp *kmsg.MetadataResponse, present bool, partitions int, names []string) bool {
+	byName := map[string]kmsg.MetadataResponseTopic{}
+	for _, t := range resp.Topics {
+		if t.Topic != nil {
+			byName[*t.Topic] = t
+		}
+	}
 	for _, name := range names {
-		d, ok := topics[name]
-		exists := ok && d.Err == nil
+		t, ok := byName[name]
+		exists := ok && t.ErrorCode == 0
 		if exists != present {
 			return false
 		}
 		if !present {
 			continue
 		}
-		if partitions > 0 && len(d.Partitions) != partitions {
+		if partitions > 0 && len(t.Partitions) != partitions {
 			return false
 		}
-		for _, p := range d.Partitions {
-			if p.Err != nil || p.Leader < 0 {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 || p.Leader < 0 {
 				return false
 			}
 		}

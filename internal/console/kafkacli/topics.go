@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // topicsSpec is kafka-topics: its options as Kafka 4.1 defines them and
@@ -203,22 +204,23 @@ func isInternalTopic(name string, d kadm.TopicDetail) bool {
 // runTopics executes a parsed kafka-topics command.
 func runTopics(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	op := ToolTopics + " --" + cmd.Action
-	adm, err := b.admin()
+	cl, err := b.client()
 	if err != nil {
 		return &Error{Op: op, Text: topicCommandError(err.Error()), Err: err}
 	}
-	defer adm.Close()
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
 	switch cmd.Action {
 	case ActionCreate:
-		err = createTopic(ctx, adm, b.Limits, cmd, out)
+		err = createTopic(ctx, cl, b.Limits, cmd, out)
 	case ActionList:
 		err = listTopics(ctx, adm, cmd, out)
 	case ActionDescribe:
 		err = describeTopics(ctx, adm, cmd, out)
 	case ActionAlter:
-		err = alterTopics(ctx, adm, b.Limits, cmd)
+		err = alterTopics(ctx, cl, b.Limits, cmd)
 	case ActionDelete:
-		err = deleteTopics(ctx, adm, cmd)
+		err = deleteTopics(ctx, cl, cmd)
 	}
 	var toolErr *Error
 	if err != nil && !errors.As(err, &toolErr) {
@@ -237,7 +239,8 @@ func topicLimitError(op string, le *limitError) *Error {
 
 // createTopic creates one topic, within the sandbox's limits, and prints
 // what kafka-topics --create prints.
-func createTopic(ctx context.Context, adm *kadm.Client, lim Limits, cmd Command, out io.Writer) error {
+func createTopic(ctx context.Context, cl *kgo.Client, lim Limits, cmd Command, out io.Writer) error {
+	adm := kadm.NewClient(cl)
 	op := ToolTopics + " --create"
 	if strings.ContainsAny(cmd.Topic, "._") {
 		fmt.Fprintln(out, "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.")
@@ -294,7 +297,7 @@ func createTopic(ctx context.Context, adm *kadm.Client, lim Limits, cmd Command,
 		}
 		return fmt.Errorf("create topic: %w", err)
 	}
-	awaitTopics(ctx, adm, true, 0, cmd.Topic)
+	awaitTopics(ctx, cl, true, 0, cmd.Topic)
 	_, err = fmt.Fprintf(out, "Created topic %s.\n", cmd.Topic)
 	return err
 }
@@ -451,7 +454,8 @@ func joinIDs(ids []int32) string {
 
 // alterTopics raises the partition count of every matching topic, within
 // the sandbox's limits.
-func alterTopics(ctx context.Context, adm *kadm.Client, lim Limits, cmd Command) error {
+func alterTopics(ctx context.Context, cl *kgo.Client, lim Limits, cmd Command) error {
+	adm := kadm.NewClient(cl)
 	op := ToolTopics + " --alter"
 	all, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {
@@ -482,13 +486,14 @@ func alterTopics(ctx context.Context, adm *kadm.Client, lim Limits, cmd Command)
 	if err := resps.Error(); err != nil {
 		return fmt.Errorf("create partitions: %w", err)
 	}
-	awaitTopics(ctx, adm, true, cmd.Partitions, names...)
+	awaitTopics(ctx, cl, true, cmd.Partitions, names...)
 	return nil
 }
 
 // deleteTopics deletes every matching topic; kafka-topics prints nothing
 // on success.
-func deleteTopics(ctx context.Context, adm *kadm.Client, cmd Command) error {
+func deleteTopics(ctx context.Context, cl *kgo.Client, cmd Command) error {
+	adm := kadm.NewClient(cl)
 	_, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {
 		return err
@@ -506,7 +511,7 @@ func deleteTopics(ctx context.Context, adm *kadm.Client, cmd Command) error {
 	if err := resps.Error(); err != nil {
 		return fmt.Errorf("delete topics: %w", err)
 	}
-	awaitTopics(ctx, adm, false, 0, names...)
+	awaitTopics(ctx, cl, false, 0, names...)
 	return nil
 }
 

@@ -26,6 +26,13 @@ type cgroups interface {
 	create(name string, lim Limits) (group, error)
 	// open returns the group name as it exists, for a leftover's removal.
 	open(name string) group
+	// children lists the names of the groups in the sandboxes' folder.
+	children() []string
+	// threadsJoin reports whether a process can only join its group by
+	// being forked from a thread already inside (v1), rather than straight
+	// into it (v2, CLONE_INTO_CGROUP): seats then make their group ahead
+	// and keep their thread in it (see seat).
+	threadsJoin() bool
 }
 
 // group is one sandbox's control group.
@@ -34,11 +41,15 @@ type group interface {
 	// group (cgroup v2: CLONE_INTO_CGROUP); it returns a cleanup to call
 	// once the process has started.
 	prepare(attr *syscall.SysProcAttr) (func(), error)
-	// enterThread moves the calling thread (the spawner, locked to it)
-	// into the group, so that a process it forks starts there (cgroup v1,
-	// which has no CLONE_INTO_CGROUP; moving the process after it started
-	// would let it fork out of reach first). leave moves the thread back.
-	enterThread() (leave func() error, err error)
+	// joinThread moves the calling thread (a seat's, locked to it) into
+	// the group for good, so that every process it forks starts there
+	// (cgroup v1, which has no CLONE_INTO_CGROUP; moving a process after
+	// it started would let it fork out of reach first).
+	joinThread() error
+	// adopt renames the group to name and sets lim, plus one process for
+	// the seat's thread inside: how a group made ahead becomes a
+	// sandbox's (cgroup v1 only).
+	adopt(name string, lim Limits) error
 	// pids lists the processes in the group.
 	pids() ([]int, error)
 	// oomKills counts the processes the kernel killed for the memory limit.
@@ -99,6 +110,12 @@ type cgroupV1 struct {
 
 func (c *cgroupV1) version() string { return "v1" }
 
+func (c *cgroupV1) threadsJoin() bool { return true }
+
+func (c *cgroupV1) children() []string {
+	return childDirs(filepath.Join(c.root, v1Controllers[0], c.parent))
+}
+
 func (c *cgroupV1) open(name string) group {
 	g := &groupV1{root: c.root}
 	for _, ctl := range v1Controllers {
@@ -115,19 +132,9 @@ func (c *cgroupV1) create(name string, lim Limits) (group, error) {
 			return nil, fmt.Errorf("cgroup v1: make %s: %w", dir, err)
 		}
 	}
-	mem, cpu, pids := g.dirs[0], g.dirs[1], g.dirs[2]
-	writes := []cgroupWrite{
-		{filepath.Join(mem, "memory.limit_in_bytes"), strconv.FormatInt(lim.MemoryBytes, 10), false},
-		// No swap either; these two exist only with swap accounting on.
-		{filepath.Join(mem, "memory.memsw.limit_in_bytes"), strconv.FormatInt(lim.MemoryBytes, 10), true},
-		{filepath.Join(mem, "memory.swappiness"), "0", true},
-		{filepath.Join(cpu, "cpu.cfs_period_us"), strconv.Itoa(cpuPeriodMicros), false},
-		{filepath.Join(cpu, "cpu.cfs_quota_us"), strconv.Itoa(lim.MilliCPU * cpuPeriodMicros / 1000), false},
-		{filepath.Join(pids, "pids.max"), strconv.Itoa(lim.Pids), false},
-	}
-	if err := applyWrites(writes); err != nil {
+	if err := g.limit(lim, 0); err != nil {
 		_ = g.remove()
-		return nil, fmt.Errorf("cgroup v1: %w", err)
+		return nil, err
 	}
 	return g, nil
 }
@@ -138,53 +145,63 @@ type groupV1 struct {
 	dirs []string // the group in each controller
 }
 
+// limit writes lim into the group's files, with extraPids processes more.
+func (g *groupV1) limit(lim Limits, extraPids int) error {
+	mem, cpu, pids := g.dirs[0], g.dirs[1], g.dirs[2]
+	writes := []cgroupWrite{
+		// memory.limit_in_bytes may never exceed memsw's: lift memsw first
+		// (nothing runs in the group yet, bar a seat's idle thread).
+		{filepath.Join(mem, "memory.memsw.limit_in_bytes"), "-1", true},
+		{filepath.Join(mem, "memory.limit_in_bytes"), strconv.FormatInt(lim.MemoryBytes, 10), false},
+		// No swap either; these two exist only with swap accounting on.
+		{filepath.Join(mem, "memory.memsw.limit_in_bytes"), strconv.FormatInt(lim.MemoryBytes, 10), true},
+		{filepath.Join(mem, "memory.swappiness"), "0", true},
+		{filepath.Join(cpu, "cpu.cfs_period_us"), strconv.Itoa(cpuPeriodMicros), false},
+		{filepath.Join(cpu, "cpu.cfs_quota_us"), strconv.Itoa(lim.MilliCPU * cpuPeriodMicros / 1000), false},
+		{filepath.Join(pids, "pids.max"), strconv.Itoa(lim.Pids + extraPids), false},
+	}
+	if err := applyWrites(writes); err != nil {
+		return fmt.Errorf("cgroup v1: %w", err)
+	}
+	return nil
+}
+
+func (g *groupV1) adopt(name string, lim Limits) error {
+	renamed := make([]string, len(g.dirs))
+	for i, dir := range g.dirs {
+		renamed[i] = filepath.Join(filepath.Dir(dir), name)
+		if err := os.Rename(dir, renamed[i]); err != nil {
+			// Put back what moved, so the seat's group stays whole.
+			for j := range i {
+				_ = os.Rename(renamed[j], g.dirs[j])
+			}
+			return fmt.Errorf("cgroup v1: name the group %s: %w", name, err)
+		}
+	}
+	g.dirs = renamed
+	return g.limit(lim, 1)
+}
+
 func (g *groupV1) prepare(*syscall.SysProcAttr) (func(), error) { return func() {}, nil }
 
-// enterThread writes the thread's id into each controller's "tasks" file,
-// which in cgroup v1 moves that one thread, and leave writes it back into
-// the groups it was in.
-func (g *groupV1) enterThread() (func() error, error) {
+// joinThread writes the thread's id into each controller's "tasks" file,
+// which in cgroup v1 moves that one thread.
+func (g *groupV1) joinThread() error {
 	tid := strconv.Itoa(unix.Gettid())
-	b, err := os.ReadFile("/proc/thread-self/cgroup")
-	if err != nil {
-		return nil, fmt.Errorf("cgroup v1: %w", err)
-	}
-	var home []string // the thread's own group in each controller, in g.dirs order
-	for _, ctl := range v1Controllers {
-		path := ""
-		for _, line := range strings.Split(string(b), "\n") {
-			// "4:memory:/path", or "1:cpu,cpuacct:/path" where mounted together.
-			if f := strings.SplitN(line, ":", 3); len(f) == 3 && slices.Contains(strings.Split(f[1], ","), ctl) {
-				path = f[2]
-			}
+	for _, dir := range g.dirs {
+		if err := os.WriteFile(filepath.Join(dir, "tasks"), []byte(tid), 0); err != nil {
+			return fmt.Errorf("cgroup v1: move thread %s into %s: %w", tid, dir, err)
 		}
-		if path == "" {
-			return nil, fmt.Errorf("cgroup v1: the spawner thread is in no %s group", ctl)
-		}
-		home = append(home, filepath.Join(g.root, ctl, path))
 	}
-	move := func(dirs []string) error {
-		for _, dir := range dirs {
-			if err := os.WriteFile(filepath.Join(dir, "tasks"), []byte(tid), 0); err != nil {
-				return fmt.Errorf("cgroup v1: move thread %s into %s: %w", tid, dir, err)
-			}
-		}
-		return nil
-	}
-	leave := func() error { return move(home) }
-	if err := move(g.dirs); err != nil {
-		if lerr := leave(); lerr != nil {
-			return nil, errors.Join(err, lerr)
-		}
-		return nil, err
-	}
-	return leave, nil
+	return nil
 }
 
 func (g *groupV1) pids() ([]int, error) {
-	// Every process starts in all three groups (see enterThread), and a
-	// fork stays in its parent's groups.
-	return readPids(filepath.Join(g.dirs[2], "cgroup.procs"))
+	// Every process starts in all three groups (see joinThread), and a
+	// fork stays in its parent's groups. The seat's thread puts the
+	// platform's own pid in the list: it is not the sandbox's.
+	pids, err := readPids(filepath.Join(g.dirs[2], "cgroup.procs"))
+	return slices.DeleteFunc(pids, func(pid int) bool { return pid == os.Getpid() }), err
 }
 
 func (g *groupV1) oomKills() int {
@@ -288,6 +305,10 @@ func enableControllers(dir string) error {
 
 func (c *cgroupV2) version() string { return "v2" }
 
+func (c *cgroupV2) threadsJoin() bool { return false }
+
+func (c *cgroupV2) children() []string { return childDirs(c.base) }
+
 func (c *cgroupV2) open(name string) group { return &groupV2{dir: filepath.Join(c.base, name)} }
 
 func (c *cgroupV2) create(name string, lim Limits) (group, error) {
@@ -321,8 +342,10 @@ func (g *groupV2) prepare(attr *syscall.SysProcAttr) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-func (g *groupV2) enterThread() (func() error, error) { // prepare starts it inside
-	return func() error { return nil }, nil
+func (g *groupV2) joinThread() error { return nil } // prepare forks straight inside
+
+func (g *groupV2) adopt(string, Limits) error {
+	return errors.New("cgroup v2: groups are made for their sandbox, never adopted")
 }
 
 func (g *groupV2) pids() ([]int, error) { return readPids(filepath.Join(g.dir, "cgroup.procs")) }
@@ -374,8 +397,8 @@ func emptyGroup(dir, killFile string) error {
 		if err != nil {
 			return fmt.Errorf("cgroup: %w", err)
 		}
-		// The spawner thread visits a group while it forks, and on v1 its
-		// process is then listed here: the platform is never a target.
+		// On v1 a seat's thread puts the platform's pid in the list: the
+		// platform is never a target.
 		pids = slices.DeleteFunc(pids, func(pid int) bool { return pid == os.Getpid() })
 		if len(pids) == 0 {
 			return nil
@@ -410,6 +433,18 @@ func rmdirGroup(dir string) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// childDirs lists the names of the folders in dir (none if it is gone).
+func childDirs(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // readPids reads a cgroup.procs file.

@@ -61,7 +61,7 @@ func TestCgroupV2StartsInsideAndRemoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = spawn(cmd, nil, g)
+	err = spawn(cmd)
 	cleanup()
 	if err != nil {
 		t.Fatal(err)

@@ -88,6 +88,11 @@ type Options struct {
 	// CgroupRoot is where the cgroup file systems are mounted. Default
 	// /sys/fs/cgroup.
 	CgroupRoot string
+	// Seats is how many fences are kept made ahead (user id, network
+	// namespace, cgroup v1 group with a thread inside: see seat), so that
+	// starting a sandbox pays for none of it. 0 is DefaultSeats; a
+	// negative number keeps none, each fence is then made on demand.
+	Seats int
 }
 
 // Problem is one thing this machine lacks for fencing, and how to get it.
@@ -113,6 +118,8 @@ type Host struct {
 	mu   sync.Mutex
 	uids map[int]bool // user ids in use
 	next int          // where the search for a free one starts
+
+	seats seats // fences made ahead
 }
 
 // Detect finds what this machine offers for fencing: root, network
@@ -131,6 +138,9 @@ func Detect(opts Options) *Host {
 	}
 	if opts.UIDs <= 0 {
 		opts.UIDs = DefaultUIDs
+	}
+	if opts.Seats == 0 {
+		opts.Seats = DefaultSeats
 	}
 	h := &Host{opts: opts, uids: map[int]bool{}}
 	if opts.Off {
@@ -188,25 +198,27 @@ func (h *Host) CgroupVersion() string {
 	return h.cg.version()
 }
 
-// Fence is one sandbox's fence: its folder, namespace, group and user.
+// Fence is one sandbox's fence: its folder, and the seat that holds its
+// user, namespace and group (see seat).
 type Fence struct {
 	host *Host
 	id   string
 	dir  string
 	lim  Limits
 
-	ns      *os.File // the network namespace; nil unfenced
-	cg      group    // nil unfenced
-	uid     int      // -1 unfenced
+	mu      sync.Mutex // guards seat against Close during Start
+	seat    *seat      // nil unfenced, and once closed
+	cg      group      // the seat's group, adopted or made for the sandbox
 	mounted bool
 }
 
 // New makes the fence of the sandbox id around the folder dir, which must
 // not exist yet (an existing one is an error wrapping os.ErrExist): the
-// folder as a tmpfs of lim.DiskBytes owned by the sandbox's user, a fresh
-// network namespace and a cgroup with lim. On error nothing is left.
-// Unfenced (Off), New only makes the folder. On a Host that can neither
-// fence nor is Off, New returns ErrUnfenced.
+// folder as a tmpfs of lim.DiskBytes owned by the sandbox's user, a
+// network namespace and a cgroup with lim, most of it taken from the
+// fences made ahead (Options.Seats). On error nothing is left. Unfenced
+// (Off), New only makes the folder. On a Host that can neither fence nor
+// is Off, New returns ErrUnfenced.
 func (h *Host) New(id, dir string, lim Limits) (*Fence, error) {
 	if !h.opts.Off && !h.Fenced() {
 		return nil, fmt.Errorf("fence sandbox %s: %w: %s", id, ErrUnfenced, h.problems[0].What)
@@ -217,7 +229,7 @@ func (h *Host) New(id, dir string, lim Limits) (*Fence, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("fence sandbox %s: %w", id, err)
 	}
-	f := &Fence{host: h, id: id, dir: dir, lim: lim, uid: -1}
+	f := &Fence{host: h, id: id, dir: dir, lim: lim}
 	if h.opts.Off {
 		return f, nil
 	}
@@ -226,22 +238,30 @@ func (h *Host) New(id, dir string, lim Limits) (*Fence, error) {
 		return nil, fmt.Errorf("fence sandbox %s: %w", id, err)
 	}
 	var err error
-	if f.uid, err = h.takeUID(); err != nil {
+	if f.seat, err = h.takeSeat(); err != nil {
 		return fail(err)
 	}
-	opts := fmt.Sprintf("size=%d,mode=0700,uid=%d,gid=%d", lim.DiskBytes, f.uid, f.uid)
+	opts := fmt.Sprintf("size=%d,mode=0700,uid=%d,gid=%d", lim.DiskBytes, f.seat.uid, f.seat.uid)
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 		return fail(fmt.Errorf("mount its tmpfs: %w", err))
 	}
 	f.mounted = true
-	if f.ns, err = newNetNS(); err != nil {
+	if f.seat.cg != nil {
+		// From here the seat's group is the sandbox's, whatever happens.
+		f.cg, f.seat.cg = f.seat.cg, nil
+		if err := f.cg.adopt(id, lim); err != nil {
+			return fail(err)
+		}
+	} else if f.cg, err = h.cg.create(id, lim); err != nil {
 		return fail(err)
 	}
-	if f.cg, err = h.cg.create(id, lim); err != nil {
-		return fail(err)
-	}
+	openFences.Store(dir, f)
 	return f, nil
 }
+
+// openFences holds every fence of this process not yet closed, by folder, for
+// Host.Remove.
+var openFences sync.Map
 
 // Dir returns the sandbox's folder.
 func (f *Fence) Dir() string { return f.dir }
@@ -250,51 +270,74 @@ func (f *Fence) Dir() string { return f.dir }
 func (f *Fence) Limits() Limits { return f.lim }
 
 // Fenced reports whether the fence is real (not Off).
-func (f *Fence) Fenced() bool { return f.ns != nil }
+func (f *Fence) Fenced() bool { return !f.host.opts.Off }
 
-// UID returns the user id the sandbox's processes run as, or -1 unfenced.
-func (f *Fence) UID() int { return f.uid }
+// UID returns the user id the sandbox's processes run as, or -1 unfenced
+// or closed.
+func (f *Fence) UID() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seat == nil {
+		return -1
+	}
+	return f.seat.uid
+}
 
 // Start starts cmd inside the fence: in its network namespace and group,
-// as its user with no supplementary groups, killed if the platform dies
-// (SIGKILL as parent-death signal). cmd's own SysProcAttr settings, such
-// as Setpgid, are kept. When Start returns nil the process is inside.
+// as its user with no supplementary groups, killed if the platform dies or
+// the fence is closed (SIGKILL as parent-death signal). cmd's own
+// SysProcAttr settings, such as Setpgid, are kept. When Start returns nil
+// the process is inside.
 func (f *Fence) Start(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	if f.ns == nil {
-		return spawn(cmd, nil, nil)
+	if f.host.opts.Off {
+		return spawn(cmd)
 	}
-	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(f.uid), Gid: uint32(f.uid), Groups: []uint32{}}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seat == nil {
+		return fmt.Errorf("start %s in sandbox %s: its fence is closed", cmd.Path, f.id)
+	}
+	uid := uint32(f.seat.uid)
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}}
 	cleanup, err := f.cg.prepare(cmd.SysProcAttr)
 	if err != nil {
 		return err
 	}
-	err = spawn(cmd, f.ns, f.cg)
-	cleanup()
-	return err
+	defer cleanup()
+	return f.seat.do(cmd.Start)
 }
 
 // Dial connects to the TCP address addr ("127.0.0.1:port") inside the
 // sandbox's network namespace; unfenced, on the host's loopback.
 func (f *Fence) Dial(ctx context.Context, addr string) (net.Conn, error) {
-	if f.ns == nil {
+	if f.host.opts.Off {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	return dialIn(ctx, f.ns, addr)
+	f.mu.Lock()
+	s := f.seat
+	f.mu.Unlock()
+	if s == nil {
+		return nil, fmt.Errorf("dial %s in sandbox %s: its fence is closed", addr, f.id)
+	}
+	// The namespace file stays open until the seat is closed; a Close
+	// racing this dial makes it fail, never reach elsewhere.
+	return dialIn(ctx, s.ns, addr)
 }
 
 // Own gives each path to the sandbox's user, so its processes can use the
 // files the platform wrote for them. Unfenced it does nothing.
 func (f *Fence) Own(paths ...string) error {
-	if f.uid < 0 {
+	uid := f.UID()
+	if uid < 0 {
 		return nil
 	}
 	for _, p := range paths {
-		if err := os.Lchown(p, f.uid, f.uid); err != nil {
+		if err := os.Lchown(p, uid, uid); err != nil {
 			return fmt.Errorf("give %s to the sandbox's user: %w", p, err)
 		}
 	}
@@ -318,19 +361,29 @@ func (f *Fence) Pids() ([]int, error) {
 }
 
 // Close kills every process left inside, removes the group, releases the
-// namespace, unmounts the tmpfs and removes the folder. It is safe to call
-// on a half-made fence, and more than once.
+// namespace and the user id, unmounts the tmpfs and removes the folder. It
+// is safe to call on a half-made fence, and more than once.
 func (f *Fence) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	openFences.CompareAndDelete(f.dir, f)
 	var errs []error
+	if f.seat != nil {
+		// Ending the seat's thread kills what it started (parent-death
+		// signal) and takes the thread out of the group.
+		f.seat.end()
+	}
 	if f.cg != nil {
 		if err := f.cg.remove(); err != nil {
 			errs = append(errs, err)
 		}
 		f.cg = nil
 	}
-	if f.ns != nil {
-		f.ns.Close()
-		f.ns = nil
+	if f.seat != nil {
+		if err := f.seat.close(f.host); err != nil {
+			errs = append(errs, err)
+		}
+		f.seat = nil
 	}
 	if f.mounted {
 		// EINVAL: no longer a mount point; ENOENT: gone (Host.Remove of a
@@ -344,10 +397,6 @@ func (f *Fence) Close() error {
 	if err := os.RemoveAll(f.dir); err != nil {
 		errs = append(errs, err)
 	}
-	if f.uid >= 0 {
-		f.host.releaseUID(f.uid)
-		f.uid = -1
-	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove the fence of sandbox %s: %w", f.id, err)
 	}
@@ -356,8 +405,12 @@ func (f *Fence) Close() error {
 
 // Remove removes what the fence of sandbox id left around dir after the
 // platform that made it died: every process in its group, the group, the
-// tmpfs and the folder. Nothing of it existing is no error.
+// tmpfs and the folder. Nothing of it existing is no error. A fence this
+// process still holds there (another Host's) is closed.
 func (h *Host) Remove(id, dir string) error {
+	if f, ok := openFences.Load(dir); ok {
+		return f.(*Fence).Close()
+	}
 	var errs []error
 	if h.cg != nil {
 		if err := h.cg.open(id).remove(); err != nil {
@@ -459,5 +512,5 @@ func StartPlatform(cmd *exec.Cmd) error {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	return spawn(cmd, nil, nil)
+	return spawn(cmd)
 }

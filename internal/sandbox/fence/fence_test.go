@@ -32,6 +32,11 @@ func newHost(t *testing.T) *fence.Host {
 		}
 		t.Skipf("cannot fence here: %s", fence.Summary(h.Problems()))
 	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return h
 }
 
@@ -284,27 +289,39 @@ func TestCloseLeavesNothing(t *testing.T) {
 	for _, crash := range []bool{false, true} {
 		id := fmt.Sprintf("t-close-%d-%v", os.Getpid(), crash)
 		dir := filepath.Join(root, id)
-		f, err := h.New(id, dir, testLimits)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("/bin/sleep", "600")
-		cmd.Dir = dir
-		if err := f.Start(cmd); err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = cmd.Wait() }()
+		var pid int
 		if crash {
 			// A platform that died left it all: the next one removes it.
+			var platform int
+			platform, pid = crashWithFence(t, id, dir)
 			err = h.Remove(id, dir)
+			// The groups of the fences it had made ahead are removed by the
+			// next Host's first fence.
+			h2 := newHost(t)
+			_ = newFence(t, h2, testLimits)
+			left, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/opslab-test/seat-%d-*", platform))
+			if len(left) > 0 {
+				t.Errorf("the dead platform's fences made ahead are still there: %v", left)
+			}
 		} else {
+			f, err := h.New(id, dir, testLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("/bin/sleep", "600")
+			cmd.Dir = dir
+			if err := f.Start(cmd); err != nil {
+				t.Fatal(err)
+			}
+			go func() { _ = cmd.Wait() }()
+			pid = cmd.Process.Pid
 			err = f.Close()
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := syscall.Kill(cmd.Process.Pid, 0); err == nil {
-			if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)); !bytes.Contains(st, []byte(") Z")) {
+		if err := syscall.Kill(pid, 0); err == nil {
+			if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); !bytes.Contains(st, []byte(") Z")) {
 				t.Errorf("crash=%v: the sandbox's process still runs", crash)
 			}
 		}
@@ -323,6 +340,50 @@ func TestCloseLeavesNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// crashWithFence runs this test binary as a platform that makes the fence
+// of sandbox id at dir, starts a process in it and dies by SIGKILL, and
+// returns the platform's pid and that process's.
+func crashWithFence(t *testing.T, id, dir string) (platform, pid int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestCrashingPlatform$")
+	cmd.Env = append(os.Environ(), "FENCE_CRASH_ID="+id, "FENCE_CRASH_DIR="+dir)
+	out, err := cmd.Output()
+	var status syscall.WaitStatus
+	if ee, ok := err.(*exec.ExitError); ok {
+		status, _ = ee.Sys().(syscall.WaitStatus)
+	}
+	if !status.Signaled() || status.Signal() != syscall.SIGKILL {
+		t.Fatalf("the crashing platform: %v: %s", err, out)
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("the crashing platform printed %q", out)
+	}
+	return cmd.Process.Pid, pid
+}
+
+// TestCrashingPlatform is the platform of crashWithFence; it runs only
+// when asked by it.
+func TestCrashingPlatform(t *testing.T) {
+	id, dir := os.Getenv("FENCE_CRASH_ID"), os.Getenv("FENCE_CRASH_DIR")
+	if id == "" {
+		t.Skip("run by TestCloseLeavesNothing")
+	}
+	h := fence.Detect(fence.Options{CgroupParent: "opslab-test"})
+	f, err := h.New(id, dir, testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sleep", "600")
+	cmd.Dir = dir
+	if err := f.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(cmd.Process.Pid)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
 }
 
 func TestUnfencedIsExplicit(t *testing.T) {
@@ -356,5 +417,62 @@ func TestLimitsValidate(t *testing.T) {
 		if err := lim.Validate(); err == nil {
 			t.Errorf("%+v passed", lim)
 		}
+	}
+}
+
+// More fences at once than are made ahead: each one's process is in its
+// own namespace and its own groups, whether its fence was made ahead or on
+// demand; closing the Host removes the fences it had made ahead.
+func TestManyFencesAtOnce(t *testing.T) {
+	h := fence.Detect(fence.Options{CgroupParent: "opslab-test", Seats: 2})
+	if !h.Fenced() {
+		t.Skipf("cannot fence here: %s", fence.Summary(h.Problems()))
+	}
+	const n = 8
+	type seen struct{ netns, groups string }
+	got := make([]seen, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- func() error {
+				f := newFence(t, h, testLimits)
+				out, err := run(t, f, "readlink /proc/self/ns/net; cat /proc/self/cgroup")
+				if err != nil {
+					return fmt.Errorf("%v: %s", err, out)
+				}
+				netns, groups, _ := strings.Cut(out, "\n")
+				got[i] = seen{netns, groups}
+				return nil
+			}()
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	nets := map[string]bool{}
+	for i, s := range got {
+		nets[s.netns] = true
+		if h.CgroupVersion() == "v1" {
+			for _, ctl := range []string{"memory", "pids"} {
+				if !strings.Contains(s.groups, ":"+ctl+":/opslab-test/t-") {
+					t.Errorf("fence %d: its process is not in its own %s group: %s", i, ctl, s.groups)
+				}
+			}
+		}
+	}
+	if len(nets) != n {
+		t.Errorf("%d fences had %d network namespaces", n, len(nets))
+	}
+
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/opslab-test/seat-%d-*", os.Getpid())); len(left) > 0 {
+		t.Errorf("closing the Host left fences made ahead: %v", left)
+	}
+	if _, err := h.New("after", filepath.Join(t.TempDir(), "after"), testLimits); err == nil {
+		t.Error("a closed Host made a fence")
 	}
 }

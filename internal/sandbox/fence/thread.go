@@ -13,18 +13,22 @@ import (
 )
 
 // The network namespace a thread is in decides where the sockets it makes
-// live and which namespace the processes it forks start in. Two kinds of
-// thread change it here:
+// live and which namespace the processes it forks start in. Three kinds of
+// thread are used here:
 //
 //   - the spawner, one goroutine locked to its OS thread for the life of the
-//     program, starts every sandbox process and makes every namespace. Linux
-//     sends a child's parent-death signal when the thread that forked it
-//     ends, so that thread must never end;
+//     program, starts the platform's helpers and unfenced sandboxes, and
+//     makes the namespace Detect probes with. Linux sends a child's
+//     parent-death signal when the thread that forked it ends, so that
+//     thread must never end;
+//   - a seat's thread (seat.go) lives inside one sandbox's namespace and
+//     group, starts its processes, and ends with the sandbox;
 //   - a dialler, a goroutine locked to a thread only for one connection to a
 //     sandbox, enters the sandbox's namespace, connects, and comes back.
 //
-// Both return to the platform's own namespace (hostNS) before any other
-// code can run on their thread.
+// The spawner and the diallers return to the platform's own namespace
+// (hostNS) before any other code can run on their thread; a seat's thread
+// never runs other code.
 
 var spawner struct {
 	once   sync.Once
@@ -67,36 +71,12 @@ func backHome() {
 	}
 }
 
-// spawn starts cmd from the spawner thread, inside the network namespace ns
-// (nil: the platform's own) and the control group g (nil: the platform's).
-func spawn(cmd *exec.Cmd, ns *os.File, g group) error {
+// spawn starts cmd from the spawner thread, in the platform's own
+// namespace and groups (unfenced sandboxes and the platform's helpers; a
+// fenced sandbox's processes start from its seat's thread, see seat).
+func spawn(cmd *exec.Cmd) error {
 	var err error
-	onSpawner(func() {
-		if spawner.err != nil {
-			err = fmt.Errorf("open the platform's network namespace: %w", spawner.err)
-			return
-		}
-		if g != nil {
-			var leave func() error
-			if leave, err = g.enterThread(); err != nil {
-				return
-			}
-			defer func() {
-				if err := leave(); err != nil {
-					// The spawner would start the next sandbox in this one's group.
-					panic(fmt.Sprintf("fence: %v", err))
-				}
-			}()
-		}
-		if ns != nil {
-			if err = unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-				err = fmt.Errorf("enter the sandbox's network namespace: %w", err)
-				return
-			}
-			defer backHome()
-		}
-		err = cmd.Start()
-	})
+	onSpawner(func() { err = cmd.Start() })
 	return err
 }
 

@@ -205,6 +205,10 @@ func New(opts Options) (*Driver, error) {
 // Start fails with sandbox.ErrUnsupported.
 func (d *Driver) Fence() *fence.Host { return d.fence }
 
+// Close removes the fences made ahead for sandboxes not yet started (see
+// fence.Options.Seats). Sandboxes still running are the caller's to stop.
+func (d *Driver) Close() error { return d.fence.Close() }
+
 // Name returns "process".
 func (d *Driver) Name() string { return Name }
 

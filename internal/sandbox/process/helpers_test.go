@@ -41,6 +41,11 @@ func mustDriver(tb testing.TB, opts process.Options) *process.Driver {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
 	return d
 }
 

@@ -338,6 +338,7 @@ func TestApacheKafkaPlatformChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = d.Close() })
 	inst, err := d.Start(context.Background(), spec(sandbox.KindKafka))
 	if err != nil {
 		t.Fatal(err)
