@@ -44,12 +44,22 @@ labbench -unfenced
 echo
 echo "## Driver start alone, fenced beside unfenced (Go benchmarks)"
 echo
-OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
+OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced|BenchmarkKafkaStartAndSetup' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
+
+echo
+echo "## The fence alone: made ahead (the default) against made on demand"
+echo
+go test -run '^$' -bench 'BenchmarkSpawn|BenchmarkNewClose|BenchmarkDial' -benchtime 200x -count 3 ./internal/sandbox/fence | grep -E '^Benchmark'
 
 echo
 echo "## Starts with light setups (a course the project has never seen)"
 echo
 go run ./bench/labbench -bin bin/opslab -content cmd/opslab/testdata/unseen \
+  -redis-exercise ops-drills/warmup/cache-lfu -kafka-lesson ops-drills/warmup/orders-topic \
+  -starts "${STARTS:-100}" -checks 50 -idle 2 -learners 2 -duration 2s | sed -n '/Sandbox start/,/^## Check/p'
+echo
+echo "The same, unfenced:"
+go run ./bench/labbench -bin bin/opslab -content cmd/opslab/testdata/unseen -unfenced \
   -redis-exercise ops-drills/warmup/cache-lfu -kafka-lesson ops-drills/warmup/orders-topic \
   -starts "${STARTS:-100}" -checks 50 -idle 2 -learners 2 -duration 2s | sed -n '/Sandbox start/,/^## Check/p'
 

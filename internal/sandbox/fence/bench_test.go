@@ -20,6 +20,7 @@ func benchHost(b *testing.B) (*fence.Host, string) {
 	if !h.Fenced() {
 		b.Skip(fence.Summary(h.Problems()))
 	}
+	b.Cleanup(func() { _ = h.Close() })
 	tmp, err := os.MkdirTemp("", "fb-")
 	if err != nil {
 		b.Fatal(err)
@@ -33,8 +34,9 @@ func benchHost(b *testing.B) (*fence.Host, string) {
 	return h, root
 }
 
-// BenchmarkNewClose measures making a fence (tmpfs, network namespace,
-// cgroup) and removing it, with no process inside.
+// BenchmarkNewClose measures making a fence (a seat made ahead, its tmpfs,
+// its group renamed and limited), with no process inside; its removal is
+// not timed (a sandbox's stop is off the start path).
 func BenchmarkNewClose(b *testing.B) {
 	h, root := benchHost(b)
 	lim := fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 128 << 20}
@@ -81,5 +83,51 @@ func BenchmarkDial(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.Close()
+	}
+}
+
+// BenchmarkSpawn measures what a sandbox start pays for its fence: making
+// the fence and running /bin/true inside it to its end, with the fence of
+// the last round removed in between (untimed, as a stop is off the start
+// path, but its removal is what makes the kernel's next cgroup v1 move
+// wait). made-ahead takes fences from the Host's seats, which closed
+// fences give back (the default); on-demand makes each one when asked and
+// removes it whole (Options.Seats < 0), moving a thread into the new
+// group on the way.
+func BenchmarkSpawn(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		seats int
+	}{{"made-ahead", 0}, {"on-demand", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := fence.Detect(fence.Options{CgroupParent: "opslab-bench", Seats: bc.seats})
+			if !h.Fenced() {
+				b.Skip(fence.Summary(h.Problems()))
+			}
+			b.Cleanup(func() { _ = h.Close() })
+			_, root := benchHost(b)
+			lim := fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 16 << 20}
+			i := 0
+			for b.Loop() {
+				i++
+				id := "s-" + strconv.Itoa(i)
+				f, err := h.New(id, filepath.Join(root, id), lim)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cmd := exec.Command("/bin/true")
+				if err := f.Start(cmd); err != nil {
+					b.Fatal(err)
+				}
+				if err := cmd.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := f.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
 	}
 }

@@ -48,14 +48,18 @@ type group interface {
 	joinThread() error
 	// adopt renames the group to name and sets lim, plus one process for
 	// the seat's thread inside: how a group made ahead becomes a
-	// sandbox's (cgroup v1 only).
+	// sandbox's, and an emptied one a seat's again (cgroup v1 only).
 	adopt(name string, lim Limits) error
 	// pids lists the processes in the group.
 	pids() ([]int, error)
-	// oomKills counts the processes the kernel killed for the memory limit.
+	// oomKills counts the processes the kernel killed for the memory limit
+	// in the group's life (a reused group's included).
 	oomKills() int
-	// remove kills every process in the group, waits until it is empty and
-	// removes it. A group that does not exist is no error.
+	// empty kills every process in the group and waits until none is
+	// left (a seat's thread, the platform's, stays).
+	empty() error
+	// remove empties the group and removes it. A group that does not exist
+	// is no error.
 	remove() error
 }
 
@@ -159,6 +163,9 @@ func (g *groupV1) limit(lim Limits, extraPids int) error {
 		{filepath.Join(cpu, "cpu.cfs_period_us"), strconv.Itoa(cpuPeriodMicros), false},
 		{filepath.Join(cpu, "cpu.cfs_quota_us"), strconv.Itoa(lim.MilliCPU * cpuPeriodMicros / 1000), false},
 		{filepath.Join(pids, "pids.max"), strconv.Itoa(lim.Pids + extraPids), false},
+		// A group handed from one sandbox to the next starts its peaks anew.
+		{filepath.Join(mem, "memory.max_usage_in_bytes"), "0", true},
+		{filepath.Join(mem, "memory.failcnt"), "0", true},
 	}
 	if err := applyWrites(writes); err != nil {
 		return fmt.Errorf("cgroup v1: %w", err)
@@ -212,13 +219,20 @@ func (g *groupV1) oomKills() int {
 	return fieldInt(b, "oom_kill")
 }
 
-func (g *groupV1) remove() error {
+func (g *groupV1) empty() error {
 	// Every process is in all three; emptying each costs little and holds
 	// even if one was moved out of some of them.
 	for _, dir := range g.dirs {
 		if err := emptyGroup(dir, ""); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (g *groupV1) remove() error {
+	if err := g.empty(); err != nil {
+		return err
 	}
 	for _, dir := range g.dirs {
 		if err := rmdirGroup(dir); err != nil {
@@ -358,8 +372,10 @@ func (g *groupV2) oomKills() int {
 	return fieldInt(b, "oom_kill")
 }
 
+func (g *groupV2) empty() error { return emptyGroup(g.dir, "cgroup.kill") }
+
 func (g *groupV2) remove() error {
-	if err := emptyGroup(g.dir, "cgroup.kill"); err != nil {
+	if err := g.empty(); err != nil {
 		return err
 	}
 	return rmdirGroup(g.dir)

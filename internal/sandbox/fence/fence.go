@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,8 +91,10 @@ type Options struct {
 	CgroupRoot string
 	// Seats is how many fences are kept made ahead (user id, network
 	// namespace, cgroup v1 group with a thread inside: see seat), so that
-	// starting a sandbox pays for none of it. 0 is DefaultSeats; a
-	// negative number keeps none, each fence is then made on demand.
+	// starting a sandbox pays for none of it; a closed fence's seat is
+	// kept for the next (up to max(Seats, 64)). 0 is DefaultSeats; a
+	// negative number keeps none: each fence is made on demand and
+	// removed whole when closed.
 	Seats int
 }
 
@@ -209,6 +212,7 @@ type Fence struct {
 	mu      sync.Mutex // guards seat against Close during Start
 	seat    *seat      // nil unfenced, and once closed
 	cg      group      // the seat's group, adopted or made for the sandbox
+	oomBase int        // cg's OOM kills before the sandbox had it
 	mounted bool
 }
 
@@ -255,6 +259,7 @@ func (h *Host) New(id, dir string, lim Limits) (*Fence, error) {
 	} else if f.cg, err = h.cg.create(id, lim); err != nil {
 		return fail(err)
 	}
+	f.oomBase = f.cg.oomKills()
 	openFences.Store(dir, f)
 	return f, nil
 }
@@ -349,7 +354,7 @@ func (f *Fence) OOMKills() int {
 	if f.cg == nil {
 		return 0
 	}
-	return f.cg.oomKills()
+	return f.cg.oomKills() - f.oomBase
 }
 
 // Pids lists the processes inside the fence (nil unfenced).
@@ -360,30 +365,23 @@ func (f *Fence) Pids() ([]int, error) {
 	return f.cg.pids()
 }
 
-// Close kills every process left inside, removes the group, releases the
-// namespace and the user id, unmounts the tmpfs and removes the folder. It
-// is safe to call on a half-made fence, and more than once.
+// Close kills every process left inside, unmounts the tmpfs and removes
+// the folder. The rest (user id, group, a thread inside it) is emptied and
+// given back to the Host's seats in a fresh network namespace, for the
+// next sandbox to start without the kernel's slow steps; when that cannot
+// be, it is removed. It is safe to call on a half-made fence, and more
+// than once.
 func (f *Fence) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	openFences.CompareAndDelete(f.dir, f)
 	var errs []error
-	if f.seat != nil {
-		// Ending the seat's thread kills what it started (parent-death
-		// signal) and takes the thread out of the group.
-		f.seat.end()
-	}
+	emptied := true
 	if f.cg != nil {
-		if err := f.cg.remove(); err != nil {
+		if err := f.cg.empty(); err != nil {
 			errs = append(errs, err)
+			emptied = false
 		}
-		f.cg = nil
-	}
-	if f.seat != nil {
-		if err := f.seat.close(f.host); err != nil {
-			errs = append(errs, err)
-		}
-		f.seat = nil
 	}
 	if f.mounted {
 		// EINVAL: no longer a mount point; ENOENT: gone (Host.Remove of a
@@ -397,9 +395,57 @@ func (f *Fence) Close() error {
 	if err := os.RemoveAll(f.dir); err != nil {
 		errs = append(errs, err)
 	}
+	if f.seat != nil && emptied {
+		// A seat that cannot be made ready again is removed below.
+		if err := f.recycle(); err == nil {
+			f.seat = nil
+		}
+	}
+	if f.seat != nil {
+		// Ending the seat's thread takes it out of the group, which can
+		// then go.
+		f.seat.end()
+		if f.cg != nil {
+			if err := f.cg.remove(); err != nil {
+				errs = append(errs, err)
+			}
+			f.cg = nil
+		}
+		if err := f.seat.close(f.host); err != nil {
+			errs = append(errs, err)
+		}
+		f.seat = nil
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove the fence of sandbox %s: %w", f.id, err)
 	}
+	return nil
+}
+
+// recycle makes the emptied fence's seat ready for another sandbox and
+// gives it to the Host (which may close it, having enough). On error the
+// seat is still f's, its group in f.cg or in the seat, for Close to
+// remove.
+func (f *Fence) recycle() error {
+	s := f.seat
+	if f.host.cg.threadsJoin() {
+		name := seatPrefix + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(seatSeq.Add(1), 10)
+		if err := f.cg.adopt(name, seatLimits); err != nil {
+			return err
+		}
+		s.name, s.cg, f.cg = name, f.cg, nil
+	} else {
+		if err := f.cg.remove(); err != nil { // v2: a group per sandbox
+			return err
+		}
+		f.cg = nil
+	}
+	if err := s.do(s.freshNetNS); err != nil {
+		return err
+	}
+	// Closing it, when the Host has enough, can only fail to remove an
+	// empty group: a leftover the next platform's sweep removes.
+	_ = f.host.giveBack(s)
 	return nil
 }
 

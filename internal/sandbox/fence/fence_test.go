@@ -476,3 +476,76 @@ func TestManyFencesAtOnce(t *testing.T) {
 		t.Error("a closed Host made a fence")
 	}
 }
+
+// A closed fence's seat (user id, group, thread) serves the next sandbox,
+// which finds nothing of the last one: not its processes, its network
+// namespace and what listened there, its files, nor its OOM kills.
+func TestReusedSeatIsClean(t *testing.T) {
+	// A seat given back is the next one taken.
+	h := fence.Detect(fence.Options{CgroupParent: "opslab-test", Seats: 1})
+	if !h.Fenced() {
+		t.Skipf("cannot fence here: %s", fence.Summary(h.Problems()))
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	tmp, err := os.MkdirTemp("", "fence-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	_ = os.Chmod(tmp, 0o711)
+	root := filepath.Join(tmp, "sb")
+	if err := h.PrepareRoot(root); err != nil {
+		t.Fatal(err)
+	}
+	firstID, secondID := fmt.Sprintf("first-%d", os.Getpid()), fmt.Sprintf("second-%d", os.Getpid())
+	first, err := h.New(firstID, filepath.Join(root, firstID), testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := first.UID()
+	netns, err := run(t, first, "touch secret; (sleep 600 >/dev/null 2>&1 &); readlink /proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err, netns)
+	}
+	if out, _ := run(t, first, "x=$(head -c 200000000 /dev/zero | tr '\\0' a)"); first.OOMKills() == 0 {
+		t.Fatalf("no OOM kill in the first fence: %q", out)
+	}
+	ln := exec.Command("/usr/bin/python3", "-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', 7111)); s.listen(); print('up', flush=True); time.sleep(600)")
+	lnOut, _ := ln.StdoutPipe()
+	if err := first.Start(ln); err == nil {
+		go func() { _ = ln.Wait() }()
+		buf := make([]byte, 3)
+		_, _ = lnOut.Read(buf)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	second, err := h.New(secondID, filepath.Join(root, secondID), testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if second.UID() != uid {
+		t.Fatalf("the second fence has user %d, the first had %d: the seat was not reused", second.UID(), uid)
+	}
+	if pids, err := second.Pids(); err != nil || len(pids) != 0 {
+		t.Fatalf("processes in the reused fence: %v %v", pids, err)
+	}
+	if n := second.OOMKills(); n != 0 {
+		t.Errorf("the reused fence starts with %d OOM kills", n)
+	}
+	out, err := run(t, second, "readlink /proc/self/ns/net; ls -A; exec 3<>/dev/tcp/127.0.0.1/7111 && echo connected")
+	if strings.Contains(out, strings.TrimSpace(netns)) {
+		t.Errorf("the reused fence kept the first one's network namespace %s: %q", netns, out)
+	}
+	if strings.Contains(out, "secret") || strings.Contains(out, "connected") || err == nil {
+		t.Errorf("the reused fence sees the first one's files or listener: %q %v", out, err)
+	}
+	if h.CgroupVersion() == "v1" {
+		b, err := os.ReadFile("/sys/fs/cgroup/memory/opslab-test/" + secondID + "/memory.limit_in_bytes")
+		if err != nil || strings.TrimSpace(string(b)) != strconv.FormatInt(testLimits.MemoryBytes, 10) {
+			t.Errorf("the reused group's memory limit: %q %v", b, err)
+		}
+	}
+}

@@ -79,10 +79,25 @@ func (h *Host) newSeat() (*seat, error) {
 // run is the seat's thread: it enters the seat's namespace and group, says
 // so on ready, and runs jobs until they are closed.
 func (s *seat) run(h *Host, ready chan<- error) {
-	defer close(s.gone)
 	// Never unlocked: returning while locked ends the thread, which takes
 	// it out of the sandbox's namespace and groups (see seat).
 	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// The main thread is never ended by Go (it is parked instead), so
+		// it cannot be a seat's: hold it until another goroutine has a
+		// thread of its own (it cannot get this one while it is held),
+		// then give it back untouched.
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			s.run(h, ready)
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+		return
+	}
+	defer close(s.gone)
 	if err := s.enter(h); err != nil {
 		ready <- err
 		return
@@ -96,6 +111,23 @@ func (s *seat) run(h *Host, ready chan<- error) {
 // enter moves the calling thread (the seat's, locked) into a new network
 // namespace and, on cgroup v1, into a new group.
 func (s *seat) enter(h *Host) error {
+	if err := s.freshNetNS(); err != nil {
+		return err
+	}
+	if !h.cg.threadsJoin() {
+		return nil
+	}
+	var err error
+	if s.cg, err = h.cg.create(s.name, seatLimits); err != nil {
+		return err
+	}
+	return s.cg.joinThread()
+}
+
+// freshNetNS moves the calling thread (the seat's) into a new network
+// namespace with its loopback up, and holds it open as s.ns in place of
+// the last one, which the kernel removes once nothing else holds it.
+func (s *seat) freshNetNS() error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare the network namespace: %w", err)
 	}
@@ -106,14 +138,11 @@ func (s *seat) enter(h *Host) error {
 	if err != nil {
 		return fmt.Errorf("open the sandbox's network namespace: %w", err)
 	}
+	if s.ns != nil {
+		s.ns.Close()
+	}
 	s.ns = ns
-	if !h.cg.threadsJoin() {
-		return nil
-	}
-	if s.cg, err = h.cg.create(s.name, seatLimits); err != nil {
-		return err
-	}
-	return s.cg.joinThread()
+	return nil
 }
 
 // do runs f on the seat's thread and returns its error.
@@ -156,7 +185,13 @@ func (s *seat) close(h *Host) error {
 // DefaultSeats is how many fences a Host keeps made ahead (Options.Seats).
 const DefaultSeats = 4
 
-// seats are a Host's fences made ahead, topped up by one goroutine.
+// minIdleSeats is how many seats given back by closed fences are kept at
+// least, whatever Options.Seats: a class that stops together starts
+// together again without making a single one.
+const minIdleSeats = 64
+
+// seats are a Host's fences made ahead, topped up by one goroutine and
+// given back by closed fences.
 type seats struct {
 	sweep   sync.Once
 	mu      sync.Mutex
@@ -217,7 +252,8 @@ func (h *Host) topUp() {
 			s, err := h.newSeat()
 			p.mu.Lock()
 			if err == nil && !p.closed {
-				p.ready = append(p.ready, s)
+				// At the front: seats given back are taken first.
+				p.ready = append([]*seat{s}, p.ready...)
 				s = nil
 			}
 			p.mu.Unlock()
@@ -239,6 +275,24 @@ func (h *Host) topUp() {
 		case <-p.wake:
 		}
 	}
+}
+
+// giveBack returns the seat of a closed fence, emptied and in a fresh
+// network namespace, to the ready ones, where it is the next taken; past
+// max(Options.Seats, minIdleSeats) ready, with Options.Seats < 0, or once
+// the Host is closed, the seat is closed.
+func (h *Host) giveBack(s *seat) error {
+	p := &h.seats
+	p.mu.Lock()
+	keep := !p.closed && h.opts.Seats > 0 && len(p.ready) < max(h.opts.Seats, minIdleSeats)
+	if keep {
+		p.ready = append(p.ready, s)
+	}
+	p.mu.Unlock()
+	if keep {
+		return nil
+	}
+	return s.close(h)
 }
 
 // sweepSeats removes the groups of seats whose platform process is gone
