@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -88,6 +90,19 @@ func buildConfigs(cmd *Command, s scanned) error {
 	}
 	if len(types) > 1 {
 		return fail("Only 'users' and 'clients' entity types may be specified together")
+	}
+	if types[0] == "brokers" {
+		if action != ActionDescribe {
+			return fail("kafka-configs: --alter of --entity-type brokers is not supported in this console; it can describe broker configs")
+		}
+		if len(s.all("entity-name")) > 1 {
+			return fail("More entity names specified than entity types")
+		}
+		if s.has("add-config") || s.has("delete-config") {
+			return fail(cantUseWith("add-config", "describe"))
+		}
+		cmd.AllConfigs = s.has("all")
+		return nil
 	}
 	if types[0] != "topics" {
 		return fail(fmt.Sprintf("kafka-configs: --entity-type %s is not supported in this console; it manages topic configs (--entity-type topics)", types[0]))
@@ -185,16 +200,19 @@ func splitAddConfig(raw string) ([]KeyValue, bool) {
 // runConfigs executes a parsed kafka-configs command.
 func runConfigs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	op := ToolConfigs + " --" + cmd.Action
-	adm, err := b.admin()
+	cl, err := b.client()
 	if err != nil {
 		return &Error{Op: op, Text: configCommandError(cmd.Args, err.Error()), Err: err}
 	}
+	adm := kadm.NewClient(cl)
 	defer adm.Close()
 	switch {
 	case cmd.Quota != nil:
 		err = runQuotas(ctx, adm, cmd, out)
+	case configsBroker(cmd) != nil:
+		err = describeBrokerConfigs(ctx, cl, adm, cmd, *configsBroker(cmd), out)
 	case cmd.Action == ActionDescribe:
-		err = describeConfigs(ctx, adm, cmd, out)
+		err = describeConfigs(ctx, cl, adm, cmd, out)
 	default:
 		err = alterConfigs(ctx, adm, cmd, out)
 	}
@@ -229,8 +247,9 @@ func topicOverrides(ctx context.Context, adm *kadm.Client, topics ...string) (ma
 }
 
 // describeConfigs prints the dynamic (or, with --all, every) config of a
-// topic, or of every topic when no name was given.
-func describeConfigs(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+// topic, or of every topic when no name was given, from the broker's
+// DescribeConfigs answer (completed from the table on kfake).
+func describeConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd Command, out io.Writer) error {
 	all, err := adm.ListTopicsWithInternal(ctx)
 	if err != nil {
 		return fmt.Errorf("list topics: %w", err)
@@ -248,64 +267,25 @@ func describeConfigs(ctx context.Context, adm *kadm.Client, cmd Command, out io.
 		_, err := fmt.Fprintf(out, "The topic '%s' doesn't exist and doesn't have dynamic config.\n", cmd.Topic)
 		return err
 	}
-	if len(names) == 0 {
-		return nil
-	}
-	overrides, err := topicOverrides(ctx, adm, names...)
-	if err != nil {
-		return err
-	}
 	var b strings.Builder
 	for _, name := range names {
+		entries, _, err := topicConfigEntries(ctx, cl, name, true)
+		if err != nil {
+			return fmt.Errorf("describe configs of topic %s: %w", name, err)
+		}
 		kind := "Dynamic"
 		if cmd.AllConfigs {
 			kind = "All"
 		}
 		fmt.Fprintf(&b, "%s configs for topic %s are:\n", kind, name)
-		for _, line := range configLines(overrides[name], cmd.AllConfigs) {
-			b.WriteString(line)
+		for _, e := range sortedByName(entries) {
+			if cmd.AllConfigs || e.Source == kmsg.ConfigSourceDynamicTopicConfig {
+				b.WriteString(e.describeLine())
+			}
 		}
 	}
 	_, err = io.WriteString(out, b.String())
 	return err
-}
-
-// configLines renders kafka-configs' describe lines for a topic with the
-// given overrides, sorted by name: only the overrides, or with all set
-// every topic config.
-func configLines(overrides map[string]string, all bool) []string {
-	names := make([]string, 0, len(topicConfigDefs)+len(overrides))
-	for name := range overrides {
-		names = append(names, name)
-	}
-	if all {
-		for _, d := range topicConfigDefs {
-			if _, ok := overrides[d.Name]; !ok {
-				names = append(names, d.Name)
-			}
-		}
-	}
-	slices.Sort(names)
-	lines := make([]string, 0, len(names))
-	for _, name := range names {
-		value, overridden := overrides[name]
-		def, known := LookupTopicConfig(name)
-		if !overridden {
-			value = def.Default
-		}
-		var syn []string
-		if overridden {
-			syn = append(syn, "DYNAMIC_TOPIC_CONFIG:"+name+"="+value)
-		}
-		if known && def.ClusterDefault {
-			syn = append(syn, "DYNAMIC_DEFAULT_BROKER_CONFIG:"+def.BrokerSynonym+"="+def.Default)
-		}
-		if known && def.BrokerSynonym != "" {
-			syn = append(syn, "DEFAULT_CONFIG:"+def.BrokerSynonym+"="+def.Default)
-		}
-		lines = append(lines, fmt.Sprintf("  %s=%s sensitive=false synonyms={%s}\n", name, value, strings.Join(syn, ", ")))
-	}
-	return lines
 }
 
 // alterConfigs sets and deletes a topic's configs.
@@ -347,4 +327,77 @@ func alterConfigs(ctx context.Context, adm *kadm.Client, cmd Command, out io.Wri
 	awaitTopicConfigs(ctx, adm, cmd.Topic, cmd.Configs, cmd.DeleteConfigs)
 	_, err = fmt.Fprintf(out, "Completed updating config for topic %s.\n", cmd.Topic)
 	return err
+}
+
+// brokerEntity is the broker kafka-configs --entity-type brokers names:
+// an id as typed, the cluster-wide defaults, or (neither) every broker
+// and then the defaults.
+type brokerEntity struct {
+	name       string
+	named      bool
+	clusterDef bool
+}
+
+// configsBroker returns the broker entity of a kafka-configs command for
+// brokers, or nil for any other entity type.
+func configsBroker(cmd Command) *brokerEntity {
+	if cmd.Tool != ToolConfigs || cmd.Quota != nil {
+		return nil
+	}
+	s, err := configsSpec.scan(cmd.Args)
+	if err != nil || s.first("entity-type") != "brokers" {
+		return nil
+	}
+	return &brokerEntity{name: s.first("entity-name"), named: s.has("entity-name"), clusterDef: s.has("entity-default")}
+}
+
+// describeBrokerConfigs prints a broker's configs (or the cluster's
+// default broker configs) as the broker answers them.
+func describeBrokerConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd Command, ent brokerEntity, out io.Writer) error {
+	var names []string
+	switch {
+	case ent.clusterDef:
+		names = []string{""}
+	case ent.named:
+		if _, err := strconv.ParseInt(ent.name, 10, 32); err != nil {
+			return &Error{Op: ToolConfigs + " --describe", Err: ErrUsage,
+				Text: "The entity name for brokers must be a valid integer broker id, but it is: " + ent.name}
+		}
+		names = []string{ent.name}
+	default:
+		brokers, err := adm.ListBrokers(ctx)
+		if err != nil {
+			return fmt.Errorf("describe cluster: %w", err)
+		}
+		for _, b := range brokers {
+			names = append(names, strconv.Itoa(int(b.NodeID)))
+		}
+		names = append(names, "")
+	}
+	for _, name := range names {
+		entries, err := describeResourceConfigs(ctx, cl, kmsg.ConfigResourceTypeBroker, name, true)
+		if err != nil {
+			return fmt.Errorf("describe configs of broker %s: %w", name, err)
+		}
+		var b strings.Builder
+		keep := kmsg.ConfigSourceDynamicBrokerConfig
+		switch {
+		case name == "":
+			b.WriteString("Default configs for brokers in the cluster are:\n")
+			keep = kmsg.ConfigSourceDynamicDefaultBrokerConfig
+		case cmd.AllConfigs:
+			fmt.Fprintf(&b, "All configs for broker %s are:\n", name)
+		default:
+			fmt.Fprintf(&b, "Dynamic configs for broker %s are:\n", name)
+		}
+		for _, e := range sortedByName(entries) {
+			if cmd.AllConfigs || e.Source == keep {
+				b.WriteString(e.describeLine())
+			}
+		}
+		if _, err := io.WriteString(out, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

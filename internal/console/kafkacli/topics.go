@@ -216,7 +216,7 @@ func runTopics(ctx context.Context, b Broker, cmd Command, out io.Writer) error 
 	case ActionList:
 		err = listTopics(ctx, adm, cmd, out)
 	case ActionDescribe:
-		err = describeTopics(ctx, adm, cmd, out)
+		err = describeTopics(ctx, cl, adm, cmd, out)
 	case ActionAlter:
 		err = alterTopics(ctx, cl, b.Limits, cmd)
 	case ActionDelete:
@@ -369,7 +369,7 @@ func listTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.Write
 
 // describeTopics prints --describe's topic line and partition lines for
 // every matching topic.
-func describeTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func describeTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd Command, out io.Writer) error {
 	all, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {
 		return err
@@ -383,10 +383,6 @@ func describeTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.W
 	if cmd.Report != "" {
 		return describeReport(ctx, adm, cmd, all, names, out)
 	}
-	overrides, err := topicOverrides(ctx, adm, names...)
-	if err != nil {
-		return err
-	}
 	var b strings.Builder
 	for _, name := range names {
 		d := all[name]
@@ -395,12 +391,21 @@ func describeTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.W
 		if len(parts) > 0 {
 			rf = len(parts[0].Replicas)
 		}
+		// TopicCommand asks without synonyms and lists, in the
+		// broker's order, every config not at its default.
+		entries, fromBroker, err := topicConfigEntries(ctx, cl, name, false)
+		if err != nil {
+			return fmt.Errorf("describe configs of topic %s: %w", name, err)
+		}
+		if !fromBroker {
+			entries = clusterDefaultsFirst(entries)
+		}
 		fmt.Fprintf(&b, "Topic: %s", name)
 		if d.ID != (kadm.TopicID{}) {
 			fmt.Fprintf(&b, "\tTopicId: %s", base64.RawURLEncoding.EncodeToString(d.ID[:]))
 		}
 		fmt.Fprintf(&b, "\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s\n",
-			len(parts), rf, describeConfigsColumn(overrides[name]))
+			len(parts), rf, nonDefaultConfigs(entries))
 		for _, p := range parts {
 			leader := "none"
 			if p.Leader >= 0 {
@@ -414,33 +419,22 @@ func describeTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.W
 	return err
 }
 
-// describeConfigsColumn renders the Configs column: every config not at
-// its default. min.insync.replicas is always there, since a Kafka 4.1
-// cluster holds a cluster-wide dynamic default for it; the topic's own
-// overrides follow by name.
-func describeConfigsColumn(overrides map[string]string) string {
-	var items []string
-	for _, d := range topicConfigDefs {
-		if d.ClusterDefault {
-			v, ok := overrides[d.Name]
-			if !ok {
-				v = d.Default
-			}
-			items = append(items, d.Name+"="+v)
+// clusterDefaultsFirst orders kfake's completed config list for the
+// Configs column: the configs a Kafka 4.1 cluster holds a dynamic default
+// for (min.insync.replicas) first, then the rest by name.
+func clusterDefaultsFirst(entries []configEntry) []configEntry {
+	out := make([]configEntry, 0, len(entries))
+	for _, e := range entries {
+		if d, ok := LookupTopicConfig(e.Name); ok && d.ClusterDefault {
+			out = append(out, e)
 		}
 	}
-	names := make([]string, 0, len(overrides))
-	for name := range overrides {
-		if def, ok := LookupTopicConfig(name); ok && def.ClusterDefault {
-			continue
+	for _, e := range entries {
+		if d, ok := LookupTopicConfig(e.Name); !ok || !d.ClusterDefault {
+			out = append(out, e)
 		}
-		names = append(names, name)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		items = append(items, name+"="+overrides[name])
-	}
-	return strings.Join(items, ",")
+	return out
 }
 
 // joinIDs renders broker ids as "0,1,2".

@@ -9,8 +9,13 @@ package process_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +64,25 @@ func wantContains(sub map[string]string) func(impl, out string) error {
 	}
 }
 
+// brokerSettings: the console shows each broker's own settings. The
+// sandbox's Kafka broker has static log.retention.bytes (the memory cap),
+// log.segment.bytes (a quarter of it) and log.segment.delete.delay.ms;
+// kfake has log.retention.bytes as a dynamic broker config.
+const brokerSettings = "each broker's own settings (TestKafkaConformanceScripts compares Kafka's with the real scripts)"
+
+// memCap is the sandbox's memory cap, its brokers' log.retention.bytes.
+var memCap = strconv.FormatInt(spec(sandbox.KindKafka).MemoryCap(), 10)
+
+// wantConfigs checks kafka-topics --describe's Configs column: first, as
+// their brokers order them, the given values, then each broker's settings.
+func wantConfigs(first string) func(impl, out string) error {
+	seg := strconv.FormatInt(spec(sandbox.KindKafka).MemoryCap()/4, 10)
+	return wantContains(map[string]string{
+		"kfake":  "Configs: " + first + ",retention.bytes=" + memCap + "\n",
+		"apache": "Configs: " + first + ",segment.bytes=" + seg + ",file.delete.delay.ms=1000,retention.bytes=" + memCap + "\n",
+	})
+}
+
 func TestKafkaConformance(t *testing.T) {
 	home := requireKafkaHome(t)
 	impls := []process.KafkaImpl{process.KafkaKfake, process.KafkaApache}
@@ -79,8 +103,8 @@ func TestKafkaConformance(t *testing.T) {
 		{line: "kafka-topics --create --topic wide --partitions 1 --replication-factor 3"},
 		{line: "kafka-topics --create --topic defaults"},
 		{line: "kafka-topics --create --topic strict --partitions 1 --config min.insync.replicas=2"},
-		{line: "kafka-topics --describe --topic orders"},
-		{line: "kafka-topics --describe --topic strict"},
+		{line: "kafka-topics --describe --topic orders", differs: brokerSettings, want: wantConfigs("min.insync.replicas=1")},
+		{line: "kafka-topics --describe --topic strict", differs: brokerSettings, want: wantConfigs("min.insync.replicas=2")},
 		{line: "kafka-topics --alter --topic orders --partitions 2"},
 		{line: "kafka-topics --alter --topic orders --partitions 4"},
 		// Configs: validation wording, synonyms, describe --all.
@@ -90,7 +114,11 @@ func TestKafkaConformance(t *testing.T) {
 		{line: "kafka-configs --entity-type topics --entity-name orders --describe"},
 		{line: "kafka-configs --entity-type topics --entity-name orders --alter --delete-config retention.ms,cleanup.policy"},
 		{line: "kafka-configs --entity-type topics --entity-name orders --alter --delete-config retention.bytes"},
-		{line: "kafka-configs --entity-type topics --entity-name orders --describe --all"},
+		{line: "kafka-configs --entity-type topics --entity-name orders --describe --all", differs: brokerSettings,
+			want: wantContains(map[string]string{
+				"kfake":  "retention.bytes=" + memCap + " sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.bytes=" + memCap + ", DEFAULT_CONFIG:log.retention.bytes=-1}",
+				"apache": "retention.bytes=" + memCap + " sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.bytes=" + memCap + ", DEFAULT_CONFIG:log.retention.bytes=-1}",
+			})},
 		{line: "kafka-configs --entity-type topics --entity-name missing --describe"},
 		{line: "kafka-configs --entity-type topics --entity-name missing --alter --add-config retention.ms=1000"},
 		// min.insync.replicas above the replication factor: acks=all
@@ -139,7 +167,7 @@ func TestKafkaConformance(t *testing.T) {
 		// Auto-creation: the console makes a 1-partition topic; a client
 		// that relies on the broker gets num.partitions.
 		{line: "kafka-console-producer --topic auto1 --message x"},
-		{line: "kafka-topics --describe --topic auto1"},
+		{line: "kafka-topics --describe --topic auto1", differs: brokerSettings, want: wantConfigs("min.insync.replicas=1")},
 		{line: "kafka-console-consumer --topic auto2 --max-messages 1 --timeout-ms 1500"},
 		{line: "client-autocreate auto3"},
 		{line: "probe topic auto3"},
@@ -255,4 +283,89 @@ func conformanceRun(ctx context.Context, t *testing.T, b kafkacli.Broker, line s
 	defer cancel()
 	err = kafkacli.Run(cctx, b, cmd, &out)
 	return out.String(), err
+}
+
+// TestKafkaConformanceScripts runs the real Apache Kafka scripts and the
+// console against the same real broker and compares what they print byte
+// for byte: standard output against the console's output, the exit status
+// against the console's error, and the console's error text against the
+// script's standard error (without the stack trace the console leaves
+// out). Only topic ids are masked. Lines starting with "console:" set the
+// scene through the console alone.
+func TestKafkaConformanceScripts(t *testing.T) {
+	home := requireKafkaHome(t)
+	d := mustDriver(t, process.Options{Kafka: process.KafkaApache, KafkaHome: home})
+	inst := mustStart(t, d, spec(sandbox.KindKafka))
+	b := kafkacli.Broker{Seeds: inst.Kafka.Seeds}
+	logs := t.TempDir()
+
+	lines := []string{
+		"console: kafka-topics --create --topic conf --partitions 2 --replication-factor 1",
+		"kafka-configs --describe --all --entity-type topics --entity-name conf",
+		"kafka-configs --describe --entity-type topics --entity-name conf",
+		"kafka-topics --describe --topic conf",
+		"kafka-configs --describe --all --entity-type brokers --entity-name 1",
+		"kafka-configs --describe --entity-type brokers --entity-name 1",
+		"kafka-configs --describe --entity-type brokers --entity-default",
+		"kafka-configs --alter --entity-type topics --entity-name conf --add-config retention.ms=60000,cleanup.policy=compact",
+		"kafka-configs --describe --entity-type topics --entity-name conf",
+		"kafka-configs --describe --all --entity-type topics --entity-name conf",
+		"kafka-topics --describe --topic conf",
+		"kafka-configs --describe --entity-type topics --entity-name missing",
+		"kafka-configs --describe --entity-type brokers --entity-name one",
+	}
+	// The broker's own settings (server.properties of the sandbox) must
+	// show, so that the comparison is not between two empty answers.
+	mustShow := map[string]string{
+		"kafka-configs --describe --all --entity-type topics --entity-name conf": "  retention.bytes=" + memCap + " sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.bytes=",
+		"kafka-topics --describe --topic conf":                                   "file.delete.delay.ms=1000",
+		"kafka-configs --describe --all --entity-type brokers --entity-name 1":   "  node.id=1 sensitive=false",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	topicID := regexp.MustCompile(`TopicId: \S+`)
+	mask := func(s string) string { return topicID.ReplaceAllString(s, "TopicId: <id>") }
+	for _, line := range lines {
+		if rest, ok := strings.CutPrefix(line, "console: "); ok {
+			if out, err := conformanceRun(ctx, t, b, rest); err != nil {
+				t.Fatalf("%s: %v\n%s", rest, err, out)
+			}
+			continue
+		}
+		f := strings.Fields(line)
+		script := exec.CommandContext(ctx, filepath.Join(home, "bin", f[0]+".sh"), append(f[1:], "--bootstrap-server", b.Seeds[0])...)
+		script.Env = append(os.Environ(), "LOG_DIR="+logs, "KAFKA_HEAP_OPTS=-Xmx256m")
+		var stdout, stderr strings.Builder
+		script.Stdout, script.Stderr = &stdout, &stderr
+		runErr := script.Run()
+		var exitErr *exec.ExitError
+		if runErr != nil && !errors.As(runErr, &exitErr) {
+			t.Fatalf("%s: %v", line, runErr)
+		}
+
+		out, err := conformanceRun(ctx, t, b, line)
+		if want := mustShow[line]; !strings.Contains(out, want) {
+			t.Errorf("%s: want %q in\n%s", line, want, out)
+		}
+		if got, want := mask(out), mask(stdout.String()); got != want {
+			t.Errorf("%s: the console printed\n%s\nthe script printed\n%s", line, got, want)
+		}
+		switch {
+		case (err != nil) != (runErr != nil):
+			t.Errorf("%s: console error %v, script exit %v; stderr:\n%s", line, err, runErr, stderr.String())
+		case err != nil && !strings.HasPrefix(withoutStackTrace(stderr.String()), err.Error()):
+			t.Errorf("%s: console error\n%s\nscript stderr\n%s", line, err, stderr.String())
+		}
+	}
+}
+
+// withoutStackTrace drops a Java stack trace's "\tat ..." lines.
+func withoutStackTrace(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "\tat ") && !strings.HasPrefix(l, "\t... ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
