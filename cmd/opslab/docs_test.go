@@ -203,3 +203,110 @@ func TestDocsAnchors(t *testing.T) {
 		t.Errorf("the guide has only %d sections: is a fence left open?", len(r.TOC))
 	}
 }
+
+// TestReadmeCounts keeps every count of lessons and exercises that
+// README.md states in step with the built-in course.
+func TestReadmeCounts(t *testing.T) {
+	cat, err := loadContent("", markdown.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lessons, exercises := 0, 0
+	for _, c := range cat.Courses {
+		lessons += len(c.Lessons)
+		exercises += c.ExerciseCount()
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		re   *regexp.Regexp
+		want int
+	}{
+		{regexp.MustCompile(`(\d+) lessons\b`), lessons},
+		{regexp.MustCompile(`(\d+) (?:live )?exercises\b`), exercises},
+	} {
+		ms := tc.re.FindAllStringSubmatch(string(b), -1)
+		if len(ms) == 0 {
+			t.Errorf("README.md states no count matching %s: say how many the built-in course has (%d)", tc.re, tc.want)
+		}
+		for _, m := range ms {
+			if m[1] != fmt.Sprint(tc.want) {
+				t.Errorf("README.md says %q; the built-in course has %d", m[0], tc.want)
+			}
+		}
+	}
+}
+
+// apiDocs is the reference of the command line and the JSON API.
+const apiDocs = "../../docs/api.md"
+
+// TestAPIDocsListEveryFlag checks that docs/api.md's command line section
+// names every command of the usage and, in each command's own subsection,
+// every flag that the command's --help lists, so that the docs cannot fall
+// behind the flags.
+func TestAPIDocsListEveryFlag(t *testing.T) {
+	b, err := os.ReadFile(apiDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "\n## Command line\n")
+	if start < 0 {
+		t.Fatalf("%s has no \"## Command line\" section", apiDocs)
+	}
+	cli := doc[start+1:]
+	if end := strings.Index(cli, "\n## "); end >= 0 {
+		cli = cli[:end]
+	}
+	// subsection returns the text of the "### `opslab CMD`" subsection.
+	subsection := func(cmd string) string {
+		head := "\n### `opslab " + cmd + "`\n"
+		i := strings.Index(cli, head)
+		if i < 0 {
+			return ""
+		}
+		s := cli[i+len(head):]
+		if j := strings.Index(s, "\n### "); j >= 0 {
+			s = s[:j]
+		}
+		return s
+	}
+
+	// Every command of the usage is in the section's table.
+	usageOut, _, _ := runCLI(t, "help")
+	cmds := regexp.MustCompile(`(?m)^  opslab (user add|\S+)`).FindAllStringSubmatch(usageOut, -1)
+	if len(cmds) < 5 {
+		t.Fatalf("the usage lists only %d commands:\n%s", len(cmds), usageOut)
+	}
+	for _, m := range cmds {
+		if !strings.Contains(cli, "| `opslab "+m[1]) {
+			t.Errorf("%s: the command line table lacks `opslab %s`", apiDocs, m[1])
+		}
+	}
+
+	flagRE := regexp.MustCompile(`(?m)^  -([a-zA-Z0-9-]+)`)
+	for _, cmd := range []string{"serve", "user add", "lint", "test"} {
+		t.Run(strings.ReplaceAll(cmd, " ", "-"), func(t *testing.T) {
+			_, help, _ := runCLI(t, append(strings.Fields(cmd), "--help")...)
+			flags := flagRE.FindAllStringSubmatch(help, -1)
+			if len(flags) == 0 {
+				t.Fatalf("opslab %s --help lists no flags:\n%s", cmd, help)
+			}
+			sec := subsection(cmd)
+			if sec == "" {
+				t.Fatalf("%s: no subsection \"### `opslab %s`\" in the command line section", apiDocs, cmd)
+			}
+			for _, f := range flags {
+				name := "--" + f[1]
+				if len(f[1]) == 1 {
+					name = "-" + f[1]
+				}
+				if !regexp.MustCompile("`" + regexp.QuoteMeta(name) + "[` ]").MatchString(sec) {
+					t.Errorf("%s: the subsection of opslab %s does not name its flag `%s`", apiDocs, cmd, name)
+				}
+			}
+		})
+	}
+}

@@ -2,8 +2,8 @@
 //
 //	opslab serve     run the site
 //	opslab user add  create a user (password on standard input)
-//	opslab lint      report every problem in the content
-//	opslab test      test every exercise on real sandboxes
+//	opslab lint      report every problem in the content (of DIR ...)
+//	opslab test      test every exercise on real sandboxes (of DIR ...)
 //	opslab version   print the version
 package main
 
@@ -45,8 +45,8 @@ const usage = `opslab: learn to operate Redis and Kafka by doing it.
 Usage:
   opslab serve [--addr HOST:PORT] [--data DIR] [--content DIR] [--sandbox process|container] [--signup open|closed]
   opslab user add [--data DIR] --email E --name N --role learner|instructor|lead|admin [--team T]
-  opslab lint [--content DIR]
-  opslab test [--content DIR] [--lesson SLUG] [--sandbox process] [-j N] [--runs N] [--junit FILE]
+  opslab lint [--strict] [DIR ...]
+  opslab test [--lesson SLUG] [--sandbox process|container] [--kafka kfake|apache] [-j N] [--runs N] [--junit FILE] [DIR ...]
   opslab version
 
 Run "opslab COMMAND --help" for a command's flags.

@@ -39,20 +39,36 @@ func (j *testJob) ok() bool {
 	return len(j.runs) > 0
 }
 
+const testUsage = `usage: opslab test [flags] [DIR ...]
+
+Tests every exercise of the courses in each DIR (a folder of course
+folders, or one course folder with its course.yaml; --content DIR is one
+more), or of the built-in course when none is given: on a fresh sandbox,
+its checks must fail after the setup and pass after the solution. Exit
+status: 0 every exercise passed and no content problem, 1 otherwise, 2 a
+bad command line or a DIR that is not a directory.
+
+`
+
 // runTest tests every exercise: fresh sandbox, setup, checks must fail,
 // solution, checks must pass; --runs times each, to catch flaky ones.
 func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("content", "", "test the courses below `DIR` instead of the built-in course")
+	content := fs.String("content", "", "test the courses of `DIR` too (as an argument does)")
 	only := fs.String("lesson", "", "test only the lesson with this `SLUG`")
 	jobs := fs.Int("j", runtime.NumCPU(), "exercises tested at once")
 	runs := fs.Int("runs", 2, "times each exercise is tested (a flaky exercise fails)")
 	junit := fs.String("junit", "", "write JUnit XML to `FILE`")
 	var driver driverFlags
 	driver.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+	dirs, err := parseCommandLine(fs, testUsage, args)
+	if err != nil {
+		return err
+	}
+	dirs, err = contentDirs(fs, testUsage, *content, dirs)
+	if err != nil {
+		return err
 	}
 	if err := driver.check("test"); err != nil {
 		return err
@@ -60,12 +76,18 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *jobs < 1 || *runs < 1 {
 		return fmt.Errorf("test: -j and --runs must be at least 1")
 	}
-	cat, err := loadContent(*dir, markdown.New())
+	cat, empty, err := loadContents(dirs, markdown.New())
 	if err != nil {
 		return fmt.Errorf("test: %w", err)
 	}
-	for _, p := range cat.Problems {
+	for _, p := range report(cat) {
 		fmt.Fprintln(stdout, p.String())
+	}
+	for _, d := range empty {
+		fmt.Fprintf(stderr, "test: %s: no course found: a course is a folder with a course.yaml; give one, or a folder of them\n", d)
+	}
+	if len(empty) > 0 {
+		return exitError(1)
 	}
 	var all []*testJob
 	for _, c := range cat.Courses {

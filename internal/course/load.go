@@ -53,9 +53,12 @@ type Ref struct {
 
 // Catalog is every course of a content tree, with the problems found while
 // loading it. Lessons with problems are left out; the rest are served.
+// Warnings are things an author probably did not mean (a level-1 heading
+// the table of contents leaves out): they leave the lesson served.
 type Catalog struct {
 	Courses  []*Course
 	Problems Problems
+	Warnings Problems
 
 	bySlug map[string]*Course
 }
@@ -94,11 +97,12 @@ func Load(fsys fs.FS, parser LessonParser, commands CommandChecker) (*Catalog, e
 		}
 	}
 	for _, dir := range dirs {
-		c, ps, err := loadCourse(fsys, dir, parser, commands)
+		c, ps, ws, err := loadCourse(fsys, dir, parser, commands)
 		if err != nil {
 			return nil, err
 		}
 		cat.Problems = append(cat.Problems, ps...)
+		cat.Warnings = append(cat.Warnings, ws...)
 		if c == nil {
 			continue
 		}
@@ -110,13 +114,13 @@ func Load(fsys fs.FS, parser LessonParser, commands CommandChecker) (*Catalog, e
 		cat.Courses = append(cat.Courses, c)
 	}
 	cat.Problems.Sort()
+	cat.Warnings.Sort()
 	return cat, nil
 }
 
 // loadCourse loads one course folder. err is only for I/O failures; content
-// mistakes are problems.
-func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChecker) (*Course, Problems, error) {
-	var ps Problems
+// mistakes are problems, and ws the warnings.
+func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChecker) (c *Course, ps, ws Problems, err error) {
 	yamlPath := path.Join(dir, "course.yaml")
 	slug := path.Base(dir)
 	if dir == "." {
@@ -124,13 +128,13 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 	}
 	if !courseSlugRE.MatchString(slug) {
 		ps.Add(yamlPath, 0, "course folder %q: use lower-case letters, digits and dashes", slug)
-		return nil, ps, nil
+		return nil, ps, nil, nil
 	}
 	src, err := fs.ReadFile(fsys, yamlPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	c := &Course{Slug: slug, Path: dir, bySlug: map[string]*Lesson{}}
+	c = &Course{Slug: slug, Path: dir, bySlug: map[string]*Lesson{}}
 	if dir == "." {
 		c.Files = fsys
 	} else if sub, err := fs.Sub(fsys, dir); err == nil {
@@ -140,7 +144,7 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var files []*lessonFile
 	for _, e := range entries {
@@ -157,22 +161,34 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 		num, _ := strconv.Atoi(m[1])
 		src, err := fs.ReadFile(fsys, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		f, lps := readLesson(p, src, num, m[2], parser, commands)
+		f, lps, lws := readLesson(p, src, num, m[2], parser, commands)
 		ps = append(ps, lps...)
+		ws = append(ws, lws...)
 		files = append(files, f)
-		l := f.lesson
-		if l == nil {
-			continue
+	}
+	// Every file's slug counts, valid or not: a lesson with another
+	// mistake still takes its slug, and fixing that mistake should not
+	// reveal the duplicate. Valid lessons claim their slugs first, so that
+	// the duplicate is reported on a file that is not served anyway.
+	slugFile := map[string]string{} // lesson slug -> the file that has it
+	for _, valid := range []bool{true, false} {
+		for _, f := range files {
+			if (f.lesson != nil) != valid {
+				continue
+			}
+			if prev, dup := slugFile[f.slug]; dup {
+				ps.Add(f.path, 0, "duplicate lesson slug %q (also %s)", f.slug, prev)
+				continue
+			}
+			slugFile[f.slug] = f.path
+			if l := f.lesson; l != nil {
+				l.Course = c.Slug
+				c.bySlug[l.Slug] = l
+				c.Lessons = append(c.Lessons, l)
+			}
 		}
-		l.Course = c.Slug
-		if prev, dup := c.bySlug[l.Slug]; dup {
-			ps.Add(p, 0, "duplicate lesson slug %q (also %s)", l.Slug, prev.Path)
-			continue
-		}
-		c.bySlug[l.Slug] = l
-		c.Lessons = append(c.Lessons, l)
 	}
 	ps = append(ps, checkReferences(fsys, c, files)...)
 	sort.SliceStable(c.Lessons, func(i, j int) bool { return c.Lessons[i].Number < c.Lessons[j].Number })
@@ -210,7 +226,7 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 		}
 		c.Modules = append(c.Modules, &Module{Title: title, Lessons: rest})
 	}
-	return c, ps, nil
+	return c, ps, ws, nil
 }
 
 // lessonFileExists reports whether a lesson file with that slug is in the
@@ -316,13 +332,13 @@ type lessonFile struct {
 
 // readLesson parses one lesson file and keeps what the course's other
 // lessons need to know about it; its lesson is nil when it has problems.
-func readLesson(p string, src []byte, num int, fileSlug string, parser LessonParser, commands CommandChecker) (*lessonFile, Problems) {
-	var ps Problems
-	f := &lessonFile{path: p, slug: fileSlug}
+// ws are its warnings, which leave it served.
+func readLesson(p string, src []byte, num int, fileSlug string, parser LessonParser, commands CommandChecker) (f *lessonFile, ps, ws Problems) {
+	f = &lessonFile{path: p, slug: fileSlug}
 	front, body, bodyLine, ok := SplitFrontMatter(src)
 	if !ok {
 		ps.Add(p, 1, "a lesson starts with YAML front matter between --- lines (title at least)")
-		return f, ps
+		return f, ps, nil
 	}
 	fm, fps := ParseFrontMatter(p, front)
 	ps = append(ps, fps...)
@@ -332,21 +348,10 @@ func readLesson(p string, src []byte, num int, fileSlug string, parser LessonPar
 	r, rps := parser.ParseLesson(p, body, bodyLine, commands)
 	ps = append(ps, rps...)
 	f.parsed, f.rendered = true, r
-	ids := map[string]int{}
-	for _, e := range r.Exercises {
-		if first, dup := ids[e.ID]; dup {
-			ps.Add(p, e.Line, "duplicate exercise id %q (first at line %d)", e.ID, first)
-			continue
-		}
-		ids[e.ID] = e.Line
-		// opslab test applies the solution to prove the checks can pass;
-		// with no solution the exercise can only fail it.
-		if len(e.Solution) == 0 {
-			ps.Add(p, e.Line+1, "exercise %q has no solution: list the commands that make its checks pass (opslab test runs them)", e.ID)
-		}
-	}
+	ps = append(ps, checkExerciseBlocks(p, body, bodyLine, r.Exercises)...)
+	ws = headingWarnings(p, body, bodyLine, r)
 	if len(ps) > 0 {
-		return f, ps
+		return f, ps, ws
 	}
 	sum := sha256.Sum256(src)
 	f.lesson = &Lesson{
@@ -355,7 +360,7 @@ func readLesson(p string, src []byte, num int, fileSlug string, parser LessonPar
 		HTML: r.HTML, TOC: r.TOC, Words: r.Words, Exercises: r.Exercises,
 		ContentHash: hex.EncodeToString(sum[:]),
 	}
-	return f, nil
+	return f, nil, ws
 }
 
 // schemeRE matches a URL that starts with a scheme (https:, mailto:, data:).

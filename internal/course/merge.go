@@ -26,6 +26,7 @@ func KeepLastGood(prev, next *Catalog) *Catalog {
 	out := &Catalog{
 		Courses:  make([]*Course, 0, len(next.Courses)),
 		Problems: append(Problems(nil), next.Problems...),
+		Warnings: append(Problems(nil), next.Warnings...),
 		bySlug:   make(map[string]*Course, len(next.Courses)),
 	}
 	for _, c := range next.Courses {
