@@ -31,6 +31,11 @@ type Executed struct {
 	Notice string `json:"notice,omitempty"`
 	// Checks is the exercise's live verdict after the command.
 	Checks *check.Report `json:"checks,omitempty"`
+	// Prompt is, in a Redis sandbox, redis-cli's prompt for the console's
+	// connection to the requested node after the command: the database
+	// after SELECT and (TX) inside MULTI, as "127.0.0.1:6379[1](TX)> "
+	// (the node's name instead of the address in a multi-node sandbox).
+	Prompt string `json:"prompt,omitempty"`
 }
 
 // Exec runs one console command in the learner's sandbox of the exercise's
@@ -60,6 +65,7 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 	if node != "" && !kind.HasNode(node) {
 		return nil, opslab.Errorf(opslab.EINVALID, "This %s sandbox has no node %q: use one of %s.", kind, node, nodeNames(kind))
 	}
+	promptNode := node
 	typed, cmd := course.SplitNodeLine(line)
 	if typed != "" {
 		node, line = typed, cmd
@@ -138,6 +144,11 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		return nil, fmt.Errorf("exec: unknown sandbox kind %q", inst.Spec.Kind)
 	}
 	s.metrics.exec(string(inst.Spec.Kind), time.Since(start), refused)
+	if inst.Spec.Kind.Family() == sandbox.KindRedis {
+		if pn, ok := inst.Node(promptNode); ok {
+			res.Prompt = s.redisPrompt(inst, pn)
+		}
+	}
 
 	if strings.TrimSpace(line) != "" && len(t.Exercise.Checks) > 0 {
 		rep := s.runChecks(ctx, t, inst)

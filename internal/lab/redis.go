@@ -40,32 +40,38 @@ var errLost = errors.New("connection to the sandbox lost")
 var errTimedOut = errors.New("command timed out")
 
 // execRedis runs one redis-cli line as the learner and prints the reply as
-// redis-cli does. refused reports a command the sandbox policy denied;
-// errLost, a broken connection (the caller checks whether the sandbox
-// died); errTimedOut, a command that ran out of ctx's time, whose output is
-// then timeoutText (the caller checks whether the sandbox is stuck).
+// redis-cli does. A line starting with "redis-cli" may carry redis-cli's
+// options and modes (rediscli.ParseInvocation): one that needs a
+// connection of its own (a mode, -n, -r) gets a fresh one signed in as
+// the learner, as a separate redis-cli process would, and every command a
+// mode sends passes the same checks as a typed one. The host's file paths
+// never show (rediscli.HidePaths). refused reports a command the sandbox
+// policy denied; errLost, a broken connection (the caller checks whether
+// the sandbox died); errTimedOut, a command that ran out of ctx's time,
+// whose output is then timeoutText (the caller checks whether the sandbox
+// is stuck).
 func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node sandbox.Node, line string) (out string, refused bool, err error) {
-	args, err := rediscli.ParseLine(line)
+	inv, err := rediscli.ParseInvocation(line)
 	if err != nil {
-		if errors.Is(err, rediscli.ErrInvalidArgs) {
+		var oe *rediscli.OptionError
+		switch {
+		case errors.Is(err, rediscli.ErrInvalidArgs):
 			return "Invalid argument(s)\n", false, nil
+		case errors.As(err, &oe):
+			return oe.Msg + "\n", false, nil
 		}
 		return "(error) " + err.Error() + "\n", false, nil
 	}
+	if inv.OwnConnection() {
+		return s.execRedisOwn(ctx, inst, node, inv)
+	}
+	args := inv.Args
 	if len(args) == 0 {
 		return "", false, nil
 	}
-	name := strings.ToUpper(args[0])
-	if why := consoleOnly[name]; why != "" {
-		return fmt.Sprintf("(error) ERR %s %s\n", name, why), true, nil
-	}
-	send, err := inst.PrepareLearnerCommand(node, args)
-	if err != nil {
-		var d *sandbox.DeniedError
-		if errors.As(err, &d) {
-			return "(error) " + d.Reply + "\n", true, nil
-		}
-		return "(error) " + err.Error() + "\n", true, nil
+	send, denial := learnerCommand(inst, node, args)
+	if denial != "" {
+		return "(error) " + denial + "\n", true, nil
 	}
 	v, err := s.redis.do(ctx, inst, node, send)
 	if err != nil {
@@ -75,7 +81,94 @@ func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node san
 		s.log.Warn("redis console", "sandbox", inst.Spec.ID, "err", err)
 		return lostText, false, errLost
 	}
-	return capOutput(rediscli.FormatReply(args, v)), false, nil
+	return capOutput(hidePaths(rediscli.FormatFor(args, v, inv.Raw), node)), false, nil
+}
+
+// learnerCommand checks args as a learner's console command on node and
+// returns what to send, or the error reply (without "(error) ") that
+// refuses it: the console's own refusals (consoleOnly) and the sandbox
+// policy's (PrepareLearnerCommand).
+func learnerCommand(inst sandbox.Instance, node sandbox.Node, args []string) (send []string, denial string) {
+	if len(args) == 0 {
+		return args, ""
+	}
+	name := strings.ToUpper(args[0])
+	if why := consoleOnly[name]; why != "" {
+		return nil, fmt.Sprintf("ERR %s %s", name, why)
+	}
+	send, err := inst.PrepareLearnerCommand(node, args)
+	if err != nil {
+		var d *sandbox.DeniedError
+		if errors.As(err, &d) {
+			return nil, d.Reply
+		}
+		return nil, err.Error()
+	}
+	return send, ""
+}
+
+// execRedisOwn runs an invocation that needs its own connection (see
+// rediscli.Invocation.OwnConnection) on a fresh learner connection to
+// node, closed afterwards. Each command it sends is checked as a typed one
+// would be; a refused one gets its refusal as the reply, which the mode
+// prints as redis-cli prints the server's errors.
+func (s *Service) execRedisOwn(ctx context.Context, inst sandbox.Instance, node sandbox.Node, inv *rediscli.Invocation) (string, bool, error) {
+	conn, err := dialRedis(ctx, node.Redis.Endpoint, inst.Redis.Learner)
+	if err != nil {
+		if isTimeout(err) {
+			return timeoutText(s.cfg.ExecTimeout), false, errTimedOut
+		}
+		s.log.Warn("redis console", "sandbox", inst.Spec.ID, "err", err)
+		return lostText, false, errLost
+	}
+	defer conn.Close()
+	refused := false
+	env := rediscli.Env{
+		Limits: rediscli.DefaultLimits,
+		Do: func(ctx context.Context, args ...string) (resp.Value, error) {
+			send, denial := learnerCommand(inst, node, args)
+			if denial != "" {
+				refused = true
+				return resp.Value{Kind: resp.Error, Str: denial}, nil
+			}
+			return conn.Do(ctx, send...)
+		},
+	}
+	env.Limits.MaxOutput = MaxOutputBytes
+	out, err := rediscli.Run(ctx, inv, env)
+	if err != nil {
+		if isTimeout(err) {
+			return withNewline(out) + timeoutText(s.cfg.ExecTimeout), refused, errTimedOut
+		}
+		s.log.Warn("redis console", "sandbox", inst.Spec.ID, "err", err)
+		return withNewline(out) + lostText, refused, errLost
+	}
+	return capOutput(hidePaths(out, node)), refused, nil
+}
+
+// hidePaths rewrites the host's paths in output from node (see
+// rediscli.HidePaths).
+func hidePaths(out string, node sandbox.Node) string {
+	socket := ""
+	if node.Redis.Endpoint.Network == "unix" {
+		socket = node.Redis.Endpoint.Address
+	}
+	return rediscli.HidePaths(out, socket)
+}
+
+// consolePromptHost is the host part of the console's prompt in a
+// single-server sandbox, as redis-cli shows a local server.
+const consolePromptHost = "127.0.0.1:6379"
+
+// redisPrompt is redis-cli's prompt for the console's connection to node:
+// the database after SELECT and (TX) inside MULTI. A multi-node sandbox
+// shows the node's name where redis-cli shows the host.
+func (s *Service) redisPrompt(inst sandbox.Instance, node sandbox.Node) string {
+	host := consolePromptHost
+	if inst.Spec.Kind.MultiNode() {
+		host = node.Name
+	}
+	return s.redis.session(inst, node).Prompt(host)
 }
 
 // redisConns keeps one learner connection per sandbox node, as redis-cli
@@ -90,6 +183,7 @@ type redisConns struct {
 type redisConn struct {
 	mu       sync.Mutex // one command at a time per connection
 	conn     *resp.Conn
+	state    rediscli.Session // what the prompt shows; reset with conn
 	owner    int64
 	lesson   string
 	lastUsed time.Time
@@ -113,13 +207,29 @@ func (r *redisConns) do(ctx context.Context, inst sandbox.Instance, node sandbox
 			return resp.Value{}, err
 		}
 		c.conn = conn
+		c.state = rediscli.Session{}
 	}
 	v, err := c.conn.Do(ctx, args...)
 	if err != nil {
 		c.conn.Close()
 		c.conn = nil
+		c.state = rediscli.Session{}
+		return v, err
 	}
-	return v, err
+	c.state.Observe(args, v)
+	return v, nil
+}
+
+// session returns the prompt state of the console's connection to node
+// (a fresh one's when none is open).
+func (r *redisConns) session(inst sandbox.Instance, node sandbox.Node) rediscli.Session {
+	c := r.entry(inst, node)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		return rediscli.Session{}
+	}
+	return c.state
 }
 
 // entry returns the sandbox's connection slot, now and then dropping slots

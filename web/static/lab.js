@@ -57,10 +57,15 @@
       pick.appendChild(picker);
       lab.appendChild(pick);
     }
+    // redisPrompts holds redis-cli's prompt per node as the last exec
+    // returned it ([1] after SELECT 1, (TX) inside MULTI).
+    var redisPrompts = {};
     function promptText() {
       var base = kafka ? "$ " : "> ";
+      var known = redisPrompts[picker ? picker.value : ""];
+      if (known) return known;
       if (picker) return picker.value + base;
-      return kafka ? "$ " : "redis> ";
+      return kafka ? "$ " : "127.0.0.1:6379> ";
     }
 
     var term = el("div", { "class": "console", "data-role": "console" });
@@ -158,6 +163,8 @@
       state.textContent = "Resetting on a fresh sandbox…";
       api("POST", url + "/reset").then(function (res) {
         out.textContent = "";
+        redisPrompts = {};
+        prompt.textContent = promptText();
         checks.forEach(function (li) { li.classList.remove("ok", "fail"); li.classList.add("pending"); });
         started(res);
       }).catch(fail).then(function () { busy(false); });
@@ -220,6 +227,7 @@
         api("POST", url + "/exec", body).then(function (res) {
           if (res.notice) print("# " + res.notice + "\n", "console-notice");
           print(res.output, /^\(error\)|^Invalid argument/.test(res.output) ? "console-error" : "console-reply");
+          if (res.prompt) { redisPrompts[body.node || ""] = res.prompt; prompt.textContent = promptText(); }
           showChecks(res.checks);
           if (state.textContent === "" || state.textContent.indexOf("Starting") === 0) { state.className = "lab-state ready"; state.textContent = "Sandbox ready"; }
         }).catch(function (e) { print("(error) " + e.message + "\n", "console-error"); })
