@@ -24,6 +24,7 @@ type learnerPageView struct {
 }
 
 type learnerLessonView struct {
+	Slug        string
 	Number      string
 	Title       string
 	Status      string // CSS suffix
@@ -70,7 +71,7 @@ func learnerPageOf(ld *teamLearnerDetail) learnerPageView {
 	hist := historyByExercise(ld.history)
 	for i, ls := range c.Lessons {
 		cell := l.Cells[i]
-		lv := learnerLessonView{Number: lessonNumber(ls.Number, i), Title: ls.Title, Status: string(cell.Status),
+		lv := learnerLessonView{Slug: ls.Slug, Number: lessonNumber(ls.Number, i), Title: ls.Title, Status: string(cell.Status),
 			StatusLabel: cell.Status.Label(), TimeText: formatSpent(cell.TimeSpent), Active: cell.Status != team.NotStarted}
 		if cell.Completed != nil {
 			lv.Completed = formatWhen(*cell.Completed)

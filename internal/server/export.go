@@ -6,77 +6,102 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/team"
 )
 
 // A team's progress, for its leads and admins: GET /api/teams/{team}/progress
 // as JSON (one entry per learner) and GET /teams/{team}/progress.csv (one
-// row per learner and lesson). Both count lessons and exercises of the
-// catalogue being served, with the same definition of a completed lesson as
-// the learner's own GET /api/me/progress: every exercise passed, or for a
-// lesson without exercises, marked done.
+// row per learner and lesson). Both cover the catalogue being served, and
+// take every status and number from the team dashboard's computation
+// (team.Build, so team.Assess) course by course: the same lesson statuses,
+// completed lessons and completion percentage as the dashboard, the
+// learner detail page and the learner's own pages.
 
 // learnerReport is one learner's standing in every course of the catalogue.
 type learnerReport struct {
-	rec *opslab.LearnerRecord
+	UserID      int64
+	Email, Name string
 	// courses is aligned with the catalogue's courses.
-	courses          []*courseProgress
+	courses          []*team.Learner
 	completedLessons int
 	passedExercises  int
+	lastActivity     *time.Time
+}
+
+// teamActivityReader reads a team's activity in a course as the dashboard
+// does; sqlite.ExportService is one, and so is every DashboardService.
+type teamActivityReader interface {
+	TeamActivity(ctx context.Context, teamID int64, course string) (*opslab.TeamActivity, error)
+}
+
+// teamActivitySource returns what the reports read the team's activity
+// with: the export store when it can, else the dashboard store; nil when
+// neither can.
+func (s *Server) teamActivitySource() teamActivityReader {
+	if r, ok := s.cfg.Exports.(teamActivityReader); ok {
+		return r
+	}
+	if s.cfg.Dashboard != nil {
+		return s.cfg.Dashboard
+	}
+	return nil
 }
 
 // teamReport computes the standing of every learner of the team, ordered
-// by email, against the catalogue cat.
-func (s *Server) teamReport(ctx context.Context, cat *course.Catalog, t *opslab.TeamSummary) ([]learnerReport, error) {
-	records, err := s.cfg.Exports.TeamRecords(ctx, t.ID)
-	if err != nil {
-		return nil, fmt.Errorf("team report: %w", err)
+// by email, against the catalogue cat: per course, the team's dashboard.
+// It returns EUNAVAILABLE when no store reads the team's activity.
+func (s *Server) teamReport(ctx context.Context, cat *course.Catalog, t *opslab.TeamSummary) ([]*learnerReport, error) {
+	src := s.teamActivitySource()
+	if src == nil {
+		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "Team progress reports are not available on this server.")
 	}
-	out := make([]learnerReport, 0, len(records))
-	for _, rec := range records {
-		rep := learnerReport{rec: rec}
-		for _, c := range cat.Courses {
-			p := computeProgress(c, courseLessons(rec, c.Slug), coursePasses(rec, c.Slug))
-			rep.courses = append(rep.courses, p)
-			rep.completedLessons += p.CompletedLessons
-			rep.passedExercises += p.PassedExercises
+	var out []*learnerReport
+	byID := map[int64]*learnerReport{}
+	for i, c := range cat.Courses {
+		a, err := src.TeamActivity(ctx, t.ID, c.Slug)
+		if err != nil {
+			return nil, fmt.Errorf("team report: %w", err)
 		}
-		out = append(out, rep)
+		d := team.Build(c, a, team.DefaultRules, s.cfg.Now())
+		for _, l := range d.Learners {
+			rep := byID[l.UserID]
+			if rep == nil {
+				rep = &learnerReport{UserID: l.UserID, Email: l.Email, Name: l.Name, courses: make([]*team.Learner, len(cat.Courses))}
+				byID[l.UserID] = rep
+				out = append(out, rep)
+			}
+			rep.courses[i] = l
+		}
 	}
+	for _, rep := range out {
+		for i, c := range cat.Courses {
+			l := rep.courses[i]
+			if l == nil {
+				// Joined the team while the courses were read.
+				l = team.Assess(c, &opslab.LearnerActivity{UserID: rep.UserID, Email: rep.Email, Name: rep.Name}, team.DefaultRules, nil)
+				rep.courses[i] = l
+			}
+			rep.completedLessons += l.CompletedLessons
+			rep.passedExercises += l.PassedExercises
+			if l.LastActivity != nil && (rep.lastActivity == nil || l.LastActivity.After(*rep.lastActivity)) {
+				rep.lastActivity = l.LastActivity
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Email != out[j].Email {
+			return out[i].Email < out[j].Email
+		}
+		return out[i].UserID < out[j].UserID
+	})
 	return out, nil
-}
-
-// courseLessons returns the learner's progress rows in one course, keyed by
-// lesson slug, as computeProgress reads them.
-func courseLessons(rec *opslab.LearnerRecord, courseSlug string) map[string]*opslab.LessonProgress {
-	out := map[string]*opslab.LessonProgress{}
-	for k, p := range rec.Lessons {
-		if k.Course == courseSlug {
-			out[k.Lesson] = p
-		}
-	}
-	return out
-}
-
-// coursePasses returns the exercises the learner passed in one course, as
-// lesson slug → exercise id → true.
-func coursePasses(rec *opslab.LearnerRecord, courseSlug string) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for k, e := range rec.Exercises {
-		if k.Course != courseSlug || e.PassedAt == nil {
-			continue
-		}
-		if out[k.Lesson] == nil {
-			out[k.Lesson] = map[string]bool{}
-		}
-		out[k.Lesson][k.Exercise] = true
-	}
-	return out
 }
 
 // teamProgressJSON is the contract's team progress report.
@@ -117,17 +142,17 @@ func (s *Server) handleAPITeamProgress(w http.ResponseWriter, r *http.Request) {
 		out.TotalExercises += c.ExerciseCount()
 	}
 	for _, rep := range reports {
-		out.Learners = append(out.Learners, learnerProgressJSON{ID: rep.rec.UserID, Email: rep.rec.Email, Name: rep.rec.Name,
-			PassedExercises: rep.passedExercises, CompletedLessons: rep.completedLessons, LastActivity: rep.rec.LastActivity})
+		out.Learners = append(out.Learners, learnerProgressJSON{ID: rep.UserID, Email: rep.Email, Name: rep.Name,
+			PassedExercises: rep.passedExercises, CompletedLessons: rep.completedLessons, LastActivity: utcPtr(rep.lastActivity)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // progressCSVHeader names the CSV columns: the contract's eight, in its
 // order, then the course, so that lessons of different courses with the
-// same slug stay apart.
+// same slug stay apart, then the learner's completion of that course.
 var progressCSVHeader = []string{"email", "name", "lesson", "status", "passed exercises", "attempts",
-	"time spent (seconds)", "completed at", "course"}
+	"time spent (seconds)", "completed at", "course", "course completion (%)"}
 
 // csvCell neutralises a cell that a spreadsheet would run as a formula (it
 // begins with =, +, -, @, a tab or a carriage return) by putting a single
@@ -140,34 +165,25 @@ func csvCell(s string) string {
 }
 
 // writeProgressCSV writes the header and one row per learner and lesson:
-// learners in the order given, lessons in catalogue order.
-func writeProgressCSV(cw *csv.Writer, cat *course.Catalog, reports []learnerReport) error {
+// learners in the order given, lessons in catalogue order. The status is
+// the dashboard's (team.Status), the percentage the learner's completion
+// of the row's course (team.CompletionPercent).
+func writeProgressCSV(cw *csv.Writer, cat *course.Catalog, reports []*learnerReport) error {
 	if err := cw.Write(progressCSVHeader); err != nil {
 		return err
 	}
 	row := make([]string, len(progressCSVHeader))
 	for _, rep := range reports {
 		for i, c := range cat.Courses {
-			p := rep.courses[i]
-			for _, l := range c.Lessons {
-				st := p.standing(l.Slug)
-				attempts := 0
-				for _, e := range l.Exercises {
-					if x := rep.rec.Exercises[opslab.ExerciseKey{Course: c.Slug, Lesson: l.Slug, Exercise: e.ID}]; x != nil {
-						attempts += x.Attempts
-					}
-				}
-				var spent int64
-				lp := rep.rec.Lessons[opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}]
-				if lp != nil {
-					spent = int64(lp.TimeSpent / time.Second)
-				}
+			l := rep.courses[i]
+			percent := strconv.Itoa(l.Percent)
+			for _, cell := range l.Cells {
 				completed := ""
-				if at := completedAt(rep.rec, c.Slug, l, st, lp); at != nil {
-					completed = at.UTC().Format(time.RFC3339)
+				if cell.Completed != nil {
+					completed = cell.Completed.UTC().Format(time.RFC3339)
 				}
-				row = append(row[:0], rep.rec.Email, rep.rec.Name, l.Slug, st.Status(), strconv.Itoa(st.Passed),
-					strconv.Itoa(attempts), strconv.FormatInt(spent, 10), completed, c.Slug)
+				row = append(row[:0], rep.Email, rep.Name, cell.Lesson.Slug, string(cell.Status), strconv.Itoa(cell.Passed),
+					strconv.Itoa(cell.Attempts), strconv.FormatInt(seconds(cell.TimeSpent), 10), completed, c.Slug, percent)
 				for j := range row {
 					row[j] = csvCell(row[j])
 				}
@@ -179,29 +195,6 @@ func writeProgressCSV(cw *csv.Writer, cat *course.Catalog, reports []learnerRepo
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// completedAt is when the lesson became completed: the first pass of its
-// last exercise to pass or, for a lesson without exercises, the done mark;
-// nil while it is not completed.
-func completedAt(rec *opslab.LearnerRecord, courseSlug string, l *course.Lesson, st lessonStanding, lp *opslab.LessonProgress) *time.Time {
-	if !st.Completed() {
-		return nil
-	}
-	if len(l.Exercises) == 0 {
-		if lp == nil {
-			return nil
-		}
-		return lp.Completed
-	}
-	var last *time.Time
-	for _, e := range l.Exercises {
-		x := rec.Exercises[opslab.ExerciseKey{Course: courseSlug, Lesson: l.Slug, Exercise: e.ID}]
-		if x != nil && x.PassedAt != nil && (last == nil || x.PassedAt.After(*last)) {
-			last = x.PassedAt
-		}
-	}
-	return last
 }
 
 // handleTeamProgressCSV sends the team's progress as a CSV file.

@@ -198,13 +198,15 @@ func TestTeamProgressCSV(t *testing.T) {
 	}
 	rows := readCSV(t, body)
 	wantRows := [][]string{
-		{"email", "name", "lesson", "status", "passed exercises", "attempts", "time spent (seconds)", "completed at", "course"},
-		{"ann@example.com", "Ann", "first", "completed", "1", "3", "95", f.annPassed.Format(time.RFC3339), "demo"},
-		{"ann@example.com", "Ann", "second", "completed", "0", "0", "0", f.annSecond.Format(time.RFC3339), "demo"},
-		{"bob@example.com", "Bob", "first", "in-progress", "0", "0", "0", "", "demo"},
-		{"bob@example.com", "Bob", "second", "not-started", "0", "0", "0", "", "demo"},
-		{"dan@example.com", "Dan", "first", "not-started", "0", "0", "0", "", "demo"},
-		{"dan@example.com", "Dan", "second", "not-started", "0", "0", "0", "", "demo"},
+		{"email", "name", "lesson", "status", "passed exercises", "attempts", "time spent (seconds)", "completed at", "course", "course completion (%)"},
+		{"ann@example.com", "Ann", "first", "done", "1", "3", "95", f.annPassed.Format(time.RFC3339), "demo", "100"},
+		{"ann@example.com", "Ann", "second", "done", "0", "0", "0", f.annSecond.Format(time.RFC3339), "demo", "100"},
+		// Bob marked "first" done without passing its exercise: one step of
+		// two, half a lesson of two.
+		{"bob@example.com", "Bob", "first", "in-progress", "0", "0", "0", "", "demo", "25"},
+		{"bob@example.com", "Bob", "second", "not-started", "0", "0", "0", "", "demo", "25"},
+		{"dan@example.com", "Dan", "first", "not-started", "0", "0", "0", "", "demo", "0"},
+		{"dan@example.com", "Dan", "second", "not-started", "0", "0", "0", "", "demo", "0"},
 	}
 	if len(rows) != len(wantRows) {
 		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(wantRows), body)

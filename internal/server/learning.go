@@ -99,7 +99,7 @@ func (s *Server) handleAPILesson(w http.ResponseWriter, r *http.Request) {
 		Done: st.Done, Completed: st.Completed(), Exercises: []exerciseJSON{}}
 	for _, e := range l.Exercises {
 		h, passed := passHashes[e.ID]
-		out.Exercises = append(out.Exercises, exerciseJSON{ID: e.ID, Title: e.Title, Sandbox: e.Sandbox, Passed: st.passed[e.ID],
+		out.Exercises = append(out.Exercises, exerciseJSON{ID: e.ID, Title: e.Title, Sandbox: e.Sandbox, Passed: st.passed(e.ID),
 			ChangedSincePass: passed && h != e.Hash})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/team"
 )
 
 type catalogueCourse struct {
@@ -36,10 +37,12 @@ func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
 }
 
 type courseRow struct {
-	Slug, Title        string
-	Number, Minutes    int
-	Exercises, Passed  int
-	Status, StatusText string
+	Slug, Title       string
+	Number, Minutes   int
+	Exercises, Passed int
+	// Status is the lesson's team.Status, the one the learner's team leads
+	// see; StatusText is its label and Class the row's CSS class.
+	Status, StatusText, Class string
 }
 
 type courseModule struct {
@@ -53,7 +56,10 @@ type coursePage struct {
 	Progress *courseProgress
 }
 
-var statusText = map[string]string{"completed": "Completed", "in-progress": "In progress", "not-started": "Not started"}
+// statusClass is the CSS class of a lesson row per status: a done lesson
+// is styled "completed", a stuck one as in progress, and marked stuck too.
+var statusClass = map[team.Status]string{team.Done: "status-completed", team.InProgress: "status-in-progress",
+	team.Stuck: "status-in-progress status-stuck", team.NotStarted: "status-not-started"}
 
 func (s *Server) handleCoursePage(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.Catalog().Course(chiParam(r, "course"))
@@ -72,7 +78,8 @@ func (s *Server) handleCoursePage(w http.ResponseWriter, r *http.Request) {
 		for _, l := range m.Lessons {
 			st := p.standing(l.Slug)
 			cm.Lessons = append(cm.Lessons, courseRow{Slug: l.Slug, Title: l.Title, Number: l.Number, Minutes: minutes(l),
-				Exercises: st.Exercises, Passed: st.Passed, Status: st.Status(), StatusText: statusText[st.Status()]})
+				Exercises: st.Exercises, Passed: st.Passed, Status: string(st.Status), StatusText: st.Status.Label(),
+				Class: statusClass[st.Status]})
 		}
 		page.Modules = append(page.Modules, cm)
 	}

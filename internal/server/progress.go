@@ -3,19 +3,20 @@ package server
 import (
 	"context"
 	"fmt"
-	"math"
+	"time"
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/team"
 )
 
-// courseProgress is one learner's standing in a course.
-//
-// A lesson is completed when every exercise in it has passed; a lesson
-// without exercises, when the learner marked it done. Percent weighs the
-// lessons equally; within a lesson each exercise and the "done" mark are
-// one step each, so marking a lesson done or passing one exercise moves
-// the bar, and a completed lesson counts whole.
+// courseProgress is one learner's standing in a course, as the learner's
+// own pages and calls show it: team.Assess's answer, the same that the
+// learner's team leads see on the dashboard, its JSON, the CSV export and
+// the learner detail page. A lesson is completed (team.Done) when every
+// exercise in it has passed; a lesson without exercises, when the learner
+// marked it done. Percent is team.CompletionPercent: lessons weigh the
+// same, within a lesson each exercise and the done mark are one step.
 type courseProgress struct {
 	Percent          int `json:"percent"`
 	CompletedLessons int `json:"completed_lessons"`
@@ -23,35 +24,32 @@ type courseProgress struct {
 	PassedExercises  int `json:"passed_exercises"`
 	TotalExercises   int `json:"total_exercises"`
 
-	lessons map[string]lessonStanding
+	learner  *team.Learner
+	activity *opslab.LearnerActivity
+	lessons  map[string]int // lesson slug → index in learner.Cells
 }
 
 // lessonStanding is one learner's standing in one lesson.
 type lessonStanding struct {
+	Status    team.Status
 	Done      bool // marked done by the learner
-	Started   bool // viewed at least once
 	Passed    int
 	Exercises int
-	passed    map[string]bool
+
+	lesson   string
+	activity *opslab.LearnerActivity
 }
 
 // Completed applies the contract's definition of a completed lesson.
-func (l lessonStanding) Completed() bool {
-	if l.Exercises > 0 {
-		return l.Passed == l.Exercises
-	}
-	return l.Done
-}
+func (l lessonStanding) Completed() bool { return l.Status == team.Done }
 
-// Status is "completed", "in-progress" or "not-started".
-func (l lessonStanding) Status() string {
-	switch {
-	case l.Completed():
-		return "completed"
-	case l.Started || l.Done || l.Passed > 0:
-		return "in-progress"
+// passed reports whether the learner passed the exercise of the lesson.
+func (l lessonStanding) passed(exercise string) bool {
+	if l.activity == nil {
+		return false
 	}
-	return "not-started"
+	e := l.activity.Exercise(l.lesson, exercise)
+	return e != nil && e.Passed != nil
 }
 
 // StateText describes the standing in a sentence for the lesson page.
@@ -78,15 +76,11 @@ func (s *Server) progressFor(ctx context.Context, userID int64, c *course.Course
 	if ok {
 		return p, nil
 	}
-	prog, err := s.cfg.Progress.CourseProgress(ctx, userID, c.Slug)
+	a, err := s.learnerActivity(ctx, userID, c.Slug)
 	if err != nil {
-		return nil, fmt.Errorf("course progress: %w", err)
+		return nil, err
 	}
-	passed, err := s.cfg.Progress.PassedExercises(ctx, userID, c.Slug)
-	if err != nil {
-		return nil, fmt.Errorf("passed exercises: %w", err)
-	}
-	p = computeProgress(c, prog, passed)
+	p = progressOf(c, a)
 	s.progress.mu.Lock()
 	if s.progress.m == nil || len(s.progress.m) >= maxCached {
 		s.progress.m = map[progressKey]*courseProgress{}
@@ -96,45 +90,64 @@ func (s *Server) progressFor(ctx context.Context, userID int64, c *course.Course
 	return p, nil
 }
 
-func computeProgress(c *course.Course, prog map[string]*opslab.LessonProgress, passed map[string]map[string]bool) *courseProgress {
-	p := &courseProgress{TotalLessons: len(c.Lessons), lessons: map[string]lessonStanding{}}
-	var sum float64
-	for _, l := range c.Lessons {
-		st := lessonStanding{Exercises: len(l.Exercises), passed: map[string]bool{}}
-		if lp := prog[l.Slug]; lp != nil {
-			st.Started = true
-			st.Done = lp.Completed != nil
+// learnerActivityReader reads a learner's record in a course as the team
+// dashboard reads it; sqlite.ProgressService is one.
+type learnerActivityReader interface {
+	LearnerActivity(ctx context.Context, userID int64, course string) (*opslab.LearnerActivity, error)
+}
+
+// learnerActivity reads the learner's record in the course: from the
+// progress store's LearnerActivity when it has one, else from its lesson
+// progress and passed exercises (without failure counts, so such a store
+// never shows a learner stuck).
+func (s *Server) learnerActivity(ctx context.Context, userID int64, courseSlug string) (*opslab.LearnerActivity, error) {
+	if r, ok := s.cfg.Progress.(learnerActivityReader); ok {
+		a, err := r.LearnerActivity(ctx, userID, courseSlug)
+		if err != nil {
+			return nil, fmt.Errorf("learner activity: %w", err)
 		}
-		for _, e := range l.Exercises {
-			if passed[l.Slug][e.ID] {
-				st.Passed++
-				st.passed[e.ID] = true
+		return a, nil
+	}
+	prog, err := s.cfg.Progress.CourseProgress(ctx, userID, courseSlug)
+	if err != nil {
+		return nil, fmt.Errorf("course progress: %w", err)
+	}
+	passed, err := s.cfg.Progress.PassedExercises(ctx, userID, courseSlug)
+	if err != nil {
+		return nil, fmt.Errorf("passed exercises: %w", err)
+	}
+	a := &opslab.LearnerActivity{UserID: userID, Lessons: prog, Exercises: map[opslab.LessonExercise]*opslab.ExerciseActivity{}}
+	var never time.Time // the pass's time is not known, only that it happened
+	for lesson, ids := range passed {
+		for id, ok := range ids {
+			if ok {
+				a.Exercises[opslab.LessonExercise{Lesson: lesson, Exercise: id}] = &opslab.ExerciseActivity{Lesson: lesson, Exercise: id, Passed: &never}
 			}
 		}
-		p.lessons[l.Slug] = st
-		p.TotalExercises += st.Exercises
-		p.PassedExercises += st.Passed
-		if st.Completed() {
-			p.CompletedLessons++
-			sum++
-			continue
-		}
-		steps, doneSteps := st.Exercises+1, st.Passed
-		if st.Done {
-			doneSteps++
-		}
-		sum += float64(doneSteps) / float64(steps)
 	}
-	if len(c.Lessons) > 0 {
-		// Rounded down, so 100 means every lesson complete; but never 0
-		// once anything is done, so a first step shows on the bar.
-		p.Percent = int(math.Floor(100 * sum / float64(len(c.Lessons))))
-		if p.Percent == 0 && sum > 0 {
-			p.Percent = 1
-		}
+	return a, nil
+}
+
+// progressOf assesses the learner's record a in the course, with the team
+// dashboard's rules and no team to compare with.
+func progressOf(c *course.Course, a *opslab.LearnerActivity) *courseProgress {
+	l := team.Assess(c, a, team.DefaultRules, nil)
+	p := &courseProgress{Percent: l.Percent, CompletedLessons: l.CompletedLessons, TotalLessons: len(c.Lessons),
+		PassedExercises: l.PassedExercises, TotalExercises: c.ExerciseCount(),
+		learner: l, activity: a, lessons: make(map[string]int, len(c.Lessons))}
+	for i, ls := range c.Lessons {
+		p.lessons[ls.Slug] = i
 	}
 	return p
 }
 
 // standing returns the learner's standing in a lesson.
-func (p *courseProgress) standing(slug string) lessonStanding { return p.lessons[slug] }
+func (p *courseProgress) standing(slug string) lessonStanding {
+	i, ok := p.lessons[slug]
+	if !ok {
+		return lessonStanding{Status: team.NotStarted}
+	}
+	c := &p.learner.Cells[i]
+	return lessonStanding{Status: c.Status, Done: c.Marked, Passed: c.Passed, Exercises: len(c.Lesson.Exercises),
+		lesson: slug, activity: p.activity}
+}

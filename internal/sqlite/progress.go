@@ -193,3 +193,71 @@ func (s *ProgressService) PassedExercises(ctx context.Context, userID int64, cou
 	}
 	return out, nil
 }
+
+// LearnerActivity returns the user's record in the course as
+// DashboardService.TeamActivity reads each learner of a team (same tables,
+// same meaning): their lesson progress rows and, per exercise, the attempt
+// and hint totals and the first pass. It leaves out the per-check failures
+// (Checks), which only say what a team lead reads about a stuck learner,
+// and the user's email and name. The learner's own pages compute their
+// standing from it with the dashboard's rules (team.Assess), so that a
+// learner and their lead see the same statuses and percentage. An unknown
+// user has an empty record.
+func (s *ProgressService) LearnerActivity(ctx context.Context, userID int64, course string) (*opslab.LearnerActivity, error) {
+	tx, err := s.db.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("learner activity: %w", err)
+	}
+	defer tx.Rollback()
+	a := &opslab.LearnerActivity{UserID: userID, Lessons: map[string]*opslab.LessonProgress{},
+		Exercises: map[opslab.LessonExercise]*opslab.ExerciseActivity{}}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT lesson, `+unixMillis("first_viewed_at")+`, `+unixMillis("last_activity_at")+`,
+			COALESCE(`+unixMillis("completed_at")+`, 0), time_spent_ms
+		FROM lesson_progress WHERE user_id = ? AND course = ?`, userID, course)
+	if err != nil {
+		return nil, fmt.Errorf("learner activity: lesson progress: %w", err)
+	}
+	err = scanRows(rows, func() error {
+		p := &opslab.LessonProgress{Course: course}
+		var first, last, completed, ms int64
+		if err := rows.Scan(&p.Lesson, &first, &last, &completed, &ms); err != nil {
+			return err
+		}
+		p.FirstViewed, p.LastActivity, p.TimeSpent = fromMillis(first), fromMillis(last), time.Duration(ms)*time.Millisecond
+		if completed != 0 {
+			t := fromMillis(completed)
+			p.Completed = &t
+		}
+		a.Lessons[p.Lesson] = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("learner activity: lesson progress: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `
+		SELECT lesson, exercise, attempts, failed_checks, COALESCE(last_attempt_ms, 0),
+			hints, COALESCE(last_hint_ms, 0), COALESCE(passed_ms, 0)
+		FROM exercise_activity WHERE user_id = ? AND course = ?`, userID, course)
+	if err != nil {
+		return nil, fmt.Errorf("learner activity: exercises: %w", err)
+	}
+	err = scanRows(rows, func() error {
+		e := &opslab.ExerciseActivity{}
+		var lastAttempt, lastHint, passed int64
+		if err := rows.Scan(&e.Lesson, &e.Exercise, &e.Attempts, &e.FailedChecks, &lastAttempt, &e.HintsRevealed, &lastHint, &passed); err != nil {
+			return err
+		}
+		e.LastAttempt, e.LastHint = fromMillis(lastAttempt), fromMillis(lastHint)
+		if passed != 0 {
+			t := fromMillis(passed)
+			e.Passed = &t
+		}
+		a.Exercises[opslab.LessonExercise{Lesson: e.Lesson, Exercise: e.Exercise}] = e
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("learner activity: exercises: %w", err)
+	}
+	return a, nil
+}

@@ -18,7 +18,7 @@ type Status string
 
 // The statuses, in the order a lesson usually goes through them. Done is
 // the contract's "completed": every exercise passed, or, for a lesson
-// without exercises, marked done by the learner.
+// without exercises, marked done by the learner. Assess applies them.
 const (
 	NotStarted Status = "not-started" // nothing recorded on the lesson
 	InProgress Status = "in-progress" // opened, tried or hinted, not done
@@ -103,9 +103,10 @@ type Learner struct {
 	Name   string
 	// Cells holds the learner's standing on each lesson, in course order.
 	Cells            []Cell
-	CompletedLessons int
+	CompletedLessons int // lessons Done
 	PassedExercises  int
-	// Percent is CompletedLessons over the course's lessons, rounded down.
+	// Percent is the learner's completion of the course, see
+	// CompletionPercent: what the learner's own progress bar shows.
 	Percent int
 	// FirstActivity and LastActivity bound the times the dashboard reads:
 	// first and last lesson views, completions, last attempts, first passes
@@ -124,7 +125,9 @@ type Learner struct {
 type Cell struct {
 	Lesson    *course.Lesson
 	Status    Status
-	Passed    int // exercises of the lesson passed
+	Passed    int  // exercises of the lesson passed
+	Marked    bool // the learner marked the lesson done ("I have read this")
+	Attempts  int  // graded attempts, of any kind, on the lesson's exercises
 	TimeSpent time.Duration
 	// Completed is when the lesson was completed (the last exercise's first
 	// pass, or the done mark of a lesson without exercises); nil if not.
@@ -185,7 +188,7 @@ func Build(c *course.Course, a *opslab.TeamActivity, rules Rules, now time.Time)
 	d := &Dashboard{Course: c, Medians: medians(c, a.Learners, rules.MedianPeers)}
 	var stuck, rest []*Learner
 	for _, la := range a.Learners {
-		l := buildLearner(c, la, rules, d.Medians)
+		l := Assess(c, la, rules, d.Medians)
 		if len(l.Stuck) > 0 {
 			stuck = append(stuck, l)
 		} else {
@@ -196,69 +199,6 @@ func Build(c *course.Course, a *opslab.TeamActivity, rules Rules, now time.Time)
 	d.Exercises = exerciseFailures(c, a)
 	d.Completion = CompletionDays(d.Learners, now, CompletionWindow)
 	return d
-}
-
-// buildLearner computes one learner's row.
-func buildLearner(c *course.Course, a *opslab.LearnerActivity, rules Rules, med map[string]time.Duration) *Learner {
-	l := &Learner{UserID: a.UserID, Email: a.Email, Name: a.Name, Cells: make([]Cell, 0, len(c.Lessons))}
-	var act span
-	for _, ls := range c.Lessons {
-		cell := Cell{Lesson: ls}
-		lp := a.Lessons[ls.Slug]
-		touched := lp != nil
-		if lp != nil {
-			cell.TimeSpent = lp.TimeSpent
-			l.TimeSpent += lp.TimeSpent
-			act.see(lp.FirstViewed)
-			act.see(lp.LastActivity)
-		}
-		var lastPass time.Time
-		for _, ex := range ls.Exercises {
-			ea := a.Exercise(ls.Slug, ex.ID)
-			if ea == nil {
-				continue
-			}
-			touched = true
-			l.FailedChecks += ea.FailedChecks
-			l.HintsUsed += ea.HintsRevealed
-			act.see(ea.LastAttempt)
-			act.see(ea.LastHint)
-			if ea.Passed != nil {
-				cell.Passed++
-				act.see(*ea.Passed)
-				if ea.Passed.After(lastPass) {
-					lastPass = *ea.Passed
-				}
-			}
-		}
-		l.PassedExercises += cell.Passed
-		switch {
-		case len(ls.Exercises) > 0 && cell.Passed == len(ls.Exercises):
-			cell.Completed = &lastPass
-		case len(ls.Exercises) == 0 && lp != nil && lp.Completed != nil:
-			t := *lp.Completed
-			cell.Completed = &t
-		}
-		switch {
-		case cell.Completed != nil:
-			cell.Status = Done
-			l.CompletedLessons++
-		case touched:
-			cell.Status = InProgress
-			if s := stuckOn(ls, a, lp, rules, med); s != nil {
-				cell.Status, cell.Stuck = Stuck, s
-				l.Stuck = append(l.Stuck, s)
-			}
-		default:
-			cell.Status = NotStarted
-		}
-		l.Cells = append(l.Cells, cell)
-	}
-	if len(c.Lessons) > 0 {
-		l.Percent = 100 * l.CompletedLessons / len(c.Lessons)
-	}
-	l.FirstActivity, l.LastActivity = act.bounds()
-	return l
 }
 
 // span is the first and last of the times it has seen; a zero time is

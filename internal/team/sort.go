@@ -58,7 +58,12 @@ func SortLearners(learners []*Learner, key SortKey, desc bool) []*Learner {
 	case SortName:
 		cmp = byName
 	case SortCompletion:
-		cmp = func(a, b *Learner) int { return compareInts(a.CompletedLessons, b.CompletedLessons) }
+		cmp = func(a, b *Learner) int {
+			if c := compareInts(a.Percent, b.Percent); c != 0 {
+				return c
+			}
+			return compareInts(a.CompletedLessons, b.CompletedLessons)
+		}
 	case SortLastActivity:
 		cmp = func(a, b *Learner) int { return compareInts(unix(a.LastActivity), unix(b.LastActivity)) }
 	case SortTimeSpent:
