@@ -83,7 +83,7 @@
     term.appendChild(line);
     lab.appendChild(term);
     var help = el("p", { "class": "console-help" },
-      (kafka ? "Type Kafka tool commands such as kafka-topics --list. ↑/↓ history, Ctrl+L clears."
+      (kafka ? "Type Kafka tool commands such as kafka-topics --list; after kafka-console-producer, type one record per line and end with Ctrl+D. ↑/↓ history, Ctrl+L clears."
              : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.") +
       (picker ? " Pick a node above, or start a line with @node (e.g. @" + nodes[1] + ")." : "") +
       (card.dataset.requires && card.dataset.requires.split(" ").indexOf("real-kafka") >= 0 && picker
@@ -203,7 +203,73 @@
     });
 
     var history = [], pos = 0, pending = false;
+    // Standard input for kafka-console-producer: after a producer command
+    // with no pipe or here-document, the lines typed next are its records,
+    // shown after the tool's ">" prompt, until a line holding only "." or
+    // Ctrl-D; after "<<EOF" they are a here-document, shown after the
+    // shell's "> ", until EOF. The card then sends one command whose
+    // following lines are the input (docs/api.md); Ctrl-C drops it.
+    var collect = null;
+    function stdinFor(cmd) {
+      if (!kafka) return null;
+      var text = cmd.replace(/^\s*@\S+\s+/, ""), quote = "", pipe = false, here = -1;
+      for (var i = 0; i < text.length; i++) {
+        var c = text[i];
+        if (quote) { if (c === quote) quote = ""; else if (c === "\\" && quote === '"') i++; continue; }
+        if (c === "\\") { i++; continue; }
+        if (c === "'" || c === '"') { quote = c; continue; }
+        if (c === "|") pipe = true;
+        if (c === "<" && text[i + 1] === "<" && here < 0) here = i;
+      }
+      if (here >= 0) {
+        var m = /^<<-?\s*(?:'([^']*)'|"([^"]*)"|([^\s|<>;&]+))/.exec(text.slice(here));
+        if (!m) return null;
+        var word = m[1] !== undefined ? m[1] : m[2] !== undefined ? m[2] : m[3].replace(/\\/g, "");
+        return { end: word, prompt: "> ", lines: [cmd] };
+      }
+      var first = (text.split(/\s+/)[0] || "").replace(/^.*\//, "").replace(/\.sh$/, "");
+      if (pipe || first !== "kafka-console-producer" || /(^|\s)--(mes|help|ver)/.test(text)) return null;
+      return { end: ".", prompt: ">", lines: [cmd] };
+    }
+    function endInput(ctrlD) {
+      var entry = collect;
+      collect = null;
+      prompt.textContent = promptText();
+      if (ctrlD) entry.lines.push(entry.end);
+      send(entry.lines.join("\n"));
+    }
+    function send(cmd) {
+      pending = true;
+      var body = { command: cmd };
+      if (picker) body.node = picker.value;
+      api("POST", url + "/exec", body).then(function (res) {
+        if (res.notice) print("# " + res.notice + "\n", "console-notice");
+        print(res.output, /^\(error\)|^Invalid argument/.test(res.output) ? "console-error" : "console-reply");
+        if (res.prompt) { redisPrompts[body.node || ""] = res.prompt; if (!collect) prompt.textContent = promptText(); }
+        showChecks(res.checks);
+        if (state.textContent === "" || state.textContent.indexOf("Starting") === 0) { state.className = "lab-state ready"; state.textContent = "Sandbox ready"; }
+      }).catch(function (e) { print("(error) " + e.message + "\n", "console-error"); })
+        .then(function () { pending = false; input.focus(); });
+    }
     input.addEventListener("keydown", function (ev) {
+      if (collect && !pending && ev.ctrlKey && (ev.key === "d" || ev.key === "c")) {
+        ev.preventDefault();
+        if (input.value !== "") collect.lines.push(input.value);
+        print(collect.prompt + input.value + (ev.key === "c" ? "^C" : "") + "\n", "console-echo");
+        input.value = "";
+        if (ev.key === "d") { endInput(true); return; }
+        collect = null;
+        prompt.textContent = promptText();
+        return;
+      }
+      if (collect && ev.key === "Enter" && !pending) {
+        var typed = input.value;
+        input.value = "";
+        print(collect.prompt + typed + "\n", "console-echo");
+        collect.lines.push(typed);
+        if (typed === collect.end) endInput(false);
+        return;
+      }
       if (ev.key === "ArrowUp") {
         if (pos > 0) { pos--; input.value = history[pos]; }
         ev.preventDefault();
@@ -221,17 +287,9 @@
         if (history[history.length - 1] !== cmd) history.push(cmd);
         pos = history.length;
         if (cmd.trim() === "clear") { out.textContent = ""; return; }
-        pending = true;
-        var body = { command: cmd };
-        if (picker) body.node = picker.value;
-        api("POST", url + "/exec", body).then(function (res) {
-          if (res.notice) print("# " + res.notice + "\n", "console-notice");
-          print(res.output, /^\(error\)|^Invalid argument/.test(res.output) ? "console-error" : "console-reply");
-          if (res.prompt) { redisPrompts[body.node || ""] = res.prompt; prompt.textContent = promptText(); }
-          showChecks(res.checks);
-          if (state.textContent === "" || state.textContent.indexOf("Starting") === 0) { state.className = "lab-state ready"; state.textContent = "Sandbox ready"; }
-        }).catch(function (e) { print("(error) " + e.message + "\n", "console-error"); })
-          .then(function () { pending = false; input.focus(); });
+        collect = stdinFor(cmd);
+        if (collect) { prompt.textContent = collect.prompt; return; }
+        send(cmd);
       }
     });
     term.addEventListener("click", function () { if (!window.getSelection().toString()) input.focus(); });

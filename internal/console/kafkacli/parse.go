@@ -107,7 +107,15 @@ type Command struct {
 	DryRun     bool     // --dry-run
 	Execute    bool     // --execute
 
-	Messages   []string   // producer --message, one record each
+	// Messages is producer --message, one record each: the console's
+	// shortcut, sent before the Input lines.
+	Messages []string
+	// Input is what the producer reads from standard input, one record
+	// per line: the lines typed after the command, piped in from echo or
+	// printf, or a here-document (stdin.go). InputGiven reports that the
+	// entry gave input in one of those forms, even an empty one.
+	Input      []string
+	InputGiven bool
 	Properties []KeyValue // producer and consumer --property, in order
 
 	FromBeginning bool   // consumer --from-beginning
@@ -126,14 +134,20 @@ type Command struct {
 
 // Parse tokenizes a console line the way a POSIX shell splits words
 // (single quotes, double quotes and backslash escapes) and parses it as
-// one of the supported Kafka tool commands. The tool may be written with
-// or without ".sh" and with a leading path. --bootstrap-server is accepted
-// anywhere, with any value, and ignored.
+// one of the supported Kafka tool commands. An entry of several lines, an
+// echo or printf piped into the tool, or a here-document gives
+// kafka-console-producer its standard input (stdin.go). The tool may be
+// written with or without ".sh" and with a leading path.
+// --bootstrap-server is accepted anywhere, with any value, and ignored.
 //
 // Parse does no I/O. Every problem it can find without a broker, from an
 // unknown option to an invalid topic config value, is returned as an
 // *Error wrapping ErrUsage whose text is what the real tool prints.
-func Parse(line string) (Command, error) {
+func Parse(entry string) (Command, error) {
+	line, in, err := splitInput(entry)
+	if err != nil {
+		return Command{}, usageError("parse", err.Error())
+	}
 	words, err := Tokenize(line)
 	if err != nil {
 		return Command{}, usageError("parse", err.Error())
@@ -168,7 +182,10 @@ func Parse(line string) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
-	cmd := Command{Tool: tool, Args: args, MaxMessages: -1, Partition: -1}
+	if in.given && tool != ToolProducer {
+		return Command{}, usageError("parse", fmt.Sprintf("%s reads no standard input: only kafka-console-producer takes lines after the command, a pipe or a here-document", tool))
+	}
+	cmd := Command{Tool: tool, Args: args, MaxMessages: -1, Partition: -1, Input: in.lines, InputGiven: in.given}
 	if err := spec.build(&cmd, opts); err != nil {
 		return Command{}, err
 	}
@@ -199,13 +216,14 @@ func Tokenize(line string) ([]string, error) {
 			if inWord {
 				hasWord()
 			}
+		case r == '\\' && i+1 < len(runes) && runes[i+1] == '\n':
+			// A line continuation: it joins the lines, and ends no word.
+			i++
 		case r == '\\':
 			inWord = true
 			if i+1 < len(runes) {
 				i++
-				if runes[i] != '\n' {
-					cur.WriteRune(runes[i])
-				}
+				cur.WriteRune(runes[i])
 			}
 		case r == '\'':
 			inWord = true
@@ -254,6 +272,9 @@ type option struct {
 	name      string
 	takesArg  bool
 	supported bool // false: the real tool has it, this console does not
+	// hidden: accepted, but --help does not list it: a shortcut of this
+	// console that the real tool lacks, never to be taught.
+	hidden bool
 }
 
 // toolSpec is what Parse needs to know about one tool: its options, how it
@@ -267,6 +288,8 @@ type toolSpec struct {
 	missingArg func(name string) string
 	badNumber  func(value, name string) string
 	build      func(cmd *Command, opts scanned) error
+	// helpNote, when set, ends the tool's --help.
+	helpNote string
 }
 
 // scanned holds the options found on a line: every value of each option

@@ -218,8 +218,8 @@ func TestParseErrors(t *testing.T) {
 		// kafka-console-producer
 		{"kafka-console-producer --bogus", "bogus is not a recognized option"},
 		{"kafka-console-producer --message a", `Missing required argument "[topic]"`},
-		{"kafka-console-producer --topic orders", "kafka-console-producer: give each record as --message \"text\" (this console has no standard input to read records from)"},
-		{"kafka-console-producer --topic orders --message hello world", "kafka-console-producer: unexpected argument 'world'; quote a message that contains blanks, as in --message \"hello world\""},
+		{"kafka-console-producer --topic orders", "kafka-console-producer: type the records on the lines after the command, one per line, and end them with a line holding only . (or Ctrl-D); or pipe them in: echo \"record\" | kafka-console-producer --bootstrap-server localhost:9092 --topic orders"},
+		{"kafka-console-producer --topic orders --message hello world", "kafka-console-producer: unexpected argument 'world': the records are the lines after the command (or piped in: echo \"record\" | kafka-console-producer …)"},
 
 		// kafka-console-consumer
 		{"kafka-console-consumer --topic orders --bogus", "bogus is not a recognized option"},

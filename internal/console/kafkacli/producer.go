@@ -13,23 +13,37 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// producerSpec is kafka-console-producer in the platform's
-// non-interactive form: each --message is one line the real tool would
-// have read from standard input.
+// producerSpec is kafka-console-producer. Its records are the lines of
+// its standard input (Command.Input, from the lines typed after the
+// command, a pipe or a here-document); --message is the console's
+// shortcut for one such line, never taught: the real tool lacks it.
 var producerSpec = toolSpec{
 	tool: ToolProducer,
-	options: opts(
+	options: hide(opts(
 		[]string{"bootstrap-server=", "topic=", "message=", "property=", "producer-property=",
 			"sync", "request-required-acks=", "timeout=", "batch-size=", "help", "version"},
 		[]string{"compression-codec", "line-reader=", "reader-config=", "producer.config=",
 			"max-block-ms=", "max-memory-bytes=", "max-partition-memory-bytes=",
 			"message-send-max-retries=", "metadata-expiry-ms=", "request-timeout-ms=",
 			"retry-backoff-ms=", "socket-buffer-size="},
-	),
+	), "message"),
+	helpNote: "The records are the lines of standard input, one per line: type them after\n" +
+		"the command and end with Ctrl-D, or pipe them in (echo \"a\" | kafka-console-producer ...),\n" +
+		"or give a here-document (kafka-console-producer ... <<EOF, the lines, then EOF).\n",
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,
 	badNumber:  joptBadNumber,
 	build:      buildProducer,
+}
+
+// hide marks the named options hidden.
+func hide(options []option, names ...string) []option {
+	for i := range options {
+		if slices.Contains(names, options[i].name) {
+			options[i].hidden = true
+		}
+	}
+	return options
 }
 
 // buildProducer checks kafka-console-producer options.
@@ -48,10 +62,10 @@ func buildProducer(cmd *Command, s scanned) error {
 		return usageError(op, missingRequired("topic"))
 	}
 	if len(s.bare) > 0 {
-		return usageError(op, fmt.Sprintf("kafka-console-producer: unexpected argument '%s'; quote a message that contains blanks, as in --message \"hello world\"", s.bare[0]))
+		return usageError(op, fmt.Sprintf("kafka-console-producer: unexpected argument '%s': the records are the lines after the command (or piped in: echo \"record\" | kafka-console-producer …)", s.bare[0]))
 	}
-	if !s.has("message") {
-		return usageError(op, "kafka-console-producer: give each record as --message \"text\" (this console has no standard input to read records from)")
+	if !s.has("message") && !cmd.InputGiven {
+		return usageError(op, "kafka-console-producer: type the records on the lines after the command, one per line, and end them with a line holding only . (or Ctrl-D); or pipe them in: echo \"record\" | kafka-console-producer --bootstrap-server localhost:9092 --topic "+s.first("topic"))
 	}
 	// --request-required-acks is a string option in Kafka's tool, handed
 	// to the producer's acks config, which takes all, -1, 0 or 1.
@@ -94,15 +108,16 @@ func lineRecord(topic, text string, line int, props []KeyValue) (*kgo.Record, er
 	return r, nil
 }
 
-// runProducer sends each --message as one record, in order, and prints
-// nothing on success, as the real tool does with piped input. A topic that
+// runProducer sends each --message and then each input line as one
+// record, in order, and prints nothing on success, as the real tool does
+// with piped input. A topic that
 // does not exist is created with one partition first, as a default broker
 // (auto.create.topics.enable=true, num.partitions=1) does.
 func runProducer(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
 	op := ToolProducer
 	var records []*kgo.Record
 	var lineErr error
-	for i, m := range cmd.Messages {
+	for i, m := range append(slices.Clip(cmd.Messages), cmd.Input...) {
 		r, err := lineRecord(cmd.Topic, m, i+1, cmd.Properties)
 		if err != nil {
 			lineErr = err

@@ -107,7 +107,7 @@ func printHelp(tool string, out io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Options of %s in this console:\n", tool)
 	for _, o := range spec.options {
-		if !o.supported {
+		if !o.supported || o.hidden {
 			continue
 		}
 		if o.takesArg {
@@ -116,6 +116,7 @@ func printHelp(tool string, out io.Writer) error {
 			fmt.Fprintf(&b, "  --%s\n", o.name)
 		}
 	}
+	b.WriteString(spec.helpNote)
 	_, err := io.WriteString(out, b.String())
 	return err
 }
