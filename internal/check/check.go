@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opslab/opslab/internal/course"
@@ -34,6 +35,12 @@ type Result struct {
 	Message string `json:"message"`
 	// Detail always says what was seen, for a failing check.
 	Detail string `json:"detail,omitempty"`
+	// Want and Saw, for a failing check, say apart what it wanted ("hash",
+	// "at least 3") and what the probe gave (`"none"`, or the probe's
+	// error), so that a card can show them side by side. Empty for a
+	// check not reached in time.
+	Want string `json:"want,omitempty"`
+	Saw  string `json:"saw,omitempty"`
 }
 
 // Report is the verdict of a run.
@@ -93,7 +100,7 @@ func Run(ctx context.Context, checks []course.Check, p Prober, timeout time.Dura
 func Evaluate(c course.Check, v any, probeErr error) Result {
 	if probeErr != nil {
 		detail := fmt.Sprintf("%s: %v", c.Probe.Command, probeErr)
-		return fail(c, detail)
+		return fail(c, detail, wants(c), probeErr.Error())
 	}
 	present := true
 	if c.Field != "" {
@@ -101,18 +108,31 @@ func Evaluate(c course.Check, v any, probeErr error) Result {
 	}
 	for _, m := range c.Matchers {
 		if ok, want := match(m, v, present); !ok {
-			return fail(c, describe(c, want, v, present))
+			saw := Show(v)
+			if !present {
+				saw = fmt.Sprintf("no field %q", c.Field)
+			}
+			return fail(c, describe(c, want, v, present), want, saw)
 		}
 	}
 	return Result{Passed: true}
 }
 
-func fail(c course.Check, detail string) Result {
+func fail(c course.Check, detail, want, saw string) Result {
 	msg := detail
 	if c.Message != "" {
 		msg = c.Message
 	}
-	return Result{Passed: false, Message: msg, Detail: detail}
+	return Result{Passed: false, Message: msg, Detail: detail, Want: want, Saw: saw}
+}
+
+// wants is what every matcher of c expects, for a probe that failed.
+func wants(c course.Check) string {
+	parts := make([]string, len(c.Matchers))
+	for i, m := range c.Matchers {
+		parts[i] = wantText(m)
+	}
+	return strings.Join(parts, " and ")
 }
 
 // describe writes "ZCARD k: expected 3, got 2" for a failed matcher.

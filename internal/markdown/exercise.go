@@ -13,6 +13,7 @@ import (
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 
+	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/course"
 )
 
@@ -20,11 +21,12 @@ import (
 // (parsed and validated by course.ParseExercise) and renders them as cards.
 type exerciseExtension struct {
 	render func(string) template.HTML // Markdown of tasks and hints
+	inline func(string) template.HTML // Markdown of check labels
 }
 
 func (e *exerciseExtension) Extend(m goldmark.Markdown) {
 	m.Parser().AddOptions(parser.WithASTTransformers(util.Prioritized(exerciseTransformer{}, 100)))
-	m.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(&cardRenderer{render: e.render}, 100)))
+	m.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(&cardRenderer{render: e.render, inline: e.inline}, 100)))
 }
 
 // kindExercise is the AST node kind of an exercise card.
@@ -74,6 +76,7 @@ func (exerciseTransformer) Transform(doc *ast.Document, reader text.Reader, pc p
 
 type cardRenderer struct {
 	render func(string) template.HTML
+	inline func(string) template.HTML
 }
 
 func (r *cardRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
@@ -130,11 +133,21 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 	}
 	fmt.Fprintf(w, `<ul class="exercise-checks" data-role="checks" aria-label="Checks">`)
 	for i, c := range ex.Checks {
-		label := c.Label
-		if label == "" {
-			label = fmt.Sprintf("Check %d", i+1)
+		// The author's label is inline Markdown; a check without one is
+		// described from its probe and matchers. data-label keeps the
+		// label as written, for the script to tell it from a message.
+		label, html := c.Label, template.HTML("")
+		if label != "" {
+			html = r.inline(label)
+		} else {
+			subject, predicate := check.DescribeParts(c)
+			label = check.Describe(c)
+			html = template.HTML(CodeSpanHTML(subject)) //nolint:gosec // escaped by CodeSpanHTML
+			if predicate != "" {
+				html += template.HTML(" " + esc(predicate)) //nolint:gosec // escaped
+			}
 		}
-		fmt.Fprintf(w, `<li class="check pending" data-check="%d"><span class="check-label">%s</span><span class="check-detail" data-role="detail"></span></li>`, i, esc(label))
+		fmt.Fprintf(w, `<li class="check pending" data-check="%d" data-label="%s"><span class="check-label">%s</span><span class="check-detail" data-role="detail"></span></li>`, i, esc(label), html)
 	}
 	w.WriteString("</ul>\n")
 	fmt.Fprintf(w, `<div class="exercise-lab" data-role="lab" data-hints="%d"><noscript><p>The live sandbox needs JavaScript.</p></noscript></div>`+"\n", len(ex.Hints))

@@ -32,7 +32,7 @@ type Renderer struct {
 // New builds the renderer. Raw HTML in the Markdown is never passed through.
 func New() *Renderer {
 	r := &Renderer{inline: newMarkdown()}
-	r.lesson = newMarkdown(&exerciseExtension{render: r.renderFragment})
+	r.lesson = newMarkdown(&exerciseExtension{render: r.renderFragment, inline: r.Inline})
 	return r
 }
 
@@ -44,6 +44,7 @@ func newMarkdown(extra ...goldmark.Extender) goldmark.Markdown {
 			highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
 		),
 		headingAnchors{},
+		unbrokenCode{},
 	}
 	return goldmark.New(
 		goldmark.WithExtensions(append(exts, extra...)...),
@@ -66,6 +67,18 @@ func HighlightCSS(darkScope string) (string, error) {
 
 // Fragment renders a piece of author Markdown (a task, a hint) to safe HTML.
 func (r *Renderer) Fragment(src string) template.HTML { return r.renderFragment(src) }
+
+// Inline renders a one-line piece of author Markdown (a check's label)
+// to safe HTML without the paragraph around it: code spans, emphasis and
+// links. Anything that is not one paragraph is shown as escaped text.
+func (r *Renderer) Inline(src string) template.HTML {
+	h := string(r.renderFragment(src))
+	inner, ok := strings.CutPrefix(strings.TrimSuffix(h, "\n"), "<p>")
+	if inner, ok2 := strings.CutSuffix(inner, "</p>"); ok && ok2 && !strings.Contains(inner, "<p>") {
+		return template.HTML(inner) //nolint:gosec // goldmark output with raw HTML off
+	}
+	return template.HTML(template.HTMLEscapeString(src))
+}
 
 func (r *Renderer) renderFragment(src string) template.HTML {
 	var b bytes.Buffer

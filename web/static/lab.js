@@ -19,6 +19,51 @@
     return b;
   }
 
+  // codeEl is inline code as the lesson renderer writes it (app.css): one
+  // word stays whole, a command wraps only between its words.
+  function codeEl(text) {
+    var words = text.split(" ");
+    if (words.length === 1) return el("code", {}, text);
+    var c = el("code", { "class": "code-words" });
+    words.forEach(function (w, i) {
+      if (i > 0) c.appendChild(document.createTextNode(" "));
+      if (w !== "") c.appendChild(el("span", {}, w));
+    });
+    return c;
+  }
+
+  // inline appends src, a line of an author's Markdown (a check's
+  // message), to parent: code spans, emphasis, strong and links (http,
+  // https, same site), made as elements and text, never parsed as HTML.
+  var inlineRE = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([^*]+)\*\*|\*([^*\s][^*]*?)\*|\b_([^_\s][^_]*?)_\b|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  function inline(parent, src) {
+    var re = new RegExp(inlineRE.source, "g"), last = 0, m;
+    while ((m = re.exec(src)) !== null) {
+      if (m.index > last) parent.appendChild(document.createTextNode(src.slice(last, m.index)));
+      if (m[1]) {
+        var code = m[2];
+        if (/^ .*[^ ].* $/.test(code)) code = code.slice(1, -1);
+        parent.appendChild(codeEl(code));
+      } else if (m[3] !== undefined) inline(parent.appendChild(el("strong")), m[3]);
+      else if (m[4] !== undefined) inline(parent.appendChild(el("em")), m[4]);
+      else if (m[5] !== undefined) inline(parent.appendChild(el("em")), m[5]);
+      else if (/^(https?:\/\/|\/[^\/]|#)/.test(m[7])) {
+        var a = el("a", { href: m[7] });
+        if (/^https?:/.test(m[7])) a.setAttribute("rel", "nofollow noopener noreferrer");
+        inline(a, m[6]);
+        parent.appendChild(a);
+      } else parent.appendChild(document.createTextNode(m[0]));
+      last = re.lastIndex;
+    }
+    if (last < src.length) parent.appendChild(document.createTextNode(src.slice(last)));
+  }
+
+  // The console's width is remembered per browser: narrow (the lesson's
+  // column) or wide (the page's).
+  var wideKey = "opslab.consoleWide";
+  function wideSaved() { try { return window.localStorage.getItem(wideKey) === "1"; } catch (e) { return false; } }
+  function saveWide(on) { try { window.localStorage.setItem(wideKey, on ? "1" : "0"); } catch (e) { /* not kept */ } }
+
   function setup(card, base) {
     var api = window.opslab.api;
     var id = card.dataset.exercise;
@@ -35,14 +80,50 @@
     lab.textContent = "";
 
     var bar = el("div", { "class": "lab-bar" });
+    // Start reads Restart while the sandbox runs, and then starts the
+    // exercise again on a fresh sandbox.
     var start = button("Start sandbox", "start");
     var checkBtn = button("Check", "check");
-    var reset = button("Reset", "reset", "button-secondary");
     var solution = button("Show solution", "solution", "button-secondary");
-    [start, checkBtn, reset, solution].forEach(function (b) { bar.appendChild(b); });
+    [start, checkBtn, solution].forEach(function (b) { bar.appendChild(b); });
     var state = el("span", { "class": "lab-state", "data-role": "lab-state", "aria-live": "polite" });
     bar.appendChild(state);
+    var widen = button("Widen console", "widen", "button-secondary lab-widen");
+    widen.setAttribute("aria-pressed", "false");
+    widen.title = "Widen the console to the page, for wide output; remembered in this browser";
+    bar.appendChild(widen);
     lab.appendChild(bar);
+    var live = false;
+    function running(on) {
+      live = on;
+      start.textContent = on ? "Restart sandbox" : "Start sandbox";
+      start.title = on ? "Start the exercise again on a fresh sandbox" : "";
+    }
+    // fit sizes a wide card to the page, less a margin either side; a
+    // narrow card keeps the lesson's column.
+    function fit() {
+      card.style.width = "";
+      card.style.marginLeft = "";
+      if (!card.classList.contains("wide")) return;
+      var r = card.getBoundingClientRect(), gap = 16;
+      var w = document.documentElement.clientWidth - 2 * gap;
+      if (w <= r.width) return;
+      card.style.width = w + "px";
+      card.style.marginLeft = (gap - r.left) + "px";
+    }
+    function setWide(on) {
+      card.classList.toggle("wide", on);
+      widen.setAttribute("aria-pressed", on ? "true" : "false");
+      widen.textContent = on ? "Narrow console" : "Widen console";
+      fit();
+    }
+    widen.addEventListener("click", function () {
+      var on = !card.classList.contains("wide");
+      setWide(on);
+      saveWide(on);
+      input.focus();
+    });
+    window.addEventListener("resize", fit);
 
     var connect = el("p", { "class": "lab-connect", hidden: "" });
     lab.appendChild(connect);
@@ -97,7 +178,7 @@
       out.appendChild(span);
       out.scrollTop = out.scrollHeight;
     }
-    function busy(on) { [start, checkBtn, reset].forEach(function (b) { b.disabled = on; }); }
+    function busy(on) { [start, checkBtn].forEach(function (b) { b.disabled = on; }); }
     function fail(e) { state.textContent = e.message; state.className = "lab-state error"; }
 
     // showChecks ticks the card's checks from a report; a report that was
@@ -110,13 +191,29 @@
         if (!li) return;
         li.classList.remove("pending", "ok", "fail");
         li.classList.add(c.passed ? "ok" : "fail");
-        // A failed check shows what was seen: the author's message when it
-        // is not already the label, else the platform's detail.
+        // A failed check shows the author's message (inline Markdown)
+        // unless it only repeats the label, and what it wanted beside
+        // what it saw; a check not reached shows why.
         var d = li.querySelector("[data-role=detail]");
-        var label = li.querySelector(".check-label").textContent;
-        var extra = "";
-        if (!c.passed) extra = c.message && c.message !== label ? c.message : (c.detail || "");
-        if (d) d.textContent = extra ? " — " + extra : "";
+        if (!d) return;
+        d.textContent = "";
+        if (c.passed) return;
+        var label = li.dataset.label || li.querySelector(".check-label").textContent;
+        var author = c.message && c.message !== c.detail && c.message !== label;
+        if (author || (c.message && c.want === undefined)) {
+          d.appendChild(document.createTextNode(" — "));
+          inline(d.appendChild(el("span", { "class": "check-message", "data-role": "message" })), c.message);
+        }
+        if (c.want !== undefined || c.saw !== undefined) {
+          var seen = el("span", { "class": "check-seen", "data-role": "seen" });
+          [["wanted", c.want, "want"], ["saw", c.saw, "saw"]].forEach(function (p) {
+            var part = el("span", { "data-role": p[2] });
+            part.appendChild(el("b", {}, p[0] + " "));
+            part.appendChild(el("span", { "class": "check-value" }, p[1] || ""));
+            seen.appendChild(part);
+          });
+          d.appendChild(seen);
+        }
       });
       if (rep.passed && !notRecorded) {
         card.classList.add("passed");
@@ -126,6 +223,7 @@
     }
 
     function started(res) {
+      running(true);
       state.className = "lab-state ready";
       state.textContent = "Sandbox ready";
       if (res.notice) print("# " + res.notice + "\n", "console-notice");
@@ -141,12 +239,13 @@
       if (res.connect) {
         connect.hidden = false;
         connect.textContent = "Connect your own client: ";
-        connect.appendChild(el("code", {}, res.connect));
+        connect.appendChild(codeEl(res.connect));
       }
       input.focus();
     }
 
     start.addEventListener("click", function () {
+      if (live) { restart(); return; }
       busy(true);
       state.className = "lab-state";
       state.textContent = "Starting…";
@@ -157,24 +256,30 @@
       }).catch(fail).then(function () { busy(false); });
     });
 
-    reset.addEventListener("click", function () {
+    function restart() {
       busy(true);
       state.className = "lab-state";
-      state.textContent = "Resetting on a fresh sandbox…";
+      state.textContent = "Restarting on a fresh sandbox…";
       api("POST", url + "/reset").then(function (res) {
         out.textContent = "";
         redisPrompts = {};
         prompt.textContent = promptText();
-        checks.forEach(function (li) { li.classList.remove("ok", "fail"); li.classList.add("pending"); });
+        checks.forEach(function (li) {
+          li.classList.remove("ok", "fail");
+          li.classList.add("pending");
+          var d = li.querySelector("[data-role=detail]");
+          if (d) d.textContent = "";
+        });
         started(res);
       }).catch(fail).then(function () { busy(false); });
-    });
+    }
 
     checkBtn.addEventListener("click", function () {
       busy(true);
       state.className = "lab-state";
       state.textContent = "Checking…";
       api("POST", url + "/check").then(function (res) {
+        running(true);
         showChecks(res);
         var n = res.checks.filter(function (c) { return c.passed; }).length;
         state.textContent = res.passed ? "All checks passed" : n + " of " + res.checks.length + " checks pass";
@@ -247,6 +352,7 @@
         print(res.output, /^\(error\)|^Invalid argument/.test(res.output) ? "console-error" : "console-reply");
         if (res.prompt) { redisPrompts[body.node || ""] = res.prompt; if (!collect) prompt.textContent = promptText(); }
         showChecks(res.checks);
+        running(true);
         if (state.textContent === "" || state.textContent.indexOf("Starting") === 0) { state.className = "lab-state ready"; state.textContent = "Sandbox ready"; }
       }).catch(function (e) { print("(error) " + e.message + "\n", "console-error"); })
         .then(function () { pending = false; input.focus(); });
@@ -293,6 +399,7 @@
       }
     });
     term.addEventListener("click", function () { if (!window.getSelection().toString()) input.focus(); });
+    if (wideSaved()) setWide(true);
 
     return { url: url, lab: lab, prompt: promptText(), print: print, showChecks: showChecks, busy: busy };
   }
