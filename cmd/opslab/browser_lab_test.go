@@ -88,7 +88,7 @@ func (b *browserTab) typeCommand(card, line string) string {
 	b.waitFor("the reply to "+line, fmt.Sprintf(`document.querySelectorAll(%q).length > %d`,
 		card+" [data-role=console-output] .console-reply, "+card+" [data-role=console-output] .console-error", n))
 	s := b.card(card)
-	if got, want := s.Echoes[len(s.Echoes)-1], "redis> "+line+"\n"; got != want {
+	if got, want := s.Echoes[len(s.Echoes)-1], "127.0.0.1:6379> "+line+"\n"; got != want {
 		b.t.Errorf("the console echoed %q, want %q", got, want)
 	}
 	return s.Replies[len(s.Replies)-1]

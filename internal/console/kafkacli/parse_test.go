@@ -202,7 +202,6 @@ func TestParseErrors(t *testing.T) {
 		{"kafka-configs --entity-type topics --entity-name orders", "Command must include exactly one action: --describe, --alter"},
 		{"kafka-configs --entity-type topics --entity-name orders --describe --bogus", "bogus is not a recognized option"},
 		{"kafka-configs --entity-type topic --entity-name orders --describe", "Invalid entity type topic, the entity type must be one of topics, clients, users, brokers, ips, client-metrics, groups, broker-loggers with a --bootstrap-server or --bootstrap-controller argument"},
-		{"kafka-configs --entity-type brokers --entity-name 0 --describe", "kafka-configs: --entity-type brokers is not supported in this console; it manages topic configs (--entity-type topics)"},
 		{"kafka-configs --entity-name orders --describe", "At least one entity type must be specified"},
 		{"kafka-configs --entity-type topics --alter --add-config retention.ms=1", "An entity name must be specified with --alter of topics"},
 		{"kafka-configs --entity-type topics --entity-name orders --alter", "At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter"},
