@@ -84,7 +84,6 @@ type fakeKey struct {
 	typ        string
 	size, mem  int64
 	freq       int64
-	db         int
 	deletedNow bool // TYPE says "none": deleted between SCAN and TYPE
 }
 

@@ -315,7 +315,9 @@ func TestCloseLeavesNothing(t *testing.T) {
 			}
 			go func() { _ = cmd.Wait() }()
 			pid = cmd.Process.Pid
-			err = f.Close()
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err != nil {
 			t.Fatal(err)
