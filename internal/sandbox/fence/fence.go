@@ -323,15 +323,25 @@ func (f *Fence) Dial(ctx context.Context, addr string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
+	// A copy of the namespace's descriptor, taken while the fence is
+	// still this sandbox's: once closed, its seat may serve another
+	// sandbox in a fresh namespace, which this dial must never reach.
 	f.mu.Lock()
-	s := f.seat
-	f.mu.Unlock()
-	if s == nil {
-		return nil, fmt.Errorf("dial %s in sandbox %s: its fence is closed", addr, f.id)
+	var fd int = -1
+	var err error
+	if f.seat != nil {
+		fd, err = unix.Dup(int(f.seat.ns.Fd()))
 	}
-	// The namespace file stays open until the seat is closed; a Close
-	// racing this dial makes it fail, never reach elsewhere.
-	return dialIn(ctx, s.ns, addr)
+	f.mu.Unlock()
+	if fd < 0 {
+		if err == nil {
+			err = errors.New("its fence is closed")
+		}
+		return nil, fmt.Errorf("dial %s in sandbox %s: %w", addr, f.id, err)
+	}
+	ns := os.NewFile(uintptr(fd), "netns")
+	defer ns.Close()
+	return dialIn(ctx, ns, addr)
 }
 
 // Own gives each path to the sandbox's user, so its processes can use the
