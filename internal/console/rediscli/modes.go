@@ -2,6 +2,7 @@ package rediscli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -191,6 +192,39 @@ func scanStep(ctx context.Context, inv *Invocation, env *Env, b *strings.Builder
 	return v.Elems[0].Str, keys, true, nil
 }
 
+// errModeEnded is returned by a batch of sampleKeyspace that printed why
+// the mode ends there, as redis-cli does, with no summary.
+var errModeEnded = errors.New("mode ended")
+
+// sampleKeyspace walks the keyspace with SCAN for --bigkeys, --memkeys and
+// --hotkeys, calling each with every batch of keys, pausing -i after every
+// 100 SCANs and stopping early once the output passes its cap. ok is
+// false when SCAN failed or each returned errModeEnded (why is printed):
+// no summary follows.
+func sampleKeyspace(ctx context.Context, inv *Invocation, env *Env, b *strings.Builder, each func(keys []string) error) (ok bool, err error) {
+	cursor := "0"
+	for loops := 0; ; loops++ {
+		if inv.Interval > 0 && loops > 0 && loops%100 == 0 {
+			if err := env.sleep(ctx, inv.Interval); err != nil {
+				return false, err
+			}
+		}
+		next, keys, ok, err := scanStep(ctx, inv, env, b, cursor)
+		if err != nil || !ok {
+			return false, err
+		}
+		if err := each(keys); errors.Is(err, errModeEnded) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		if next == "0" || next == "" || b.Len() > env.Limits.MaxOutput {
+			return true, nil
+		}
+		cursor = next
+	}
+}
+
 // runScan is --scan: every key SCAN returns, one a line, quoted unless
 // --raw; -i pauses after each SCAN.
 func runScan(ctx context.Context, inv *Invocation, env *Env, b *strings.Builder) error {
@@ -286,18 +320,7 @@ func runBigKeys(ctx context.Context, inv *Invocation, env *Env, b *strings.Build
 		table.add(t.name, i)
 	}
 	var sampled, totalLen uint64
-	cursor, loops := "0", 0
-	for {
-		if inv.Interval > 0 && loops > 0 && loops%100 == 0 {
-			if err := env.sleep(ctx, inv.Interval); err != nil {
-				return err
-			}
-		}
-		loops++
-		next, keys, ok, err := scanStep(ctx, inv, env, b, cursor)
-		if err != nil || !ok {
-			return err
-		}
+	ok, err = sampleKeyspace(ctx, inv, env, b, func(keys []string) error {
 		pct := percent(sampled, total)
 		kinds := make([]int, len(keys))
 		for i, k := range keys {
@@ -307,7 +330,7 @@ func runBigKeys(ctx context.Context, inv *Invocation, env *Env, b *strings.Build
 			}
 			if v.Kind == resp.Error {
 				fmt.Fprintf(b, "TYPE returned an error: %s\n", v.Str)
-				return nil
+				return errModeEnded
 			}
 			idx, found := table.find(v.Str)
 			switch {
@@ -365,10 +388,10 @@ func runBigKeys(ctx context.Context, inv *Invocation, env *Env, b *strings.Build
 			t.count++
 			t.total += sizes[i]
 		}
-		if next == "0" || next == "" || b.Len() > env.Limits.MaxOutput {
-			break
-		}
-		cursor = next
+		return nil
+	})
+	if err != nil || !ok {
+		return err
 	}
 	b.WriteString("\n-------- summary -------\n\n")
 	fmt.Fprintf(b, "Sampled %d keys in the keyspace!\n", sampled)
@@ -421,18 +444,7 @@ func runHotKeys(ctx context.Context, inv *Invocation, env *Env, b *strings.Build
 	var counters [hotSlots]uint64
 	var names [hotSlots]string
 	var sampled uint64
-	cursor, loops := "0", 0
-	for {
-		if inv.Interval > 0 && loops > 0 && loops%100 == 0 {
-			if err := env.sleep(ctx, inv.Interval); err != nil {
-				return err
-			}
-		}
-		loops++
-		next, keys, ok, err := scanStep(ctx, inv, env, b, cursor)
-		if err != nil || !ok {
-			return err
-		}
+	ok, err = sampleKeyspace(ctx, inv, env, b, func(keys []string) error {
 		pct := percent(sampled, total)
 		freqs := make([]uint64, len(keys))
 		for i, k := range keys {
@@ -442,7 +454,7 @@ func runHotKeys(ctx context.Context, inv *Invocation, env *Env, b *strings.Build
 			}
 			if v.Kind == resp.Error {
 				fmt.Fprintf(b, "Error: %s\n", v.Str)
-				return nil
+				return errModeEnded
 			}
 			freqs[i] = uint64(v.Int)
 		}
@@ -466,10 +478,10 @@ func runHotKeys(ctx context.Context, inv *Invocation, env *Env, b *strings.Build
 			counters[pos], names[pos] = freqs[i], k
 			fmt.Fprintf(b, "[%05.2f%%] Hot key '%s' found so far with counter %d\n", pct, quoted(k), freqs[i])
 		}
-		if next == "0" || next == "" || b.Len() > env.Limits.MaxOutput {
-			break
-		}
-		cursor = next
+		return nil
+	})
+	if err != nil || !ok {
+		return err
 	}
 	b.WriteString("\n-------- summary -------\n\n")
 	fmt.Fprintf(b, "Sampled %d keys in the keyspace!\n", sampled)

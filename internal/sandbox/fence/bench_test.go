@@ -12,38 +12,30 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/fence"
 )
 
-// benchHost returns a fencing Host and a prepared root for sandbox
-// folders, removed after the benchmark, or skips where nothing can fence.
-func benchHost(b *testing.B) (*fence.Host, string) {
+// benchHost returns a fencing Host with opts (CgroupParent set here),
+// closed after the benchmark, and a prepared root for sandbox folders; or
+// skips where nothing can fence.
+func benchHost(b *testing.B, opts fence.Options) (*fence.Host, string) {
 	b.Helper()
-	h := fence.Detect(fence.Options{CgroupParent: "opslab-bench"})
+	opts.CgroupParent = "opslab-bench"
+	h := fence.Detect(opts)
 	if !h.Fenced() {
 		b.Skip(fence.Summary(h.Problems()))
 	}
 	b.Cleanup(func() { _ = h.Close() })
-	tmp, err := os.MkdirTemp("", "fb-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(tmp) })
-	_ = os.Chmod(tmp, 0o711)
-	root := filepath.Join(tmp, "sb")
-	if err := h.PrepareRoot(root); err != nil {
-		b.Fatal(err)
-	}
-	return h, root
+	return h, sandboxRoot(b, h)
 }
 
 // BenchmarkNewClose measures making a fence (a seat made ahead, its tmpfs,
 // its group renamed and limited), with no process inside; its removal is
 // not timed (a sandbox's stop is off the start path).
 func BenchmarkNewClose(b *testing.B) {
-	h, root := benchHost(b)
+	h, root := benchHost(b, fence.Options{})
 	lim := fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 128 << 20}
 	i := 0
 	for b.Loop() {
 		i++
-		id := "b-" + strconv.Itoa(i)
+		id := "b-" + strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(i)
 		f, err := h.New(id, filepath.Join(root, id), lim)
 		if err != nil {
 			b.Fatal(err)
@@ -59,7 +51,7 @@ func BenchmarkNewClose(b *testing.B) {
 // BenchmarkDial measures one connection into a fence's namespace (to a
 // redis-server inside), beside the same on the host's loopback.
 func BenchmarkDial(b *testing.B) {
-	h, root := benchHost(b)
+	h, root := benchHost(b, fence.Options{})
 	f, err := h.New("dial", filepath.Join(root, "dial"), fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 16 << 20})
 	if err != nil {
 		b.Fatal(err)
@@ -100,17 +92,12 @@ func BenchmarkSpawn(b *testing.B) {
 		seats int
 	}{{"made-ahead", 0}, {"on-demand", -1}} {
 		b.Run(bc.name, func(b *testing.B) {
-			h := fence.Detect(fence.Options{CgroupParent: "opslab-bench", Seats: bc.seats})
-			if !h.Fenced() {
-				b.Skip(fence.Summary(h.Problems()))
-			}
-			b.Cleanup(func() { _ = h.Close() })
-			_, root := benchHost(b)
+			h, root := benchHost(b, fence.Options{Seats: bc.seats})
 			lim := fence.Limits{MemoryBytes: 256 << 20, MilliCPU: 1000, Pids: 32, DiskBytes: 16 << 20}
 			i := 0
 			for b.Loop() {
 				i++
-				id := "s-" + strconv.Itoa(i)
+				id := "s-" + strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(i)
 				f, err := h.New(id, filepath.Join(root, id), lim)
 				if err != nil {
 					b.Fatal(err)

@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -439,7 +438,7 @@ func (f *Fence) Close() error {
 func (f *Fence) recycle() error {
 	s := f.seat
 	if f.host.cg.threadsJoin() {
-		name := seatPrefix + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(seatSeq.Add(1), 10)
+		name := newSeatName()
 		if err := f.cg.adopt(name, seatLimits); err != nil {
 			return err
 		}

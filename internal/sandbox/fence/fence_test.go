@@ -40,21 +40,29 @@ func newHost(t *testing.T) *fence.Host {
 	return h
 }
 
+// sandboxRoot returns a fresh folder for sandbox folders, prepared by h
+// (its parent searchable by the sandboxes' users), removed at the end.
+func sandboxRoot(tb testing.TB, h *fence.Host) string {
+	tb.Helper()
+	tmp, err := os.MkdirTemp("", "fence-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(tmp) })
+	if err := os.Chmod(tmp, 0o711); err != nil {
+		tb.Fatal(err)
+	}
+	root := filepath.Join(tmp, "sandboxes")
+	if err := h.PrepareRoot(root); err != nil {
+		tb.Fatal(err)
+	}
+	return root
+}
+
 // newFence makes a fence with lim under a fresh root, closed at the end.
 func newFence(t *testing.T, h *fence.Host, lim fence.Limits) *fence.Fence {
 	t.Helper()
-	tmp, err := os.MkdirTemp("", "fence-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	root := filepath.Join(tmp, "sandboxes")
-	if err := os.Chmod(tmp, 0o711); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.PrepareRoot(root); err != nil {
-		t.Fatal(err)
-	}
+	root := sandboxRoot(t, h)
 	id := fmt.Sprintf("t-%d-%d", os.Getpid(), time.Now().UnixNano())
 	f, err := h.New(id, filepath.Join(root, id), lim)
 	if err != nil {
@@ -276,20 +284,14 @@ func TestUserAndLimits(t *testing.T) {
 
 func TestCloseLeavesNothing(t *testing.T) {
 	h := newHost(t)
-	tmp, err := os.MkdirTemp("", "fence-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	_ = os.Chmod(tmp, 0o711)
-	root := filepath.Join(tmp, "sb")
-	if err := h.PrepareRoot(root); err != nil {
-		t.Fatal(err)
-	}
+	root := sandboxRoot(t, h)
 	for _, crash := range []bool{false, true} {
 		id := fmt.Sprintf("t-close-%d-%v", os.Getpid(), crash)
 		dir := filepath.Join(root, id)
-		var pid int
+		var (
+			pid int
+			err error
+		)
 		if crash {
 			// A platform that died left it all: the next one removes it.
 			var platform int
@@ -489,16 +491,7 @@ func TestReusedSeatIsClean(t *testing.T) {
 		t.Skipf("cannot fence here: %s", fence.Summary(h.Problems()))
 	}
 	t.Cleanup(func() { _ = h.Close() })
-	tmp, err := os.MkdirTemp("", "fence-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	_ = os.Chmod(tmp, 0o711)
-	root := filepath.Join(tmp, "sb")
-	if err := h.PrepareRoot(root); err != nil {
-		t.Fatal(err)
-	}
+	root := sandboxRoot(t, h)
 	firstID, secondID := fmt.Sprintf("first-%d", os.Getpid()), fmt.Sprintf("second-%d", os.Getpid())
 	first, err := h.New(firstID, filepath.Join(root, firstID), testLimits)
 	if err != nil {

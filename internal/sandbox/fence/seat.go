@@ -49,6 +49,11 @@ var seatSeq atomic.Int64
 // "seat-<platform pid>-<n>".
 const seatPrefix = "seat-"
 
+// newSeatName returns a name for a seat's group no other seat has had.
+func newSeatName() string {
+	return seatPrefix + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(seatSeq.Add(1), 10)
+}
+
 // seatLimits hold a seat's group until a sandbox adopts it and sets its
 // own: nothing runs in it but the seat's thread.
 var seatLimits = Limits{MemoryBytes: 16 << 20, MilliCPU: 1000, Pids: 4, DiskBytes: 1 << 20}
@@ -60,7 +65,7 @@ func (h *Host) newSeat() (*seat, error) {
 		return nil, err
 	}
 	s := &seat{
-		name: seatPrefix + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(seatSeq.Add(1), 10),
+		name: newSeatName(),
 		uid:  uid,
 		jobs: make(chan func()),
 		gone: make(chan struct{}),
