@@ -107,6 +107,28 @@ func TestCommandLineMistakes(t *testing.T) {
 			}
 		})
 	}
+	t.Run("serve", func(t *testing.T) {
+		// serve takes flags only: a folder given as an argument (as lint
+		// and test take it) is refused with the usage, before anything
+		// is opened or listened on.
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{valid}, `serve: unexpected argument "` + valid + `": serve takes flags only (a course folder is --content DIR)`},
+			{[]string{"--addr", "127.0.0.1:0", "extra"}, `unexpected argument "extra"`},
+			{[]string{"--frobnicate"}, "flag provided but not defined: -frobnicate"},
+		} {
+			out, errOut, st := runCLI(t, append([]string{"serve"}, tc.args...)...)
+			if st != 2 || out != "" || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "usage: opslab serve") || !strings.Contains(errOut, "-content DIR") {
+				t.Errorf("serve %v: status %d, want 2 with the usage\nstdout:\n%s\nstderr:\n%s", tc.args, st, out, errOut)
+			}
+		}
+		out, errOut, st := runCLI(t, "serve", "-h")
+		if st != 0 || out != "" || !strings.Contains(errOut, "usage: opslab serve") {
+			t.Errorf("serve -h: status %d\n%s%s", st, out, errOut)
+		}
+	})
 	t.Run("lint/FlagAfterDir", func(t *testing.T) {
 		// Flags may follow the folders; after "--" everything is a folder.
 		_, errOut, st := runCLI(t, "lint", filepath.Join(lintCorpus, "h1-headings"), "--strict")

@@ -236,6 +236,21 @@ func TestDevModeReloads(t *testing.T) {
 	})
 	eventually(t, "the problem list to empty", func() bool { return len(devProblems(t, srv.URL())) == 0 })
 
+	// A level-1 heading is a warning: the lesson is served as written and
+	// the warning is listed as lint prints it, and logged.
+	editFile(t, lessonFile, "## Counting fixed", "# Counting fixed")
+	h1Line := lineOf(t, lessonFile, "# Counting fixed")
+	wantWarn := fmt.Sprintf("%s:%d: warning: ", devLessonFile, h1Line)
+	eventually(t, "the heading warning to be listed", func() bool {
+		ps := devProblems(t, srv.URL())
+		return len(ps) == 1 && strings.HasPrefix(ps[0], wantWarn) && strings.Contains(ps[0], "table of contents")
+	})
+	if logged := fmt.Sprintf(`msg="content warning" warning="%s:%d: heading`, devLessonFile, h1Line); !strings.Contains(srv.stderr.String(), logged) {
+		t.Errorf("the server did not log the warning %q:\n%s", logged, srv.stderr)
+	}
+	editFile(t, lessonFile, "# Counting fixed", "## Counting fixed")
+	eventually(t, "the warning to go", func() bool { return len(devProblems(t, srv.URL())) == 0 })
+
 	// A graceful stop ends the open event stream rather than waiting for it.
 	if err := srv.Stop(); err != nil {
 		t.Fatalf("stop with an open /dev/events stream: %v", err)

@@ -54,6 +54,17 @@ type serveConfig struct {
 	publicHost        string
 }
 
+const serveUsage = `usage: opslab serve [flags]
+
+Serves the courses (the built-in course, or --content DIR) to learners,
+instructors and team leads. Exit status: 0 after a clean shutdown, 1 on
+an error while serving, 2 a bad command line.
+
+`
+
+// parseServeFlags parses serve's command line. A flag or argument it does
+// not understand prints why and the usage to stderr and fails with exit
+// status 2; -h prints the usage and exits 0.
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -75,11 +86,20 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.sandboxMemoryMB, "sandbox-memory-mb", 64, "memory cap of each sandbox, in MiB (Redis maxmemory; Kafka retention)")
 	c.driver.register(fs)
 	fs.StringVar(&c.publicHost, "sandbox-public-host", "", "show learners how to reach their sandboxes with their own redis-cli or kcat at this host (sandboxes then also listen on 127.0.0.1 TCP ports)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, exitError(0)
+		}
 		return c, exitError(2)
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+		fmt.Fprintf(stderr, "serve: unexpected argument %q: serve takes flags only (a course folder is --content DIR)\n", fs.Arg(0))
+		fs.Usage()
+		return c, exitError(2)
 	}
 	if c.dev && c.content == "" {
 		return c, errors.New("serve: --dev needs --content DIR: dev mode watches a content folder on disk and reloads it; the built-in course is not one")

@@ -41,8 +41,11 @@ func Reload(t Target, load LoadFunc, log *slog.Logger) error {
 	for _, p := range cat.Problems {
 		log.Warn("content problem", "problem", p.String())
 	}
+	for _, p := range cat.Warnings {
+		log.Warn("content warning", "warning", p.String())
+	}
 	version := t.AnnounceReload()
-	log.Info("content reloaded", "version", version, "courses", len(cat.Courses), "problems", len(cat.Problems))
+	log.Info("content reloaded", "version", version, "courses", len(cat.Courses), "problems", len(cat.Problems), "warnings", len(cat.Warnings))
 	return nil
 }
 

@@ -135,11 +135,16 @@ func writeEvent(w http.ResponseWriter, rc *http.ResponseController, msg string) 
 }
 
 // handleDevProblems answers the content's problems as a JSON list of
-// "path:line: message" strings; an empty list when there is none.
+// "path:line: message" strings, then its warnings as "path:line: warning:
+// message" (as opslab lint prints them); an empty list when there is none.
 func (s *Server) handleDevProblems(w http.ResponseWriter, r *http.Request) {
 	list := []string{}
 	if cat := s.Catalog(); cat != nil {
 		for _, p := range cat.Problems {
+			list = append(list, p.String())
+		}
+		for _, p := range cat.Warnings {
+			p.Message = "warning: " + p.Message
 			list = append(list, p.String())
 		}
 	}

@@ -55,7 +55,13 @@
     var title = document.createElement("h2");
     title.id = "dev-overlay-title";
     title.className = "dev-overlay-title";
-    title.textContent = problems.length === 1 ? "1 content problem" : problems.length + " content problems";
+    // Warnings come after the problems, each reading "path:line: warning: ...".
+    var nWarn = problems.filter(function (p) { return /^[^:]*:\d+: warning: /.test(p); }).length;
+    var nProb = problems.length - nWarn;
+    var parts = [];
+    if (nProb > 0) parts.push(nProb === 1 ? "1 content problem" : nProb + " content problems");
+    if (nWarn > 0) parts.push(nWarn === 1 ? "1 warning" : nWarn + " warnings");
+    title.textContent = parts.join(", ");
     var close = document.createElement("button");
     close.type = "button";
     close.className = "dev-overlay-close";
@@ -70,7 +76,9 @@
 
     var note = document.createElement("p");
     note.className = "dev-overlay-note";
-    note.textContent = "A lesson with problems is served in its last good version. Save a fix and the page reloads. Esc dismisses.";
+    note.textContent = nProb > 0
+      ? "A lesson with problems is served in its last good version. Save a fix and the page reloads. Esc dismisses."
+      : "Warnings leave the lesson served as it is; opslab lint --strict fails on them. Save a fix and the page reloads. Esc dismisses.";
 
     var list = document.createElement("ul");
     list.className = "dev-overlay-list";
