@@ -162,7 +162,9 @@ func (s *Server) handleExerciseHint(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, opslab.Errorf(opslab.ENOTFOUND, "Hints are numbered from 1."))
 		return
 	}
-	if err := s.cfg.Labs.RevealHint(r.Context(), t, n-1); err != nil {
+	err = s.cfg.Labs.RevealHint(r.Context(), t, n-1)
+	s.forgetProgress(t.UserID) // a hint puts the lesson in progress
+	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -176,6 +178,7 @@ func (s *Server) handleExerciseSolution(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	lines, err := s.cfg.Labs.RevealSolution(r.Context(), t)
+	s.forgetProgress(t.UserID)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
