@@ -144,8 +144,16 @@ type Exercise struct {
 	// (RequireRealKafka); a server that cannot provide it shows the
 	// exercise but does not start it, and `opslab test` skips it.
 	Requires []string
-	Line     int    // line of the opening fence in the lesson file
-	Hash     string // sha256 of the block's YAML, hex: the content version
+	// Drill marks an incident drill: the setup breaks something and the
+	// learner must find and fix it. A drill must list counter-examples.
+	Drill bool
+	// Wrong lists counter-examples: fixes a careless operator would
+	// plausibly try that do not solve the task, each a list of lines
+	// written like Solution. `opslab test` proves the checks reject each
+	// one. Authors and instructors only: learners never receive them.
+	Wrong [][]string
+	Line  int    // line of the opening fence in the lesson file
+	Hash  string // sha256 of the block's YAML, hex: the content version
 }
 
 // Check is one probe and the matchers its value must satisfy.
@@ -206,7 +214,7 @@ type CommandChecker func(kind, line string) error
 
 var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-var exerciseKeys = []string{"id", "title", "sandbox", "requires", "task", "hints", "setup", "solution", "checks"}
+var exerciseKeys = []string{"id", "title", "sandbox", "requires", "drill", "task", "hints", "setup", "solution", "wrong", "checks"}
 var checkKeys = append([]string{"redis", "kafka", "node", "field", "message", "label"}, matcherNames...)
 
 // kafkaProbeRE matches the Kafka probes of the format contract.
@@ -263,6 +271,10 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 			e.Setup = stringList(&ps, path, fence, "setup", v)
 		case "solution":
 			e.Solution = stringList(&ps, path, fence, "solution", v)
+		case "drill":
+			e.Drill = boolean(&ps, path, line(v), "drill", v)
+		case "wrong":
+			e.Wrong = wrongList(&ps, path, fence, v)
 		case "checks":
 			e.Checks, probes = parseChecks(&ps, path, fence, v)
 		default:
@@ -276,6 +288,18 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	}
 	if v := nodeOf(root, "checks"); v != nil && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
 		ps.Add(path, line(seen["checks"]), "exercise %q has no checks: add at least one", e.ID)
+	}
+	if e.Drill && seen["wrong"] == nil {
+		ps.Add(path, line(seen["drill"]), "drill %q lists no counter-examples: add `wrong:`, a list of the fixes a careless operator would try that must not pass the checks (each a list of lines, like solution), so that `opslab test` proves the checks tell them apart", e.ID)
+	}
+	if sol := nodeOf(root, "solution"); sol != nil && sol.Kind == yaml.SequenceNode {
+		if w := nodeOf(root, "wrong"); w != nil && w.Kind == yaml.SequenceNode {
+			for i, item := range w.Content {
+				if item.Kind == yaml.SequenceNode && len(item.Content) > 0 && sameLines(item, sol) {
+					ps.Add(path, line(item), "wrong %d is the solution itself: a counter-example must be a fix that does not work", i+1)
+				}
+			}
+		}
 	}
 	// Every probe key counts here, valid or not: a broken kafka probe in a
 	// redis exercise is two mistakes, and fixing one should not reveal the
@@ -297,12 +321,31 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 			}
 			return fmt.Sprintf("unknown node %q for a %s sandbox: use one of %s", node, e.Sandbox, strings.Join(sandboxNodes[e.Sandbox], ", "))
 		}
+		// The lines to validate: setup, solution, and each counter-example
+		// of wrong ("wrong 2" names the second in a problem).
+		type lineList struct {
+			part  string
+			items []*yaml.Node
+		}
+		var lists []lineList
 		for _, part := range []string{"setup", "solution"} {
-			v := nodeOf(root, part)
-			if v == nil || v.Kind != yaml.SequenceNode {
-				continue
+			if v := nodeOf(root, part); v != nil && v.Kind == yaml.SequenceNode {
+				lists = append(lists, lineList{part, v.Content})
 			}
-			for _, item := range v.Content {
+		}
+		if v := nodeOf(root, "wrong"); v != nil && v.Kind == yaml.SequenceNode {
+			for i, w := range v.Content {
+				if w.Kind == yaml.SequenceNode {
+					lists = append(lists, lineList{fmt.Sprintf("wrong %d", i+1), w.Content})
+				}
+			}
+		}
+		for _, list := range lists {
+			part := list.part
+			for _, item := range list.items {
+				if item.Kind != yaml.ScalarNode {
+					continue // reported by stringList or wrongList
+				}
 				if _, isComment, err := WaitLine(item.Value); isComment {
 					if err != nil {
 						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, err)
@@ -492,6 +535,61 @@ func scalar(ps *Problems, path string, line int, key string, v *yaml.Node) strin
 		return ""
 	}
 	return v.Value
+}
+
+func boolean(ps *Problems, path string, line int, key string, v *yaml.Node) bool {
+	var b bool
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Decode(&b) != nil {
+		ps.Add(path, line, "%s must be true or false, not %q", key, v.Value)
+		return false
+	}
+	return b
+}
+
+// wrongList parses `wrong:`, a list of counter-examples, each a non-empty
+// list of lines with at least one command (not only "# wait" lines).
+func wrongList(ps *Problems, path string, fence int, v *yaml.Node) [][]string {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		ps.Add(path, fence+v.Line, "wrong must be a list of counter-examples, each a list of lines like solution (`wrong:` then `  - - LINE`)")
+		return nil
+	}
+	var out [][]string
+	for i, item := range v.Content {
+		if item.Kind != yaml.SequenceNode {
+			ps.Add(path, fence+item.Line, "wrong %d must be a list of lines, like solution (write `- - LINE`, a list inside the list)", i+1)
+			continue
+		}
+		if len(item.Content) == 0 {
+			ps.Add(path, fence+item.Line, "wrong %d is empty: list the lines of the fix that does not work", i+1)
+			continue
+		}
+		lines := stringList(ps, path, fence, fmt.Sprintf("wrong %d", i+1), item)
+		commands := 0
+		for _, l := range lines {
+			if _, isComment, _ := WaitLine(l); !isComment && strings.TrimSpace(l) != "" {
+				commands++
+			}
+		}
+		if len(lines) == len(item.Content) && commands == 0 {
+			ps.Add(path, fence+item.Line, "wrong %d runs no command: a counter-example needs at least one line that is not a # wait", i+1)
+		}
+		out = append(out, lines)
+	}
+	return out
+}
+
+// sameLines reports whether two YAML lists of lines hold the same lines,
+// blanks around each line aside.
+func sameLines(a, b *yaml.Node) bool {
+	if len(a.Content) != len(b.Content) {
+		return false
+	}
+	for i := range a.Content {
+		if strings.TrimSpace(a.Content[i].Value) != strings.TrimSpace(b.Content[i].Value) {
+			return false
+		}
+	}
+	return true
 }
 
 func stringList(ps *Problems, path string, fence int, key string, v *yaml.Node) []string {
