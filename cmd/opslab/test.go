@@ -44,14 +44,17 @@ const testUsage = `usage: opslab test [flags] [DIR ...]
 Tests every exercise of the courses in each DIR (a folder of course
 folders, or one course folder with its course.yaml; --content DIR is one
 more), or of the built-in course when none is given: on a fresh sandbox,
-its checks must fail after the setup and pass after the solution. Exit
+its checks must fail after the setup and pass after the solution, and
+each counter-example (wrong:) must leave a check failing. Exit
 status: 0 every exercise passed and no content problem, 1 otherwise, 2 a
 bad command line or a DIR that is not a directory.
 
 `
 
 // runTest tests every exercise: fresh sandbox, setup, checks must fail,
-// solution, checks must pass; --runs times each, to catch flaky ones.
+// solution, checks must pass; then each counter-example on a fresh
+// sandbox, setup, its lines, checks must not all pass; --runs times each,
+// to catch flaky ones.
 func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -177,8 +180,12 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(skipped) > 0 {
 		skipNote = fmt.Sprintf(", %d skipped", len(skipped))
 	}
-	fmt.Fprintf(stdout, "%d exercises, %d passed, %d failed%s, %d content problems (%s, %d runs each)\n",
-		len(all), len(all)-failed, failed, skipNote, len(cat.Problems), time.Since(start).Round(time.Millisecond), *runs)
+	wrongNote := ""
+	if n := countWrong(all); n > 0 {
+		wrongNote = fmt.Sprintf(", %d counter-examples", n)
+	}
+	fmt.Fprintf(stdout, "%d exercises%s, %d passed, %d failed%s, %d content problems (%s, %d runs each)\n",
+		len(all), wrongNote, len(all)-failed, failed, skipNote, len(cat.Problems), time.Since(start).Round(time.Millisecond), *runs)
 	if *junit != "" {
 		if err := writeJUnit(*junit, all, skipped, time.Since(start)); err != nil {
 			return fmt.Errorf("test: %w", err)
@@ -190,8 +197,29 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// printJob prints one line: ✓ or ✗, the exercise, its time, and what went
-// wrong.
+// countWrong is the number of counter-examples of the jobs' exercises.
+func countWrong(jobs []*testJob) int {
+	n := 0
+	for _, j := range jobs {
+		n += len(j.ex.Wrong)
+	}
+	return n
+}
+
+// rejectedNote says how many counter-examples the checks rejected, as in
+// "2 counter-examples rejected"; "" for an exercise without any.
+func rejectedNote(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "1 counter-example rejected"
+	}
+	return fmt.Sprintf("%d counter-examples rejected", n)
+}
+
+// printJob prints one line: ✓ or ✗, the exercise, its time, how many
+// counter-examples the checks rejected, and what went wrong.
 func printJob(w io.Writer, j *testJob) {
 	var total time.Duration
 	problem := ""
@@ -207,7 +235,11 @@ func printJob(w io.Writer, j *testJob) {
 	}
 	avg := total / time.Duration(max(1, len(j.runs)))
 	if j.ok() {
-		fmt.Fprintf(w, "✓ %s (%s)\n", j.name(), avg.Round(time.Millisecond))
+		note := ""
+		if r := rejectedNote(len(j.ex.Wrong)); r != "" {
+			note = ", " + r
+		}
+		fmt.Fprintf(w, "✓ %s (%s%s)\n", j.name(), avg.Round(time.Millisecond), note)
 		return
 	}
 	if failed < len(j.runs) {
@@ -268,6 +300,8 @@ type junitCase struct {
 	Time      float64       `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	// SystemOut says how many counter-examples were rejected.
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 type junitSkipped struct {
@@ -298,6 +332,8 @@ func writeJUnit(path string, jobs []*testJob, skipped []skippedJob, took time.Du
 				}
 			}
 			c.Failure = &junitFailure{Message: msg, Text: fmt.Sprintf("%s:%d: %s", j.lesson.Path, j.ex.Line, msg)}
+		} else if r := rejectedNote(len(j.ex.Wrong)); r != "" {
+			c.SystemOut = fmt.Sprintf("%s in each of %d runs", r, len(j.runs))
 		}
 		s.Cases = append(s.Cases, c)
 	}
