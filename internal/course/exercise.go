@@ -152,8 +152,12 @@ type Exercise struct {
 	// written like Solution. `opslab test` proves the checks reject each
 	// one. Authors and instructors only: learners never receive them.
 	Wrong [][]string
-	Line  int    // line of the opening fence in the lesson file
-	Hash  string // sha256 of the block's YAML, hex: the content version
+	Line  int // line of the opening fence in the lesson file
+	// Hash is the content version: the sha256 of the block's YAML, hex,
+	// leaving out the lines of drill and wrong, which change nothing a
+	// learner does or is graded on (a learner's pass stays current when
+	// an author adds counter-examples).
+	Hash string
 }
 
 // Check is one probe and the matchers its value must satisfy.
@@ -236,8 +240,7 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 		return nil, ps
 	}
 	root := doc.Content[0]
-	sum := sha256.Sum256(src)
-	e := &Exercise{Line: fence, Hash: hex.EncodeToString(sum[:])}
+	e := &Exercise{Line: fence, Hash: contentHash(src, root)}
 	seen := map[string]*yaml.Node{}
 	var probes []probeAt
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -535,6 +538,39 @@ func scalar(ps *Problems, path string, line int, key string, v *yaml.Node) strin
 		return ""
 	}
 	return v.Value
+}
+
+// authorOnlyKeys are the exercise keys whose lines contentHash leaves out.
+var authorOnlyKeys = []string{"drill", "wrong"}
+
+// contentHash returns the sha256, hex, of an exercise block's YAML without
+// the lines of its authorOnlyKeys: from the key's line to the line before
+// the next key (or the end). A block mapping written in flow style
+// ({id: x, ...}) is hashed whole.
+func contentHash(src []byte, root *yaml.Node) string {
+	lines := strings.SplitAfter(string(src), "\n")
+	drop := make([]bool, len(lines))
+	if root.Style&yaml.FlowStyle == 0 {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if !contains(authorOnlyKeys, root.Content[i].Value) {
+				continue
+			}
+			from, to := root.Content[i].Line, len(lines)
+			if i+2 < len(root.Content) {
+				to = root.Content[i+2].Line - 1
+			}
+			for l := from; l <= to && l <= len(lines); l++ {
+				drop[l-1] = true
+			}
+		}
+	}
+	h := sha256.New()
+	for i, l := range lines {
+		if !drop[i] {
+			h.Write([]byte(l))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func boolean(ps *Problems, path string, line int, key string, v *yaml.Node) bool {

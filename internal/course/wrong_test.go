@@ -1,6 +1,8 @@
 package course
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"reflect"
 	"strings"
@@ -133,5 +135,38 @@ func TestWrongSystemctlNeedsRealKafka(t *testing.T) {
 	src = strings.Replace(requiresBase, "%s", "kafka-cluster", 1) + "requires: [real-kafka]\nwrong:\n  - - \"@broker-2 systemctl restart kafka\"\n"
 	if e, ps := ParseExercise("l.md", 10, []byte(src), nil); len(ps) > 0 || len(e.Wrong) != 1 {
 		t.Errorf("with requires: %v", ps)
+	}
+}
+
+// TestWrongLeavesHash: adding drill and counter-examples, anywhere in the
+// block, leaves the content version as it was (a learner's pass stays
+// current); a block without them hashes as it always did; a change a
+// learner sees still changes it.
+func TestWrongLeavesHash(t *testing.T) {
+	plain, ps := ParseExercise("l.md", 10, []byte(wrongBase), nil)
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	sum := sha256.Sum256([]byte(wrongBase))
+	if plain.Hash != hex.EncodeToString(sum[:]) {
+		t.Errorf("a block without drill or wrong: hash %s, want the sha256 of the block", plain.Hash)
+	}
+	wrong := "drill: true\nwrong:\n  - - CONFIG SET appendonly no\n  - - \"@replica-1 CONFIG SET appendonly yes\"\n    - \"# wait 1s\"\n"
+	for name, src := range map[string]string{
+		"at the end":    wrongBase + wrong,
+		"in the middle": strings.Replace(wrongBase, "solution:", wrong+"solution:", 1),
+		"at the start":  wrong + wrongBase,
+	} {
+		e, ps := ParseExercise("l.md", 10, []byte(src), nil)
+		if len(ps) > 0 || len(e.Wrong) != 2 {
+			t.Fatalf("%s: %v", name, ps)
+		}
+		if e.Hash != plain.Hash {
+			t.Errorf("%s: adding drill and wrong changed the hash", name)
+		}
+	}
+	changed, ps := ParseExercise("l.md", 10, []byte(strings.Replace(wrongBase, `equals: "yes"`, `equals: "no"`, 1)+wrong), nil)
+	if len(ps) > 0 || changed.Hash == plain.Hash {
+		t.Errorf("a changed check kept the hash: %v", ps)
 	}
 }
