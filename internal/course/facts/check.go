@@ -79,6 +79,9 @@ func Check(facts []Fact, a *Authority) ([]Finding, Counts) {
 			dotted := strings.Contains(f.Name, ".")
 			redisValue, isRedis := a.RedisConfig[f.Name]
 			kafkaDefs, isKafka := a.KafkaConfig[f.Name]
+			if !isKafka {
+				kafkaDefs, isKafka = listenerConfig(a.KafkaConfig, f.Name)
+			}
 			first, _, _ := strings.Cut(f.Name, ".")
 			switch {
 			case !dotted && isRedis:
@@ -164,6 +167,28 @@ func Check(facts []Fact, a *Authority) ([]Finding, Counts) {
 		return out[i].Line < out[j].Line
 	})
 	return out, counts
+}
+
+// listenerConfig resolves a per-listener broker setting,
+// listener.name.<listener>.<setting> or, for SASL,
+// listener.name.<listener>.<mechanism>.<setting>, to the setting's
+// definitions.
+func listenerConfig(config map[string][]KafkaDef, name string) ([]KafkaDef, bool) {
+	rest, ok := strings.CutPrefix(name, "listener.name.")
+	if !ok {
+		return nil, false
+	}
+	for range 2 {
+		_, after, found := strings.Cut(rest, ".")
+		if !found {
+			return nil, false
+		}
+		rest = after
+		if defs, ok := config[rest]; ok {
+			return defs, true
+		}
+	}
+	return nil, false
 }
 
 // mbeanParts returns the values of a JMX name's type= and name= keys that

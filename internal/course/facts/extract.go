@@ -39,6 +39,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -328,7 +329,7 @@ func (t *tableState) row(file string, n int, line string, cells []string) []Fact
 	values := splitValues(value, len(getsDefault))
 	for _, name := range all {
 		f := Fact{File: file, Line: n, Kind: Setting, Name: name, ConfigContext: true, Text: line}
-		if i := slicesIndex(getsDefault, name); i >= 0 && values != nil {
+		if i := slices.Index(getsDefault, name); i >= 0 && values != nil {
 			v := firstValue(values[i])
 			if Concrete(v) {
 				f.Default, f.HasDefault = cleanValue(v), true
@@ -418,15 +419,6 @@ func isSeparatorRow(cells []string) bool {
 		}
 	}
 	return true
-}
-
-func slicesIndex(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // dedupe drops a fact identical to an earlier one (same line, kind, name

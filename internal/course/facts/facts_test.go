@@ -101,14 +101,17 @@ func containsFinding(list []facts.Finding, f facts.Finding) bool {
 	return false
 }
 
-var cached *facts.Authority
+// kafkaCache holds what was read from Kafka (no processes stay running),
+// so that each test does not run the JVMs again.
+var kafkaCache struct {
+	config map[string][]facts.KafkaDef
+	jars   *facts.KafkaJars
+}
 
-// authority starts the real servers and reads Kafka once per test binary.
+// authority starts the real Redis servers for the test (stopped at its
+// end), reads Kafka once per test binary, and reads the known names.
 func authority(t *testing.T) *facts.Authority {
 	t.Helper()
-	if cached != nil {
-		return cached
-	}
 	redisServer := require(t, func() (string, error) { return exec.LookPath("redis-server") }, "redis-server is not installed (`make test` installs it)")
 	home := require(t, func() (string, error) {
 		if h := process.FindKafkaHome(); h != "" {
@@ -150,13 +153,18 @@ func authority(t *testing.T) *facts.Authority {
 		}
 	}
 
-	ctx := context.Background()
-	if a.KafkaConfig, err = facts.KafkaConfigDefs(ctx, home); err != nil {
-		t.Fatal(err)
+	if kafkaCache.jars == nil {
+		config, err := facts.KafkaConfigDefs(context.Background(), home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jars, err := facts.ReadKafkaJars(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kafkaCache.config, kafkaCache.jars = config, jars
 	}
-	if a.Kafka, err = facts.ReadKafkaJars(home); err != nil {
-		t.Fatal(err)
-	}
+	a.KafkaConfig, a.Kafka = kafkaCache.config, kafkaCache.jars
 	f, err := os.Open("known_names.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +173,6 @@ func authority(t *testing.T) *facts.Authority {
 	if a.Known, err = facts.ReadKnown(f); err != nil {
 		t.Fatal(err)
 	}
-	cached = a
 	return a
 }
 
@@ -185,7 +192,7 @@ func require(t *testing.T, look func() (string, error), why string) string {
 
 // startRedis starts redis-server in dir with the given arguments and a
 // unix socket, waits until it answers, and stops it at the end of the
-// test binary's use (t.Cleanup of the first test).
+// test.
 func startRedis(t *testing.T, bin, dir, name string, args ...string) string {
 	t.Helper()
 	sock := filepath.Join(dir, name+".sock")
@@ -198,7 +205,7 @@ func startRedis(t *testing.T, bin, dir, name string, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start redis-server %s: %v", name, err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); cached = nil })
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := facts.RedisInfoFields("unix", sock, "INFO", "server"); err == nil {

@@ -1,0 +1,17 @@
+package facts
+
+import "testing"
+
+func TestListenerConfig(t *testing.T) {
+	config := map[string][]KafkaDef{"ssl.client.auth": {{Scope: "broker", Default: "none"}}, "sasl.jaas.config": {{Scope: "broker"}}}
+	for name, want := range map[string]bool{
+		"listener.name.clients.ssl.client.auth":                 true,
+		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": true,
+		"listener.name.clients.ssl.client.authx":                false,
+		"ssl.client.auth.x":                                     false,
+	} {
+		if _, got := listenerConfig(config, name); got != want {
+			t.Errorf("listenerConfig(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
