@@ -36,9 +36,9 @@ type Finding struct {
 
 func (f Finding) String() string { return fmt.Sprintf("%s:%d: %s", f.File, f.Line, f.Problem) }
 
-// removedRE marks a line that says a name no longer exists: a Kafka
-// setting, class or metric absent from 4.1 passes only on such a line
-// (the line says "removed", "no longer exists" or "ZooKeeper-only").
+// removedRE marks a sentence that says a name no longer exists: a Kafka
+// setting, class or metric absent from 4.1 passes only in a sentence that
+// says "removed", "no longer exists" or "ZooKeeper-only".
 var removedRE = regexp.MustCompile(`(?i)\b(removed|no longer exists?|zookeeper-only)\b`)
 
 // perCommandInfoRE are INFO field families with one field per command or
@@ -73,7 +73,7 @@ func Check(facts []Fact, a *Authority) ([]Finding, Counts) {
 	}
 	for _, f := range facts {
 		_, known := a.Known[f.Name]
-		removed := removedRE.MatchString(f.Text)
+		removed := removedRE.MatchString(sentenceOf(f.Text, f.Name))
 		switch f.Kind {
 		case Setting:
 			dotted := strings.Contains(f.Name, ".")
@@ -167,6 +167,29 @@ func Check(facts []Fact, a *Authority) ([]Finding, Counts) {
 		return out[i].Line < out[j].Line
 	})
 	return out, counts
+}
+
+// sentenceOf returns the sentence of line that holds `name`: the text
+// between the sentence ends (". " or a table cell's "|") around its
+// first occurrence, or the whole line if name is not found.
+func sentenceOf(line, name string) string {
+	i := strings.Index(line, "`"+name)
+	if i < 0 {
+		i = strings.Index(line, name)
+	}
+	if i < 0 {
+		return line
+	}
+	start, end := 0, len(line)
+	for _, sep := range []string{". ", "|"} {
+		if j := strings.LastIndex(line[:i], sep); j >= 0 && j+len(sep) > start {
+			start = j + len(sep)
+		}
+		if j := strings.Index(line[i:], sep); j >= 0 && i+j < end {
+			end = i + j
+		}
+	}
+	return line[start:end]
 }
 
 // listenerConfig resolves a per-listener broker setting,

@@ -15,3 +15,12 @@ func TestListenerConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestSentenceOf(t *testing.T) {
+	line := "Set `a.b` first. Kafka 4.0 removed `c.d`. Keep `e.f`. | `g.h` (default 1); it was removed |"
+	for name, want := range map[string]bool{"a.b": false, "c.d": true, "e.f": false, "g.h": true} {
+		if got := removedRE.MatchString(sentenceOf(line, name)); got != want {
+			t.Errorf("removed marker for %s = %v, want %v (sentence %q)", name, got, want, sentenceOf(line, name))
+		}
+	}
+}

@@ -19,8 +19,11 @@
 //     real Kafka setting (so `dump.rdb` is not one).
 //   - A stated default is one of: "`name` (default V)" (other words may
 //     precede "default" inside the parentheses), "`name` (V by default)",
-//     "`name` defaults to V", "`name value` (the default)" or
-//     "`name value`, the default", a table row whose name column holds the
+//     "`name` defaults to V", "`name` ... its default of V" (or "its
+//     default, V" / "its default is V", in the same clause),
+//     "`name value` (the default)" or "`name value`, the default", in a
+//     code block "CONFIG GET name  # V by default" or a config file line
+//     "name value  # default", a table row whose name column holds the
 //     name and whose Default column (a header containing "default") holds
 //     the value, or a "`name value`" span inside such a Default column.
 //     Several names in one cell ("`a`, `b`" or "`a` / `b`") pair with as
@@ -136,6 +139,11 @@ var (
 	byDefaultRE    = regexp.MustCompile(`^\*{0,2}\s*\((` + "`[^`]*`" + `|[^,;()]+?) by default\)`)
 	defaultsToRE   = regexp.MustCompile(`^\*{0,2}\s+defaults to\s+(` + "`[^`]*`" + `|[^,;.)]+)`)
 	theDefaultRE   = regexp.MustCompile(`^\*{0,2}(?:\s*\(|,\s*)the default\b`)
+	itsDefaultRE   = regexp.MustCompile(`^\*{0,2}[^.;` + "`" + `]*?\bits default(?: of|,| is)\s+(` + "`[^`]*`" + `|[^,;.)\s]+)`)
+	// in a code block: "CONFIG GET name   # V by default" and a config
+	// file line "name value   # the default" / "# default"
+	codeGetDefaultRE  = regexp.MustCompile(`CONFIG GET ([a-z][a-z0-9-]*)\s+#\s*(\S+) by default\b`)
+	codeFileDefaultRE = regexp.MustCompile(`^\s*([a-z][a-z0-9-]*) (\S+)\s+#\s*(?:the )?default\b`)
 )
 
 // fileExtensions marks dotted tokens that are file names, not settings.
@@ -161,6 +169,7 @@ func Extract(file, src string) []Fact {
 			}
 		}
 		if fence != "" && !fenceCounts {
+			facts = append(facts, codeFacts(file, n, line)...)
 			continue
 		}
 		trimmed := strings.TrimSpace(line)
@@ -236,10 +245,23 @@ func spanFacts(file string, n int, line string, skip map[string]bool) []Fact {
 // compared: a code span, a number, or a boolean word ("seven days" is not).
 var proseValueRE = regexp.MustCompile("^(`.*`|-?\\d.*|(?i:on|off|yes|no|true|false))$")
 
+// codeFacts returns the defaults a line of a code block states in a
+// comment (the two code forms of the package comment); nothing else of a
+// code block counts.
+func codeFacts(file string, n int, line string) []Fact {
+	for _, re := range []*regexp.Regexp{codeGetDefaultRE, codeFileDefaultRE} {
+		if m := re.FindStringSubmatch(line); m != nil && Concrete(m[2]) {
+			return []Fact{{File: file, Line: n, Kind: Setting, Name: m[1], ConfigContext: true,
+				Default: cleanValue(m[2]), HasDefault: true, Text: line}}
+		}
+	}
+	return nil
+}
+
 // statedDefault reads a default stated right after a setting's closing
 // backtick, in one of the prose forms of the package comment.
 func statedDefault(rest string) (string, bool) {
-	for _, re := range []*regexp.Regexp{defaultParenRE, byDefaultRE, defaultsToRE} {
+	for _, re := range []*regexp.Regexp{defaultParenRE, byDefaultRE, defaultsToRE, itsDefaultRE} {
 		if m := re.FindStringSubmatch(rest); m != nil {
 			v := strings.TrimSpace(m[1])
 			if proseValueRE.MatchString(v) && Concrete(v) {

@@ -83,6 +83,41 @@ func TestExtractForms(t *testing.T) {
 	}
 }
 
+// TestExtractMoreForms checks the "its default" clause form and the two
+// forms read from code blocks.
+func TestExtractMoreForms(t *testing.T) {
+	src := strings.Join([]string{
+		"Put `zset-max-listpack-entries` back to its default, `128`.",
+		"Then `busy-reply-threshold` goes back to its default of 5000 ms.",
+		"`maxmemory` caps memory. Its default, `0`, means no limit.",
+		"```",
+		"redis-cli CONFIG GET appendonly          # no by default",
+		"maxmemory-policy noeviction   # the default",
+		"maxmemory 2gb                 # a production value",
+		"```",
+	}, "\n")
+	got := map[string]string{}
+	for _, f := range Extract("x.md", src) {
+		if f.HasDefault {
+			got[f.Name] = f.Default
+		}
+	}
+	want := map[string]string{
+		"zset-max-listpack-entries": "128",
+		"busy-reply-threshold":      "5000",
+		"appendonly":                "no",
+		"maxmemory-policy":          "noeviction",
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("default of %s = %q, want %q", name, got[name], v)
+		}
+	}
+	if v, ok := got["maxmemory"]; ok {
+		t.Errorf("maxmemory got default %q from another sentence or a comment that is not a default", v)
+	}
+}
+
 func TestNormalize(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
 		{"repl-backlog-size", "1mb", "1048576"},

@@ -3,6 +3,7 @@ package facts_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -53,31 +54,49 @@ func TestLessonFacts(t *testing.T) {
 	}
 }
 
-// TestWrongDefaultIsReported changes one stated default of a real lesson to
-// a wrong value (a Redis one and a Kafka one) and expects exactly that
-// claim to be reported, proving the lesson check fails on a wrong default.
-func TestWrongDefaultIsReported(t *testing.T) {
+// TestWrongClaimIsReported changes one claim of a real lesson to a wrong
+// one (a stated Redis or Kafka default, a setting's name, an INFO field, an
+// error code) and expects exactly that claim to be reported, proving the
+// lesson check fails on a wrong lesson. Each case edits the first lesson
+// that holds its text.
+func TestWrongClaimIsReported(t *testing.T) {
 	a := authority(t)
 	cases := []struct {
-		file, old, new, name string
+		what, old, new, name string
 	}{
-		{"caching-messaging-infrastructure/04-keys-expiry-and-eviction.md", "| `maxmemory-samples` | `5` |", "| `maxmemory-samples` | `7` |", "maxmemory-samples"},
-		{"caching-messaging-infrastructure/08-persistence-aof-and-the-hybrid-format.md", "`auto-aof-rewrite-min-size` (default `64mb`)", "`auto-aof-rewrite-min-size` (default `32mb`)", "auto-aof-rewrite-min-size"},
-		{"caching-messaging-infrastructure/06-running-kafka-broker-and-topic-configuration.md", "| `log.segment.bytes` | `1073741824` |", "| `log.segment.bytes` | `536870912` |", "log.segment.bytes"},
-		{"caching-messaging-infrastructure/18-consumer-groups-and-rebalancing.md", "| `session.timeout.ms` | `45000` |", "| `session.timeout.ms` | `30000` |", "session.timeout.ms"},
+		{"redis default in a table", "| `maxmemory-samples` | `5` |", "| `maxmemory-samples` | `7` |", "maxmemory-samples"},
+		{"redis default in prose", "`auto-aof-rewrite-min-size` (default `64mb`)", "`auto-aof-rewrite-min-size` (default `32mb`)", "auto-aof-rewrite-min-size"},
+		{"kafka default in a table", "| `log.segment.bytes` | `1073741824` |", "| `log.segment.bytes` | `536870912` |", "log.segment.bytes"},
+		{"kafka client default", "| `session.timeout.ms` | `45000` |", "| `session.timeout.ms` | `30000` |", "session.timeout.ms"},
+		{"redis setting name", "| `maxmemory-samples` | `5` |", "| `maxmemory-sample` | `5` |", "maxmemory-sample"},
+		{"kafka setting name", "| `log.segment.bytes` | `1073741824` |", "| `log.segment.byte` | `1073741824` |", "log.segment.byte"},
+		{"redis INFO field", "`mem_fragmentation_ratio`", "`mem_fragmentation_rate`", "mem_fragmentation_rate"},
+		{"kafka error code", "`NOT_ENOUGH_REPLICAS`", "`NOT_ENOUGH_REPLICA`", "NOT_ENOUGH_REPLICA"},
+		{"kafka exception", "`RecordTooLargeException`", "`RecordTooBigException`", "RecordTooBigException"},
+	}
+	lessons, err := fs.Glob(content.FS, "*/[0-9]*.md")
+	if err != nil || len(lessons) == 0 {
+		t.Fatalf("no lessons in content.FS: %v", err)
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			src, err := content.FS.ReadFile(c.file)
-			if err != nil {
-				t.Fatal(err)
+		t.Run(c.what, func(t *testing.T) {
+			var file, src string
+			for _, p := range lessons {
+				b, err := fs.ReadFile(content.FS, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(string(b), c.old) {
+					file, src = p, string(b)
+					break
+				}
 			}
-			if !strings.Contains(string(src), c.old) {
-				t.Fatalf("%s no longer contains %q: pick another claim for this test", c.file, c.old)
+			if file == "" {
+				t.Fatalf("no lesson contains %q any more: pick another claim for this case", c.old)
 			}
-			before, _ := facts.Check(facts.Extract(c.file, string(src)), a)
-			mutated := strings.Replace(string(src), c.old, c.new, 1)
-			after, _ := facts.Check(facts.Extract(c.file, mutated), a)
+			before, _ := facts.Check(facts.Extract(file, src), a)
+			mutated := strings.Replace(src, c.old, c.new, 1)
+			after, _ := facts.Check(facts.Extract(file, mutated), a)
 			var added []facts.Finding
 			for _, f := range after {
 				if !containsFinding(before, f) {
@@ -85,7 +104,7 @@ func TestWrongDefaultIsReported(t *testing.T) {
 				}
 			}
 			if len(added) != 1 || added[0].Name != c.name || !strings.Contains(added[0].Text, c.new) {
-				t.Fatalf("after changing %q to %q, new findings are %v; want exactly one, for %s", c.old, c.new, added, c.name)
+				t.Fatalf("after changing %q to %q in %s, new findings are %v; want exactly one, for %s", c.old, c.new, file, added, c.name)
 			}
 			t.Logf("reported: %s", added[0])
 		})
