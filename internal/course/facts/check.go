@@ -112,6 +112,10 @@ func Check(facts []Fact, a *Authority) ([]Finding, Counts) {
 				bad(f, "not a configuration name of Kafka 4.1 (broker, controller, topic, producer, consumer, admin or Connect definitions); if the lesson means it was removed, say \"removed in\" on the same line")
 			case f.ConfigContext:
 				bad(f, "named as a setting, but neither Redis 7.0 (CONFIG GET *) nor Kafka 4.1 knows it")
+			case !dotted && len(f.Name) >= 8 && !newerRedisRE.MatchString(sentenceOf(f.Text, f.Name)):
+				if near := nearName(a.RedisConfig, f.Name); near != "" {
+					bad(f, "not a Redis 7.0 setting; did the lesson mean `%s`?", near)
+				}
 			}
 		case InfoField:
 			if !infoPrefixes[strings.SplitN(f.Name, "_", 2)[0]] && !known {
@@ -242,6 +246,46 @@ func redisDefaultMatches(f Fact, real string) bool {
 		return true
 	}
 	return strings.EqualFold(f.Default, "off") && (real == "0" || real == "")
+}
+
+// newerRedisRE marks a sentence about a later Redis release (7.2, 7.4, 8.0):
+// a name in it that 7.0 lacks is not taken for a misspelling.
+var newerRedisRE = regexp.MustCompile(`\b(7\.[2-9]|[89]\.\d)\b`)
+
+// nearName returns a setting of config whose name is one edit (a letter
+// added, dropped or changed) away from name, or "": a backticked word that
+// close to a real setting is taken for a misspelt setting.
+func nearName(config map[string]string, name string) string {
+	var found []string
+	for setting := range config {
+		if oneEdit(setting, name) {
+			found = append(found, setting)
+		}
+	}
+	sort.Strings(found)
+	if len(found) == 0 {
+		return ""
+	}
+	return found[0]
+}
+
+// oneEdit reports whether a and b differ by exactly one inserted, deleted
+// or replaced byte.
+func oneEdit(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a)-len(b) > 1 || a == b {
+		return false
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return a[i+1:] == b[i+1:]
+	}
+	return a[i+1:] == b[i:]
 }
 
 // redisSettingEndsWith reports whether name is a Redis setting or the tail

@@ -24,3 +24,21 @@ func TestSentenceOf(t *testing.T) {
 		}
 	}
 }
+
+func TestOneEdit(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"maxmemory-policy", "maxmemory-polcy", true},
+		{"maxmemory-policy", "maxmemory-policyy", true},
+		{"maxmemory-policy", "maxmemory-pilicy", true},
+		{"maxmemory-policy", "maxmemory-policy", false},
+		{"maxmemory-policy", "maxmemory-pol", false},
+		{"hz", "hx", true},
+	} {
+		if got := oneEdit(c.a, c.b); got != c.want {
+			t.Errorf("oneEdit(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -15,8 +15,10 @@
 //     Default column, or a default is stated right after it. Outside a
 //     config context, an undotted word only counts if the checker finds it
 //     in the real server's configuration (so `noeviction` or `redis-cli` are
-//     not settings), and a dotted one only if its first part starts some
-//     real Kafka setting (so `dump.rdb` is not one).
+//     not settings) or when it is one letter away from a real Redis
+//     setting (a misspelling such as `maxmemory-polcy`, unless its sentence
+//     is about Redis 7.2 or later), and a dotted one only if its first part
+//     starts some real Kafka setting (so `dump.rdb` is not one).
 //   - A stated default is one of: "`name` (default V)" (other words may
 //     precede "default" inside the parentheses), "`name` (V by default)",
 //     "`name` defaults to V", "`name` ... its default of V" (or "its

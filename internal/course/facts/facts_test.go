@@ -69,6 +69,7 @@ func TestWrongClaimIsReported(t *testing.T) {
 		{"kafka default in a table", "| `log.segment.bytes` | `1073741824` |", "| `log.segment.bytes` | `536870912` |", "log.segment.bytes"},
 		{"kafka client default", "| `session.timeout.ms` | `45000` |", "| `session.timeout.ms` | `30000` |", "session.timeout.ms"},
 		{"redis setting name", "| `maxmemory-samples` | `5` |", "| `maxmemory-sample` | `5` |", "maxmemory-sample"},
+		{"redis setting name in prose", "`maxmemory-policy`", "`maxmemory-polcy`", "maxmemory-polcy"},
 		{"kafka setting name", "| `log.segment.bytes` | `1073741824` |", "| `log.segment.byte` | `1073741824` |", "log.segment.byte"},
 		{"redis INFO field", "`mem_fragmentation_ratio`", "`mem_fragmentation_rate`", "mem_fragmentation_rate"},
 		{"kafka error code", "`NOT_ENOUGH_REPLICAS`", "`NOT_ENOUGH_REPLICA`", "NOT_ENOUGH_REPLICA"},
