@@ -109,7 +109,7 @@ func Check(facts []Fact, a *Authority) ([]Finding, Counts) {
 					counts["removed-setting"]++
 					continue
 				}
-				bad(f, "not a configuration name of Kafka 4.1 (broker, controller, topic, producer, consumer, admin or Connect definitions); if the lesson means it was removed, say \"removed in\" on the same line")
+				bad(f, "not a configuration name of Kafka 4.1 (broker, controller, topic, producer, consumer or admin definitions); if the lesson means it was removed, say \"removed in\" on the same line")
 			case f.ConfigContext:
 				bad(f, "named as a setting, but neither Redis 7.0 (CONFIG GET *) nor Kafka 4.1 knows it")
 			case !dotted && len(f.Name) >= 8 && !newerRedisRE.MatchString(sentenceOf(f.Text, f.Name)):
