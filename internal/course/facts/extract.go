@@ -19,8 +19,11 @@
 //     setting (a misspelling such as `maxmemory-polcy`, unless its sentence
 //     is about Redis 7.2 or later), and a dotted one only if its first part
 //     starts some real Kafka setting (so `dump.rdb` is not one).
-//   - A stated default is one of: "`name` (default V)" (other words may
-//     precede "default" inside the parentheses), "`name` (V by default)",
+//   - A stated default is one of: "`name` (default V)" (up to three
+//     words may stand between the name and the parenthesis, and other
+//     words may precede "default" inside it: "`hz` times per second
+//     (default 10)", "(new in 7.0, default 0)"), "`name`, default V",
+//     "`name` (V by default)" or "`name`, V by default",
 //     "`name` defaults to V", "`name` ... its default of V" (or "its
 //     default, V" / "its default is V", in the same clause),
 //     "`name value` (the default)" or "`name value`, the default", in a
@@ -137,8 +140,9 @@ var (
 	kebabRE    = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)*-(avg|max|min|rate|total|bytes|ratio|count)$`)
 	mbeanRE    = regexp.MustCompile(`^kafka\.[a-z.]+:.*type=\S+$`)
 	// after a setting's closing backtick:
-	defaultParenRE = regexp.MustCompile(`^\*{0,2}\s*\((?:[^()]*?[,;]\s*)?default:?\s+(` + "`[^`]*`" + `|[^,;)]+)`)
-	byDefaultRE    = regexp.MustCompile(`^\*{0,2}\s*\((` + "`[^`]*`" + `|[^,;()]+?) by default\)`)
+	defaultParenRE = regexp.MustCompile(`^\*{0,2}(?:\s+[a-z]+){0,3}\s*\((?:[^()]*?[,;]\s*)?default:?\s+(` + "`[^`]*`" + `|[^,;)]+)`)
+	commaDefaultRE = regexp.MustCompile(`^\*{0,2},\s+default:?\s+(` + "`[^`]*`" + `|[^,;.)]+)`)
+	byDefaultRE    = regexp.MustCompile(`^\*{0,2}(?:\s*\((?:[^()]*?,\s*)?|,\s+)(` + "`[^`]*`" + `|[^,;()]+?) by default\b`)
 	defaultsToRE   = regexp.MustCompile(`^\*{0,2}\s+defaults to\s+(` + "`[^`]*`" + `|[^,;.)]+)`)
 	theDefaultRE   = regexp.MustCompile(`^\*{0,2}(?:\s*\(|,\s*)the default\b`)
 	itsDefaultRE   = regexp.MustCompile(`^\*{0,2}[^.;` + "`" + `]*?\bits default(?: of|,| is)\s+(` + "`[^`]*`" + `|[^,;.)\s]+)`)
@@ -263,7 +267,7 @@ func codeFacts(file string, n int, line string) []Fact {
 // statedDefault reads a default stated right after a setting's closing
 // backtick, in one of the prose forms of the package comment.
 func statedDefault(rest string) (string, bool) {
-	for _, re := range []*regexp.Regexp{defaultParenRE, byDefaultRE, defaultsToRE, itsDefaultRE} {
+	for _, re := range []*regexp.Regexp{defaultParenRE, commaDefaultRE, byDefaultRE, defaultsToRE, itsDefaultRE} {
 		if m := re.FindStringSubmatch(rest); m != nil {
 			v := strings.TrimSpace(m[1])
 			if proseValueRE.MatchString(v) && Concrete(v) {

@@ -90,6 +90,10 @@ func TestExtractMoreForms(t *testing.T) {
 		"Put `zset-max-listpack-entries` back to its default, `128`.",
 		"Then `busy-reply-threshold` goes back to its default of 5000 ms.",
 		"`maxmemory` caps memory. Its default, `0`, means no limit.",
+		"It runs `hz` times per second (default 10).",
+		"The I/O pool (`num.io.threads`, default 8) and (`replica.lag.time.max.ms`, 30 s by default).",
+		"Segments roll at `segment.bytes` (1 GiB by default; at least 1 MiB) or `segment.ms` (a topic setting, 7 days by default).",
+		"A topic's retention (`retention.ms`, seven days by default) matters.",
 		"```",
 		"redis-cli CONFIG GET appendonly          # no by default",
 		"maxmemory-policy noeviction   # the default",
@@ -107,14 +111,21 @@ func TestExtractMoreForms(t *testing.T) {
 		"busy-reply-threshold":      "5000",
 		"appendonly":                "no",
 		"maxmemory-policy":          "noeviction",
+		"hz":                        "10",
+		"num.io.threads":            "8",
+		"replica.lag.time.max.ms":   "30 s",
+		"segment.bytes":             "1 GiB",
+		"segment.ms":                "7 days",
 	}
 	for name, v := range want {
 		if got[name] != v {
 			t.Errorf("default of %s = %q, want %q", name, got[name], v)
 		}
 	}
-	if v, ok := got["maxmemory"]; ok {
-		t.Errorf("maxmemory got default %q from another sentence or a comment that is not a default", v)
+	for _, name := range []string{"maxmemory", "retention.ms"} {
+		if v, ok := got[name]; ok {
+			t.Errorf("%s got default %q from another sentence, prose or a comment that is not a default", name, v)
+		}
 	}
 }
 
