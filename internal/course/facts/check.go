@@ -24,7 +24,8 @@ type Authority struct {
 	Known map[string]string
 	// RedisNotCompared are Redis settings whose value on the test's server
 	// is not the default, because of how the test has to start it (port,
-	// dir); their stated defaults are not compared.
+	// dir) or of the machine (maxclients under a small open-files limit);
+	// their stated defaults are not compared.
 	RedisNotCompared map[string]bool
 }
 
