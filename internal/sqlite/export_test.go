@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,7 +11,7 @@ import (
 	"github.com/opslab/opslab/internal/sqlite"
 )
 
-func TestExportService_TeamRecords(t *testing.T) {
+func TestExportService_TeamActivity(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
 	clk := NewClock()
@@ -58,56 +60,45 @@ func TestExportService_TeamRecords(t *testing.T) {
 	passedAt := clk.Now()
 	clk.Add(time.Minute)
 	attempt(ann, "l1", "e1", true) // a later pass keeps the first
-	annLast := clk.Now()
 	clk.Add(time.Hour)
 	must(progress.MarkCompleted(ctx, zed.ID, opslab.LessonKey{Course: "redis", Lesson: "l2"}, true))
-	zedLast := clk.Now()
 	// The lead's and an outsider's work stay out of ops.
 	attempt(lea, "l1", "e1", true)
 	attempt(cid, "l1", "e1", true)
 	// A learner without any activity.
 	MustCreateUser(t, db, "dan@example.com", opslab.RoleLearner, "ops")
 
-	records, err := exports.TeamRecords(ctx, ops)
+	// The reports read exactly what the dashboard reads, so their numbers
+	// cannot disagree with it.
+	dash := sqlite.NewDashboardService(db)
+	for _, team := range []int64{ops, dev} {
+		got, err := exports.TeamActivity(ctx, team, "redis")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := dash.TeamActivity(ctx, team, "redis")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("team %d: the export reads %+v, the dashboard %+v", team, got, want)
+		}
+	}
+	act, err := exports.TeamActivity(ctx, ops, "redis")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, r := range records {
-		got = append(got, r.Email)
+	var emails []string
+	for _, l := range act.Learners {
+		emails = append(emails, l.Email)
 	}
-	if len(records) != 3 || got[0] != "ann@example.com" || got[1] != "dan@example.com" || got[2] != "zed@example.com" {
-		t.Fatalf("records for %v, want ann, dan, zed (no lead, no outsider)", got)
+	if !slices.Equal(emails, []string{"ann@example.com", "dan@example.com", "zed@example.com"}) {
+		t.Fatalf("ops learners %v, want ann, dan, zed (no lead, no outsider)", emails)
 	}
-	annRec, danRec, zedRec := records[0], records[1], records[2]
-	if annRec.Name != ann.Name || annRec.UserID != ann.ID {
-		t.Fatalf("ann's record = %+v", annRec)
-	}
-	lp := annRec.Lessons[l1]
-	if lp == nil || lp.TimeSpent != 90*time.Second || lp.Completed != nil {
-		t.Fatalf("ann's l1 progress = %+v", lp)
-	}
-	ex := annRec.Exercises[opslab.ExerciseKey{Course: "redis", Lesson: "l1", Exercise: "e1"}]
-	if ex == nil || ex.Attempts != 4 || ex.PassedAt == nil || !ex.PassedAt.Equal(passedAt) {
-		t.Fatalf("ann's e1 = %+v, want 4 attempts and the first pass at %v", ex, passedAt)
-	}
-	if annRec.LastActivity == nil || !annRec.LastActivity.Equal(annLast) {
-		t.Fatalf("ann's last activity = %v, want %v", annRec.LastActivity, annLast)
-	}
-	if len(danRec.Lessons) != 0 || len(danRec.Exercises) != 0 || danRec.LastActivity != nil {
-		t.Fatalf("dan's record = %+v, want empty", danRec)
-	}
-	zl2 := zedRec.Lessons[opslab.LessonKey{Course: "redis", Lesson: "l2"}]
-	if zl2 == nil || zl2.Completed == nil || !zl2.Completed.Equal(zedLast) || !zedRec.LastActivity.Equal(zedLast) {
-		t.Fatalf("zed's record = %+v", zedRec)
+	if e := act.Learners[0].Exercise("l1", "e1"); e == nil || e.Attempts != 4 || e.Passed == nil || !e.Passed.Equal(passedAt.Truncate(time.Millisecond)) {
+		t.Errorf("ann's e1 = %+v, want 4 attempts and the first pass at %v", e, passedAt)
 	}
 
-	// The same learner shows in every team of theirs.
-	devRecords, err := exports.TeamRecords(ctx, dev)
-	if err != nil || len(devRecords) != 2 || devRecords[0].Email != "ann@example.com" || devRecords[1].Email != "cid@example.com" {
-		t.Fatalf("dev records = %+v, %v", devRecords, err)
-	}
-
-	_, err = exports.TeamRecords(ctx, 999)
+	_, err = exports.TeamActivity(ctx, 999, "redis")
 	AssertCode(t, err, opslab.ENOTFOUND)
 }
