@@ -35,18 +35,12 @@ type learnerReport struct {
 	lastActivity     *time.Time
 }
 
-// teamActivityReader reads a team's activity in a course as the dashboard
-// does; sqlite.ExportService is one, and so is every DashboardService.
-type teamActivityReader interface {
-	TeamActivity(ctx context.Context, teamID int64, course string) (*opslab.TeamActivity, error)
-}
-
 // teamActivitySource returns what the reports read the team's activity
-// with: the export store when it can, else the dashboard store; nil when
-// neither can.
-func (s *Server) teamActivitySource() teamActivityReader {
-	if r, ok := s.cfg.Exports.(teamActivityReader); ok {
-		return r
+// with: the export store when there is one, else the dashboard store; nil
+// when neither is configured.
+func (s *Server) teamActivitySource() opslab.ExportService {
+	if s.cfg.Exports != nil {
+		return s.cfg.Exports
 	}
 	if s.cfg.Dashboard != nil {
 		return s.cfg.Dashboard
