@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +54,15 @@ type serveConfig struct {
 	sandboxMaxKafka   int
 	sandboxMemoryMB   int
 	publicHost        string
+
+	publicURL      string
+	trustedProxies string
+	oidcIssuer     string
+	oidcClientID   string
+	oidcSecret     string
+	oidcSecretFile string
+	oidcTeamClaim  string
+	passwordLogin  bool
 }
 
 const serveUsage = `usage: opslab serve [flags]
@@ -86,6 +97,14 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.sandboxMemoryMB, "sandbox-memory-mb", 64, "memory cap of each sandbox, in MiB (Redis maxmemory; Kafka retention)")
 	c.driver.register(fs)
 	fs.StringVar(&c.publicHost, "sandbox-public-host", "", "show learners how to reach their sandboxes with their own redis-cli or kcat at this host (sandboxes then also listen on 127.0.0.1 TCP ports)")
+	fs.StringVar(&c.publicURL, "public-url", "", "the site's address as users reach it, for absolute links (invites, password resets, single sign-on), e.g. https://lab.example.com")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "`CIDR,...` of reverse proxies whose X-Forwarded-For or Forwarded header names the client")
+	fs.StringVar(&c.oidcIssuer, "oidc-issuer", "", "single sign-on: the OpenID provider's issuer `URL`")
+	fs.StringVar(&c.oidcClientID, "oidc-client-id", "", "single sign-on: this site's client id at the provider")
+	fs.StringVar(&c.oidcSecret, "oidc-client-secret", "", "single sign-on: the client secret (prefer --oidc-client-secret-file or OPSLAB_OIDC_CLIENT_SECRET: a flag shows in the process list)")
+	fs.StringVar(&c.oidcSecretFile, "oidc-client-secret-file", "", "single sign-on: read the client secret from `FILE`")
+	fs.StringVar(&c.oidcTeamClaim, "oidc-team-claim", "", "single sign-on: an ID token `CLAIM` naming the team the person joins")
+	fs.BoolVar(&c.passwordLogin, "password-login", true, "allow signing in and up with a local password (false: single sign-on only)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -112,7 +131,83 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	if err := c.driver.check("serve"); err != nil {
 		return c, err
 	}
+	if err := c.checkAccessFlags(); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// checkAccessFlags checks the flags about how people reach and sign in to
+// the site: --public-url, --trusted-proxies and single sign-on.
+func (c *serveConfig) checkAccessFlags() error {
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("serve: --public-url %q: give the scheme and host the site is reached at, such as https://lab.example.com (a path prefix may follow; no query, fragment or user)", c.publicURL)
+		}
+		c.publicURL = strings.TrimRight(c.publicURL, "/")
+	}
+	if _, err := parseTrustedProxies(c.trustedProxies); err != nil {
+		return err
+	}
+	if c.oidcIssuer == "" {
+		if c.oidcClientID != "" || c.oidcSecret != "" || c.oidcSecretFile != "" || c.oidcTeamClaim != "" {
+			return errors.New("serve: the --oidc-* flags need --oidc-issuer URL")
+		}
+		if !c.passwordLogin {
+			return errors.New("serve: --password-login=false leaves no way to sign in without single sign-on (--oidc-issuer)")
+		}
+		return nil
+	}
+	if c.oidcClientID == "" {
+		return errors.New("serve: --oidc-issuer needs --oidc-client-id")
+	}
+	if c.publicURL == "" {
+		return errors.New("serve: --oidc-issuer needs --public-url: the provider sends people back to an absolute address of this site")
+	}
+	if c.oidcSecret != "" && c.oidcSecretFile != "" {
+		return errors.New("serve: give the client secret once: --oidc-client-secret or --oidc-client-secret-file")
+	}
+	if c.oidcSecretFile != "" {
+		b, err := os.ReadFile(c.oidcSecretFile)
+		if err != nil {
+			return fmt.Errorf("serve: --oidc-client-secret-file: %w", err)
+		}
+		c.oidcSecret = strings.TrimSpace(string(b))
+	}
+	if c.oidcSecret == "" {
+		c.oidcSecret = os.Getenv("OPSLAB_OIDC_CLIENT_SECRET")
+	}
+	if c.oidcSecret == "" {
+		return errors.New("serve: --oidc-issuer needs the client secret: --oidc-client-secret-file FILE or OPSLAB_OIDC_CLIENT_SECRET")
+	}
+	return nil
+}
+
+// parseTrustedProxies reads --trusted-proxies: comma-separated CIDRs or
+// single addresses.
+func parseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("serve: --trusted-proxies: %q is neither a CIDR nor an address", f)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("serve: --trusted-proxies: %q is neither a CIDR nor an address", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
@@ -237,6 +332,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	go mgr.Run(reapCtx)
 
 	a := &app{db: db, sandboxes: mgr, driver: drv, scratch: scratch, stopReap: stopReap, log: log}
+	proxies, _ := parseTrustedProxies(cfg.trustedProxies) // checked by parseServeFlags
 	srv, err := server.New(server.Config{
 		Users:          sqlite.NewUserService(db),
 		Teams:          sqlite.NewTeamService(db),
@@ -255,10 +351,15 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		Dev:            cfg.dev,
 		SignupsPerHour: cfg.signupsHour,
 		MetricsToken:   os.Getenv("OPSLAB_METRICS_TOKEN"),
-		HighlightCSS:   css,
-		Logger:         log,
-		Metrics:        metrics,
-		Version:        version,
+		PublicURL:      cfg.publicURL,
+		TrustedProxies: proxies,
+		OIDC: server.OIDCConfig{Issuer: cfg.oidcIssuer, ClientID: cfg.oidcClientID,
+			ClientSecret: cfg.oidcSecret, TeamClaim: cfg.oidcTeamClaim},
+		NoPasswordLogin: !cfg.passwordLogin,
+		HighlightCSS:    css,
+		Logger:          log,
+		Metrics:         metrics,
+		Version:         version,
 	})
 	if err != nil {
 		a.Close()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,20 @@ type Config struct {
 	SignupOpen bool
 	// SignupsPerHour caps sign-ups from one address; 0 means 10, -1 no cap.
 	SignupsPerHour int
+	// PublicURL is the site's address as users reach it (scheme, host and
+	// any path prefix, no trailing slash), for every absolute link the
+	// server makes: invites, password resets, the OIDC redirect. Empty:
+	// links are relative where they can be (see urls.go).
+	PublicURL string
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded
+	// header names the client (for the limits and /metrics); a request
+	// from any other peer is its own client.
+	TrustedProxies []netip.Prefix
+	// OIDC turns on single sign-on when its Issuer is set (oidc.go).
+	OIDC OIDCConfig
+	// NoPasswordLogin turns off signing in and signing up with a local
+	// password, leaving single sign-on as the only way in.
+	NoPasswordLogin bool
 	// HighlightCSS is the stylesheet for highlighted code.
 	HighlightCSS string
 	// Dev turns on the authoring tools (see dev.go): every page loads
@@ -68,6 +83,17 @@ type Config struct {
 	Metrics *Metrics
 	Version string
 	Now     func() time.Time
+}
+
+// OIDCConfig names the OpenID provider of single sign-on.
+type OIDCConfig struct {
+	// Issuer is the provider's issuer URL; empty turns single sign-on off.
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// TeamClaim, when set, names an ID token claim whose value is the name
+	// of a team the signed-in person joins.
+	TeamClaim string
 }
 
 // Server holds the dependencies of every handler.
