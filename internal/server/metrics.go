@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,10 +57,8 @@ func (m *Metrics) observeRequest(method, route string, code int, d time.Duration
 func (m *Metrics) signin(result string)   { m.signins.WithLabelValues(result).Inc() }
 func (m *Metrics) progressEvent(e string) { m.progress.WithLabelValues(e).Inc() }
 
-// guardMetrics lets a scraper read /metrics when it is allowed to: with the
-// bearer token when one is set (MetricsToken), otherwise from this machine
-// only (a loopback peer with no proxy header); an admin's session always.
-// Anyone else gets 404, so the endpoint's presence is not advertised.
+// guardMetrics lets a scraper read /metrics when metricsAllowed says so;
+// anyone else gets 404, so the endpoint's presence is not advertised.
 func (s *Server) guardMetrics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.metricsAllowed(r) {
@@ -72,6 +69,18 @@ func (s *Server) guardMetrics(next http.Handler) http.Handler {
 	})
 }
 
+// forwardingHeaders are the headers by which a proxy names the client.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"}
+
+// metricsAllowed decides who reads /metrics:
+//   - an admin's session, always;
+//   - with a MetricsToken, otherwise only a request with
+//     "Authorization: Bearer <token>";
+//   - without a token, otherwise only a scraper on this machine: the
+//     connecting peer is a loopback address, it is not one of
+//     TrustedProxies (a proxy relays anyone's requests), and the request
+//     carries no forwarding header (a proxy on this machine that is not
+//     declared trusted relays anyone's requests too).
 func (s *Server) metricsAllowed(r *http.Request) bool {
 	if u := currentUser(r); u != nil && u.IsAdmin() {
 		return true
@@ -80,9 +89,11 @@ func (s *Server) metricsAllowed(r *http.Request) bool {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 	}
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
-		return false
+	for _, h := range forwardingHeaders {
+		if len(r.Header.Values(h)) > 0 {
+			return false
+		}
 	}
-	ip := net.ParseIP(clientIP(r))
-	return ip != nil && ip.IsLoopback()
+	peer := peerAddr(r)
+	return peer.IsValid() && peer.IsLoopback() && !s.trustedProxy(peer)
 }

@@ -118,10 +118,12 @@ func (w *statusWriter) Flush() {
 // Unwrap gives http.ResponseController the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe logs each request and records its duration by route pattern.
+// observe decides the request's client address (withClient), logs each
+// request with it and records its duration by route pattern.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r = s.withClient(r)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
@@ -134,7 +136,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.observeRequest(r.Method, route, sw.status, d)
 		s.log.Debug("request", "method", r.Method, "route", route, "path", r.URL.Path,
-			"status", sw.status, "bytes", sw.bytes, "duration", d)
+			"client", clientIP(r), "status", sw.status, "bytes", sw.bytes, "duration", d)
 	})
 }
 

@@ -6,7 +6,6 @@ package server
 
 import (
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
 	"sync/atomic"
@@ -103,7 +102,7 @@ type Server struct {
 	ready     atomic.Bool
 	sessions  *sessionStore
 	views     *views
-	throttle  struct{ account, address, signup *Throttle }
+	limits    limits
 	viewsSeen viewRecorder
 	users     userCache
 	progress  progressCache
@@ -139,15 +138,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.throttle.account = NewThrottle(5, 15*time.Minute, cfg.Now)
-	s.throttle.address = NewThrottle(20, 15*time.Minute, cfg.Now)
-	perHour := cfg.SignupsPerHour
-	if perHour == 0 {
-		perHour = 10
-	} else if perHour < 0 {
-		perHour = math.MaxInt
-	}
-	s.throttle.signup = NewThrottle(perHour, time.Hour, cfg.Now)
+	s.limits = newLimits(cfg)
 	s.router = s.routes()
 	return s, nil
 }

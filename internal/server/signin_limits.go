@@ -3,9 +3,9 @@ package server
 import (
 	"context"
 	"math"
-	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/opslab/opslab/internal/opslab"
 )
@@ -22,59 +22,99 @@ func (e *throttledError) Unwrap() error { return e.err }
 // RetryAfterSeconds is the wait announced in Retry-After.
 func (e *throttledError) RetryAfterSeconds() int { return e.retryAfter }
 
-// signIn checks the pair under the per-account and per-address throttles.
+// throttled is the 429 error for a wait; format takes the seconds.
+func throttled(wait time.Duration, format string) error {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	return &throttledError{opslab.Errorf(opslab.ERATELIMIT, format, secs), secs}
+}
+
+// limits are the sign-in and sign-up limits of a Server.
+type limits struct {
+	// account spaces out failed sign-ins to one account: a growing
+	// delay, never a lockout.
+	account *Backoff
+	// address caps failed sign-ins from one client address.
+	address *Window
+	// signup caps accounts created from one client address.
+	signup *Window
+}
+
+// newLimits builds the limits of cfg: per account DefaultAccountDelay,
+// per address 20 failed sign-ins in 15 minutes, and SignupsPerHour
+// sign-ups per address and hour.
+func newLimits(cfg Config) limits {
+	perHour := cfg.SignupsPerHour
+	if perHour == 0 {
+		perHour = 10
+	} else if perHour < 0 {
+		perHour = math.MaxInt
+	}
+	return limits{
+		account: NewBackoff(DefaultAccountDelay, cfg.Now),
+		address: NewWindow(20, 15*time.Minute, cfg.Now),
+		signup:  NewWindow(perHour, time.Hour, cfg.Now),
+	}
+}
+
+// signIn checks the pair under the per-account and per-address limits.
+// Both slots are reserved before the password is compared, so no more
+// guesses are evaluated than the limits allow however many arrive at once;
+// a failure keeps them, a success gives them back and clears the
+// account's failures.
 func (s *Server) signIn(ctx context.Context, r *http.Request, email, password string) (*opslab.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	acct, addr := "account:"+email, "address:"+clientIP(r)
-	for _, t := range []struct {
-		th  *Throttle
-		key string
-	}{{s.throttle.account, acct}, {s.throttle.address, addr}} {
-		if ok, wait := t.th.Allow(t.key); !ok {
-			s.metrics.signin("throttled")
-			secs := int(math.Ceil(wait.Seconds()))
-			return nil, &throttledError{opslab.Errorf(opslab.ERATELIMIT, "Too many failed sign-ins. Try again in %d seconds.", secs), secs}
-		}
+	acct, wait, ok := s.limits.account.Reserve("account:" + email)
+	if !ok {
+		s.metrics.signin("throttled")
+		return nil, throttled(wait, "Too many failed sign-ins to this account. Try again in %d seconds.")
+	}
+	addr, wait, ok := s.limits.address.Reserve("address:" + clientIP(r))
+	if !ok {
+		acct.Return()
+		s.metrics.signin("throttled")
+		return nil, throttled(wait, "Too many failed sign-ins from this address. Try again in %d seconds.")
 	}
 	u, err := s.cfg.Users.Authenticate(ctx, email, password)
 	if err != nil {
 		if opslab.ErrorCode(err) == opslab.EUNAUTHORIZED {
-			s.throttle.account.Fail(acct)
-			s.throttle.address.Fail(addr)
+			acct.Keep()
+			addr.Keep()
 			s.metrics.signin("failed")
 			return nil, opslab.Errorf(opslab.EUNAUTHORIZED, "The email or password is wrong.")
 		}
+		acct.Return()
+		addr.Return()
 		return nil, err
 	}
-	s.throttle.account.Reset(acct)
+	acct.Return()
+	addr.Return()
+	s.limits.account.Forget("account:" + email)
 	s.metrics.signin("ok")
 	return u, nil
 }
 
-// register creates a learner account when sign-up is open.
+// register creates a learner account when sign-up is open. The address's
+// slot is reserved before the account is created and kept for a sign-up
+// or an email already taken (so the call cannot probe emails unbounded);
+// it is given back for invalid input.
 func (s *Server) register(ctx context.Context, r *http.Request, c credentials) (*opslab.User, error) {
 	if !s.cfg.SignupOpen {
 		return nil, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account.")
 	}
-	addr := "signup:" + clientIP(r)
-	if ok, wait := s.throttle.signup.Allow(addr); !ok {
-		secs := int(math.Ceil(wait.Seconds()))
-		return nil, &throttledError{opslab.Errorf(opslab.ERATELIMIT, "Too many sign-ups from this address. Try again in %d seconds.", secs), secs}
+	slot, wait, ok := s.limits.signup.Reserve("signup:" + clientIP(r))
+	if !ok {
+		return nil, throttled(wait, "Too many sign-ups from this address. Try again in %d seconds.")
 	}
 	u, err := s.cfg.Users.CreateUser(ctx, opslab.NewUser{Email: c.Email, Name: c.Name, Password: c.Password, Role: opslab.RoleLearner})
 	if err != nil {
+		if opslab.ErrorCode(err) == opslab.ECONFLICT {
+			slot.Keep()
+		} else {
+			slot.Return()
+		}
 		return nil, err
 	}
-	s.throttle.signup.Fail(addr) // counts sign-ups, not failures
+	slot.Keep()
 	s.metrics.progressEvent("register")
 	return u, nil
-}
-
-// clientIP is the peer address of the request, without the port.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
