@@ -78,6 +78,10 @@ type loginPage struct {
 	Error string
 	Email string
 	Next  string
+	// SSOName names the single sign-on provider ("" without single
+	// sign-on); NoPassword hides the password form.
+	SSOName    string
+	NoPassword bool
 }
 
 type registerPage struct {
@@ -93,7 +97,8 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")),
+		SSOName: s.oidcName(), NoPassword: s.cfg.NoPasswordLogin})
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +113,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		setRetryAfter(w, err)
-		s.render(w, r, statusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next})
+		s.render(w, r, statusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next, SSOName: s.oidcName()})
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -93,6 +93,9 @@ type OIDCConfig struct {
 	// TeamClaim, when set, names an ID token claim whose value is the name
 	// of a team the signed-in person joins.
 	TeamClaim string
+	// Name is the provider's name on the sign-in button ("Sign in with
+	// Name"); empty uses the issuer's host name.
+	Name string
 }
 
 // Server holds the dependencies of every handler.
@@ -110,6 +113,7 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *Metrics
 	dev       *devEvents
+	oidc      *oidcClient // nil without single sign-on
 }
 
 // New builds the server and its routes. It fails if the templates or the
@@ -123,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.NoPasswordLogin {
+		cfg.SignupOpen = false // no sign-up page: single sign-on creates accounts
 	}
 	sess, err := newSessionStore(cfg.SessionKey, cfg.SecureCookies)
 	if err != nil {
@@ -139,6 +146,11 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.limits = newLimits(cfg)
+	if cfg.OIDC.Issuer != "" {
+		if s.oidc, err = newOIDCClient(cfg); err != nil {
+			return nil, err
+		}
+	}
 	s.router = s.routes()
 	return s, nil
 }
@@ -171,10 +183,11 @@ func (s *Server) routes() chi.Router {
 
 	r.Get("/", s.handleCatalogue)
 	r.Get("/login", s.handleLoginPage)
-	r.Post("/login", s.handleLoginForm)
-	r.Get("/register", s.handleRegisterPage)
-	r.Post("/register", s.handleRegisterForm)
+	r.With(s.requirePasswordLogin).Post("/login", s.handleLoginForm)
+	r.With(s.requirePasswordLogin).Get("/register", s.handleRegisterPage)
+	r.With(s.requirePasswordLogin).Post("/register", s.handleRegisterForm)
 	r.Post("/logout", s.handleLogoutForm)
+	s.oidcRoutes(r)
 	s.teamPageRoutes(r)
 	s.dashboardRoutes(r)
 	s.runbookRoutes(r)
@@ -188,9 +201,9 @@ func (s *Server) routes() chi.Router {
 	})
 
 	r.Route("/api", func(r chi.Router) {
-		r.Post("/login", s.handleAPILogin)
+		r.With(s.requirePasswordLogin).Post("/login", s.handleAPILogin)
 		r.Post("/logout", s.handleAPILogout)
-		r.Post("/register", s.handleAPIRegister)
+		r.With(s.requirePasswordLogin).Post("/register", s.handleAPIRegister)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUserAPI)
 			r.Get("/courses", s.handleAPICourses)
