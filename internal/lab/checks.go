@@ -15,8 +15,30 @@ import (
 )
 
 // Check runs the exercise's checks against the learner's sandbox and
-// records the attempt; a pass is the learner's progress.
+// records the attempt; a pass is the learner's progress. It is refused
+// with a *RateLimitError past the learner's allowance of checks, runs in
+// its turn on the sandbox (never against one a reset is replacing), and
+// a check of the same exercise already under way is shared, not repeated.
 func (s *Service) Check(ctx context.Context, t Target) (*check.Report, error) {
+	if ok, wait := s.checks.allow(t.UserID); !ok {
+		return nil, &RateLimitError{Err: opslab.Errorf(opslab.ERATELIMIT,
+			"Too many checks: wait %d seconds, then check again.", retrySeconds(wait)), RetryAfter: wait}
+	}
+	key, err := t.serialKey()
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.serial.do(ctx, key, "check\x00"+t.Exercise.ID, func(ctx context.Context) (any, error) {
+		return s.check(ctx, t)
+	})
+	if rep, ok := v.(*check.Report); ok && rep != nil && err == nil {
+		return rep, nil
+	}
+	return nil, err
+}
+
+// check is Check once the caller has its turn on the sandbox.
+func (s *Service) check(ctx context.Context, t Target) (*check.Report, error) {
 	inst, fresh, err := s.acquire(ctx, t)
 	if err != nil {
 		return nil, err

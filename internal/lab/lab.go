@@ -50,15 +50,29 @@ type Config struct {
 	// second, and in a burst). Defaults 10 and 30.
 	ExecRate  float64
 	ExecBurst int
-	Metrics   *Metrics
-	Logger    *slog.Logger
+	// StartRate and StartBurst bound each learner's sandbox starts and
+	// resets together (per second, and in a burst). Defaults 1/3 (one
+	// every 3 seconds) and 20.
+	StartRate  float64
+	StartBurst int
+	// CheckRate and CheckBurst bound each learner's checks. Defaults 1
+	// and 30.
+	CheckRate  float64
+	CheckBurst int
+	Metrics    *Metrics
+	Logger     *slog.Logger
+	// Now is the clock of the rate limits; nil means time.Now.
+	Now func() time.Time
 }
 
 // Service runs exercises. It is safe for concurrent use.
 type Service struct {
 	cfg     Config
 	redis   *redisConns
-	limiter *rateLimiter
+	limiter *rateLimiter // console commands
+	starts  *rateLimiter // starts and resets
+	checks  *rateLimiter
+	serial  *serializer
 	live    liveState
 	metrics *Metrics
 	log     *slog.Logger
@@ -84,6 +98,21 @@ func New(cfg Config) (*Service, error) {
 	if cfg.ExecBurst <= 0 {
 		cfg.ExecBurst = 30
 	}
+	if cfg.StartRate <= 0 {
+		cfg.StartRate = 1.0 / 3
+	}
+	if cfg.StartBurst <= 0 {
+		cfg.StartBurst = 20
+	}
+	if cfg.CheckRate <= 0 {
+		cfg.CheckRate = 1
+	}
+	if cfg.CheckBurst <= 0 {
+		cfg.CheckBurst = 30
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
@@ -93,7 +122,10 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		cfg:     cfg,
 		redis:   newRedisConns(),
-		limiter: newRateLimiter(cfg.ExecRate, cfg.ExecBurst),
+		limiter: newRateLimiter(cfg.ExecRate, cfg.ExecBurst, cfg.Now),
+		starts:  newRateLimiter(cfg.StartRate, cfg.StartBurst, cfg.Now),
+		checks:  newRateLimiter(cfg.CheckRate, cfg.CheckBurst, cfg.Now),
+		serial:  newSerializer(),
 		live:    liveState{last: map[liveKey]string{}},
 		metrics: cfg.Metrics,
 		log:     cfg.Logger,
@@ -167,8 +199,20 @@ func nodeViews(inst sandbox.Instance) []NodeView {
 }
 
 // Start makes (or reuses) the learner's sandbox for the exercise's kind
-// and lesson, then runs the exercise's setup.
+// and lesson, then runs the exercise's setup. It is refused with a
+// *RateLimitError past the learner's allowance of starts and resets, and
+// waits for other actions on the same sandbox (see serializer); a start
+// of the same exercise already under way is not repeated: its result is
+// returned.
 func (s *Service) Start(ctx context.Context, t Target) (*Started, error) {
+	if err := s.allowStart(t); err != nil {
+		return nil, err
+	}
+	return s.startOnce(ctx, t, "start", s.start)
+}
+
+// start is Start once the caller has its turn on the sandbox.
+func (s *Service) start(ctx context.Context, t Target) (*Started, error) {
 	inst, fresh, err := s.acquire(ctx, t)
 	if err != nil {
 		return nil, err
@@ -184,17 +228,77 @@ func (s *Service) Start(ctx context.Context, t Target) (*Started, error) {
 }
 
 // Reset stops the learner's sandbox and starts the exercise again on a
-// fresh one.
+// fresh one. Like Start, it counts against the learner's starts and takes
+// its turn on the sandbox; resets asked for while one of the same
+// exercise is under way share its result.
 func (s *Service) Reset(ctx context.Context, t Target) (*Started, error) {
-	if err := s.Stop(ctx, t); err != nil {
+	if err := s.allowStart(t); err != nil {
 		return nil, err
 	}
-	return s.Start(ctx, t)
+	return s.startOnce(ctx, t, "reset", func(ctx context.Context, t Target) (*Started, error) {
+		if err := s.stop(ctx, t); err != nil {
+			return nil, err
+		}
+		return s.start(ctx, t)
+	})
+}
+
+// allowStart takes one of the learner's starts, or says when to retry.
+func (s *Service) allowStart(t Target) error {
+	if ok, wait := s.starts.allow(t.UserID); !ok {
+		return &RateLimitError{Err: opslab.Errorf(opslab.ERATELIMIT,
+			"Too many sandbox starts and resets: wait %d seconds, then try again.", retrySeconds(wait)), RetryAfter: wait}
+	}
+	return nil
+}
+
+// retrySeconds is wait in whole seconds, rounded up, at least 1.
+func retrySeconds(wait time.Duration) int {
+	return max(1, int((wait+time.Second-1)/time.Second))
+}
+
+// serialKey is the sandbox of t, whose actions take turns.
+func (t Target) serialKey() (serialKey, error) {
+	kind, err := t.kind()
+	if err != nil {
+		return serialKey{}, err
+	}
+	return serialKey{user: t.UserID, lesson: t.sandboxLesson(), kind: kind}, nil
+}
+
+// startOnce runs fn, the verb (start or reset) of t's exercise, in its
+// turn on the sandbox, or shares the result of the same one under way.
+func (s *Service) startOnce(ctx context.Context, t Target, verb string, fn func(context.Context, Target) (*Started, error)) (*Started, error) {
+	key, err := t.serialKey()
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.serial.do(ctx, key, verb+"\x00"+t.Exercise.ID, func(ctx context.Context) (any, error) {
+		return fn(ctx, t)
+	})
+	if st, ok := v.(*Started); ok && st != nil && err == nil {
+		cp := *st
+		return &cp, nil
+	}
+	return nil, err
 }
 
 // Stop tears down the learner's sandbox of the exercise's kind for the
-// lesson. Stopping one that is not running is no error.
+// lesson, in its turn on the sandbox (a stop already waiting or under way
+// is not repeated). Stopping one that is not running is no error.
 func (s *Service) Stop(ctx context.Context, t Target) error {
+	key, err := t.serialKey()
+	if err != nil {
+		return err
+	}
+	_, err = s.serial.do(ctx, key, "stop", func(ctx context.Context) (any, error) {
+		return nil, s.stop(ctx, t)
+	})
+	return err
+}
+
+// stop is Stop once the caller has its turn on the sandbox.
+func (s *Service) stop(ctx context.Context, t Target) error {
 	kind, err := t.kind()
 	if err != nil {
 		return err

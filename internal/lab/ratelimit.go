@@ -5,11 +5,14 @@ import (
 	"time"
 )
 
-// rateLimiter is a token bucket per learner.
+// rateLimiter is a token bucket per learner. A token is taken under the
+// limiter's lock before the work it pays for, so however many requests
+// arrive at once, no more than the burst (and what refilled since) pass.
 type rateLimiter struct {
 	mu      sync.Mutex
 	rate    float64 // tokens per second
 	burst   float64
+	now     func() time.Time
 	buckets map[int64]*bucket
 }
 
@@ -18,15 +21,15 @@ type bucket struct {
 	at     time.Time
 }
 
-func newRateLimiter(rate float64, burst int) *rateLimiter {
-	return &rateLimiter{rate: rate, burst: float64(burst), buckets: map[int64]*bucket{}}
+func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter {
+	return &rateLimiter{rate: rate, burst: float64(burst), now: now, buckets: map[int64]*bucket{}}
 }
 
 // allow takes a token for the learner, or says how long until one is free.
 func (l *rateLimiter) allow(user int64) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
+	now := l.now()
 	b, ok := l.buckets[user]
 	if !ok {
 		if len(l.buckets) > 100000 {
@@ -35,8 +38,10 @@ func (l *rateLimiter) allow(user int64) (bool, time.Duration) {
 		b = &bucket{tokens: l.burst, at: now}
 		l.buckets[user] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
-	b.at = now
+	if now.After(b.at) {
+		b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
+		b.at = now
+	}
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
