@@ -62,6 +62,7 @@ type serveConfig struct {
 	oidcSecret     string
 	oidcSecretFile string
 	oidcTeamClaim  string
+	oidcName       string
 	passwordLogin  bool
 }
 
@@ -104,6 +105,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.oidcSecret, "oidc-client-secret", "", "single sign-on: the client secret (prefer --oidc-client-secret-file or OPSLAB_OIDC_CLIENT_SECRET: a flag shows in the process list)")
 	fs.StringVar(&c.oidcSecretFile, "oidc-client-secret-file", "", "single sign-on: read the client secret from `FILE`")
 	fs.StringVar(&c.oidcTeamClaim, "oidc-team-claim", "", "single sign-on: an ID token `CLAIM` naming the team the person joins")
+	fs.StringVar(&c.oidcName, "oidc-name", "", "single sign-on: the provider's `NAME` on the sign-in button (default: the issuer's host)")
 	fs.BoolVar(&c.passwordLogin, "password-login", true, "allow signing in and up with a local password (false: single sign-on only)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
@@ -151,7 +153,7 @@ func (c *serveConfig) checkAccessFlags() error {
 		return err
 	}
 	if c.oidcIssuer == "" {
-		if c.oidcClientID != "" || c.oidcSecret != "" || c.oidcSecretFile != "" || c.oidcTeamClaim != "" {
+		if c.oidcClientID != "" || c.oidcSecret != "" || c.oidcSecretFile != "" || c.oidcTeamClaim != "" || c.oidcName != "" {
 			return errors.New("serve: the --oidc-* flags need --oidc-issuer URL")
 		}
 		if !c.passwordLogin {
@@ -354,7 +356,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		PublicURL:      cfg.publicURL,
 		TrustedProxies: proxies,
 		OIDC: server.OIDCConfig{Issuer: cfg.oidcIssuer, ClientID: cfg.oidcClientID,
-			ClientSecret: cfg.oidcSecret, TeamClaim: cfg.oidcTeamClaim},
+			ClientSecret: cfg.oidcSecret, TeamClaim: cfg.oidcTeamClaim, Name: cfg.oidcName},
 		NoPasswordLogin: !cfg.passwordLogin,
 		HighlightCSS:    css,
 		Logger:          log,
@@ -364,6 +366,9 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if err := srv.DiscoverOIDC(ctx); err != nil {
+		log.Warn("single sign-on: the provider cannot be reached now; signing in will try again", "err", err)
 	}
 	cat, err := loadContent(cfg.content, md)
 	if err != nil {

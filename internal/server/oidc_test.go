@@ -17,22 +17,18 @@ import (
 	"testing"
 	"time"
 
-	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/markdown"
+	"github.com/opslab/opslab/internal/oidctest"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sqlite"
 )
 
-// The single sign-on tests run a real OpenID provider in the test: the
-// example provider of github.com/zitadel/oidc (its op package and in-memory
-// storage, with its own login form), on an httptest server. Only the
-// provider's user list and one extra claim are the test's.
+// The single sign-on tests run a real OpenID provider in the test (package
+// oidctest: zitadel's example provider on an httptest server) and go
+// through its login form over HTTP.
 
 const (
 	ssoClientID     = "opslab"
@@ -40,78 +36,19 @@ const (
 	ssoTeamClaim    = "groups"
 )
 
-// ssoPerson is a user of the test provider.
-type ssoPerson struct {
-	Username, Password, First, Last, Email string
-	Verified                               bool
-	Teams                                  []string // the team claim, if any
-}
-
-var ssoPeople = map[string]ssoPerson{
-	"u-ada":  {Username: "ada", Password: "ada-at-the-idp", First: "Ada", Last: "Lovelace", Email: "Ada.Lovelace@Example.com", Verified: true},
-	"u-bob":  {Username: "bob", Password: "bob-at-the-idp", First: "Bob", Last: "Unverified", Email: "bob@example.com", Verified: false},
-	"u-cyd":  {Username: "cyd", Password: "cyd-at-the-idp", First: "Cyd", Last: "Platform", Email: "cyd@example.com", Verified: true, Teams: []string{"Platform Team", "no-such-team"}},
-	"u-dana": {Username: "dana", Password: "dana-at-the-idp", First: "Dana", Last: "Lead", Email: "dana@example.com", Verified: true, Teams: []string{"platform"}},
-}
-
-// teamClaimStorage is the example storage with one more claim: the
-// person's teams, in the ID token and at the userinfo endpoint.
-type teamClaimStorage struct {
-	*storage.Storage
-}
-
-func (s teamClaimStorage) addTeams(info *zoidc.UserInfo) {
-	if p, ok := ssoPeople[info.Subject]; ok && len(p.Teams) > 0 {
-		info.AppendClaims(ssoTeamClaim, p.Teams)
-	}
-}
-
-func (s teamClaimStorage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserInfo, token op.IDTokenRequest, scopes []string) error {
-	if err := s.Storage.SetUserinfoFromRequest(ctx, info, token, scopes); err != nil {
-		return err
-	}
-	s.addTeams(info)
-	return nil
-}
-
-func (s teamClaimStorage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, subject, origin string) error {
-	if err := s.Storage.SetUserinfoFromToken(ctx, info, tokenID, subject, origin); err != nil {
-		return err
-	}
-	s.addTeams(info)
-	return nil
+var ssoPeople = map[string]oidctest.Person{
+	"u-ada":  {Username: "ada", Password: "ada-at-the-idp", First: "Ada", Last: "Lovelace", Email: "Ada.Lovelace@Example.com", EmailVerified: true},
+	"u-bob":  {Username: "bob", Password: "bob-at-the-idp", First: "Bob", Last: "Unverified", Email: "bob@example.com", EmailVerified: false},
+	"u-cyd":  {Username: "cyd", Password: "cyd-at-the-idp", First: "Cyd", Last: "Platform", Email: "cyd@example.com", EmailVerified: true, Teams: []string{"Platform Team", "no-such-team"}},
+	"u-dana": {Username: "dana", Password: "dana-at-the-idp", First: "Dana", Last: "Lead", Email: "dana@example.com", EmailVerified: true, Teams: []string{"platform"}},
 }
 
 // startProvider runs the provider with ssoPeople and one web client whose
 // redirect URI is redirectURI; it returns the issuer URL.
 func startProvider(t testing.TB, redirectURI string) string {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	users := map[string]*storage.User{}
-	for id, p := range ssoPeople {
-		users[id] = &storage.User{ID: id, Username: p.Username, Password: p.Password, FirstName: p.First,
-			LastName: p.Last, Email: p.Email, EmailVerified: p.Verified}
-	}
-	b, err := json.Marshal(users)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "users.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.StoreFromFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := storage.NewStorageWithClients(store, map[string]*storage.Client{
-		ssoClientID: storage.WebClient(ssoClientID, ssoClientSecret, redirectURI),
-	})
-	ts.Config.Handler = exampleop.SetupServer(issuer, teamClaimStorage{st}, nil, false, op.WithAllowInsecure())
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return issuer
+	return oidctest.Start(t, oidctest.Provider{ClientID: ssoClientID, ClientSecret: ssoClientSecret,
+		RedirectURI: redirectURI, TeamClaim: ssoTeamClaim, People: ssoPeople})
 }
 
 // ssoSite is opslab with single sign-on against the test provider.
@@ -215,7 +152,7 @@ func (b *ssoBrowser) toCallback(site *ssoSite, username, next string) string {
 	if m == nil {
 		b.t.Fatalf("no auth request id in the provider's form:\n%s", body)
 	}
-	var person ssoPerson
+	var person oidctest.Person
 	for _, p := range ssoPeople {
 		if p.Username == username {
 			person = p
