@@ -73,15 +73,12 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 	if ok, wait := s.limiter.allow(t.UserID); !ok {
 		return nil, &RateLimitError{Err: opslab.Errorf(opslab.ERATELIMIT, "Too many commands: slow down a little."), RetryAfter: wait}
 	}
-	inst, fresh, err := s.acquire(ctx, t)
+	inst, fresh, err := s.prepare(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	res := &Executed{}
 	if fresh {
-		if err := s.setup(ctx, t, inst); err != nil {
-			return nil, err
-		}
 		res.Notice = "Started a sandbox for this exercise."
 		if inst.Restarts > 0 {
 			res.Notice = deadNotice

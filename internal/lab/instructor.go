@@ -19,14 +19,9 @@ import (
 // the failing line when the solution does not apply (a Reset usually
 // cures that).
 func (s *Service) RunSolution(ctx context.Context, t Target) (*check.Report, error) {
-	inst, fresh, err := s.acquire(ctx, t)
+	inst, _, err := s.prepare(ctx, t)
 	if err != nil {
 		return nil, err
-	}
-	if fresh {
-		if err := s.setup(ctx, t, inst); err != nil {
-			return nil, err
-		}
 	}
 	if err := s.ApplySolution(ctx, t); err != nil {
 		if opslab.ErrorCode(err) != opslab.EINTERNAL {

@@ -283,6 +283,40 @@ func (s *Service) startOnce(ctx context.Context, t Target, verb string, fn func(
 	return nil, err
 }
 
+// prepared is the answer of prepare.
+type prepared struct {
+	inst  sandbox.Instance
+	fresh bool
+}
+
+// prepare gets the learner's sandbox for t, running the exercise's setup
+// on a fresh one, in its turn on the sandbox: a command or a solution run
+// never lands on a sandbox a reset is replacing. Callers asking at once
+// share one answer.
+func (s *Service) prepare(ctx context.Context, t Target) (sandbox.Instance, bool, error) {
+	key, err := t.serialKey()
+	if err != nil {
+		return sandbox.Instance{}, false, err
+	}
+	v, err := s.serial.do(ctx, key, "prepare\x00"+t.Exercise.ID, func(ctx context.Context) (any, error) {
+		inst, fresh, err := s.acquire(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if fresh {
+			if err := s.setup(ctx, t, inst); err != nil {
+				return nil, err
+			}
+		}
+		return prepared{inst, fresh}, nil
+	})
+	if err != nil {
+		return sandbox.Instance{}, false, err
+	}
+	p := v.(prepared)
+	return p.inst, p.fresh, nil
+}
+
 // Stop tears down the learner's sandbox of the exercise's kind for the
 // lesson, in its turn on the sandbox (a stop already waiting or under way
 // is not repeated). Stopping one that is not running is no error.

@@ -175,17 +175,20 @@ func TestParallelResetsOfOneSandbox(t *testing.T) {
 	if st, _, body := c.do("POST", instrExercise+"/check", ""); st != 200 || !strings.Contains(body, `"passed":true`) {
 		t.Fatalf("check after the resets: %d %s", st, body)
 	}
-	// Start, reset and stop mixed: never a 500, and nothing left after a
-	// final stop.
+	// Start, reset, stop, check and commands mixed: never a 500, and
+	// nothing left after a final stop.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	bad := []string{}
-	for i := range 18 {
+	for i := range 25 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			verb := []string{"start", "reset", "stop"}[i%3]
-			st, _, body := c.do("POST", instrExercise+"/"+verb, "")
+			verb, body := []string{"start", "reset", "stop", "check", "exec"}[i%5], ""
+			if verb == "exec" {
+				body = `{"command":"ZADD board 1 alice"}`
+			}
+			st, _, body := c.do("POST", instrExercise+"/"+verb, body)
 			if st != 200 && st != 204 {
 				mu.Lock()
 				bad = append(bad, verb+": "+body)
