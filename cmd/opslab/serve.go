@@ -257,6 +257,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	httpSrv.RegisterOnShutdown(app.server.CloseDevEvents)
 	log.Info("serving", "addr", "http://"+ln.Addr().String(), "version", version, "data", cfg.data)
+	if cfg.publicURL == "" {
+		log.Warn("links in invites and resets are relative; set --public-url")
+	}
 	fmt.Fprintf(stdout, "opslab listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -184,11 +184,12 @@ var matrixRoutes = map[string]matrixRow{
 	"POST /api/courses/{course}/lessons/{lesson}/exercises/{exercise}/run-solution": {jsonReq(mExercise+"/run-solution", ``), instructors(503, apiOut)},
 
 	// Teams: lists for everyone signed in (their own teams), the rest for
-	// the team's leads and admins, creation and renaming for admins.
+	// the team's leads and admins; creation, renaming and adding an
+	// account directly for admins (leads use invite links).
 	"GET /teams":                                 {get("/teams"), signedIn(200, pageOut)},
 	"POST /teams":                                {formReq("/teams", url.Values{"slug": {"{fresh}"}}), admins(303, formOut)},
 	"GET /teams/{team}/members":                  {get("/teams/alpha/members"), alphaLeads(200, pageOut)},
-	"POST /teams/{team}/members":                 {formReq("/teams/alpha/members", url.Values{"email": {"{newAccount}"}}), alphaLeads(303, formOut)},
+	"POST /teams/{team}/members":                 {formReq("/teams/alpha/members", url.Values{"email": {"{newAccount}"}}), admins(303, formOut)},
 	"POST /teams/{team}/members/{userID}/remove": {formReq("/teams/alpha/members/{newLearnerA}/remove", nil), alphaLeads(303, formOut)},
 	"POST /teams/{team}/invites":                 {formReq("/teams/alpha/invites", url.Values{"expires_in_hours": {"24"}}), alphaLeads(200, formOut)},
 	"POST /teams/{team}/invites/{id}/revoke":     {formReq("/teams/alpha/invites/{inviteIDA}/revoke", nil), alphaLeads(303, formOut)},

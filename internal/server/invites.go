@@ -27,39 +27,41 @@ type inviteJSON struct {
 	State     string    `json:"state"`
 }
 
-// createdInviteJSON is the answer to making a link: its URL, shown once.
+// createdInviteJSON is the answer to making a link, shown once: its path
+// always, and its absolute URL only when the server knows its public
+// address (--public-url).
 type createdInviteJSON struct {
 	ID        int64     `json:"id"`
-	URL       string    `json:"url"`
+	Path      string    `json:"path"`
+	URL       string    `json:"url,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"`
 	MaxUses   int       `json:"max_uses"`
 }
 
-// siteURL returns the absolute URL of path on this site, as the request
-// reached it: https when the request came over TLS or cookies are marked
-// Secure (the site is served behind TLS).
-func (s *Server) siteURL(r *http.Request, path string) string {
-	scheme := "http"
-	if r.TLS != nil || s.cfg.SecureCookies {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + path
+// inviteLink is where a new invite link leads: its path on the site and,
+// with --public-url, its absolute URL ("" without).
+type inviteLink struct {
+	Path, URL string
 }
 
 // createInvite makes a link for the team that works for hours (0: the
-// default) and lets maxUses people join (0: one), and returns it with its
-// URL.
-func (s *Server) createInvite(r *http.Request, t *opslab.TeamSummary, hours, maxUses int) (*opslab.Invite, string, error) {
+// default) and lets maxUses people join (0: one), and returns it with where
+// it leads. The link is never built from the request's Host header.
+func (s *Server) createInvite(r *http.Request, t *opslab.TeamSummary, hours, maxUses int) (*opslab.Invite, inviteLink, error) {
 	if hours < 0 || hours > int(opslab.MaxInviteTTL/time.Hour) {
-		return nil, "", opslab.Errorf(opslab.EINVALID, "expires_in_hours must be between 1 and %d.", int(opslab.MaxInviteTTL/time.Hour))
+		return nil, inviteLink{}, opslab.Errorf(opslab.EINVALID, "expires_in_hours must be between 1 and %d.", int(opslab.MaxInviteTTL/time.Hour))
 	}
 	inv, token, err := s.cfg.Invites.CreateInvite(r.Context(), opslab.NewInvite{
 		TeamID: t.ID, CreatedBy: currentUser(r).ID, TTL: time.Duration(hours) * time.Hour, MaxUses: maxUses,
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, inviteLink{}, err
 	}
-	return inv, s.siteURL(r, "/invite/"+token), nil
+	link := inviteLink{Path: "/invite/" + token}
+	if u, ok := s.absURL(r, link.Path); ok {
+		link.URL = u
+	}
+	return inv, link, nil
 }
 
 // handleAPITeamInvites lists the team's invite links, newest first.
@@ -114,12 +116,12 @@ func (s *Server) handleAPITeamInviteCreate(w http.ResponseWriter, r *http.Reques
 			return
 		}
 	}
-	inv, url, err := s.createInvite(r, t, hours, uses)
+	inv, link, err := s.createInvite(r, t, hours, uses)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, createdInviteJSON{ID: inv.ID, URL: url, ExpiresAt: inv.ExpiresAt, MaxUses: inv.MaxUses})
+	writeJSON(w, http.StatusCreated, createdInviteJSON{ID: inv.ID, Path: link.Path, URL: link.URL, ExpiresAt: inv.ExpiresAt, MaxUses: inv.MaxUses})
 }
 
 // revokeInvite revokes the {id} link of the team.
@@ -255,12 +257,12 @@ func (s *Server) handleTeamInviteCreateForm(w http.ResponseWriter, r *http.Reque
 			return
 		}
 	}
-	inv, url, err := s.createInvite(r, t, hours, uses)
+	inv, link, err := s.createInvite(r, t, hours, uses)
 	if err != nil {
 		s.membersFormError(w, r, t, err, "")
 		return
 	}
 	s.renderMembersPage(w, r, t, http.StatusOK, func(p *membersPage) {
-		p.NewInvite = &newInviteView{URL: url, ExpiresAt: inv.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"), MaxUses: inv.MaxUses}
+		p.NewInvite = &newInviteView{URL: link.URL, Path: link.Path, ExpiresAt: inv.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"), MaxUses: inv.MaxUses}
 	})
 }

@@ -15,9 +15,11 @@ import (
 // Who may do what with teams:
 //
 //   - admins: everything, on every team;
-//   - a team's leads: see its members, progress and invite links, add and
-//     remove learners, make and revoke invite links; naming or removing a
-//     lead is for admins only;
+//   - a team's leads: see its members, progress and invite links, remove
+//     learners, make and revoke invite links; people join a team only by
+//     accepting an invite link while signed in, so a lead cannot put an
+//     account in a team (or learn whether an email has one); adding an
+//     account directly and naming or removing a lead are for admins only;
 //   - anyone signed in: list the teams they belong to (names only) and
 //     join one with an invite link.
 //
@@ -277,13 +279,20 @@ func (s *Server) handleAPITeamMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// addMember puts the account with the email in the team; only admins may
-// name leads.
+// errLeadsInvite is the one answer to a lead who tries to add an account
+// directly, whatever the email: leads bring people in with invite links,
+// which the person accepts while signed in.
+func errLeadsInvite() error {
+	return opslab.Errorf(opslab.EFORBIDDEN, "Team leads add people with an invite link: make one under Invites.")
+}
+
+// addMember puts the account with the email in the team, as a lead when
+// lead is set. Only admins may add an account directly: anyone else gets
+// errLeadsInvite before any account is looked up, so the answer cannot
+// tell whether the email has an account.
 func (s *Server) addMember(r *http.Request, t *opslab.TeamSummary, email string, lead bool) (*opslab.Membership, bool, error) {
-	if lead {
-		if err := requireAdmin(r, "name team leads"); err != nil {
-			return nil, false, err
-		}
+	if !currentUser(r).IsAdmin() {
+		return nil, false, errLeadsInvite()
 	}
 	if strings.TrimSpace(email) == "" {
 		return nil, false, opslab.Errorf(opslab.EINVALID, "Enter the email address of the person to add.")
@@ -297,6 +306,10 @@ func (s *Server) handleAPITeamMemberAdd(w http.ResponseWriter, r *http.Request) 
 	t, err := s.ledTeam(r)
 	if err != nil {
 		s.apiError(w, r, err)
+		return
+	}
+	if !currentUser(r).IsAdmin() {
+		s.apiError(w, r, errLeadsInvite())
 		return
 	}
 	var in struct {
@@ -465,10 +478,11 @@ var inviteStateText = map[opslab.InviteState]string{
 	opslab.InviteRevoked: "Revoked", opslab.InviteUsedUp: "Used up",
 }
 
-// newInviteView is a link just made: its URL is shown this once.
+// newInviteView is a link just made, shown this once: its absolute URL
+// with --public-url, else its path alone ("" URL).
 type newInviteView struct {
-	URL, ExpiresAt string
-	MaxUses        int
+	URL, Path, ExpiresAt string
+	MaxUses              int
 }
 
 type membersPage struct {
@@ -563,6 +577,10 @@ func (s *Server) handleTeamMemberAddForm(w http.ResponseWriter, r *http.Request)
 	t, err := s.ledTeam(r)
 	if err != nil {
 		s.pageError(w, r, err)
+		return
+	}
+	if !currentUser(r).IsAdmin() {
+		s.membersFormError(w, r, t, errLeadsInvite(), "")
 		return
 	}
 	if err := r.ParseForm(); err != nil {

@@ -300,8 +300,32 @@ func TestTeamsAPI_Members(t *testing.T) {
 	admin, lead, other, learner := site.signIn(t, "root@example.com"), site.signIn(t, "lea@example.com"),
 		site.signIn(t, "lou@example.com"), site.signIn(t, "bob@example.com")
 
+	t.Run("LeadsCannotAdd", func(t *testing.T) {
+		// Issue 13: a lead adds nobody directly, and the answer is the same
+		// whether the email has an account (in another team or none), has
+		// none, or is not an email at all.
+		var first string
+		for i, in := range []string{`{"email":"ann@example.com"}`, `{"email":"lou@example.com"}`,
+			`{"email":"nobody@example.com"}`, `{"email":"not an email"}`, `{}`, `{"email"`,
+			`{"email":"cid@example.com","lead":true}`} {
+			st, _, body := lead.do("POST", "/api/teams/ops/members", in)
+			tmWant(t, "lead adds "+in, 403, st, body)
+			if i == 0 {
+				first = body
+				if !strings.Contains(body, "invite link") {
+					t.Fatalf("the answer does not point to invite links: %s", body)
+				}
+			} else if body != first {
+				t.Fatalf("lead adding %s got %s, but %s for an existing account", in, body, first)
+			}
+		}
+		_, _, body := admin.do("GET", "/api/teams/ops/members", "")
+		if strings.Contains(body, "ann@example.com") || strings.Contains(body, "cid@example.com") {
+			t.Fatalf("a lead's attempt put someone in the team: %s", body)
+		}
+	})
 	t.Run("Add", func(t *testing.T) {
-		st, _, body := lead.do("POST", "/api/teams/ops/members", `{"email":"Ann@Example.com"}`)
+		st, _, body := admin.do("POST", "/api/teams/ops/members", `{"email":"Ann@Example.com"}`)
 		tmWant(t, "add ann", 201, st, body)
 		var m struct {
 			ID       int64
@@ -313,7 +337,7 @@ func TestTeamsAPI_Members(t *testing.T) {
 		if m.ID != ann.ID || m.Email != "ann@example.com" || m.Lead || !m.JoinedAt.Equal(site.clk.Now()) {
 			t.Fatalf("added %s", body)
 		}
-		st, _, body = lead.do("POST", "/api/teams/ops/members", `{"email":"ann@example.com"}`)
+		st, _, body = admin.do("POST", "/api/teams/ops/members", `{"email":"ann@example.com"}`)
 		tmWant(t, "add ann again", 200, st, body)
 	})
 	t.Run("OnlyAdminsNameLeads", func(t *testing.T) {
@@ -364,10 +388,10 @@ func TestTeamsAPI_Members(t *testing.T) {
 		body   string
 		status int
 	}{
-		{"MalformedJSON", lead, "POST", "/api/teams/ops/members", `{"email"`, 400},
-		{"InvalidEmail", lead, "POST", "/api/teams/ops/members", `{"email":"not an email"}`, 400},
-		{"MissingEmail", lead, "POST", "/api/teams/ops/members", `{}`, 400},
-		{"UnknownAccount", lead, "POST", "/api/teams/ops/members", `{"email":"nobody@example.com"}`, 404},
+		{"MalformedJSON", admin, "POST", "/api/teams/ops/members", `{"email"`, 400},
+		{"InvalidEmail", admin, "POST", "/api/teams/ops/members", `{"email":"not an email"}`, 400},
+		{"MissingEmail", admin, "POST", "/api/teams/ops/members", `{}`, 400},
+		{"UnknownAccount", admin, "POST", "/api/teams/ops/members", `{"email":"nobody@example.com"}`, 404},
 		{"UnknownTeamAdmin", admin, "POST", "/api/teams/nope/members", `{"email":"ann@example.com"}`, 404},
 		{"UnknownTeamLead", lead, "POST", "/api/teams/nope/members", `{"email":"ann@example.com"}`, 403},
 		{"OtherTeamsLead", other, "POST", "/api/teams/ops/members", `{"email":"ann@example.com"}`, 403},
@@ -441,15 +465,17 @@ func TestTeamsAPI_Invites(t *testing.T) {
 		tmWant(t, "create invite "+body, 201, st, out)
 		var v struct {
 			ID        int64
-			URL       string
+			Path      string
+			URL       *string
 			ExpiresAt time.Time `json:"expires_at"`
 			MaxUses   int       `json:"max_uses"`
 		}
 		tmJSON(t, out, &v)
-		if !strings.HasPrefix(v.URL, site.URL+"/invite/") {
-			t.Fatalf("invite url %q, want it on %s", v.URL, site.URL)
+		// Without --public-url the link is its path alone.
+		if !strings.HasPrefix(v.Path, "/invite/") || v.URL != nil {
+			t.Fatalf("invite %s, want a path and no url", out)
 		}
-		return v.ID, tmInviteToken(t, v.URL), v.ExpiresAt
+		return v.ID, tmInviteToken(t, v.Path), v.ExpiresAt
 	}
 
 	t.Run("Defaults", func(t *testing.T) {
@@ -724,16 +750,27 @@ func TestTeamPages(t *testing.T) {
 		if !strings.Contains(page, "Ann &lt;b&gt;") || strings.Contains(page, "Ann <b>") {
 			t.Errorf("member names are not escaped")
 		}
-		if strings.Contains(page, `name="lead"`) {
-			t.Errorf("a lead is offered to name leads")
+		if strings.Contains(page, `name="lead"`) || strings.Contains(page, `data-role="add-member-form"`) {
+			t.Errorf("a lead is offered to add accounts or name leads")
+		}
+		if !strings.Contains(page, `data-role="invite-form"`) {
+			t.Errorf("a lead is not offered invite links")
 		}
 		_, _, page = admin.do("GET", "/teams/ops/members", "")
-		if !strings.Contains(page, `name="lead"`) {
-			t.Errorf("an admin is not offered to name leads")
+		if !strings.Contains(page, `name="lead"`) || !strings.Contains(page, `data-role="add-member-form"`) {
+			t.Errorf("an admin is not offered to add accounts and name leads")
 		}
 	})
 	t.Run("AddAndRemoveByForm", func(t *testing.T) {
-		st, h, _ := lead.do("POST", "/teams/ops/members", url.Values{"email": {"bob@example.com"}}.Encode(), formType...)
+		// A lead's form gets one answer, whether the account exists or not.
+		stKnown, _, known := lead.do("POST", "/teams/ops/members", url.Values{"email": {"bob@example.com"}}.Encode(), formType...)
+		stUnknown, _, unknown := lead.do("POST", "/teams/ops/members", url.Values{"email": {"nobody@example.com"}}.Encode(), formType...)
+		if stKnown != 403 || stUnknown != 403 || !strings.Contains(known, "Team leads add people with an invite link") ||
+			strings.ReplaceAll(known, "bob@example.com", "") != strings.ReplaceAll(unknown, "nobody@example.com", "") ||
+			strings.Contains(unknown, "nobody@example.com") {
+			t.Fatalf("lead adds by form: %d and %d, or pages that differ", stKnown, stUnknown)
+		}
+		st, h, _ := admin.do("POST", "/teams/ops/members", url.Values{"email": {"bob@example.com"}}.Encode(), formType...)
 		if st != 303 || h.Get("Location") != "/teams/ops/members?done=added" {
 			t.Fatalf("add by form: %d %q", st, h.Get("Location"))
 		}
@@ -741,7 +778,7 @@ func TestTeamPages(t *testing.T) {
 		if !strings.Contains(page, `data-member="bob@example.com"`) || !strings.Contains(page, "Member added.") {
 			t.Fatalf("bob not listed after adding")
 		}
-		st, _, page = lead.do("POST", "/teams/ops/members", url.Values{"email": {"nobody@example.com"}}.Encode(), formType...)
+		st, _, page = admin.do("POST", "/teams/ops/members", url.Values{"email": {"nobody@example.com"}}.Encode(), formType...)
 		if st != 404 || !strings.Contains(page, "no account with the email nobody@example.com") || !strings.Contains(page, `value="nobody@example.com"`) {
 			t.Fatalf("add unknown by form: %d", st)
 		}
