@@ -493,7 +493,9 @@ func loadContent(dir string, md *markdown.Renderer) (*course.Catalog, error) {
 		if !st.IsDir() {
 			return nil, fmt.Errorf("content: %s is not a directory", dir)
 		}
-		fsys = os.DirFS(dir)
+		if fsys, err = course.OpenDir(dir); err != nil {
+			return nil, fmt.Errorf("content: %w", err)
+		}
 	}
 	cat, err := course.Load(fsys, md, console.CheckCommand)
 	if err != nil {

@@ -96,6 +96,7 @@ func Load(fsys fs.FS, parser LessonParser, commands CommandChecker) (*Catalog, e
 			dirs = append(dirs, e.Name())
 		}
 	}
+	cat.Problems = append(cat.Problems, symlinkProblems(fsys, dirs)...)
 	for _, dir := range dirs {
 		c, ps, ws, err := loadCourse(fsys, dir, parser, commands)
 		if err != nil {
@@ -135,10 +136,12 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 		return nil, nil, nil, err
 	}
 	c = &Course{Slug: slug, Path: dir, bySlug: map[string]*Lesson{}}
+	// The course's own files are read through its folder alone: with
+	// OpenDir, a link out of it is not followed.
 	if dir == "." {
 		c.Files = fsys
-	} else if sub, err := fs.Sub(fsys, dir); err == nil {
-		c.Files = sub
+	} else if c.Files, err = fs.Sub(fsys, dir); err != nil {
+		return nil, nil, nil, err
 	}
 	modules := parseCourseYAML(&ps, yamlPath, src, c)
 
@@ -159,7 +162,10 @@ func loadCourse(fsys fs.FS, dir string, parser LessonParser, commands CommandChe
 			continue
 		}
 		num, _ := strconv.Atoi(m[1])
-		src, err := fs.ReadFile(fsys, p)
+		src, err := fs.ReadFile(c.Files, name)
+		if err != nil && e.Type()&fs.ModeSymlink != 0 {
+			continue // a link out of the folder, or to nothing: reported by symlinkProblems
+		}
 		if err != nil {
 			return nil, nil, nil, err
 		}
