@@ -94,9 +94,10 @@ type Command struct {
 	// AllConfigs is kafka-configs --describe --all: every config, not
 	// only the dynamic ones.
 	AllConfigs bool
-	// Report is kafka-topics --describe's replication report option, one
-	// of the Report constants (topics_health.go); "" for none.
-	Report string
+	// Reports are kafka-topics --describe's replication report options,
+	// Report constants (topics_health.go) in TopicCommand's order; a
+	// partition is shown when any of them selects it. Empty for none.
+	Reports []string
 
 	Groups     []string // --group, in the order typed
 	GroupView  string   // describe view: one of the View constants

@@ -380,7 +380,8 @@ func describeTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd C
 	if len(names) == 0 {
 		return nil
 	}
-	if cmd.Report != "" {
+	names = describeOrder(names)
+	if len(cmd.Reports) > 0 {
 		return describeReport(ctx, adm, cmd, all, names, out)
 	}
 	var b strings.Builder

@@ -12,8 +12,10 @@ import (
 )
 
 // The replication report options of kafka-topics --describe, as
-// Command.Report holds them. Each prints only the partitions it selects
-// and no topic lines, as TopicCommand does.
+// Command.Reports holds them. They print only the partitions they select
+// and no topic lines, as TopicCommand does; given together, a partition
+// any of them selects is printed once (Kafka 4.1's kafka-topics.sh
+// accepts several in one run).
 const (
 	ReportUnderReplicated = "under-replicated-partitions" // ISR smaller than the replica list
 	ReportUnavailable     = "unavailable-partitions"      // no leader, or a leader that is not a live broker
@@ -25,8 +27,8 @@ const (
 // them.
 var reportOptions = []string{ReportUnderReplicated, ReportUnavailable, ReportUnderMinISR, ReportAtMinISR}
 
-// buildTopicReport sets cmd.Report from the report options: they go only
-// with --describe, and only one at a time.
+// buildTopicReport sets cmd.Reports from the report options: they go
+// only with --describe, and any number of them together.
 func buildTopicReport(cmd *Command, s scanned) error {
 	fail := func(text string) error { return usageError(ToolTopics+" --"+cmd.Action, text) }
 	var given []string
@@ -41,15 +43,12 @@ func buildTopicReport(cmd *Command, s scanned) error {
 	if cmd.Action != ActionDescribe {
 		return fail(cantUseWith(given[0], cmd.Action))
 	}
-	if len(given) > 1 {
-		return fail(cantUseWith(given[0], given[1]))
-	}
-	cmd.Report = given[0]
+	cmd.Reports = given
 	return nil
 }
 
 // describeReport prints the partition lines of the matching topics that
-// cmd.Report selects, computed from the same metadata a plain --describe
+// any of cmd.Reports selects, each once, computed from the same metadata a plain --describe
 // shows: the replica list, the ISR, the leader, the live brokers and each
 // topic's min.insync.replicas.
 func describeReport(ctx context.Context, adm *kadm.Client, cmd Command, all kadm.TopicDetails, names []string, out io.Writer) error {
@@ -67,16 +66,18 @@ func describeReport(ctx context.Context, adm *kadm.Client, cmd Command, all kadm
 		minISR := topicMinISR(overrides[name])
 		for _, p := range all[name].Partitions.Sorted() {
 			hasLeader := p.Leader >= 0
-			var show bool
-			switch cmd.Report {
-			case ReportUnderReplicated:
-				show = len(p.ISR) < len(p.Replicas)
-			case ReportUnavailable:
-				show = !hasLeader || !slices.Contains(live, p.Leader)
-			case ReportUnderMinISR:
-				show = !hasLeader || len(p.ISR) < minISR
-			case ReportAtMinISR:
-				show = len(p.ISR) == minISR
+			show := false
+			for _, report := range cmd.Reports {
+				switch report {
+				case ReportUnderReplicated:
+					show = show || len(p.ISR) < len(p.Replicas)
+				case ReportUnavailable:
+					show = show || !hasLeader || !slices.Contains(live, p.Leader)
+				case ReportUnderMinISR:
+					show = show || !hasLeader || len(p.ISR) < minISR
+				case ReportAtMinISR:
+					show = show || len(p.ISR) == minISR
+				}
 			}
 			if !show {
 				continue

@@ -1,6 +1,8 @@
 package kafkacli_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -57,6 +59,19 @@ func TestTopicsDescribeReports(t *testing.T) {
 	line = "kafka-topics --describe --topic safe --at-min-isr-partitions"
 	wantOutput(t, line, mustRun(t, b, line), "")
 
+	// Several report options in one run, as kafka-topics.sh 4.1 accepts:
+	// a partition any of them selects, once, topics in kafka-topics' own
+	// order (describeOrder).
+	line = "kafka-topics --describe --at-min-isr-partitions --under-min-isr-partitions --unavailable-partitions"
+	got = lines(mustRun(t, b, line))
+	var heads []string
+	for _, l := range got {
+		heads = append(heads, strings.Join(strings.Split(l, "\t")[1:3], " "))
+	}
+	if want := "Topic: broken Partition: 0|Topic: broken Partition: 1|Topic: tight Partition: 0"; strings.Join(heads, "|") != want {
+		t.Fatalf("%s: got %q, want the partitions %s", line, got, want)
+	}
+
 	// Once the replication factor is raised (here: the topic recreated,
 	// as kfake cannot reassign), the report is empty.
 	mustRun(t, b, "kafka-topics --delete --topic broken")
@@ -67,10 +82,9 @@ func TestTopicsDescribeReports(t *testing.T) {
 
 func TestTopicsReportOptionErrors(t *testing.T) {
 	for line, want := range map[string]string{
-		"kafka-topics --list --under-replicated-partitions":                              `Option "[under-replicated-partitions]" can't be used with option "[list]"`,
-		"kafka-topics --create --topic x --under-min-isr-partitions":                     `Option "[under-min-isr-partitions]" can't be used with option "[create]"`,
-		"kafka-topics --describe --under-min-isr-partitions --at-min-isr-partitions":     `Option "[under-min-isr-partitions]" can't be used with option "[at-min-isr-partitions]"`,
-		"kafka-topics --describe --under-replicated-partitions --unavailable-partitions": `Option "[under-replicated-partitions]" can't be used with option "[unavailable-partitions]"`,
+		"kafka-topics --list --under-replicated-partitions":                          `Option "[under-replicated-partitions]" can't be used with option "[list]"`,
+		"kafka-topics --create --topic x --under-min-isr-partitions":                 `Option "[under-min-isr-partitions]" can't be used with option "[create]"`,
+		"kafka-topics --list --under-replicated-partitions --unavailable-partitions": `Option "[under-replicated-partitions]" can't be used with option "[list]"`,
 	} {
 		_, err := kafkacli.Parse(line)
 		if err == nil || err.Error() != want {
@@ -78,7 +92,11 @@ func TestTopicsReportOptionErrors(t *testing.T) {
 		}
 	}
 	cmd, err := kafkacli.Parse("kafka-topics --describe --topic orders --under-min-isr")
-	if err != nil || cmd.Report != kafkacli.ReportUnderMinISR {
-		t.Fatalf("--under-min-isr prefix: got %+v, %v", cmd.Report, err)
+	if err != nil || !slices.Equal(cmd.Reports, []string{kafkacli.ReportUnderMinISR}) {
+		t.Fatalf("--under-min-isr prefix: got %+v, %v", cmd.Reports, err)
+	}
+	cmd, err = kafkacli.Parse("kafka-topics --describe --at-min-isr-partitions --under-replicated-partitions")
+	if want := []string{kafkacli.ReportUnderReplicated, kafkacli.ReportAtMinISR}; err != nil || !slices.Equal(cmd.Reports, want) {
+		t.Fatalf("two report options: got %+v, %v; want %v", cmd.Reports, err, want)
 	}
 }

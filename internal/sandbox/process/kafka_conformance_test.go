@@ -313,13 +313,26 @@ func TestKafkaConformanceScripts(t *testing.T) {
 		"kafka-topics --describe --topic conf",
 		"kafka-configs --describe --entity-type topics --entity-name missing",
 		"kafka-configs --describe --entity-type brokers --entity-name one",
+		// Replication reports, several in one run: a partition any of
+		// them selects, once (strict's ISR, 1, is under its minimum 2;
+		// conf's is at its minimum 1). Several topics come in the Java
+		// tool's HashMap order; the console never shows internal topics,
+		// so the script is given --exclude-internal where one would show.
+		"console: kafka-topics --create --topic strict --partitions 2 --replication-factor 1 --config min.insync.replicas=2",
+		"console: kafka-topics --create --topic zz --partitions 1",
+		"kafka-topics --describe --exclude-internal",
+		"kafka-topics --describe --exclude-internal --under-replicated-partitions --under-min-isr-partitions",
+		"kafka-topics --describe --exclude-internal --under-min-isr-partitions --at-min-isr-partitions --unavailable-partitions",
+		"kafka-topics --describe --topic strict --at-min-isr-partitions --under-replicated-partitions",
+		"kafka-topics --list --under-replicated-partitions --unavailable-partitions",
 	}
 	// The broker's own settings (server.properties of the sandbox) must
 	// show, so that the comparison is not between two empty answers.
 	mustShow := map[string]string{
-		"kafka-configs --describe --all --entity-type topics --entity-name conf": "  retention.bytes=" + memCap + " sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.bytes=",
-		"kafka-topics --describe --topic conf":                                   "file.delete.delay.ms=1000",
-		"kafka-configs --describe --all --entity-type brokers --entity-name 1":   "  node.id=1 sensitive=false",
+		"kafka-configs --describe --all --entity-type topics --entity-name conf":                                                 "  retention.bytes=" + memCap + " sensitive=false synonyms={STATIC_BROKER_CONFIG:log.retention.bytes=",
+		"kafka-topics --describe --topic conf":                                                                                   "file.delete.delay.ms=1000",
+		"kafka-configs --describe --all --entity-type brokers --entity-name 1":                                                   "  node.id=1 sensitive=false",
+		"kafka-topics --describe --exclude-internal --under-min-isr-partitions --at-min-isr-partitions --unavailable-partitions": "\tTopic: strict\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: conf\tPartition: 0\t",
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
