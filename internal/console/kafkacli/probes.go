@@ -4,25 +4,34 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // DescribeTopic returns what the exercise probe `kafka: describe topic T`
 // yields: "partitions" (int), "replication_factor" (int), "messages"
 // (int, the records the topic holds: the sum over partitions of log-end
 // minus log-start offset), "messages.<partition>" (int, the same for one
-// partition) and "config.<name>" (string) for every topic
-// config Kafka 4.1 knows, holding the topic's override or else the
-// default, plus any other override the topic has; also
-// "unstable_offsets" and "acl.<principal>" (see
-// describeTopicTxnsAndACLs). A missing topic gives
+// partition), "config.<name>" (string) and "config_source.<name>"
+// (string) for every config the topic has; also "unstable_offsets" and
+// "acl.<principal>" (see describeTopicTxnsAndACLs). A missing topic gives
 // an *Error wrapping ErrTopicNotFound, worded as kafka-topics words it.
+//
+// The configs are what `kafka-configs --describe --all` shows for the
+// topic (topicConfigEntries): on a Kafka broker its own DescribeConfigs
+// answer, so a value the broker takes from its settings (the sandbox's
+// log.retention.bytes, say) is that value, not Kafka's default; the
+// source is the name kafka-configs prints (DYNAMIC_TOPIC_CONFIG for the
+// topic's own setting, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, ...). A
+// sensitive or unset value is "null", as kafka-configs prints it.
 func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any, error) {
 	op := "describe topic " + topic
-	adm, err := b.admin()
+	cl, err := b.client()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	defer adm.Close()
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
 	topics, err := adm.ListTopics(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -36,9 +45,9 @@ func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any,
 	if len(parts) > 0 {
 		rf = len(parts[0].Replicas)
 	}
-	overrides, err := topicOverrides(ctx, adm, topic)
+	entries, _, err := topicConfigEntries(ctx, cl, topic, false)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("%s: describe configs: %w", op, err)
 	}
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
@@ -65,11 +74,9 @@ func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any,
 		"messages":           int(messages),
 	}
 	addPartitionMessages(out, perPartition)
-	for _, def := range topicConfigDefs {
-		out["config."+def.Name] = def.Default
-	}
-	for name, value := range overrides[topic] {
-		out["config."+name] = value
+	for _, e := range entries {
+		out["config."+e.Name] = javaString(e.Value)
+		out["config_source."+e.Name] = sourceName(e.Source)
 	}
 	if err := describeTopicTxnsAndACLs(ctx, b, adm, topic, ends, out); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -83,8 +83,45 @@ func wantConfigs(first string) func(impl, out string) error {
 	})
 }
 
+// conformanceKafkaHome is requireKafkaHome, except that under CI
+// (CI set, where `make test` fetches the jars and Java) a missing tree or
+// java fails the test instead of skipping it.
+func conformanceKafkaHome(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		if process.FindKafkaHome() == "" {
+			t.Fatal("Apache Kafka jars not found under CI: `make test` runs `make kafka-jars` first")
+		}
+		if _, err := exec.LookPath("java"); err != nil {
+			t.Fatalf("java not on PATH under CI: %v", err)
+		}
+	}
+	return requireKafkaHome(t)
+}
+
+// wantProbeSettings checks the describe topic probe's view of each
+// broker's own settings: the capped retention.bytes on both, from a
+// dynamic broker config on kfake and server.properties on Kafka, which
+// also sets segment.bytes and file.delete.delay.ms.
+func wantProbeSettings(impl, out string) error {
+	seg := strconv.FormatInt(spec(sandbox.KindKafka).MemoryCap()/4, 10)
+	want := map[string][]string{
+		"kfake": {"config.retention.bytes:" + memCap + " ", "config_source.retention.bytes:DYNAMIC_BROKER_CONFIG ",
+			"config.segment.bytes:1073741824 ", "config_source.segment.bytes:DEFAULT_CONFIG "},
+		"apache": {"config.retention.bytes:" + memCap + " ", "config_source.retention.bytes:STATIC_BROKER_CONFIG ",
+			"config.segment.bytes:" + seg + " ", "config_source.segment.bytes:STATIC_BROKER_CONFIG ",
+			"config.file.delete.delay.ms:1000 "},
+	}
+	for _, w := range want[impl] {
+		if !strings.Contains(out, w) {
+			return fmt.Errorf("want %q in it", w)
+		}
+	}
+	return nil
+}
+
 func TestKafkaConformance(t *testing.T) {
-	home := requireKafkaHome(t)
+	home := conformanceKafkaHome(t)
 	impls := []process.KafkaImpl{process.KafkaKfake, process.KafkaApache}
 	brokers := map[process.KafkaImpl]kafkacli.Broker{}
 	for _, impl := range impls {
@@ -125,7 +162,7 @@ func TestKafkaConformance(t *testing.T) {
 		// writes still succeed (Kafka caps the effective minimum at the
 		// replica count; kfake does not check it at all).
 		{line: "kafka-console-producer --topic strict --message a"},
-		{line: "probe topic strict"},
+		{line: "probe topic strict", differs: brokerSettings, want: wantProbeSettings},
 		// Records, groups, offsets, lag.
 		{line: "kafka-console-producer --topic orders --property parse.key=true --property key.separator=: --message k1:v1 --message k2:v2 --message k3:v3 --message k1:v4"},
 		{line: "kafka-console-consumer --topic orders --from-beginning --max-messages 3 --group g1 --property print.key=true --property print.partition=true"},
@@ -138,7 +175,7 @@ func TestKafkaConformance(t *testing.T) {
 		{line: "kafka-consumer-groups --reset-offsets --group g1 --topic orders --to-offset 100 --execute"},
 		{line: "kafka-consumer-groups --reset-offsets --group g1 --topic orders --shift-by -1 --execute"},
 		{line: "probe group g1"},
-		{line: "probe topic orders"},
+		{line: "probe topic orders", differs: brokerSettings, want: wantProbeSettings},
 		{line: "kafka-consumer-groups --describe --group nosuch"},
 		{line: "kafka-consumer-groups --delete --group nosuch"},
 		// Live members: a classic group and a KIP-848 consumer group.
@@ -170,7 +207,7 @@ func TestKafkaConformance(t *testing.T) {
 		{line: "kafka-topics --describe --topic auto1", differs: brokerSettings, want: wantConfigs("min.insync.replicas=1")},
 		{line: "kafka-console-consumer --topic auto2 --max-messages 1 --timeout-ms 1500"},
 		{line: "client-autocreate auto3"},
-		{line: "probe topic auto3"},
+		{line: "probe topic auto3", differs: brokerSettings, want: wantProbeSettings},
 		// Internal topics stay out of the lists, though Kafka now has
 		// __consumer_offsets.
 		{line: "kafka-topics --list"},
@@ -293,7 +330,7 @@ func conformanceRun(ctx context.Context, t *testing.T, b kafkacli.Broker, line s
 // out). Only topic ids are masked. Lines starting with "console:" set the
 // scene through the console alone.
 func TestKafkaConformanceScripts(t *testing.T) {
-	home := requireKafkaHome(t)
+	home := conformanceKafkaHome(t)
 	d := mustDriver(t, process.Options{Kafka: process.KafkaApache, KafkaHome: home})
 	inst := mustStart(t, d, spec(sandbox.KindKafka))
 	b := kafkacli.Broker{Seeds: inst.Kafka.Seeds}
@@ -325,6 +362,12 @@ func TestKafkaConformanceScripts(t *testing.T) {
 		"kafka-topics --describe --exclude-internal --under-min-isr-partitions --at-min-isr-partitions --unavailable-partitions",
 		"kafka-topics --describe --topic strict --at-min-isr-partitions --under-replicated-partitions",
 		"kafka-topics --list --under-replicated-partitions --unavailable-partitions",
+		// The describe topic probe against the real script's view of the
+		// same topic: values and sources from the broker, not the table.
+		"probe-configs conf",
+		"console: kafka-configs --alter --entity-type topics --entity-name conf --delete-config retention.ms,cleanup.policy",
+		"probe-configs conf",
+		"probe-configs strict",
 	}
 	// The broker's own settings (server.properties of the sandbox) must
 	// show, so that the comparison is not between two empty answers.
@@ -334,7 +377,7 @@ func TestKafkaConformanceScripts(t *testing.T) {
 		"kafka-configs --describe --all --entity-type brokers --entity-name 1":                                                   "  node.id=1 sensitive=false",
 		"kafka-topics --describe --exclude-internal --under-min-isr-partitions --at-min-isr-partitions --unavailable-partitions": "\tTopic: strict\tPartition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n\tTopic: conf\tPartition: 0\t",
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
 	topicID := regexp.MustCompile(`TopicId: \S+`)
 	mask := func(s string) string { return topicID.ReplaceAllString(s, "TopicId: <id>") }
@@ -345,31 +388,158 @@ func TestKafkaConformanceScripts(t *testing.T) {
 			}
 			continue
 		}
-		f := strings.Fields(line)
-		script := exec.CommandContext(ctx, filepath.Join(home, "bin", f[0]+".sh"), append(f[1:], "--bootstrap-server", b.Seeds[0])...)
-		script.Env = append(os.Environ(), "LOG_DIR="+logs, "KAFKA_HEAP_OPTS=-Xmx256m")
-		var stdout, stderr strings.Builder
-		script.Stdout, script.Stderr = &stdout, &stderr
-		runErr := script.Run()
-		var exitErr *exec.ExitError
-		if runErr != nil && !errors.As(runErr, &exitErr) {
-			t.Fatalf("%s: %v", line, runErr)
+		if topic, ok := strings.CutPrefix(line, "probe-configs "); ok {
+			stdout, _, runErr := runKafkaScript(ctx, t, home, logs, b, "kafka-configs --describe --all --entity-type topics --entity-name "+topic)
+			if runErr != nil {
+				t.Fatalf("%s: kafka-configs.sh: %v", line, runErr)
+			}
+			m, err := kafkacli.DescribeTopic(ctx, b, topic)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if err := probeMatchesConfigs(m, stdout); err != nil {
+				t.Errorf("%s: %v\nkafka-configs.sh printed\n%s", line, err, stdout)
+			}
+			continue
 		}
+		stdout, stderr, runErr := runKafkaScript(ctx, t, home, logs, b, line)
 
 		out, err := conformanceRun(ctx, t, b, line)
 		if want := mustShow[line]; !strings.Contains(out, want) {
 			t.Errorf("%s: want %q in\n%s", line, want, out)
 		}
-		if got, want := mask(out), mask(stdout.String()); got != want {
+		if got, want := mask(out), mask(stdout); got != want {
 			t.Errorf("%s: the console printed\n%s\nthe script printed\n%s", line, got, want)
 		}
 		switch {
 		case (err != nil) != (runErr != nil):
-			t.Errorf("%s: console error %v, script exit %v; stderr:\n%s", line, err, runErr, stderr.String())
-		case err != nil && !strings.HasPrefix(withoutStackTrace(stderr.String()), err.Error()):
-			t.Errorf("%s: console error\n%s\nscript stderr\n%s", line, err, stderr.String())
+			t.Errorf("%s: console error %v, script exit %v; stderr:\n%s", line, err, runErr, stderr)
+		case err != nil && !strings.HasPrefix(withoutStackTrace(stderr), err.Error()):
+			t.Errorf("%s: console error\n%s\nscript stderr\n%s", line, err, stderr)
 		}
 	}
+	checkProducerInput(ctx, t, home, logs, b)
+}
+
+// producerInputCases are the ways a shell user feeds kafka-console-producer
+// its records: as the console takes them (T is the topic) and, for lines
+// typed after the command, what the real script reads on its standard
+// input (the console's closing "." is the card's Ctrl-D).
+var producerInputCases = []struct {
+	name, entry, typed string
+	records            int
+}{
+	{"typed", "kafka-console-producer --topic T\norder-1\norder 2\n\n.", "order-1\norder 2\n\n", 3},
+	{"typed-keys", "kafka-console-producer --topic T --property parse.key=true --property key.separator=:\nk1:v1\nk2:v:2\n.", "k1:v1\nk2:v:2\n", 2},
+	{"echo", `echo "a b" | kafka-console-producer --topic T`, "", 1},
+	{"echo-e", `echo -e 'x\ty\nz' | kafka-console-producer --topic T`, "", 2},
+	{"printf-keys", `printf 'k%d|v%d\n' 1 1 2 2 | kafka-console-producer --topic T --property parse.key=true --property key.separator='|'`, "", 2},
+	{"heredoc", "kafka-console-producer --topic T <<EOF\nalice login\n  bob logout\nEOF", "", 2},
+	{"heredoc-keys", "kafka-console-producer --topic T --property parse.key=true --property key.separator=: <<'EOF'\nalice:{\"price\": \"$5\"}\nbob:`x`\nEOF", "", 2},
+}
+
+// checkProducerInput feeds each case's records through the real
+// kafka-console-producer.sh (run by bash, or with the typed lines on its
+// standard input) and through the console, each into its own
+// one-partition topic, then reads both topics with the real
+// kafka-console-consumer.sh: keys and values must be the same.
+func checkProducerInput(ctx context.Context, t *testing.T, home, logs string, b kafkacli.Broker) {
+	producer := filepath.Join(home, "bin", "kafka-console-producer.sh") + " --bootstrap-server " + b.Seeds[0]
+	for _, c := range producerInputCases {
+		script, console := "in-script-"+c.name, "in-console-"+c.name
+		for _, topic := range []string{script, console} {
+			if out, err := conformanceRun(ctx, t, b, "kafka-topics --create --topic "+topic+" --partitions 1"); err != nil {
+				t.Fatalf("%s: create %s: %v\n%s", c.name, topic, err, out)
+			}
+		}
+		if out, err := conformanceRun(ctx, t, b, strings.ReplaceAll(c.entry, "--topic T", "--topic "+console)); err != nil {
+			t.Fatalf("%s: console: %v\n%s", c.name, err, out)
+		}
+		entry := strings.ReplaceAll(c.entry, "--topic T", "--topic "+script)
+		var sh *exec.Cmd
+		if c.typed != "" {
+			first, _, _ := strings.Cut(entry, "\n")
+			sh = exec.CommandContext(ctx, "bash", "-c", strings.Replace(first, "kafka-console-producer", producer, 1))
+			sh.Stdin = strings.NewReader(c.typed)
+		} else {
+			sh = exec.CommandContext(ctx, "bash", "-c", strings.Replace(entry, "kafka-console-producer", producer, 1))
+		}
+		sh.Env = append(os.Environ(), "LOG_DIR="+logs, "KAFKA_HEAP_OPTS=-Xmx256m")
+		if out, err := sh.CombinedOutput(); err != nil {
+			t.Fatalf("%s: kafka-console-producer.sh: %v\n%s", c.name, err, out)
+		}
+		read := func(topic string) string {
+			out, _, err := runKafkaScript(ctx, t, home, logs, b, "kafka-console-consumer --topic "+topic+
+				" --from-beginning --timeout-ms 10000 --property print.key=true --max-messages "+strconv.Itoa(c.records))
+			if err != nil {
+				t.Fatalf("%s: kafka-console-consumer.sh on %s: %v", c.name, topic, err)
+			}
+			return out
+		}
+		got, want := read(console), read(script)
+		if got != want || strings.Count(want, "\n") != c.records {
+			t.Errorf("%s: the console wrote\n%q\nthe script wrote\n%q\n(want %d records)", c.name, got, want, c.records)
+		}
+	}
+}
+
+// runKafkaScript runs line's real script (kafka-topics for
+// kafka-topics.sh) from home against b, with stdin as its standard input
+// when given; an exit status other than 0 is runErr, any other failure
+// fails the test.
+func runKafkaScript(ctx context.Context, t *testing.T, home, logs string, b kafkacli.Broker, line string, stdin ...string) (stdout, stderr string, runErr error) {
+	t.Helper()
+	f := strings.Fields(line)
+	script := exec.CommandContext(ctx, filepath.Join(home, "bin", f[0]+".sh"), append(f[1:], "--bootstrap-server", b.Seeds[0])...)
+	script.Env = append(os.Environ(), "LOG_DIR="+logs, "KAFKA_HEAP_OPTS=-Xmx256m")
+	if len(stdin) > 0 {
+		script.Stdin = strings.NewReader(strings.Join(stdin, ""))
+	}
+	var out, errOut strings.Builder
+	script.Stdout, script.Stderr = &out, &errOut
+	runErr = script.Run()
+	var exitErr *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exitErr) {
+		t.Fatalf("%s: %v", line, runErr)
+	}
+	return out.String(), errOut.String(), runErr
+}
+
+// configLineRE is one config line of kafka-configs --describe --all:
+// name, value, and the first synonym's source, the value's own.
+var configLineRE = regexp.MustCompile(`^  ([^=]+)=(.*) sensitive=(?:true|false) synonyms=\{(?:([A-Z_]+):)?`)
+
+// probeMatchesConfigs reports whether the describe topic probe's
+// config.<name> and config_source.<name> agree with every config line
+// kafka-configs.sh printed, and name nothing it did not print.
+func probeMatchesConfigs(m map[string]any, describeAll string) error {
+	seen := 0
+	for _, l := range strings.Split(describeAll, "\n") {
+		g := configLineRE.FindStringSubmatch(l)
+		if g == nil {
+			continue
+		}
+		seen++
+		if got := m["config."+g[1]]; got != g[2] {
+			return fmt.Errorf("config.%s = %#v, the script shows %q", g[1], got, g[2])
+		}
+		if g[3] != "" && m["config_source."+g[1]] != g[3] {
+			return fmt.Errorf("config_source.%s = %#v, the script's first synonym is %s", g[1], m["config_source."+g[1]], g[3])
+		}
+	}
+	if seen < 30 {
+		return fmt.Errorf("only %d config lines in the script's output", seen)
+	}
+	probed := 0
+	for k := range m {
+		if strings.HasPrefix(k, "config.") {
+			probed++
+		}
+	}
+	if probed != seen {
+		return fmt.Errorf("the probe has %d configs, the script shows %d", probed, seen)
+	}
+	return nil
 }
 
 // withoutStackTrace drops a Java stack trace's "\tat ..." lines.
