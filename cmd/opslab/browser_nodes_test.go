@@ -59,6 +59,38 @@ func TestBrowserNodePicker(t *testing.T) {
 		t.Errorf("echo %q", got)
 	}
 
+	// The prompt drawn before the input follows each node's own
+	// redis-cli session: the database after SELECT, (TX) inside MULTI.
+	promptSel := card + " .console-prompt"
+	promptIs := func(what, want string) {
+		t.Helper()
+		b.waitFor(what, fmt.Sprintf(`document.querySelector(%q).textContent === %q`, promptSel, want))
+	}
+	typeLine := func(line string) {
+		t.Helper()
+		n := replies()
+		b.do("type "+line, chromedp.SendKeys(chromedp.CSS(card+" [data-role=console-input]"), line+kb.Enter))
+		b.waitFor("the reply to "+line, fmt.Sprintf(`document.querySelectorAll(%q).length > %d`, card+" [data-role=console-output] .console-reply, "+card+" [data-role=console-output] .console-error", n))
+	}
+	typeLine("SELECT 2")
+	promptIs("replica-1's prompt after SELECT 2", "replica-1[2]> ")
+	typeLine("MULTI")
+	promptIs("replica-1's prompt inside MULTI", "replica-1[2](TX)> ")
+	if got := b.card(card).Echoes; got[len(got)-1] != "replica-1[2]> MULTI\n" {
+		t.Errorf("echo of MULTI %q", got[len(got)-1])
+	}
+	pick := func(node string) {
+		t.Helper()
+		b.do("pick "+node, chromedp.SetValue(chromedp.CSS(picker), node))
+		evalIn[bool](b, "fire change", fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change"))`, picker))
+	}
+	pick("primary")
+	promptIs("the primary's own prompt", "primary> ")
+	pick("replica-1")
+	promptIs("replica-1's prompt kept", "replica-1[2](TX)> ")
+	typeLine("DISCARD")
+	promptIs("replica-1's prompt after DISCARD", "replica-1[2]> ")
+
 	// A card that needs real brokers wears a badge, and on this kfake
 	// server its Start button answers with the reason, in the card.
 	drill := `section.exercise[data-exercise="broker-restart"]`
