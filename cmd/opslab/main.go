@@ -2,6 +2,7 @@
 //
 //	opslab serve     run the site
 //	opslab user add  create a user (password on standard input)
+//	opslab user reset-link  print a password reset link for an account
 //	opslab lint      report every problem in the content (of DIR ...)
 //	opslab test      test every exercise on real sandboxes (of DIR ...)
 //	opslab version   print the version
@@ -45,6 +46,7 @@ const usage = `opslab: learn to operate Redis and Kafka by doing it.
 Usage:
   opslab serve [--addr HOST:PORT] [--data DIR] [--content DIR] [--sandbox process|container] [--signup open|closed]
   opslab user add [--data DIR] --email E --name N --role learner|instructor|lead|admin [--team T]
+  opslab user reset-link [--data DIR] --email E [--ttl 24h] [--public-url URL]
   opslab lint [--strict] [DIR ...]
   opslab test [--lesson SLUG] [--sandbox process|container] [--kafka kfake|apache] [-j N] [--runs N] [--junit FILE] [DIR ...]
   opslab version
@@ -62,8 +64,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "user":
+		if len(args) >= 2 && args[1] == "reset-link" {
+			return runUserResetLink(ctx, args[2:], stdout, stderr)
+		}
 		if len(args) < 2 || args[1] != "add" {
-			fmt.Fprint(stderr, "usage: opslab user add [--data DIR] --email E --name N --role ROLE [--team T]\n")
+			fmt.Fprint(stderr, "usage: opslab user add [--data DIR] --email E --name N --role ROLE [--team T]\n"+
+				"       opslab user reset-link [--data DIR] --email E [--ttl 24h] [--public-url URL]\n")
 			return exitError(2)
 		}
 		return runUserAdd(ctx, args[2:], stdin, stdout, stderr)

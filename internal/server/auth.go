@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/opslab/opslab/internal/opslab"
 )
@@ -10,6 +11,16 @@ type credentials struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 	Name     string `json:"name"`
+}
+
+// withDefaultName returns c with the name, when left empty, set to the
+// email's local part (the account page can change it later).
+func (c credentials) withDefaultName() credentials {
+	if strings.TrimSpace(c.Name) == "" {
+		local, _, _ := strings.Cut(strings.TrimSpace(c.Email), "@")
+		c.Name = local
+	}
+	return c
 }
 
 type userJSON struct {
@@ -57,7 +68,7 @@ func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	u, err := s.register(r.Context(), r, c)
+	u, err := s.register(r.Context(), r, c.withDefaultName())
 	if err != nil {
 		setRetryAfter(w, err)
 		s.apiError(w, r, err)
@@ -135,7 +146,7 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	}
 	c := credentials{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
 	next := safeNext(r.PostForm.Get("next"))
-	u, err := s.register(r.Context(), r, c)
+	u, err := s.register(r.Context(), r, c.withDefaultName())
 	if err == nil {
 		err = s.sessions.signIn(w, r, u.ID)
 	}

@@ -3,12 +3,15 @@ package server
 import (
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
+
+	"github.com/opslab/opslab/internal/opslab"
 )
 
 const sessionName = "opslab_session"
@@ -16,27 +19,44 @@ const sessionName = "opslab_session"
 // sessionMaxAge is how long a sign-in lasts, in seconds.
 const sessionMaxAge = 30 * 24 * 3600
 
-// sessionStore keeps the signed-in user's id in a signed, encrypted cookie.
+// sessionRecheck is how long a session found in the store is trusted
+// without asking the store again; a session's last use is recorded at
+// most this often. Ending a session through this server forgets it at once.
+const sessionRecheck = time.Minute
+
+// sessionSweepEvery is how often signing in also deletes the expired sessions.
+const sessionSweepEvery = time.Hour
+
+// sessionStore keeps sessions on the server (an opslab.SessionService):
+// the signed and encrypted cookie names a random session token, and
+// ending a session deletes it from the store.
 type sessionStore struct {
 	store *sessions.CookieStore
+	svc   opslab.SessionService
+	now   func() time.Time
+	log   *slog.Logger
 
-	// decoded remembers cookies already verified and decoded: decoding
-	// (HMAC, AES, gob) is the costliest step of a signed-in request.
-	mu      sync.Mutex
-	decoded map[string]decodedSession
+	// cache remembers, by cookie value, sessions recently found in the
+	// store: decoding the cookie (HMAC, AES, gob) and the query are the
+	// costliest steps of a signed-in request.
+	mu        sync.Mutex
+	cache     map[string]cachedSession
+	lastSweep time.Time
 }
 
-type decodedSession struct {
-	uid     int64
+// cachedSession is what a request needs of its session.
+type cachedSession struct {
+	id, uid int64
+	checked time.Time // when the store last confirmed it
 	expires time.Time
 }
 
-// maxDecoded bounds the decoded-cookie cache; past it the cache restarts.
-const maxDecoded = 50000
+// maxCachedSessions bounds the session cache; past it the cache restarts.
+const maxCachedSessions = 50000
 
-// newSessionStore derives the signing and encryption keys from key, which
-// must hold at least 32 bytes.
-func newSessionStore(key []byte, secure bool) (*sessionStore, error) {
+// newSessionStore derives the cookie's signing and encryption keys from
+// key, which must hold at least 32 bytes, and keeps sessions in svc.
+func newSessionStore(key []byte, secure bool, svc opslab.SessionService, now func() time.Time, log *slog.Logger) (*sessionStore, error) {
 	if len(key) < 32 {
 		return nil, fmt.Errorf("session key: need at least 32 bytes, got %d", len(key))
 	}
@@ -51,55 +71,134 @@ func newSessionStore(key []byte, secure bool) (*sessionStore, error) {
 		SameSite: http.SameSiteLaxMode,
 	}
 	st.MaxAge(sessionMaxAge)
-	return &sessionStore{store: st, decoded: map[string]decodedSession{}}, nil
+	return &sessionStore{store: st, svc: svc, now: now, log: log, cache: map[string]cachedSession{}}, nil
 }
 
-// userID returns the id of the signed-in user, if the cookie is valid.
+// userID returns the id of the signed-in user, if the cookie names a
+// session the store holds.
 func (s *sessionStore) userID(r *http.Request) (int64, bool) {
+	c, ok := s.current(r)
+	return c.uid, ok
+}
+
+// current returns the request's session, if the cookie names one the
+// store holds and it has not expired. Old cookies that hold a user id
+// instead of a session token are not sessions.
+func (s *sessionStore) current(r *http.Request) (cachedSession, bool) {
 	ck, err := r.Cookie(sessionName)
 	if err != nil {
-		return 0, false
+		return cachedSession{}, false
 	}
-	now := time.Now()
+	now := s.now()
 	s.mu.Lock()
-	d, hit := s.decoded[ck.Value]
+	c, hit := s.cache[ck.Value]
 	s.mu.Unlock()
-	if hit && now.Before(d.expires) {
-		return d.uid, true
+	if hit && now.Sub(c.checked) < sessionRecheck && now.Before(c.expires) {
+		return c, true
 	}
-	sess, err := s.store.Get(r, sessionName)
-	if err != nil || sess.IsNew {
-		return 0, false
+	token, ok := s.token(r)
+	if !ok {
+		return cachedSession{}, false
 	}
-	id, ok := sess.Values["uid"].(int64)
-	if !ok || id <= 0 {
-		return 0, false
+	sess, err := s.svc.FindSession(r.Context(), token)
+	if err != nil {
+		if opslab.ErrorCode(err) != opslab.ENOTFOUND {
+			s.log.Error("find session", "err", err)
+		}
+		s.mu.Lock()
+		delete(s.cache, ck.Value)
+		s.mu.Unlock()
+		return cachedSession{}, false
 	}
+	if now.Sub(sess.LastSeenAt) >= sessionRecheck {
+		if err := s.svc.TouchSession(r.Context(), sess.ID); err != nil {
+			s.log.Error("touch session", "err", err)
+		}
+	}
+	c = cachedSession{id: sess.ID, uid: sess.UserID, checked: now, expires: sess.ExpiresAt}
 	s.mu.Lock()
-	if len(s.decoded) >= maxDecoded {
-		s.decoded = map[string]decodedSession{}
+	if len(s.cache) >= maxCachedSessions {
+		s.cache = map[string]cachedSession{}
 	}
-	// Re-verify at least every ten minutes so that expiry still applies.
-	s.decoded[ck.Value] = decodedSession{uid: id, expires: now.Add(10 * time.Minute)}
+	s.cache[ck.Value] = c
 	s.mu.Unlock()
-	return id, true
+	return c, true
 }
 
-// signIn starts a fresh session for the user.
+// token decodes the session token from the request's cookie.
+func (s *sessionStore) token(r *http.Request) (string, bool) {
+	sess, err := s.store.Get(r, sessionName)
+	if err != nil || sess.IsNew {
+		return "", false
+	}
+	token, ok := sess.Values["sid"].(string)
+	return token, ok && token != ""
+}
+
+// signIn starts a fresh session for the user in the store and names it in
+// the cookie. Now and then it also deletes the expired sessions.
 func (s *sessionStore) signIn(w http.ResponseWriter, r *http.Request, uid int64) error {
+	now := s.now()
+	s.mu.Lock()
+	sweep := now.Sub(s.lastSweep) >= sessionSweepEvery
+	if sweep {
+		s.lastSweep = now
+	}
+	s.mu.Unlock()
+	if sweep {
+		if _, err := s.svc.DeleteExpiredSessions(r.Context()); err != nil {
+			s.log.Error("delete expired sessions", "err", err)
+		}
+	}
+	token := opslab.NewToken()
+	if _, err := s.svc.CreateSession(r.Context(), opslab.NewSession{UserID: uid, Token: token,
+		ExpiresAt: now.Add(sessionMaxAge * time.Second), UserAgent: r.UserAgent(), ClientAddr: clientIP(r)}); err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
 	sess, _ := s.store.New(r, sessionName)
-	sess.Values = map[any]any{"uid": uid}
+	sess.Values = map[any]any{"sid": token}
 	if err := sess.Save(r, w); err != nil {
-		return fmt.Errorf("save session: %w", err)
+		return fmt.Errorf("save session cookie: %w", err)
 	}
 	return nil
 }
 
-// signOut expires the session cookie.
+// signOut ends the request's session in the store, at once for this
+// server, and expires the cookie.
 func (s *sessionStore) signOut(w http.ResponseWriter, r *http.Request) {
+	s.endCurrent(r)
 	sess, _ := s.store.New(r, sessionName)
 	sess.Options.MaxAge = -1
 	_ = sess.Save(r, w)
+}
+
+// endCurrent ends the request's session, if any, in the store and for
+// this server at once; the cookie stays as it is.
+func (s *sessionStore) endCurrent(r *http.Request) {
+	c, ok := s.current(r)
+	if !ok {
+		return
+	}
+	if err := s.svc.DeleteSession(r.Context(), c.uid, c.id); err != nil && opslab.ErrorCode(err) != opslab.ENOTFOUND {
+		s.log.Error("end session", "err", err)
+	}
+	s.forget(func(e cachedSession) bool { return e.id == c.id })
+}
+
+// forget drops the cached sessions f selects, after they were ended.
+func (s *sessionStore) forget(f func(cachedSession) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.cache {
+		if f(e) {
+			delete(s.cache, k)
+		}
+	}
+}
+
+// forgetUser drops the user's cached sessions but keep (0: all).
+func (s *sessionStore) forgetUser(uid, keep int64) {
+	s.forget(func(e cachedSession) bool { return e.uid == uid && e.id != keep })
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
