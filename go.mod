@@ -6,10 +6,6 @@ go 1.26.8
 // library); the go line stays the minimum language version.
 toolchain go1.26.11
 
-// Builds use at least this toolchain (security fixes in the standard
-// library); the go line stays the minimum language version.
-toolchain go1.26.11
-
 require (
 	github.com/alecthomas/chroma/v2 v2.27.0
 	github.com/chromedp/cdproto v0.159.0
