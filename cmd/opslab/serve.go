@@ -349,6 +349,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		Exports:        sqlite.NewExportService(db),
 		Dashboard:      sqlite.NewDashboardService(db),
 		Runbooks:       sqlite.NewRunbookService(db),
+		Sessions:       sqlite.NewSessionService(db, nil),
 		SafeMarkdown:   markdown.NewSafe(),
 		SessionKey:     key,
 		SecureCookies:  cfg.secureCookies,

@@ -45,6 +45,9 @@ type Config struct {
 	// without Runbooks those calls answer 503.
 	Runbooks     opslab.RunbookService
 	SafeMarkdown SafeMarkdown
+	// Sessions keeps sign-ins and password reset links (session.go,
+	// account.go); nil keeps them in memory, lost on restart (for tests).
+	Sessions opslab.SessionService
 
 	// SessionKey signs and encrypts the session cookie: at least 32 bytes.
 	SessionKey []byte
@@ -131,7 +134,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.NoPasswordLogin {
 		cfg.SignupOpen = false // no sign-up page: single sign-on creates accounts
 	}
-	sess, err := newSessionStore(cfg.SessionKey, cfg.SecureCookies)
+	if cfg.Sessions == nil {
+		cfg.Sessions = newMemorySessions(cfg.Users, cfg.Now)
+	}
+	sess, err := newSessionStore(cfg.SessionKey, cfg.SecureCookies, cfg.Sessions, cfg.Now, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +193,7 @@ func (s *Server) routes() chi.Router {
 	r.With(s.requirePasswordLogin).Get("/register", s.handleRegisterPage)
 	r.With(s.requirePasswordLogin).Post("/register", s.handleRegisterForm)
 	r.Post("/logout", s.handleLogoutForm)
+	s.accountRoutes(r)
 	s.oidcRoutes(r)
 	s.teamPageRoutes(r)
 	s.dashboardRoutes(r)
@@ -212,6 +219,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/courses/{course}/lessons/{lesson}/activity", s.handleAPILessonActivity)
 			r.Get("/me/progress", s.handleAPIMyProgress)
 			r.Get("/me", s.handleAPIMe)
+			s.accountAPIRoutes(r)
 			s.labRoutes(r)
 			s.teamAPIRoutes(r)
 		})

@@ -22,7 +22,7 @@ import (
 
 // pages lists every page template; each is parsed with the layout.
 var pages = []string{"catalogue", "course", "lesson", "login", "register", "error",
-	"teams", "team_members", "invite", "team", "team_learner", "reviews", "review"}
+	"teams", "team_members", "invite", "team", "team_learner", "reviews", "review", "account", "reset"}
 
 // asset is a static file held in memory with its content hash.
 type asset struct {
