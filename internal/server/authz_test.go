@@ -159,6 +159,19 @@ var matrixRoutes = map[string]matrixRow{
 	"POST /api/logout":   {jsonReq("/api/logout", ``), everyone(204)},
 	"POST /api/register": {jsonReq("/api/register", `{"email":"{fresh}@example.com","name":"New","password":"`+teamsPassword+`"}`), everyone(201)},
 
+	// The account: each user's own; another's session (or none) is a 404.
+	// Reset links: open to everyone, and an unknown token is a 404.
+	"GET /account":                         {get("/account"), signedIn(200, pageOut)},
+	"POST /account/password":               {formReq("/account/password", url.Values{"current_password": {"wrong-password"}}), signedIn(400, formOut)},
+	"POST /account/sessions/{id}/end":      {formReq("/account/sessions/999999/end", nil), signedIn(404, formOut)},
+	"POST /account/sessions/revoke-others": {formReq("/account/sessions/revoke-others", nil), signedIn(303, formOut)},
+	"GET /api/me/sessions":                 {get("/api/me/sessions"), signedIn(200, apiOut)},
+	"DELETE /api/me/sessions/{id}":         {jsonReq("/api/me/sessions/999999", ``), signedIn(404, apiOut)},
+	"POST /api/me/sessions/revoke-others":  {jsonReq("/api/me/sessions/revoke-others", ``), signedIn(200, apiOut)},
+	"POST /api/me/password":                {jsonReq("/api/me/password", `{"current_password":"","new_password":""}`), signedIn(400, apiOut)},
+	"GET /reset/{token}":                   {get("/reset/{fresh}"), everyone(404)},
+	"POST /reset/{token}":                  {formReq("/reset/{fresh}", url.Values{"password": {teamsPassword}, "password_again": {teamsPassword}}), everyone(404)},
+
 	// Learning: every signed-in user, on their own data.
 	"GET /courses/{course}":                                {get("/courses/demo"), signedIn(200, pageOut)},
 	"GET /courses/{course}/lessons/{lesson}":               {get(mLesson), signedIn(200, pageOut)},
@@ -474,6 +487,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			got, body := fx.serve(method, r, req)
 			if got != row.want[r] {
 				t.Errorf("%s as %s (%s %s): status %d, want %d: %.200s", route, roleNames[r], method, req.path, got, row.want[r], body)
+			}
+			if strings.HasSuffix(route, "/logout") && r != anon {
+				// Signing out ended the role's session: start another.
+				fx.cookies[r] = fx.signIn(t, fx.users[r].Email)
 			}
 		}
 	}
