@@ -213,7 +213,7 @@ var matrixRoutes = map[string]matrixRow{
 	"POST /api/teams":                            {jsonReq("/api/teams", `{"slug":"{fresh}"}`), admins(201, apiOut)},
 	"PATCH /api/teams/{team}":                    {jsonReq("/api/teams/alpha", `{"name":"Alpha"}`), admins(200, apiOut)},
 	"GET /api/teams/{team}/members":              {get("/api/teams/alpha/members"), alphaLeads(200, apiOut)},
-	"POST /api/teams/{team}/members":             {jsonReq("/api/teams/alpha/members", `{"email":"{newAccount}"}`), alphaLeads(201, apiOut)},
+	"POST /api/teams/{team}/members":             {jsonReq("/api/teams/alpha/members", `{"email":"{newAccount}"}`), admins(201, apiOut)},
 	"DELETE /api/teams/{team}/members/{userID}":  {jsonReq("/api/teams/alpha/members/{newLearnerA}", ``), alphaLeads(204, apiOut)},
 	"GET /api/teams/{team}/invites":              {get("/api/teams/alpha/invites"), alphaLeads(200, apiOut)},
 	"POST /api/teams/{team}/invites":             {jsonReq("/api/teams/alpha/invites", `{"expires_in_hours":24}`), alphaLeads(201, apiOut)},
