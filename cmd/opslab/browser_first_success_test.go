@@ -127,7 +127,6 @@ func TestBrowserFirstSuccess(t *testing.T) {
 
 	// The landing page: the person's time starts once it shows.
 	const (
-		name     = "First Learner"
 		email    = "first.learner@example.com"
 		password = "first-learner-pass"
 	)
@@ -142,11 +141,10 @@ func TestBrowserFirstSuccess(t *testing.T) {
 
 	navStep(journeyStep{Name: "click Create an account", Clicks: 1}, `main a[href="/register"]`)
 	b.do("fill the sign-up form",
-		chromedp.SendKeys(chromedp.ID("name"), name),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 	)
-	navStep(journeyStep{Name: "sign up (name, email, password, submit)", Clicks: 4, Homes: 6, Keys: len(name) + len(email) + len(password)},
+	navStep(journeyStep{Name: "sign up (email, password, submit)", Clicks: 3, Homes: 4, Keys: len(email) + len(password)},
 		`form[action="/register"] button[type=submit]`)
 	if u := b.location(); u.Path != "/" {
 		t.Logf("sign-up led to %s", u.Path)

@@ -128,7 +128,6 @@ func TestBrowserLab(t *testing.T) {
 	}
 	b.do("fill the sign-up form",
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
-		chromedp.SendKeys(chromedp.ID("name"), "Lab Learner"),
 		chromedp.SendKeys(chromedp.ID("email"), "lab.learner@example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), "lab-learner-password"),
 	)

@@ -22,7 +22,6 @@ func TestBrowserNodePicker(t *testing.T) {
 	}
 	b.do("fill the sign-up form",
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
-		chromedp.SendKeys(chromedp.ID("name"), "Node Learner"),
 		chromedp.SendKeys(chromedp.ID("email"), "node.learner@example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), "node-learner-password"),
 	)

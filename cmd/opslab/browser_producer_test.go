@@ -26,7 +26,6 @@ func TestBrowserKafkaProducerInput(t *testing.T) {
 	}
 	b.do("fill the sign-up form",
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
-		chromedp.SendKeys(chromedp.ID("name"), "Producer Learner"),
 		chromedp.SendKeys(chromedp.ID("email"), "producer.learner@example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), "producer-learner-password"),
 	)

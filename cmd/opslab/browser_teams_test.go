@@ -73,7 +73,6 @@ func TestBrowserTeamInvite(t *testing.T) {
 	clickToNavigate(newcomer, `click "Create an account"`, chromedp.Search(`//a[normalize-space(.)="Create an account"]`))
 	newcomer.do("fill the sign-up form",
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
-		chromedp.SendKeys(chromedp.ID("name"), "Nina Newcomer"),
 		chromedp.SendKeys(chromedp.ID("email"), "nina@example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 	)
