@@ -10,17 +10,20 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/opslab/opslab/internal/kinds"
 )
 
-// Sandbox kinds an exercise may ask for. The multi-node kinds speak their
-// family's commands and probes (SandboxFamily) on a node of their choice.
+// Sandbox kinds an exercise may ask for, by name (the list is package
+// kinds'). The multi-node kinds speak their family's commands and probes
+// (SandboxFamily) on a node of their choice.
 const (
-	SandboxRedis         = "redis"
-	SandboxKafka         = "kafka"
-	SandboxRedisReplica  = "redis-replica"
-	SandboxRedisSentinel = "redis-sentinel"
-	SandboxRedisCluster  = "redis-cluster"
-	SandboxKafkaCluster  = "kafka-cluster"
+	SandboxRedis         = string(kinds.Redis)
+	SandboxKafka         = string(kinds.Kafka)
+	SandboxRedisReplica  = string(kinds.RedisReplica)
+	SandboxRedisSentinel = string(kinds.RedisSentinel)
+	SandboxRedisCluster  = string(kinds.RedisCluster)
+	SandboxKafkaCluster  = string(kinds.KafkaCluster)
 )
 
 // RequireRealKafka is the requirement of an exercise that needs real
@@ -33,34 +36,19 @@ const RequireRealKafka = "real-kafka"
 var Requirements = []string{RequireRealKafka}
 
 // SandboxKinds lists the kinds of sandbox the platform can start.
-var SandboxKinds = []string{SandboxRedis, SandboxKafka, SandboxRedisReplica, SandboxRedisSentinel, SandboxRedisCluster, SandboxKafkaCluster}
-
-// sandboxNodes lists each kind's node names, the default node first. It
-// mirrors sandbox.Kind.Nodes (a test keeps them equal); the course package
-// stays free of the sandbox domain.
-var sandboxNodes = map[string][]string{
-	SandboxRedis:         {"primary"},
-	SandboxKafka:         {"broker-0"},
-	SandboxRedisReplica:  {"primary", "replica-1"},
-	SandboxRedisSentinel: {"primary", "replica-1", "replica-2", "sentinel-1", "sentinel-2", "sentinel-3"},
-	SandboxRedisCluster:  {"node-1", "node-2", "node-3", "node-4", "node-5", "node-6"},
-	SandboxKafkaCluster:  {"broker-0", "broker-1", "broker-2"},
-}
+var SandboxKinds = kinds.Names()
 
 // SandboxNodes returns the node names of a sandbox kind, the default node
 // first; nil for an unknown kind.
-func SandboxNodes(kind string) []string { return append([]string(nil), sandboxNodes[kind]...) }
+func SandboxNodes(kind string) []string { return kinds.Kind(kind).NodeNames() }
 
 // SandboxFamily returns the kind whose commands and probes a kind uses:
 // SandboxRedis or SandboxKafka ("" for an unknown kind).
 func SandboxFamily(kind string) string {
-	switch {
-	case !contains(SandboxKinds, kind):
-		return ""
-	case strings.HasPrefix(kind, SandboxKafka):
-		return SandboxKafka
+	if k := kinds.Kind(kind); k.Valid() {
+		return string(k.Family())
 	}
-	return SandboxRedis
+	return ""
 }
 
 // addrRE matches the address placeholder of a setup or solution line:
@@ -319,10 +307,10 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	if family != "" {
 		// A node named on a line or a check must be one of the kind's.
 		badNode := func(node string) string {
-			if node == "" || contains(sandboxNodes[e.Sandbox], node) {
+			if node == "" || contains(SandboxNodes(e.Sandbox), node) {
 				return ""
 			}
-			return fmt.Sprintf("unknown node %q for a %s sandbox: use one of %s", node, e.Sandbox, strings.Join(sandboxNodes[e.Sandbox], ", "))
+			return fmt.Sprintf("unknown node %q for a %s sandbox: use one of %s", node, e.Sandbox, strings.Join(SandboxNodes(e.Sandbox), ", "))
 		}
 		// The lines to validate: setup, solution, and each counter-example
 		// of wrong ("wrong 2" names the second in a problem).
@@ -361,7 +349,7 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 					if msg == "" && (a == "" || badNode(a) != "") {
 						msg = badNode(a)
 						if a == "" {
-							msg = "empty {{}}: name a node, as in {{" + sandboxNodes[e.Sandbox][0] + "}}"
+							msg = "empty {{}}: name a node, as in {{" + SandboxNodes(e.Sandbox)[0] + "}}"
 						}
 					}
 				}

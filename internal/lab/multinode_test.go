@@ -12,8 +12,8 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
-// The course package keeps its own list of kinds and nodes (it imports no
-// sandbox code): it must match the sandbox domain's.
+// The course package names kinds and nodes as strings (it imports no
+// sandbox code); both read package kinds, so they must match.
 func TestCourseKindsMatchSandboxKinds(t *testing.T) {
 	var kinds []string
 	for _, k := range sandbox.Kinds() {

@@ -1,0 +1,37 @@
+package kinds_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/opslab/opslab/internal/kinds"
+)
+
+// TestKinds: every listed kind is valid, has a default node, a title, a
+// family that is a single-server kind, and a weight of its node count;
+// an unknown kind has no nodes and is not valid.
+func TestKinds(t *testing.T) {
+	for _, k := range kinds.All() {
+		if !k.Valid() || len(k.Nodes()) == 0 || k.Title() == string(k) {
+			t.Errorf("%s: valid %v, nodes %v, title %q", k, k.Valid(), k.Nodes(), k.Title())
+		}
+		if f := k.Family(); f != kinds.Redis && f != kinds.Kafka {
+			t.Errorf("%s: family %s", k, f)
+		}
+		if k.Weight() != len(k.Nodes()) || k.MultiNode() != (len(k.Nodes()) > 1) {
+			t.Errorf("%s: weight %d, multi-node %v for %d nodes", k, k.Weight(), k.MultiNode(), len(k.Nodes()))
+		}
+		if !k.HasNode(k.NodeNames()[0]) || k.HasNode("nope") {
+			t.Errorf("%s: HasNode wrong", k)
+		}
+	}
+	if got := kinds.KafkaCluster.NodeNames(); !slices.Equal(got, []string{"broker-0", "broker-1", "broker-2"}) {
+		t.Errorf("kafka-cluster nodes %v", got)
+	}
+	if k := kinds.Kind("mongo"); k.Valid() || k.Nodes() != nil || k.Weight() != 1 {
+		t.Errorf("mongo: valid %v, nodes %v, weight %d", k.Valid(), k.Nodes(), k.Weight())
+	}
+	if !slices.Equal(kinds.Names(), []string{"redis", "kafka", "redis-replica", "redis-sentinel", "redis-cluster", "kafka-cluster"}) {
+		t.Errorf("names %v", kinds.Names())
+	}
+}
