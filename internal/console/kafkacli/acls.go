@@ -18,8 +18,8 @@ const ToolACLs = "kafka-acls"
 // aclsSpec is kafka-acls: its options as Kafka 4.1 defines them.
 var aclsSpec = toolSpec{
 	tool: ToolACLs,
-	options: opts(
-		[]string{"bootstrap-server=", "add", "remove", "list", "topic=", "group=", "cluster",
+	options: toolOptions(
+		[]string{"add", "remove", "list", "topic=", "group=", "cluster",
 			"transactional-id=", "resource-pattern-type=", "allow-principal=", "deny-principal=",
 			"principal=", "allow-host=", "deny-host=", "operation=", "producer", "consumer",
 			"idempotent", "force", "help", "version"},
@@ -28,7 +28,6 @@ var aclsSpec = toolSpec{
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,
 	badNumber:  joptBadNumber,
-	build:      buildACLs,
 }
 
 // ACLResource is one resource pattern of a kafka-acls command: a topic,
@@ -48,9 +47,11 @@ type ACLEntry struct {
 	Permission kmsg.ACLPermissionType
 }
 
-// ACLCommand is a parsed kafka-acls command: for every resource, the
-// entries to add or remove (none: remove every entry of the resource).
+// ACLCommand is a kafka-acls line: for every resource, the entries to
+// add or remove (none: remove every entry of the resource), or the
+// resources and principals to list.
 type ACLCommand struct {
+	Call
 	Force      bool
 	Principals []string // --list --principal
 	Resources  []ACLResource
@@ -138,41 +139,77 @@ func (e ACLEntry) String() string {
 	return fmt.Sprintf("(principal=%s, host=%s, operation=%s, permissionType=%s)", e.Principal, e.Host, aclOperationNames[e.Operation][1], perm)
 }
 
-// buildACLs checks kafka-acls options the way AclCommandOptions does.
-func buildACLs(cmd *Command, s scanned) error {
-	op := ToolACLs
-	fail := func(text string) error { return usageError(op, text) }
-	if s.has("help") {
-		cmd.Action = ActionHelp
+func init() {
+	register(&tool{spec: &aclsSpec, newCommand: func(c Call, _ stdin) toolCommand {
+		return &ACLCommand{Call: c, Entries: map[ACLResource][]ACLEntry{}}
+	}})
+}
+
+// aclFail is a kafka-acls usage error with the tool's text.
+func aclFail(text string) error { return usageError(ToolACLs, text) }
+
+// parse checks kafka-acls options in the order AclCommandOptions does:
+// the action and the options that go with it, the resource pattern type,
+// the principals to list, the resources, and then, for --add and
+// --remove, the entries.
+func (a *ACLCommand) parse(s scanned) error {
+	if err := a.parseAction(s); err != nil {
+		return err
+	}
+	pattern, err := aclPatternType(s, a.Action)
+	if err != nil {
+		return err
+	}
+	a.Force = s.has("force")
+	if a.Principals, err = aclPrincipals(s, "principal"); err != nil {
+		return err
+	}
+	res := aclResourcesOf(s, pattern)
+	a.Resources = res.all()
+	if len(a.Resources) == 0 && a.Action != ActionList {
+		return aclFail("You must provide at least one resource: --topic <topic> or --cluster or --group <group> or --delegation-token <Delegation Token ID>")
+	}
+	if a.Action == ActionList {
 		return nil
 	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
+	if err := a.parseEntries(s, res); err != nil {
+		return err
 	}
+	return a.checkEntries(s)
+}
+
+// parseAction sets the one action (--list, --add or --remove) and refuses
+// the options that do not go with it.
+func (a *ACLCommand) parseAction(s scanned) error {
 	action, n := actionOf(s, "list", "add", "remove")
 	if n != 1 {
-		return fail("Command must include exactly one action: --list, --add, --remove. ")
+		return aclFail("Command must include exactly one action: --list, --add, --remove. ")
 	}
-	cmd.Action = action
+	a.Action = action
 	if action == ActionList {
 		for _, name := range []string{"producer", "consumer", "allow-host", "allow-principal", "deny-host", "deny-principal"} {
 			if s.has(name) {
-				return fail(cantUseWith(name, "list"))
+				return aclFail(cantUseWith(name, "list"))
 			}
 		}
 	} else if s.has("principal") {
-		return fail("The --principal option is only available if --list is set")
+		return aclFail("The --principal option is only available if --list is set")
 	}
 	if s.has("producer") && !s.has("topic") {
-		return fail("With --producer you must specify a --topic")
+		return aclFail("With --producer you must specify a --topic")
 	}
 	if s.has("idempotent") && !s.has("producer") {
-		return fail("The --idempotent option is only available if --producer is set")
+		return aclFail("The --idempotent option is only available if --producer is set")
 	}
 	if s.has("consumer") && (!s.has("topic") || !s.has("group") || s.has("cluster") || s.has("transactional-id")) {
-		return fail("With --consumer you must specify a --topic and a --group and no --cluster or --transactional-id option should be specified.")
+		return aclFail("With --consumer you must specify a --topic and a --group and no --cluster or --transactional-id option should be specified.")
 	}
+	return nil
+}
+
+// aclPatternType reads --resource-pattern-type (LITERAL when not given);
+// --add takes only LITERAL and PREFIXED.
+func aclPatternType(s scanned, action string) (kmsg.ACLResourcePatternType, error) {
 	pattern := kmsg.ACLResourcePatternTypeLiteral
 	if s.has("resource-pattern-type") {
 		switch v := strings.ToUpper(s.first("resource-pattern-type")); v {
@@ -184,144 +221,180 @@ func buildACLs(cmd *Command, s scanned) error {
 		case "ANY":
 			pattern = kmsg.ACLResourcePatternTypeAny
 		default:
-			return fail(fmt.Sprintf("Cannot parse argument '%s' of option resource-pattern-type", s.first("resource-pattern-type")))
+			return pattern, aclFail(fmt.Sprintf("Cannot parse argument '%s' of option resource-pattern-type", s.first("resource-pattern-type")))
 		}
 	}
 	if action == ActionAdd && pattern != kmsg.ACLResourcePatternTypeLiteral && pattern != kmsg.ACLResourcePatternTypePrefixed {
-		return fail(fmt.Sprintf("A '--resource-pattern-type' value of '%s' is not valid when adding acls.", aclPatternName(pattern)))
+		return pattern, aclFail(fmt.Sprintf("A '--resource-pattern-type' value of '%s' is not valid when adding acls.", aclPatternName(pattern)))
 	}
-	a := &ACLCommand{Force: s.has("force"), Entries: map[ACLResource][]ACLEntry{}}
-	cmd.ACL = a
-	for _, p := range s.all("principal") {
+	return pattern, nil
+}
+
+// aclPrincipals returns the values of a principal option, trimmed, in
+// the order typed; each must have the form principalType:principalName.
+func aclPrincipals(s scanned, option string) ([]string, error) {
+	var out []string
+	for _, p := range s.all(option) {
 		if _, _, ok := strings.Cut(p, ":"); !ok {
-			return fail("expected a string in format principalType:principalName but got " + p)
+			return nil, aclFail("expected a string in format principalType:principalName but got " + p)
 		}
-		a.Principals = append(a.Principals, strings.TrimSpace(p))
+		out = append(out, strings.TrimSpace(p))
 	}
-	var topics, groups, txns []ACLResource
+	return out, nil
+}
+
+// aclResources are the resources a kafka-acls line names, by type.
+type aclResources struct {
+	topics, groups, txns, cluster []ACLResource
+}
+
+// aclResourcesOf reads the resource options. The cluster is named by
+// --cluster, or by --idempotent, and only with the LITERAL pattern.
+func aclResourcesOf(s scanned, pattern kmsg.ACLResourcePatternType) aclResources {
+	var r aclResources
 	for _, t := range s.all("topic") {
-		topics = append(topics, ACLResource{kmsg.ACLResourceTypeTopic, strings.TrimSpace(t), pattern})
+		r.topics = append(r.topics, ACLResource{kmsg.ACLResourceTypeTopic, strings.TrimSpace(t), pattern})
 	}
 	for _, g := range s.all("group") {
-		groups = append(groups, ACLResource{kmsg.ACLResourceTypeGroup, strings.TrimSpace(g), pattern})
+		r.groups = append(r.groups, ACLResource{kmsg.ACLResourceTypeGroup, strings.TrimSpace(g), pattern})
 	}
 	for _, t := range s.all("transactional-id") {
-		txns = append(txns, ACLResource{kmsg.ACLResourceTypeTransactionalId, t, pattern})
+		r.txns = append(r.txns, ACLResource{kmsg.ACLResourceTypeTransactionalId, t, pattern})
 	}
-	var cluster []ACLResource
 	if pattern == kmsg.ACLResourcePatternTypeLiteral && (s.has("cluster") || s.has("idempotent")) {
-		cluster = []ACLResource{{kmsg.ACLResourceTypeCluster, "kafka-cluster", kmsg.ACLResourcePatternTypeLiteral}}
+		r.cluster = []ACLResource{{kmsg.ACLResourceTypeCluster, "kafka-cluster", kmsg.ACLResourcePatternTypeLiteral}}
 	}
-	a.Resources = slices.Concat(topics, cluster, groups, txns)
-	if len(a.Resources) == 0 && action != ActionList {
-		return fail("You must provide at least one resource: --topic <topic> or --cluster or --group <group> or --delegation-token <Delegation Token ID>")
-	}
-	if action == ActionList {
-		return nil
-	}
+	return r
+}
 
-	entries := func(ops []kmsg.ACLOperation) ([]ACLEntry, error) {
-		var out []ACLEntry
-		add := func(principalOpt, hostOpt string, perm kmsg.ACLPermissionType) error {
-			hosts := s.all(hostOpt)
-			if len(hosts) == 0 {
-				hosts = []string{"*"}
-			}
-			for _, p := range s.all(principalOpt) {
-				if _, _, ok := strings.Cut(p, ":"); !ok {
-					return fail("expected a string in format principalType:principalName but got " + p)
-				}
-				for _, o := range ops {
-					for _, h := range hosts {
-						e := ACLEntry{strings.TrimSpace(p), strings.TrimSpace(h), o, perm}
-						if !slices.Contains(out, e) {
-							out = append(out, e)
-						}
-					}
-				}
-			}
-			return nil
-		}
-		if err := add("allow-principal", "allow-host", kmsg.ACLPermissionTypeAllow); err != nil {
-			return nil, err
-		}
-		if err := add("deny-principal", "deny-host", kmsg.ACLPermissionTypeDeny); err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	set := func(res []ACLResource, ops []kmsg.ACLOperation) error {
-		es, err := entries(ops)
+// all returns every resource in the order kafka-acls handles them.
+func (r aclResources) all() []ACLResource {
+	return slices.Concat(r.topics, r.cluster, r.groups, r.txns)
+}
+
+// aclGrant is a set of operations given to a set of resources.
+type aclGrant struct {
+	resources []ACLResource
+	ops       []kmsg.ACLOperation
+}
+
+// parseEntries fills a.Entries: --operation on every resource, or the
+// operations --producer and --consumer stand for on the resources they
+// concern; each for every allowed and denied principal and host.
+func (a *ACLCommand) parseEntries(s scanned, res aclResources) error {
+	var grants []aclGrant
+	if !s.has("producer") && !s.has("consumer") {
+		ops, err := aclOperations(s, a.Resources)
 		if err != nil {
 			return err
 		}
-		for _, r := range res {
+		grants = append(grants, aclGrant{a.Resources, ops})
+	}
+	if s.has("producer") {
+		grants = append(grants,
+			aclGrant{res.topics, []kmsg.ACLOperation{kmsg.ACLOperationWrite, kmsg.ACLOperationDescribe, kmsg.ACLOperationCreate}},
+			aclGrant{res.txns, []kmsg.ACLOperation{kmsg.ACLOperationWrite, kmsg.ACLOperationDescribe}})
+		if s.has("idempotent") {
+			grants = append(grants, aclGrant{res.cluster, []kmsg.ACLOperation{kmsg.ACLOperationIdempotentWrite}})
+		}
+	}
+	if s.has("consumer") {
+		grants = append(grants,
+			aclGrant{res.topics, []kmsg.ACLOperation{kmsg.ACLOperationRead, kmsg.ACLOperationDescribe}},
+			aclGrant{res.groups, []kmsg.ACLOperation{kmsg.ACLOperationRead}})
+	}
+	for _, g := range grants {
+		es, err := aclEntries(s, g.ops)
+		if err != nil {
+			return err
+		}
+		for _, r := range g.resources {
 			for _, e := range es {
 				if !slices.Contains(a.Entries[r], e) {
 					a.Entries[r] = append(a.Entries[r], e)
 				}
 			}
 		}
-		return nil
 	}
-	if !s.has("producer") && !s.has("consumer") {
-		names := s.all("operation")
-		if len(names) == 0 {
-			names = []string{"All"}
+	return nil
+}
+
+// aclOperations reads --operation (All when not given), each once, and
+// checks that every resource supports every one of them.
+func aclOperations(s scanned, resources []ACLResource) ([]kmsg.ACLOperation, error) {
+	names := s.all("operation")
+	if len(names) == 0 {
+		names = []string{"All"}
+	}
+	var ops []kmsg.ACLOperation
+	for _, name := range names {
+		o, _ := aclOperation(strings.TrimSpace(name))
+		if !slices.Contains(ops, o) {
+			ops = append(ops, o)
 		}
-		var ops []kmsg.ACLOperation
-		for _, name := range names {
-			o, _ := aclOperation(strings.TrimSpace(name))
-			if !slices.Contains(ops, o) {
-				ops = append(ops, o)
+	}
+	for _, r := range resources {
+		valid := append([]kmsg.ACLOperation{kmsg.ACLOperationAll}, aclResourceOps[r.Type]...)
+		for _, o := range ops {
+			if !slices.Contains(valid, o) {
+				var names []string
+				for _, v := range valid {
+					names = append(names, aclOperationNames[v][0])
+				}
+				return nil, aclFail(fmt.Sprintf("ResourceType %s only supports operations %s", aclResourceTypeName(r.Type), strings.Join(names, ", ")))
 			}
 		}
-		for _, r := range a.Resources {
-			valid := append([]kmsg.ACLOperation{kmsg.ACLOperationAll}, aclResourceOps[r.Type]...)
+	}
+	return ops, nil
+}
+
+// aclEntries returns the entries giving ops to every --allow-principal
+// from every --allow-host, then denying them to every --deny-principal
+// from every --deny-host (a missing host list means "*"), each once.
+func aclEntries(s scanned, ops []kmsg.ACLOperation) ([]ACLEntry, error) {
+	var out []ACLEntry
+	for _, side := range []struct {
+		principal, host string
+		perm            kmsg.ACLPermissionType
+	}{
+		{"allow-principal", "allow-host", kmsg.ACLPermissionTypeAllow},
+		{"deny-principal", "deny-host", kmsg.ACLPermissionTypeDeny},
+	} {
+		hosts := s.all(side.host)
+		if len(hosts) == 0 {
+			hosts = []string{"*"}
+		}
+		principals, err := aclPrincipals(s, side.principal)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range principals {
 			for _, o := range ops {
-				if !slices.Contains(valid, o) {
-					var names []string
-					for _, v := range valid {
-						names = append(names, aclOperationNames[v][0])
+				for _, h := range hosts {
+					e := ACLEntry{p, strings.TrimSpace(h), o, side.perm}
+					if !slices.Contains(out, e) {
+						out = append(out, e)
 					}
-					return fail(fmt.Sprintf("ResourceType %s only supports operations %s", aclResourceTypeName(r.Type), strings.Join(names, ", ")))
 				}
 			}
 		}
-		if err := set(a.Resources, ops); err != nil {
-			return err
-		}
 	}
-	if s.has("producer") {
-		if err := set(topics, []kmsg.ACLOperation{kmsg.ACLOperationWrite, kmsg.ACLOperationDescribe, kmsg.ACLOperationCreate}); err != nil {
-			return err
-		}
-		if err := set(txns, []kmsg.ACLOperation{kmsg.ACLOperationWrite, kmsg.ACLOperationDescribe}); err != nil {
-			return err
-		}
-		if s.has("idempotent") {
-			if err := set(cluster, []kmsg.ACLOperation{kmsg.ACLOperationIdempotentWrite}); err != nil {
-				return err
-			}
-		}
-	}
-	if s.has("consumer") {
-		if err := set(topics, []kmsg.ACLOperation{kmsg.ACLOperationRead, kmsg.ACLOperationDescribe}); err != nil {
-			return err
-		}
-		if err := set(groups, []kmsg.ACLOperation{kmsg.ACLOperationRead}); err != nil {
-			return err
-		}
-	}
-	if action == ActionAdd {
+	return out, nil
+}
+
+// checkEntries refuses an --add that leaves a resource without entries
+// and a --remove without --force, whose confirmation the console cannot
+// answer.
+func (a *ACLCommand) checkEntries(s scanned) error {
+	if a.Action == ActionAdd {
 		for _, r := range a.Resources {
 			if len(a.Entries[r]) == 0 && (!s.has("producer") && !s.has("consumer") || r.Type != kmsg.ACLResourceTypeCluster) {
-				return fail("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.")
+				return aclFail("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.")
 			}
 		}
 	}
-	if action == ActionRemove && !a.Force {
-		return fail("kafka-acls: --remove asks for confirmation (y/n), which this console cannot answer: add --force")
+	if a.Action == ActionRemove && !a.Force {
+		return aclFail("kafka-acls: --remove asks for confirmation (y/n), which this console cannot answer: add --force")
 	}
 	return nil
 }
@@ -392,18 +465,17 @@ func (r ACLResource) matchesFilter(f ACLResource) bool {
 	return r.Pattern == f.Pattern && r.Name == f.Name
 }
 
-// runACLs executes a parsed kafka-acls command.
-func runACLs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
-	op := ToolACLs + " --" + cmd.Action
-	cl, err := b.client()
+// run executes a parsed kafka-acls command.
+func (a *ACLCommand) run(ctx context.Context, b Broker, out io.Writer) error {
+	op := ToolACLs + " --" + a.Action
+	cl, err := b.connect(op, plainText)
 	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
+		return err
 	}
 	defer cl.Close()
-	a := cmd.ACL
 	var text strings.Builder
 	var added, removed []ACLBinding
-	switch cmd.Action {
+	switch a.Action {
 	case ActionAdd:
 		for _, r := range a.Resources {
 			es := sortedEntries(a.Entries[r])

@@ -19,8 +19,8 @@ import (
 // Only topic configs are supported in this console.
 var configsSpec = toolSpec{
 	tool: ToolConfigs,
-	options: opts(
-		[]string{"bootstrap-server=", "entity-type=", "entity-name=", "describe", "alter",
+	options: toolOptions(
+		[]string{"entity-type=", "entity-name=", "describe", "alter",
 			"add-config=", "delete-config=", "all", "topic=", "help", "version",
 			"entity-default", "client=", "client-defaults", "user=", "user-defaults"},
 		[]string{"bootstrap-controller=", "command-config=", "add-config-file=", "broker=",
@@ -30,7 +30,6 @@ var configsSpec = toolSpec{
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,
 	badNumber:  joptBadNumber,
-	build:      buildConfigs,
 }
 
 // entityTypes are the entity types kafka-configs knows, in the order its
@@ -49,18 +48,35 @@ func configCommandError(args []string, exception string) string {
 		strings.Join(args, " "), exception)
 }
 
-// buildConfigs checks kafka-configs options the way ConfigCommand does.
-func buildConfigs(cmd *Command, s scanned) error {
+// ConfigsCommand is a kafka-configs line: --describe or --alter of topic
+// configs, of broker configs (describe only) or of client quotas.
+type ConfigsCommand struct {
+	Call
+	// Topic is the topic of --entity-name (or --topic); "" describes
+	// every topic.
+	Topic string
+	// Configs are the --add-config pairs in the order typed, already
+	// checked against the topic config rules.
+	Configs []KeyValue
+	// DeleteConfigs are the --delete-config names.
+	DeleteConfigs []string
+	// AllConfigs is --describe --all: every config, not only the
+	// dynamic ones.
+	AllConfigs bool
+	// Quota is set for --entity-type clients and/or users (quotas.go).
+	Quota *QuotaCommand
+	// Broker is set for --entity-type brokers.
+	Broker *brokerEntity
+}
+
+func init() {
+	register(&tool{spec: &configsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &ConfigsCommand{Call: c} }})
+}
+
+// parse checks kafka-configs options the way ConfigCommand does.
+func (cmd *ConfigsCommand) parse(s scanned) error {
 	op := ToolConfigs
 	fail := func(text string) error { return usageError(op, text) }
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
-	}
 	action, n := actionOf(s, "describe", "alter")
 	if n != 1 {
 		return fail("Command must include exactly one action: --describe, --alter")
@@ -70,7 +86,7 @@ func buildConfigs(cmd *Command, s scanned) error {
 
 	types := s.all("entity-type")
 	if quotaCommand(s, types) {
-		return buildQuotaConfigs(cmd, s, types, action)
+		return cmd.parseQuotas(s, types, action)
 	}
 	if s.has("topic") {
 		if s.has("entity-type") || s.has("entity-name") {
@@ -102,6 +118,7 @@ func buildConfigs(cmd *Command, s scanned) error {
 			return fail(cantUseWith("add-config", "describe"))
 		}
 		cmd.AllConfigs = s.has("all")
+		cmd.Broker = &brokerEntity{name: s.first("entity-name"), named: s.has("entity-name"), clusterDef: s.has("entity-default")}
 		return nil
 	}
 	if types[0] != "topics" {
@@ -197,30 +214,27 @@ func splitAddConfig(raw string) ([]KeyValue, bool) {
 	return out, true
 }
 
-// runConfigs executes a parsed kafka-configs command.
-func runConfigs(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+// run executes a parsed kafka-configs command.
+func (cmd *ConfigsCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolConfigs + " --" + cmd.Action
-	cl, err := b.client()
+	text := func(msg string) string { return configCommandError(cmd.Args, msg) }
+	cl, err := b.connect(op, text)
 	if err != nil {
-		return &Error{Op: op, Text: configCommandError(cmd.Args, err.Error()), Err: err}
+		return err
 	}
 	adm := kadm.NewClient(cl)
 	defer adm.Close()
 	switch {
 	case cmd.Quota != nil:
 		err = runQuotas(ctx, adm, cmd, out)
-	case configsBroker(cmd) != nil:
-		err = describeBrokerConfigs(ctx, cl, adm, cmd, *configsBroker(cmd), out)
+	case cmd.Broker != nil:
+		err = describeBrokerConfigs(ctx, cl, adm, cmd, *cmd.Broker, out)
 	case cmd.Action == ActionDescribe:
 		err = describeConfigs(ctx, cl, adm, cmd, out)
 	default:
 		err = alterConfigs(ctx, adm, cmd, out)
 	}
-	var toolErr *Error
-	if err != nil && !errors.As(err, &toolErr) {
-		err = &Error{Op: op, Text: configCommandError(cmd.Args, err.Error()), Err: err}
-	}
-	return err
+	return toolFailure(op, err, func(err error) string { return text(err.Error()) })
 }
 
 // topicOverrides returns each topic's dynamic topic configs, the values
@@ -249,7 +263,7 @@ func topicOverrides(ctx context.Context, adm *kadm.Client, topics ...string) (ma
 // describeConfigs prints the dynamic (or, with --all, every) config of a
 // topic, or of every topic when no name was given, from the broker's
 // DescribeConfigs answer (completed from the table on kfake).
-func describeConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd Command, out io.Writer) error {
+func describeConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd *ConfigsCommand, out io.Writer) error {
 	all, err := adm.ListTopicsWithInternal(ctx)
 	if err != nil {
 		return fmt.Errorf("list topics: %w", err)
@@ -289,7 +303,7 @@ func describeConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd 
 }
 
 // alterConfigs sets and deletes a topic's configs.
-func alterConfigs(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func alterConfigs(ctx context.Context, adm *kadm.Client, cmd *ConfigsCommand, out io.Writer) error {
 	op := ToolConfigs + " --alter"
 	overrides, err := topicOverrides(ctx, adm, cmd.Topic)
 	if errors.Is(err, kerr.UnknownTopicOrPartition) {
@@ -338,22 +352,9 @@ type brokerEntity struct {
 	clusterDef bool
 }
 
-// configsBroker returns the broker entity of a kafka-configs command for
-// brokers, or nil for any other entity type.
-func configsBroker(cmd Command) *brokerEntity {
-	if cmd.Tool != ToolConfigs || cmd.Quota != nil {
-		return nil
-	}
-	s, err := configsSpec.scan(cmd.Args)
-	if err != nil || s.first("entity-type") != "brokers" {
-		return nil
-	}
-	return &brokerEntity{name: s.first("entity-name"), named: s.has("entity-name"), clusterDef: s.has("entity-default")}
-}
-
 // describeBrokerConfigs prints a broker's configs (or the cluster's
 // default broker configs) as the broker answers them.
-func describeBrokerConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd Command, ent brokerEntity, out io.Writer) error {
+func describeBrokerConfigs(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd *ConfigsCommand, ent brokerEntity, out io.Writer) error {
 	var names []string
 	switch {
 	case ent.clusterDef:

@@ -20,8 +20,8 @@ import (
 // defines them.
 var consumerSpec = toolSpec{
 	tool: ToolConsumer,
-	options: opts(
-		[]string{"bootstrap-server=", "topic=", "group=", "from-beginning", "max-messages=",
+	options: toolOptions(
+		[]string{"topic=", "group=", "from-beginning", "max-messages=",
 			"timeout-ms=", "property=", "consumer-property=", "partition=", "offset=",
 			"skip-message-on-error", "isolation-level=", "help", "version"},
 		[]string{"include=", "formatter=", "formatter-config=", "key-deserializer=",
@@ -30,7 +30,6 @@ var consumerSpec = toolSpec{
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,
 	badNumber:  consumerBadNumber,
-	build:      buildConsumer,
 }
 
 // consumerBadNumber is kafka-console-consumer's failure on a number it
@@ -39,19 +38,34 @@ func consumerBadNumber(value, name string) string {
 	return `Exception in thread "main" joptsimple.OptionArgumentConversionException: ` + joptBadNumber(value, name)
 }
 
-// buildConsumer checks kafka-console-consumer options in the order
+// ConsumerCommand is a kafka-console-consumer line: what to read from
+// Topic and how to print it.
+type ConsumerCommand struct {
+	Call
+	Topic         string     // --topic
+	Groups        []string   // --group (or group.id of --consumer-property); at most one
+	Properties    []KeyValue // --property, in order
+	FromBeginning bool       // --from-beginning
+	MaxMessages   int        // --max-messages; -1 when not given
+	TimeoutMs     int        // --timeout-ms; 0 when not given
+	Partition     int        // --partition; -1 when not given
+	Offset        string     // --offset; "" when not given
+	// IsolationLevel is --isolation-level: "" (the default,
+	// read_uncommitted), "read_committed" or "read_uncommitted".
+	IsolationLevel string
+}
+
+func init() {
+	register(&tool{spec: &consumerSpec, newCommand: func(c Call, _ stdin) toolCommand {
+		return &ConsumerCommand{Call: c, MaxMessages: -1, Partition: -1}
+	}})
+}
+
+// parse checks kafka-console-consumer options in the order
 // ConsoleConsumerOptions does.
-func buildConsumer(cmd *Command, s scanned) error {
+func (cmd *ConsumerCommand) parse(s scanned) error {
 	op := ToolConsumer
 	fail := func(text string) error { return usageError(op, text) }
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
-	}
 	cmd.Action = ActionConsume
 	for _, name := range []string{"max-messages", "timeout-ms", "partition"} {
 		if !s.has(name) {
@@ -248,21 +262,21 @@ func (a *assignment) list() []int32 {
 	return out
 }
 
-// runConsumer prints records of the topic until --max-messages records
+// run prints records of the topic until --max-messages records
 // were printed, no record came for --timeout-ms, or ctx is done, then
 // prints "Processed a total of N messages". With a group it joins the
 // group, and on the way out commits, for every partition it holds, the
 // offset after the last record it printed (or the position it started
 // from), as the real tool's consumer does when it closes.
-func runConsumer(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+func (cmd *ConsumerCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolConsumer
 	group := ""
 	if len(cmd.Groups) > 0 {
 		group = cmd.Groups[0]
 	}
-	adm, err := b.admin()
+	adm, err := b.connectAdmin(op, plainText)
 	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
+		return err
 	}
 	defer adm.Close()
 	if invalidTopicName(cmd.Topic) == "" {

@@ -21,8 +21,8 @@ import (
 // "Exception in thread" wording.
 var groupsSpec = toolSpec{
 	tool: ToolGroups,
-	options: opts(
-		[]string{"bootstrap-server=", "list", "describe", "delete", "reset-offsets", "group=",
+	options: toolOptions(
+		[]string{"list", "describe", "delete", "reset-offsets", "group=",
 			"all-groups", "topic=", "all-topics", "to-earliest", "to-latest", "to-current",
 			"to-offset=", "shift-by=", "dry-run", "execute", "offsets", "members", "state",
 			"timeout=", "help", "version"},
@@ -36,7 +36,6 @@ var groupsSpec = toolSpec{
 		return `Exception in thread "main" joptsimple.OptionMissingRequiredArgumentException: ` + joptMissingArg(name)
 	},
 	badNumber: groupsBadNumber,
-	build:     buildGroups,
 }
 
 // groupsBadNumber is kafka-consumer-groups' report of a number it cannot
@@ -58,19 +57,33 @@ const groupScopes = "[all-groups], [group]"
 // checks them against each other.
 var resetScenarios = []string{"to-offset", "to-datetime", "by-duration", "to-earliest", "to-latest", "to-current", "shift-by", "from-file"}
 
-// buildGroups checks kafka-consumer-groups options in the order
+// GroupsCommand is a kafka-consumer-groups line: list, describe, delete
+// or reset-offsets of consumer groups.
+type GroupsCommand struct {
+	Call
+	Groups    []string // --group, in the order typed
+	AllGroups bool     // --all-groups
+	GroupView string   // describe view: one of the View constants
+	// Topic is --topic of --reset-offsets; TopicPartitions are the
+	// partitions named as --topic T:0,1, nil for every partition.
+	Topic           string
+	TopicPartitions []int32
+	AllTopics       bool   // --all-topics
+	Reset           string // one of the Reset constants
+	ResetValue      int64  // the N of --to-offset N or --shift-by N
+	DryRun          bool   // --dry-run
+	Execute         bool   // --execute
+}
+
+func init() {
+	register(&tool{spec: &groupsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &GroupsCommand{Call: c} }})
+}
+
+// parse checks kafka-consumer-groups options in the order
 // ConsumerGroupCommandOptions.checkArgs and main do.
-func buildGroups(cmd *Command, s scanned) error {
+func (cmd *GroupsCommand) parse(s scanned) error {
 	op := ToolGroups
 	fail := func(text string) error { return usageError(op, text) }
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
-	}
 	hasScope := s.has("group") || s.has("all-groups")
 	if s.has("describe") {
 		if !hasScope {
@@ -132,13 +145,13 @@ func buildGroups(cmd *Command, s scanned) error {
 			cmd.GroupView = ViewOffsets
 		}
 	case ActionResetOffsets:
-		return buildReset(cmd, s)
+		return cmd.parseReset(s)
 	}
 	return nil
 }
 
-// buildReset reads the scope and scenario of --reset-offsets.
-func buildReset(cmd *Command, s scanned) error {
+// parseReset reads the scope and scenario of --reset-offsets.
+func (cmd *GroupsCommand) parseReset(s scanned) error {
 	op := ToolGroups + " --reset-offsets"
 	fail := func(text string) error { return usageError(op, text) }
 	cmd.DryRun = s.has("dry-run")
@@ -191,12 +204,12 @@ func parseTopicPartitions(v string) (string, []int32, error) {
 	return topic, parts, nil
 }
 
-// runGroups executes a parsed kafka-consumer-groups command.
-func runGroups(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+// run executes a parsed kafka-consumer-groups command.
+func (cmd *GroupsCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolGroups + " --" + cmd.Action
-	adm, err := b.admin()
+	adm, err := b.connectAdmin(op, groupCommandFailed)
 	if err != nil {
-		return &Error{Op: op, Text: groupCommandFailed(err.Error()), Err: err}
+		return err
 	}
 	defer adm.Close()
 	switch cmd.Action {
@@ -209,11 +222,7 @@ func runGroups(ctx context.Context, b Broker, cmd Command, out io.Writer) error 
 	case ActionResetOffsets:
 		err = resetOffsetsCmd(ctx, adm, cmd, out)
 	}
-	var toolErr *Error
-	if err != nil && !errors.As(err, &toolErr) {
-		err = &Error{Op: op, Text: groupCommandFailed(kafkaMessage(err)), Err: err}
-	}
-	return err
+	return toolFailure(op, err, func(err error) string { return groupCommandFailed(kafkaMessage(err)) })
 }
 
 // groupNames returns the sorted ids of every group on the broker.
@@ -229,7 +238,7 @@ func groupNames(ctx context.Context, adm *kadm.Client) ([]string, error) {
 
 // selectedGroups returns the groups a command names, or every group with
 // --all-groups.
-func selectedGroups(ctx context.Context, adm *kadm.Client, cmd Command) ([]string, error) {
+func selectedGroups(ctx context.Context, adm *kadm.Client, cmd *GroupsCommand) ([]string, error) {
 	if cmd.AllGroups {
 		return groupNames(ctx, adm)
 	}
@@ -387,7 +396,7 @@ func stateNotice(v groupView) string {
 
 // describeGroupsCmd prints the offsets, members or state view of each
 // selected group.
-func describeGroupsCmd(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func describeGroupsCmd(ctx context.Context, adm *kadm.Client, cmd *GroupsCommand, out io.Writer) error {
 	names, err := selectedGroups(ctx, adm, cmd)
 	if err != nil {
 		return err
@@ -544,7 +553,7 @@ func writeState(b *strings.Builder, v groupView) {
 
 // deleteGroupsCmd deletes the selected groups and reports as the tool
 // does: one success line, or the failures.
-func deleteGroupsCmd(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func deleteGroupsCmd(ctx context.Context, adm *kadm.Client, cmd *GroupsCommand, out io.Writer) error {
 	names, err := selectedGroups(ctx, adm, cmd)
 	if err != nil {
 		return err
@@ -601,7 +610,7 @@ func groupDeleteException(err error) string {
 
 // resetOffsetsCmd computes, prints and with --execute commits the new
 // offsets of each selected group.
-func resetOffsetsCmd(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func resetOffsetsCmd(ctx context.Context, adm *kadm.Client, cmd *GroupsCommand, out io.Writer) error {
 	op := ToolGroups + " --reset-offsets"
 	var notes strings.Builder
 	if !cmd.DryRun && !cmd.Execute {
@@ -661,7 +670,7 @@ func resetOffsetsCmd(ctx context.Context, adm *kadm.Client, cmd Command, out io.
 // resetTargets returns the new offset of each partition in the reset's
 // scope, clamped to the log's range as the tool does (with a warning in
 // notes).
-func resetTargets(ctx context.Context, adm *kadm.Client, cmd Command, v groupView, notes *strings.Builder) (map[topicPartition]int64, error) {
+func resetTargets(ctx context.Context, adm *kadm.Client, cmd *GroupsCommand, v groupView, notes *strings.Builder) (map[topicPartition]int64, error) {
 	op := ToolGroups + " --reset-offsets"
 	var scope []topicPartition
 	switch {

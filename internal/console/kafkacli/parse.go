@@ -2,12 +2,11 @@ package kafkacli
 
 import (
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 )
 
-// Tool names as Command.Tool holds them: the script name without ".sh".
+// Tool names as Call.Tool holds them: the script name without ".sh".
 const (
 	ToolTopics   = "kafka-topics"
 	ToolConfigs  = "kafka-configs"
@@ -18,7 +17,7 @@ const (
 	// transactions.go.
 )
 
-// Actions as Command.Action holds them. The admin tools use the name of
+// Actions as Call.Action holds them. The admin tools use the name of
 // their action option; the console producer and consumer have one action
 // each.
 const (
@@ -35,7 +34,7 @@ const (
 )
 
 // Reset scenarios of kafka-consumer-groups --reset-offsets, as
-// Command.Reset holds them.
+// GroupsCommand.Reset holds them.
 const (
 	ResetToEarliest = "to-earliest"
 	ResetToLatest   = "to-latest"
@@ -44,8 +43,8 @@ const (
 	ResetShiftBy    = "shift-by"
 )
 
-// Views of kafka-consumer-groups --describe, as Command.GroupView holds
-// them.
+// Views of kafka-consumer-groups --describe, as GroupsCommand.GroupView
+// holds them.
 const (
 	ViewOffsets = "offsets"
 	ViewMembers = "members"
@@ -61,136 +60,6 @@ const ToolVersion = "4.1.0"
 type KeyValue struct {
 	Name  string
 	Value string
-}
-
-// Command is one console line, parsed and checked the way the Apache Kafka
-// tool checks its arguments. Only the fields that Tool and Action use are
-// set; the others keep their zero values unless noted.
-type Command struct {
-	Tool   string   // one of the Tool constants
-	Action string   // one of the Action constants
-	Args   []string // the arguments after the tool name, as typed
-
-	// Topic is --topic (kafka-topics, producer, consumer, reset-offsets)
-	// or the topic of kafka-configs --entity-name. For kafka-topics
-	// --list, --describe, --alter and --delete it is a regular expression
-	// as in the real tool; "" means every topic.
-	Topic string
-	// TopicPartitions are the partitions named as --topic T:0,1 in
-	// --reset-offsets; nil means every partition.
-	TopicPartitions []int32
-	// Partitions is --partitions; 0 when not given.
-	Partitions int
-	// ReplicationFactor is --replication-factor; 0 when not given.
-	ReplicationFactor int
-	IfExists          bool // --if-exists
-	IfNotExists       bool // --if-not-exists
-	// Configs are kafka-topics --config or kafka-configs --add-config
-	// pairs in the order typed, already checked against the topic config
-	// rules.
-	Configs []KeyValue
-	// DeleteConfigs are kafka-configs --delete-config names.
-	DeleteConfigs []string
-	// AllConfigs is kafka-configs --describe --all: every config, not
-	// only the dynamic ones.
-	AllConfigs bool
-	// Reports are kafka-topics --describe's replication report options,
-	// Report constants (topics_health.go) in TopicCommand's order; a
-	// partition is shown when any of them selects it. Empty for none.
-	Reports []string
-
-	Groups     []string // --group, in the order typed
-	GroupView  string   // describe view: one of the View constants
-	AllGroups  bool     // --all-groups
-	AllTopics  bool     // --all-topics (reset-offsets)
-	Reset      string   // one of the Reset constants
-	ResetValue int64    // the N of --to-offset N or --shift-by N
-	DryRun     bool     // --dry-run
-	Execute    bool     // --execute
-
-	// Messages is producer --message, one record each: the console's
-	// shortcut, sent before the Input lines.
-	Messages []string
-	// Input is what the producer reads from standard input, one record
-	// per line: the lines typed after the command, piped in from echo or
-	// printf, or a here-document (stdin.go). InputGiven reports that the
-	// entry gave input in one of those forms, even an empty one.
-	Input      []string
-	InputGiven bool
-	Properties []KeyValue // producer and consumer --property, in order
-
-	FromBeginning bool   // consumer --from-beginning
-	MaxMessages   int    // consumer --max-messages; -1 when not given
-	TimeoutMs     int    // consumer --timeout-ms; 0 when not given
-	Partition     int    // consumer --partition; -1 when not given
-	Offset        string // consumer --offset; "" when not given
-	// IsolationLevel is consumer --isolation-level: "" (the default,
-	// read_uncommitted), "read_committed" or "read_uncommitted".
-	IsolationLevel string
-
-	ACL   *ACLCommand   // kafka-acls (acls.go)
-	Quota *QuotaCommand // kafka-configs --entity-type clients|users (quotas.go)
-	Txn   *TxnCommand   // kafka-transactions and opslab-drill (transactions.go)
-}
-
-// Parse tokenizes a console line the way a POSIX shell splits words
-// (single quotes, double quotes and backslash escapes) and parses it as
-// one of the supported Kafka tool commands. An entry of several lines, an
-// echo or printf piped into the tool, or a here-document gives
-// kafka-console-producer its standard input (stdin.go). The tool may be
-// written with or without ".sh" and with a leading path.
-// --bootstrap-server is accepted anywhere, with any value, and ignored.
-//
-// Parse does no I/O. Every problem it can find without a broker, from an
-// unknown option to an invalid topic config value, is returned as an
-// *Error wrapping ErrUsage whose text is what the real tool prints.
-func Parse(entry string) (Command, error) {
-	line, in, err := splitInput(entry)
-	if err != nil {
-		return Command{}, usageError("parse", err.Error())
-	}
-	words, err := Tokenize(line)
-	if err != nil {
-		return Command{}, usageError("parse", err.Error())
-	}
-	if len(words) == 0 {
-		return Command{}, usageError("parse", "empty command line")
-	}
-	tool := strings.TrimSuffix(path.Base(words[0]), ".sh")
-	args := words[1:]
-	var spec *toolSpec
-	switch tool {
-	case ToolTopics:
-		spec = &topicsSpec
-	case ToolConfigs:
-		spec = &configsSpec
-	case ToolProducer:
-		spec = &producerSpec
-	case ToolConsumer:
-		spec = &consumerSpec
-	case ToolGroups:
-		spec = &groupsSpec
-	case ToolACLs:
-		spec = &aclsSpec
-	case ToolTransactions:
-		spec = &transactionsSpec
-	case ToolDrill:
-		spec = &drillSpec
-	default:
-		return Command{}, usageError("parse", fmt.Sprintf("%s: command not found (the kafka console runs kafka-topics, kafka-configs, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-acls and kafka-transactions)", words[0]))
-	}
-	opts, err := spec.scan(args)
-	if err != nil {
-		return Command{}, err
-	}
-	if in.given && tool != ToolProducer {
-		return Command{}, usageError("parse", fmt.Sprintf("%s reads no standard input: only kafka-console-producer takes lines after the command, a pipe or a here-document", tool))
-	}
-	cmd := Command{Tool: tool, Args: args, MaxMessages: -1, Partition: -1, Input: in.lines, InputGiven: in.given}
-	if err := spec.build(&cmd, opts); err != nil {
-		return Command{}, err
-	}
-	return cmd, nil
 }
 
 // Tokenize splits a line into words the way a POSIX shell does: blanks
@@ -278,8 +147,8 @@ type option struct {
 	hidden bool
 }
 
-// toolSpec is what Parse needs to know about one tool: its options, how it
-// words option errors, and how it turns scanned options into a Command.
+// toolSpec is what Parse needs to know about one tool to scan its line:
+// its options and how it words option errors.
 type toolSpec struct {
 	tool    string
 	options []option
@@ -288,7 +157,6 @@ type toolSpec struct {
 	unknown    func(name string) string
 	missingArg func(name string) string
 	badNumber  func(value, name string) string
-	build      func(cmd *Command, opts scanned) error
 	// helpNote, when set, ends the tool's --help.
 	helpNote string
 }
@@ -383,11 +251,13 @@ func (t *toolSpec) lookup(name string) (option, bool) {
 	return option{}, false
 }
 
-// opts builds an option list: names ending in "=" take an argument; the
-// names in unsupported exist in the real tool but not in this console.
-func opts(supported []string, unsupported []string) []option {
+// toolOptions builds a tool's option list: --bootstrap-server, which
+// every tool takes first (and the console ignores, see Broker), then
+// supported; names ending in "=" take an argument; the names in
+// unsupported exist in the real tool but not in this console.
+func toolOptions(supported []string, unsupported []string) []option {
 	var out []option
-	for _, n := range supported {
+	for _, n := range append([]string{"bootstrap-server="}, supported...) {
 		name, arg := strings.CutSuffix(n, "=")
 		out = append(out, option{name: name, takesArg: arg, supported: true})
 	}

@@ -40,114 +40,143 @@ func TestTokenize(t *testing.T) {
 	}
 }
 
+// as returns cmd as the tool's command type T, or fails the test.
+func as[T kafkacli.Command](t *testing.T, cmd kafkacli.Command) T {
+	t.Helper()
+	c, ok := cmd.(T)
+	if !ok {
+		t.Fatalf("command is %T, want %T", cmd, c)
+	}
+	return c
+}
+
 func TestParseCommands(t *testing.T) {
 	tests := []struct {
 		line  string
 		check func(t *testing.T, c kafkacli.Command)
 	}{
-		{"kafka-topics --bootstrap-server localhost:9092 --create --topic orders --partitions 3 --replication-factor 1 --config retention.ms=1000 --config cleanup.policy=compact", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-topics --bootstrap-server localhost:9092 --create --topic orders --partitions 3 --replication-factor 1 --config retention.ms=1000 --config cleanup.policy=compact", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.TopicsCommand](t, cmd)
 			want := []kafkacli.KeyValue{{Name: "retention.ms", Value: "1000"}, {Name: "cleanup.policy", Value: "compact"}}
 			if c.Tool != kafkacli.ToolTopics || c.Action != kafkacli.ActionCreate || c.Topic != "orders" ||
 				c.Partitions != 3 || c.ReplicationFactor != 1 || !reflect.DeepEqual(c.Configs, want) {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-topics.sh --list --bootstrap-server=anything", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-topics.sh --list --bootstrap-server=anything", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.TopicsCommand](t, cmd)
 			if c.Tool != kafkacli.ToolTopics || c.Action != kafkacli.ActionList {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"/opt/kafka/bin/kafka-topics.sh --describe", func(t *testing.T, c kafkacli.Command) {
+		{"/opt/kafka/bin/kafka-topics.sh --describe", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.TopicsCommand](t, cmd)
 			if c.Action != kafkacli.ActionDescribe || c.Topic != "" {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-topics --alter --topic=orders --partitions=6", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-topics --alter --topic=orders --partitions=6", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.TopicsCommand](t, cmd)
 			if c.Action != kafkacli.ActionAlter || c.Partitions != 6 || c.Topic != "orders" {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-topics --delete --topic orders", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-topics --delete --topic orders", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.TopicsCommand](t, cmd)
 			if c.Action != kafkacli.ActionDelete {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-configs --entity-type topics --entity-name orders --alter --add-config 'retention.ms=1000, cleanup.policy=[compact,delete]'", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-configs --entity-type topics --entity-name orders --alter --add-config 'retention.ms=1000, cleanup.policy=[compact,delete]'", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConfigsCommand](t, cmd)
 			want := []kafkacli.KeyValue{{Name: "retention.ms", Value: "1000"}, {Name: "cleanup.policy", Value: "compact,delete"}}
 			if c.Tool != kafkacli.ToolConfigs || c.Action != kafkacli.ActionAlter || !reflect.DeepEqual(c.Configs, want) {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-configs.sh --bootstrap-server x:1 --topic orders --alter --delete-config retention.ms,segment.ms", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-configs.sh --bootstrap-server x:1 --topic orders --alter --delete-config retention.ms,segment.ms", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConfigsCommand](t, cmd)
 			if c.Topic != "orders" || !reflect.DeepEqual(c.DeleteConfigs, []string{"retention.ms", "segment.ms"}) {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-configs --entity-type topics --entity-name orders --describe --all", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-configs --entity-type topics --entity-name orders --describe --all", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConfigsCommand](t, cmd)
 			if c.Action != kafkacli.ActionDescribe || !c.AllConfigs {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{`kafka-console-producer --topic orders --property parse.key=true --property key.separator=: --message "k1:v 1" --message k2:v2`, func(t *testing.T, c kafkacli.Command) {
+		{`kafka-console-producer --topic orders --property parse.key=true --property key.separator=: --message "k1:v 1" --message k2:v2`, func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ProducerCommand](t, cmd)
 			if c.Tool != kafkacli.ToolProducer || c.Action != kafkacli.ActionProduce || !reflect.DeepEqual(c.Messages, []string{"k1:v 1", "k2:v2"}) ||
 				len(c.Properties) != 2 || c.Properties[1] != (kafkacli.KeyValue{Name: "key.separator", Value: ":"}) {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-console-consumer --topic orders --group g --from-beginning --max-messages 5 --timeout-ms 1000 --property print.key=true", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-console-consumer --topic orders --group g --from-beginning --max-messages 5 --timeout-ms 1000 --property print.key=true", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConsumerCommand](t, cmd)
 			if c.Action != kafkacli.ActionConsume || !reflect.DeepEqual(c.Groups, []string{"g"}) || !c.FromBeginning ||
 				c.MaxMessages != 5 || c.TimeoutMs != 1000 || c.Partition != -1 {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-console-consumer --topic orders", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-console-consumer --topic orders", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConsumerCommand](t, cmd)
 			if c.MaxMessages != -1 || c.TimeoutMs != 0 || c.Groups != nil {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-console-consumer --topic orders --consumer-property group.id=g2", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-console-consumer --topic orders --consumer-property group.id=g2", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConsumerCommand](t, cmd)
 			if !reflect.DeepEqual(c.Groups, []string{"g2"}) {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-console-consumer --topic orders --partition 1 --offset earliest", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-console-consumer --topic orders --partition 1 --offset earliest", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.ConsumerCommand](t, cmd)
 			if c.Partition != 1 || c.Offset != "earliest" {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-consumer-groups --list", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-consumer-groups --list", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.GroupsCommand](t, cmd)
 			if c.Tool != kafkacli.ToolGroups || c.Action != kafkacli.ActionList {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-consumer-groups --describe --group a --group b", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-consumer-groups --describe --group a --group b", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.GroupsCommand](t, cmd)
 			if c.Action != kafkacli.ActionDescribe || !reflect.DeepEqual(c.Groups, []string{"a", "b"}) || c.GroupView != kafkacli.ViewOffsets {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-consumer-groups --describe --all-groups --members", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-consumer-groups --describe --all-groups --members", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.GroupsCommand](t, cmd)
 			if !c.AllGroups || c.GroupView != kafkacli.ViewMembers {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-consumer-groups --delete --group g", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-consumer-groups --delete --group g", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.GroupsCommand](t, cmd)
 			if c.Action != kafkacli.ActionDelete {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-consumer-groups --reset-offsets --group g --topic orders:0,2 --shift-by -2 --execute", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-consumer-groups --reset-offsets --group g --topic orders:0,2 --shift-by -2 --execute", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.GroupsCommand](t, cmd)
 			if c.Action != kafkacli.ActionResetOffsets || c.Topic != "orders" || !reflect.DeepEqual(c.TopicPartitions, []int32{0, 2}) ||
 				c.Reset != kafkacli.ResetShiftBy || c.ResetValue != -2 || !c.Execute || c.DryRun {
 				t.Errorf("got %+v", c)
 			}
 		}},
-		{"kafka-consumer-groups --reset-offsets --group g --all-topics --to-latest --dry-run", func(t *testing.T, c kafkacli.Command) {
+		{"kafka-consumer-groups --reset-offsets --group g --all-topics --to-latest --dry-run", func(t *testing.T, cmd kafkacli.Command) {
+			c := as[*kafkacli.GroupsCommand](t, cmd)
 			if !c.AllTopics || c.Reset != kafkacli.ResetToLatest || !c.DryRun {
 				t.Errorf("got %+v", c)
 			}
 		}},
 		{"kafka-topics --version", func(t *testing.T, c kafkacli.Command) {
-			if c.Action != kafkacli.ActionVersion {
+			if c.Line().Action != kafkacli.ActionVersion {
 				t.Errorf("got %+v", c)
 			}
 		}},

@@ -19,8 +19,8 @@ import (
 // shortcut for one such line, never taught: the real tool lacks it.
 var producerSpec = toolSpec{
 	tool: ToolProducer,
-	options: hide(opts(
-		[]string{"bootstrap-server=", "topic=", "message=", "property=", "producer-property=",
+	options: hide(toolOptions(
+		[]string{"topic=", "message=", "property=", "producer-property=",
 			"sync", "request-required-acks=", "timeout=", "batch-size=", "help", "version"},
 		[]string{"compression-codec", "line-reader=", "reader-config=", "producer.config=",
 			"max-block-ms=", "max-memory-bytes=", "max-partition-memory-bytes=",
@@ -33,7 +33,6 @@ var producerSpec = toolSpec{
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,
 	badNumber:  joptBadNumber,
-	build:      buildProducer,
 }
 
 // hide marks the named options hidden.
@@ -46,17 +45,32 @@ func hide(options []option, names ...string) []option {
 	return options
 }
 
-// buildProducer checks kafka-console-producer options.
-func buildProducer(cmd *Command, s scanned) error {
+// ProducerCommand is a kafka-console-producer line: the records to send
+// to Topic.
+type ProducerCommand struct {
+	Call
+	Topic string // --topic
+	// Messages is --message, one record each: the console's shortcut,
+	// sent before the Input lines.
+	Messages []string
+	// Input is what the producer reads from standard input, one record
+	// per line: the lines typed after the command, piped in from echo or
+	// printf, or a here-document (stdin.go). InputGiven reports that the
+	// entry gave input in one of those forms, even an empty one.
+	Input      []string
+	InputGiven bool
+	Properties []KeyValue // --property, in order
+}
+
+func init() {
+	register(&tool{spec: &producerSpec, readsInput: true, newCommand: func(c Call, in stdin) toolCommand {
+		return &ProducerCommand{Call: c, Input: in.lines, InputGiven: in.given}
+	}})
+}
+
+// parse checks kafka-console-producer options.
+func (cmd *ProducerCommand) parse(s scanned) error {
 	op := ToolProducer
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
-	}
 	cmd.Action = ActionProduce
 	if !s.has("topic") {
 		return usageError(op, missingRequired("topic"))
@@ -108,12 +122,12 @@ func lineRecord(topic, text string, line int, props []KeyValue) (*kgo.Record, er
 	return r, nil
 }
 
-// runProducer sends each --message and then each input line as one
+// run sends each --message and then each input line as one
 // record, in order, and prints nothing on success, as the real tool does
 // with piped input. A topic that
 // does not exist is created with one partition first, as a default broker
 // (auto.create.topics.enable=true, num.partitions=1) does.
-func runProducer(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+func (cmd *ProducerCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolProducer
 	var records []*kgo.Record
 	var lineErr error

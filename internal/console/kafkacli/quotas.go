@@ -37,9 +37,9 @@ var quotaKeys = map[string]bool{
 // quotaEntityType maps kafka-configs' entity types to the quota entity's.
 var quotaEntityType = map[string]string{"users": "user", "clients": "client-id"}
 
-// buildQuotaConfigs checks kafka-configs options for client quotas, after
-// buildConfigs has checked the action and the entity types.
-func buildQuotaConfigs(cmd *Command, s scanned, types []string, action string) error {
+// parseQuotas checks kafka-configs options for client quotas, after
+// parse has checked the action and the entity types.
+func (cmd *ConfigsCommand) parseQuotas(s scanned, types []string, action string) error {
 	fail := func(text string) error { return usageError(ToolConfigs+" --"+action, text) }
 	q := &QuotaCommand{}
 	names := s.all("entity-name")
@@ -211,7 +211,7 @@ func quotaEntityText(e kadm.ClientQuotaEntity) string {
 }
 
 // runQuotas describes or alters client quotas.
-func runQuotas(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func runQuotas(ctx context.Context, adm *kadm.Client, cmd *ConfigsCommand, out io.Writer) error {
 	q := cmd.Quota
 	described, err := adm.DescribeClientQuotas(ctx, true, q.describeComponents())
 	if err != nil {

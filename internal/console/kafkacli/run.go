@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -50,76 +48,41 @@ func (b Broker) admin() (*kadm.Client, error) {
 	return kadm.NewClient(cl), nil
 }
 
-// Run executes cmd against the broker and writes what the Apache Kafka
-// tool prints to out: its standard output and standard error in the order
-// the tool writes them, so "Processed a total of N messages" comes last.
-// Output beyond MaxOutput bytes is cut off with TruncatedLine (out is
-// wrapped in a CappedWriter unless it already is one).
-//
-// A failure the tool reports is returned as an *Error whose text is the
-// tool's wording; anything printed before the failure has been written to
-// out. Run stops when ctx is done: the console consumer then prints its
-// summary line and returns nil, as the real one does on Ctrl-C; every other
-// command returns ctx's error.
-func Run(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
-	if _, ok := out.(*CappedWriter); !ok {
-		out = NewCappedWriter(out, MaxOutput)
+// connect opens a client for a command of op. A client that cannot be
+// opened is returned as an *Error worded by text, as the tool prints a
+// failure to reach the cluster.
+func (b Broker) connect(op string, text func(msg string) string) (*kgo.Client, error) {
+	cl, err := b.client()
+	if err != nil {
+		return nil, &Error{Op: op, Text: text(err.Error()), Err: err}
 	}
-	switch cmd.Action {
-	case ActionHelp:
-		return printHelp(cmd.Tool, out)
-	case ActionVersion:
-		_, err := fmt.Fprintln(out, ToolVersion)
-		return err
-	}
-	switch cmd.Tool {
-	case ToolTopics:
-		return runTopics(ctx, b, cmd, out)
-	case ToolConfigs:
-		return runConfigs(ctx, b, cmd, out)
-	case ToolProducer:
-		return runProducer(ctx, b, cmd, out)
-	case ToolConsumer:
-		return runConsumer(ctx, b, cmd, out)
-	case ToolGroups:
-		return runGroups(ctx, b, cmd, out)
-	case ToolACLs:
-		return runACLs(ctx, b, cmd, out)
-	case ToolTransactions:
-		return runTransactions(ctx, b, cmd, out)
-	case ToolDrill:
-		return runDrill(ctx, b, cmd, out)
-	}
-	return &Error{Op: "run", Text: fmt.Sprintf("%s: command not found", cmd.Tool), Err: ErrUsage}
+	return cl, nil
 }
 
-// printHelp prints the options this console accepts for a tool.
-func printHelp(tool string, out io.Writer) error {
-	var spec *toolSpec
-	for _, s := range []*toolSpec{&topicsSpec, &configsSpec, &producerSpec, &consumerSpec, &groupsSpec, &aclsSpec, &transactionsSpec, &drillSpec} {
-		if s.tool == tool {
-			spec = s
-		}
+// connectAdmin is connect for a command that needs only an admin client;
+// closing the admin client closes the connection.
+func (b Broker) connectAdmin(op string, text func(msg string) string) (*kadm.Client, error) {
+	cl, err := b.connect(op, text)
+	if err != nil {
+		return nil, err
 	}
-	if spec == nil {
-		return &Error{Op: "help", Text: tool + ": command not found", Err: ErrUsage}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Options of %s in this console:\n", tool)
-	for _, o := range spec.options {
-		if !o.supported || o.hidden {
-			continue
-		}
-		if o.takesArg {
-			fmt.Fprintf(&b, "  --%s <value>\n", o.name)
-		} else {
-			fmt.Fprintf(&b, "  --%s\n", o.name)
-		}
-	}
-	b.WriteString(spec.helpNote)
-	_, err := io.WriteString(out, b.String())
-	return err
+	return kadm.NewClient(cl), nil
 }
+
+// toolFailure returns err as a tool reports it: nil stays nil, an *Error
+// (already in the tool's wording) is returned as it is, and any other
+// failure becomes an *Error for op worded by text.
+func toolFailure(op string, err error, text func(error) string) error {
+	var toolErr *Error
+	if err == nil || errors.As(err, &toolErr) {
+		return err
+	}
+	return &Error{Op: op, Text: text(err), Err: err}
+}
+
+// plainText words a failure with its own message, as the tools do for a
+// failure they do not word themselves.
+func plainText(msg string) string { return msg }
 
 // ctxError returns ctx's error worded for op, or nil when ctx is not done.
 func ctxError(ctx context.Context, op string) error {

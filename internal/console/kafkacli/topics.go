@@ -21,8 +21,8 @@ import (
 // exception line).
 var topicsSpec = toolSpec{
 	tool: ToolTopics,
-	options: opts(
-		[]string{"bootstrap-server=", "list", "create", "delete", "alter", "describe", "topic=",
+	options: toolOptions(
+		[]string{"list", "create", "delete", "alter", "describe", "topic=",
 			"config=", "partitions=", "replication-factor=", "if-exists", "if-not-exists",
 			"exclude-internal", "help", "version",
 			"under-replicated-partitions", "unavailable-partitions", "under-min-isr-partitions", "at-min-isr-partitions"},
@@ -38,7 +38,6 @@ var topicsSpec = toolSpec{
 		return m + "\njoptsimple.OptionMissingRequiredArgumentException: " + m
 	},
 	badNumber: topicsBadNumber,
-	build:     buildTopics,
 }
 
 // topicsBadNumber is kafka-topics' complaint about a number it cannot
@@ -56,20 +55,38 @@ func topicCommandError(msg string) string {
 // configsHint ends kafka-topics' complaint about --config with --alter.
 const configsHint = " (To alter topic configurations, the kafka-configs tool can be used.)"
 
-// buildTopics checks kafka-topics options in the order TopicCommand does.
-func buildTopics(cmd *Command, s scanned) error {
+// TopicsCommand is a kafka-topics line: one of the actions create, list,
+// describe, alter and delete, with its options.
+type TopicsCommand struct {
+	Call
+	// Topic is --topic. For --list, --describe, --alter and --delete it
+	// is a regular expression as in the real tool; "" means every topic.
+	Topic string
+	// Partitions is --partitions; 0 when not given.
+	Partitions int
+	// ReplicationFactor is --replication-factor; 0 when not given.
+	ReplicationFactor int
+	IfExists          bool // --if-exists
+	IfNotExists       bool // --if-not-exists
+	// Configs are the --config pairs of --create in the order typed,
+	// already checked against the topic config rules.
+	Configs []KeyValue
+	// Reports are --describe's replication report options, Report
+	// constants (topics_health.go) in TopicCommand's order; a partition
+	// is shown when any of them selects it. Empty for none.
+	Reports []string
+}
+
+func init() {
+	register(&tool{spec: &topicsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TopicsCommand{Call: c} }})
+}
+
+// parse checks kafka-topics options in the order TopicCommand does.
+func (cmd *TopicsCommand) parse(s scanned) error {
 	op := ToolTopics
 	fail := func(text string) error { return usageError(op, text) }
 	if len(cmd.Args) == 0 {
 		return fail("Create, delete, describe, or change a topic.")
-	}
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
 	}
 	action, n := actionOf(s, "create", "list", "alter", "describe", "delete")
 	if n != 1 {
@@ -105,7 +122,7 @@ func buildTopics(cmd *Command, s scanned) error {
 		}
 	}
 
-	if err := buildTopicReport(cmd, s); err != nil {
+	if err := cmd.parseReports(s); err != nil {
 		return err
 	}
 
@@ -201,12 +218,12 @@ func isInternalTopic(name string, d kadm.TopicDetail) bool {
 	return d.IsInternal || slices.Contains(internalTopics, name)
 }
 
-// runTopics executes a parsed kafka-topics command.
-func runTopics(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+// run executes a parsed kafka-topics command.
+func (cmd *TopicsCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolTopics + " --" + cmd.Action
-	cl, err := b.client()
+	cl, err := b.connect(op, topicCommandError)
 	if err != nil {
-		return &Error{Op: op, Text: topicCommandError(err.Error()), Err: err}
+		return err
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
@@ -222,11 +239,7 @@ func runTopics(ctx context.Context, b Broker, cmd Command, out io.Writer) error 
 	case ActionDelete:
 		err = deleteTopics(ctx, cl, cmd)
 	}
-	var toolErr *Error
-	if err != nil && !errors.As(err, &toolErr) {
-		err = &Error{Op: op, Text: topicCommandError(kafkaMessage(err)), Err: err}
-	}
-	return err
+	return toolFailure(op, err, func(err error) string { return topicCommandError(kafkaMessage(err)) })
 }
 
 // topicLimitError is how kafka-topics prints a refusal by the sandbox's
@@ -239,7 +252,7 @@ func topicLimitError(op string, le *limitError) *Error {
 
 // createTopic creates one topic, within the sandbox's limits, and prints
 // what kafka-topics --create prints.
-func createTopic(ctx context.Context, cl *kgo.Client, lim Limits, cmd Command, out io.Writer) error {
+func createTopic(ctx context.Context, cl *kgo.Client, lim Limits, cmd *TopicsCommand, out io.Writer) error {
 	adm := kadm.NewClient(cl)
 	op := ToolTopics + " --create"
 	if strings.ContainsAny(cmd.Topic, "._") {
@@ -345,7 +358,7 @@ func topicMatcher(pattern string) func(string) bool {
 }
 
 // ensureTopicsExist is kafka-topics' check that --topic matched something.
-func ensureTopicsExist(cmd Command, found []string) error {
+func ensureTopicsExist(cmd *TopicsCommand, found []string) error {
 	if cmd.Topic != "" && len(found) == 0 && !cmd.IfExists {
 		return &Error{
 			Op:   ToolTopics + " --" + cmd.Action,
@@ -358,7 +371,7 @@ func ensureTopicsExist(cmd Command, found []string) error {
 
 // listTopics prints the matching topics, one a line, as --list does (an
 // empty line when there are none).
-func listTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.Writer) error {
+func listTopics(ctx context.Context, adm *kadm.Client, cmd *TopicsCommand, out io.Writer) error {
 	_, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {
 		return err
@@ -369,7 +382,7 @@ func listTopics(ctx context.Context, adm *kadm.Client, cmd Command, out io.Write
 
 // describeTopics prints --describe's topic line and partition lines for
 // every matching topic.
-func describeTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd Command, out io.Writer) error {
+func describeTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cmd *TopicsCommand, out io.Writer) error {
 	all, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {
 		return err
@@ -449,7 +462,7 @@ func joinIDs(ids []int32) string {
 
 // alterTopics raises the partition count of every matching topic, within
 // the sandbox's limits.
-func alterTopics(ctx context.Context, cl *kgo.Client, lim Limits, cmd Command) error {
+func alterTopics(ctx context.Context, cl *kgo.Client, lim Limits, cmd *TopicsCommand) error {
 	adm := kadm.NewClient(cl)
 	op := ToolTopics + " --alter"
 	all, names, err := matchingTopics(ctx, adm, cmd.Topic)
@@ -487,7 +500,7 @@ func alterTopics(ctx context.Context, cl *kgo.Client, lim Limits, cmd Command) e
 
 // deleteTopics deletes every matching topic; kafka-topics prints nothing
 // on success.
-func deleteTopics(ctx context.Context, cl *kgo.Client, cmd Command) error {
+func deleteTopics(ctx context.Context, cl *kgo.Client, cmd *TopicsCommand) error {
 	adm := kadm.NewClient(cl)
 	_, names, err := matchingTopics(ctx, adm, cmd.Topic)
 	if err != nil {

@@ -27,9 +27,9 @@ const (
 // them.
 var reportOptions = []string{ReportUnderReplicated, ReportUnavailable, ReportUnderMinISR, ReportAtMinISR}
 
-// buildTopicReport sets cmd.Reports from the report options: they go
-// only with --describe, and any number of them together.
-func buildTopicReport(cmd *Command, s scanned) error {
+// parseReports sets cmd.Reports from the report options: they go only
+// with --describe, and any number of them together.
+func (cmd *TopicsCommand) parseReports(s scanned) error {
 	fail := func(text string) error { return usageError(ToolTopics+" --"+cmd.Action, text) }
 	var given []string
 	for _, name := range reportOptions {
@@ -51,7 +51,7 @@ func buildTopicReport(cmd *Command, s scanned) error {
 // any of cmd.Reports selects, each once, computed from the same metadata a plain --describe
 // shows: the replica list, the ISR, the leader, the live brokers and each
 // topic's min.insync.replicas.
-func describeReport(ctx context.Context, adm *kadm.Client, cmd Command, all kadm.TopicDetails, names []string, out io.Writer) error {
+func describeReport(ctx context.Context, adm *kadm.Client, cmd *TopicsCommand, all kadm.TopicDetails, names []string, out io.Writer) error {
 	overrides, err := topicOverrides(ctx, adm, names...)
 	if err != nil {
 		return err

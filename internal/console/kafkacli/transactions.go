@@ -40,8 +40,9 @@ const (
 // lists them.
 var txnCommands = []string{TxnList, TxnDescribe, TxnDescribeProducers, TxnAbort, TxnFindHanging}
 
-// TxnCommand is a parsed kafka-transactions or opslab-drill command.
-// Pointers are nil for options not given.
+// TxnCommand holds the options of a kafka-transactions or opslab-drill
+// line, the two tools about transactions. Pointers are nil for options
+// not given.
 type TxnCommand struct {
 	Sub              string // one of the Txn* or Drill* constants
 	Topic            string
@@ -63,8 +64,8 @@ type TxnCommand struct {
 // the options of every subcommand are accepted anywhere on the line.
 var transactionsSpec = toolSpec{
 	tool: ToolTransactions,
-	options: opts(
-		[]string{"bootstrap-server=", "topic=", "partition=", "start-offset=", "producer-id=",
+	options: toolOptions(
+		[]string{"topic=", "partition=", "start-offset=", "producer-id=",
 			"producer-epoch=", "coordinator-epoch=", "transactional-id=", "duration-filter=",
 			"broker-id=", "max-transaction-timeout=", "help", "version"},
 		[]string{"command-config="},
@@ -72,7 +73,6 @@ var transactionsSpec = toolSpec{
 	unknown:    argparseUnknown,
 	missingArg: argparseMissingArg,
 	badNumber:  argparseBadNumber,
-	build:      buildTransactions,
 }
 
 const argparseProg = "kafka-transactions.sh"
@@ -94,17 +94,30 @@ func argparseBadNumber(value, name string) string {
 	return fmt.Sprintf("%s: error: argument --%s: could not convert '%s' to Integer (For input string: \"%s\")", argparseProg, name, value, value)
 }
 
-func buildTransactions(cmd *Command, s scanned) error {
+// TransactionsCommand is a kafka-transactions line: one subcommand, also
+// its Action, with its options.
+type TransactionsCommand struct {
+	Call
+	Txn *TxnCommand
+}
+
+// DrillCommand is an opslab-drill line: abandon-transaction or
+// restart-producer, also its Action, with its options.
+type DrillCommand struct {
+	Call
+	Txn *TxnCommand
+}
+
+func init() {
+	register(&tool{spec: &transactionsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TransactionsCommand{Call: c} }})
+	register(&tool{spec: &drillSpec, newCommand: func(c Call, _ stdin) toolCommand { return &DrillCommand{Call: c} }})
+}
+
+// parse checks kafka-transactions options the way its argparse4j parser
+// does: one subcommand, its own options only, its required ones given.
+func (cmd *TransactionsCommand) parse(s scanned) error {
 	op := ToolTransactions
 	fail := func(text string) error { return usageError(op, text) }
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
-	}
 	if len(s.bare) == 0 {
 		return fail(argparseProg + ": error: too few arguments")
 	}
@@ -135,7 +148,6 @@ func buildTransactions(cmd *Command, s scanned) error {
 	t := &TxnCommand{Sub: sub, Topic: s.first("topic"), TransactionalID: s.first("transactional-id"), MaxTxnTimeoutMin: 15}
 	cmd.Action = sub
 	cmd.Txn = t
-	cmd.Topic = t.Topic
 	if err := txnNumbers(s, t, fail); err != nil {
 		return err
 	}
@@ -243,12 +255,12 @@ func prettyTable(headers []string, rows [][]string) string {
 	return b.String()
 }
 
-// runTransactions executes a parsed kafka-transactions command.
-func runTransactions(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+// run executes a parsed kafka-transactions command.
+func (cmd *TransactionsCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolTransactions + " " + cmd.Action
-	adm, err := b.admin()
+	adm, err := b.connectAdmin(op, plainText)
 	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
+		return err
 	}
 	defer adm.Close()
 	t := cmd.Txn
@@ -266,11 +278,7 @@ func runTransactions(ctx context.Context, b Broker, cmd Command, out io.Writer) 
 		text, err = findHanging(ctx, adm, t)
 	}
 	if err != nil {
-		var toolErr *Error
-		if !errors.As(err, &toolErr) {
-			err = &Error{Op: op, Text: err.Error(), Err: err}
-		}
-		return err
+		return toolFailure(op, err, func(err error) string { return err.Error() })
 	}
 	_, err = io.WriteString(out, text)
 	return err
@@ -558,8 +566,8 @@ func findHanging(ctx context.Context, adm *kadm.Client, t *TxnCommand) (string, 
 // that need an application failure.
 var drillSpec = toolSpec{
 	tool: ToolDrill,
-	options: opts(
-		[]string{"bootstrap-server=", "topic=", "partition=", "transactional-id=", "message=",
+	options: toolOptions(
+		[]string{"topic=", "partition=", "transactional-id=", "message=",
 			"transaction-timeout-ms=", "help", "version"},
 		nil,
 	),
@@ -568,19 +576,13 @@ var drillSpec = toolSpec{
 	badNumber: func(value, name string) string {
 		return fmt.Sprintf("opslab-drill: --%s %s is not a number", name, value)
 	},
-	build: buildDrill,
 }
 
-func buildDrill(cmd *Command, s scanned) error {
+// parse checks opslab-drill options: restart-producer needs
+// --transactional-id; abandon-transaction needs a topic, a transactional
+// id and at least one message.
+func (cmd *DrillCommand) parse(s scanned) error {
 	fail := func(text string) error { return usageError(ToolDrill, text) }
-	if s.has("help") {
-		cmd.Action = ActionHelp
-		return nil
-	}
-	if s.has("version") {
-		cmd.Action = ActionVersion
-		return nil
-	}
 	if len(s.bare) == 1 && s.bare[0] == DrillRestart {
 		if s.first("transactional-id") == "" {
 			return fail("opslab-drill: restart-producer needs --transactional-id")
@@ -614,12 +616,11 @@ func buildDrill(cmd *Command, s scanned) error {
 		t.Partition = &zero
 	}
 	cmd.Action = DrillAbandonTxn
-	cmd.Topic = t.Topic
 	cmd.Txn = t
 	return nil
 }
 
-// runDrill runs opslab-drill abandon-transaction: a transactional
+// run runs opslab-drill abandon-transaction: a transactional
 // producer writes the messages inside a transaction and goes away
 // without committing or aborting it, as an application that crashed
 // mid-transaction does. The transaction stays open until the broker
@@ -627,15 +628,15 @@ func buildDrill(cmd *Command, s scanned) error {
 // transaction.max.timeout.ms allows by default), or until someone ends it.
 // Messages that would pass the sandbox's record size or bytes limits are
 // refused before the transaction begins.
-func runDrill(ctx context.Context, b Broker, cmd Command, out io.Writer) error {
+func (cmd *DrillCommand) run(ctx context.Context, b Broker, out io.Writer) error {
 	op := ToolDrill + " " + cmd.Action
 	t := cmd.Txn
 	if t.Sub == DrillRestart {
 		return restartProducer(ctx, b, t, out)
 	}
-	adm, err := b.admin()
+	adm, err := b.connectAdmin(op, plainText)
 	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
+		return err
 	}
 	defer adm.Close()
 	meta, err := adm.ListTopics(ctx, t.Topic)
