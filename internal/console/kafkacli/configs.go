@@ -146,22 +146,9 @@ func (cmd *ConfigsCommand) parse(s scanned) error {
 	if cmd.Topic == "" {
 		return fail("An entity name must be specified with --alter of topics")
 	}
-	if !s.has("add-config") && !s.has("delete-config") {
-		return fail("At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter")
-	}
-	for _, raw := range s.all("add-config") {
-		kvs, ok := splitAddConfig(raw)
-		if !ok {
-			return fail(configFormatError)
-		}
-		cmd.Configs = append(cmd.Configs, kvs...)
-	}
-	for _, raw := range s.all("delete-config") {
-		for _, name := range strings.Split(raw, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				cmd.DeleteConfigs = append(cmd.DeleteConfigs, name)
-			}
-		}
+	var err error
+	if cmd.Configs, cmd.DeleteConfigs, err = alterConfigOptions(s, fail); err != nil {
+		return err
 	}
 	for _, kv := range cmd.Configs {
 		if slices.Contains(cmd.DeleteConfigs, kv.Name) {
@@ -176,6 +163,30 @@ func (cmd *ConfigsCommand) parse(s scanned) error {
 		cmd.Configs[i].Value = v
 	}
 	return nil
+}
+
+// alterConfigOptions reads what kafka-configs --alter changes, for any
+// entity type: the --add-config pairs and the --delete-config names, in
+// the order typed. One of the two options must be given.
+func alterConfigOptions(s scanned, fail func(string) error) (add []KeyValue, del []string, err error) {
+	if !s.has("add-config") && !s.has("delete-config") {
+		return nil, nil, fail("At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter")
+	}
+	for _, raw := range s.all("add-config") {
+		kvs, ok := splitAddConfig(raw)
+		if !ok {
+			return nil, nil, fail(configFormatError)
+		}
+		add = append(add, kvs...)
+	}
+	for _, raw := range s.all("delete-config") {
+		for _, name := range strings.Split(raw, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				del = append(del, name)
+			}
+		}
+	}
+	return add, del, nil
 }
 
 // splitAddConfig splits an --add-config value into pairs: commas separate

@@ -32,13 +32,9 @@ func DescribeTopic(ctx context.Context, b Broker, topic string) (map[string]any,
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	topics, err := adm.ListTopics(ctx, topic)
+	d, err := probedTopic(ctx, adm, op, topic)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	d, ok := topics[topic]
-	if !ok || d.Err != nil {
-		return nil, &Error{Op: op, Text: fmt.Sprintf("Topic '%s' does not exist as expected", topic), Err: ErrTopicNotFound}
+		return nil, err
 	}
 	parts := d.Partitions.Sorted()
 	rf := 0
@@ -164,4 +160,19 @@ func ListGroups(ctx context.Context, b Broker) ([]string, error) {
 		names = []string{}
 	}
 	return names, nil
+}
+
+// probedTopic returns the metadata of the topic a probe of op asks
+// about; a missing topic gives an *Error wrapping ErrTopicNotFound,
+// worded as kafka-topics words it.
+func probedTopic(ctx context.Context, adm *kadm.Client, op, topic string) (kadm.TopicDetail, error) {
+	topics, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return kadm.TopicDetail{}, fmt.Errorf("%s: %w", op, err)
+	}
+	d, ok := topics[topic]
+	if !ok || d.Err != nil {
+		return kadm.TopicDetail{}, &Error{Op: op, Text: fmt.Sprintf("Topic '%s' does not exist as expected", topic), Err: ErrTopicNotFound}
+	}
+	return d, nil
 }

@@ -88,22 +88,9 @@ func (cmd *ConfigsCommand) parseQuotas(s scanned, types []string, action string)
 	if len(names) < len(types) {
 		return fail(fmt.Sprintf("an entity name must be specified with --alter of %s", strings.Join(types, ", ")))
 	}
-	if !s.has("add-config") && !s.has("delete-config") {
-		return fail("At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter")
-	}
-	for _, raw := range s.all("add-config") {
-		kvs, ok := splitAddConfig(raw)
-		if !ok {
-			return fail(configFormatError)
-		}
-		q.Add = append(q.Add, kvs...)
-	}
-	for _, raw := range s.all("delete-config") {
-		for _, name := range strings.Split(raw, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				q.Delete = append(q.Delete, name)
-			}
-		}
+	var err error
+	if q.Add, q.Delete, err = alterConfigOptions(s, fail); err != nil {
+		return err
 	}
 	for _, kv := range q.Add {
 		if kv.Name == "SCRAM-SHA-256" || kv.Name == "SCRAM-SHA-512" {

@@ -20,13 +20,9 @@ func TopicReplicas(ctx context.Context, b Broker, topic string) (map[string]any,
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer adm.Close()
-	topics, err := adm.ListTopics(ctx, topic)
+	d, err := probedTopic(ctx, adm, op, topic)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	d, ok := topics[topic]
-	if !ok || d.Err != nil {
-		return nil, &Error{Op: op, Text: fmt.Sprintf("Topic '%s' does not exist as expected", topic), Err: ErrTopicNotFound}
+		return nil, err
 	}
 	out := map[string]any{}
 	minISR, under := -1, 0

@@ -87,33 +87,56 @@ func splitInput(text string) (string, stdin, error) {
 	return first, in, nil
 }
 
-// cutLogicalLine cuts text at its first line end that is outside quotes
-// and not escaped with a backslash: the command, as a shell reads it.
-func cutLogicalLine(text string) (first, rest string, more bool) {
-	var quote rune
-	runes := []rune(text)
-	for i := 0; i < len(runes); i++ {
-		r := runes[i]
+// forUnquoted calls visit with the byte offset of each byte of text
+// that stands outside single and double quotes and is not escaped by a
+// backslash, as a shell reads the line. visit returns how many of the
+// bytes after it it has taken (they are not visited) and whether to stop.
+// Quotes and backslashes are ASCII, so scanning bytes never splits them
+// from a multi-byte character.
+func forUnquoted(text string, visit func(i int) (took int, stop bool)) {
+	var quote byte
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		switch {
 		case quote == '\'':
-			if r == '\'' {
+			if c == '\'' {
 				quote = 0
 			}
 		case quote == '"':
-			if r == '\\' {
+			if c == '\\' {
 				i++
-			} else if r == '"' {
+			} else if c == '"' {
 				quote = 0
 			}
-		case r == '\\':
+		case c == '\\':
 			i++
-		case r == '\'' || r == '"':
-			quote = r
-		case r == '\n':
-			return string(runes[:i]), string(runes[i+1:]), true
+		case c == '\'' || c == '"':
+			quote = c
+		default:
+			took, stop := visit(i)
+			if stop {
+				return
+			}
+			i += took
 		}
 	}
-	return text, "", false
+}
+
+// cutLogicalLine cuts text at its first line end that is outside quotes
+// and not escaped with a backslash: the command, as a shell reads it.
+func cutLogicalLine(text string) (first, rest string, more bool) {
+	end := -1
+	forUnquoted(text, func(i int) (int, bool) {
+		if text[i] == '\n' {
+			end = i
+			return 0, true
+		}
+		return 0, false
+	})
+	if end < 0 {
+		return text, "", false
+	}
+	return text[:end], text[end+1:], true
 }
 
 // shellOp is a shell operator found outside quotes: "|", "<<" or "<",
@@ -136,40 +159,33 @@ func hasOp(ops []shellOp, text string) bool {
 // that stand outside quotes and escapes. "||" is refused.
 func shellOperators(line string) ([]shellOp, error) {
 	var ops []shellOp
-	var quote byte
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case quote == '\'':
-			if c == '\'' {
-				quote = 0
+	var err error
+	forUnquoted(line, func(i int) (int, bool) {
+		next := func(k int) byte {
+			if i+k < len(line) {
+				return line[i+k]
 			}
-		case quote == '"':
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				quote = 0
-			}
-		case c == '\\':
-			i++
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '|':
-			if i+1 < len(line) && line[i+1] == '|' {
-				return nil, fmt.Errorf("this console runs one command: || is not supported")
-			}
-			ops = append(ops, shellOp{"|", i})
-		case c == '<':
-			if i+1 < len(line) && line[i+1] == '<' {
-				if i+2 < len(line) && line[i+2] == '<' {
-					return nil, fmt.Errorf("this console has no here-strings (<<<): use echo \"a\" | … or a here-document (<<EOF)")
-				}
-				ops = append(ops, shellOp{"<<", i})
-				i++
-			} else {
-				ops = append(ops, shellOp{"<", i})
-			}
+			return 0
 		}
+		switch {
+		case line[i] == '|' && next(1) == '|':
+			err = fmt.Errorf("this console runs one command: || is not supported")
+			return 0, true
+		case line[i] == '|':
+			ops = append(ops, shellOp{"|", i})
+		case line[i] == '<' && next(1) == '<' && next(2) == '<':
+			err = fmt.Errorf("this console has no here-strings (<<<): use echo \"a\" | … or a here-document (<<EOF)")
+			return 0, true
+		case line[i] == '<' && next(1) == '<':
+			ops = append(ops, shellOp{"<<", i})
+			return 1, false
+		case line[i] == '<':
+			ops = append(ops, shellOp{"<", i})
+		}
+		return 0, false
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ops, nil
 }
