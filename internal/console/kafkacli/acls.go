@@ -18,12 +18,12 @@ const ToolACLs = "kafka-acls"
 // aclsSpec is kafka-acls: its options as Kafka 4.1 defines them.
 var aclsSpec = toolSpec{
 	tool: ToolACLs,
-	options: toolOptions(
+	options: adminToolOptions(
 		[]string{"add", "remove", "list", "topic=", "group=", "cluster",
 			"transactional-id=", "resource-pattern-type=", "allow-principal=", "deny-principal=",
 			"principal=", "allow-host=", "deny-host=", "operation=", "producer", "consumer",
 			"idempotent", "force", "help", "version"},
-		[]string{"bootstrap-controller=", "command-config=", "delegation-token=", "user-principal="},
+		[]string{"bootstrap-controller=", "delegation-token=", "user-principal="},
 	),
 	unknown:    joptUnknown,
 	missingArg: joptMissingArg,

@@ -19,11 +19,11 @@ import (
 // Only topic configs are supported in this console.
 var configsSpec = toolSpec{
 	tool: ToolConfigs,
-	options: toolOptions(
+	options: adminToolOptions(
 		[]string{"entity-type=", "entity-name=", "describe", "alter",
 			"add-config=", "delete-config=", "all", "topic=", "help", "version",
 			"entity-default", "client=", "client-defaults", "user=", "user-defaults"},
-		[]string{"bootstrap-controller=", "command-config=", "add-config-file=", "broker=",
+		[]string{"bootstrap-controller=", "add-config-file=", "broker=",
 			"broker-defaults", "broker-logger=", "client-metrics=",
 			"group=", "ip=", "ip-defaults"},
 	),

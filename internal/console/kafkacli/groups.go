@@ -21,13 +21,13 @@ import (
 // "Exception in thread" wording.
 var groupsSpec = toolSpec{
 	tool: ToolGroups,
-	options: toolOptions(
+	options: adminToolOptions(
 		[]string{"list", "describe", "delete", "reset-offsets", "group=",
 			"all-groups", "topic=", "all-topics", "to-earliest", "to-latest", "to-current",
 			"to-offset=", "shift-by=", "dry-run", "execute", "offsets", "members", "state",
 			"timeout=", "help", "version"},
 		[]string{"delete-offsets", "export", "from-file=", "to-datetime=", "by-duration=",
-			"type", "verbose", "validate-regex=", "command-config="},
+			"type", "verbose", "validate-regex="},
 	),
 	unknown: func(name string) string {
 		return `Exception in thread "main" joptsimple.UnrecognizedOptionException: ` + joptUnknown(name)

@@ -2,6 +2,7 @@ package kafkacli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -266,6 +267,14 @@ func toolOptions(supported []string, unsupported []string) []option {
 		out = append(out, option{name: name, takesArg: arg})
 	}
 	return out
+}
+
+// adminToolOptions is toolOptions for the admin tools (kafka-topics,
+// kafka-configs, kafka-consumer-groups, kafka-acls, kafka-transactions),
+// which also have --command-config: a client properties file, which this
+// console has no use for and does not support.
+func adminToolOptions(supported []string, unsupported []string) []option {
+	return toolOptions(supported, append(slices.Clip(unsupported), "command-config="))
 }
 
 // joptUnknown is how most tools word an unknown option: the message

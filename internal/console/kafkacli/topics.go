@@ -21,12 +21,12 @@ import (
 // exception line).
 var topicsSpec = toolSpec{
 	tool: ToolTopics,
-	options: toolOptions(
+	options: adminToolOptions(
 		[]string{"list", "create", "delete", "alter", "describe", "topic=",
 			"config=", "partitions=", "replication-factor=", "if-exists", "if-not-exists",
 			"exclude-internal", "help", "version",
 			"under-replicated-partitions", "unavailable-partitions", "under-min-isr-partitions", "at-min-isr-partitions"},
-		[]string{"command-config=", "topic-id=", "delete-config=", "replica-assignment=",
+		[]string{"topic-id=", "delete-config=", "replica-assignment=",
 			"topics-with-overrides", "partition-size-limit-per-response="},
 	),
 	unknown: func(name string) string {

@@ -64,11 +64,11 @@ type TxnCommand struct {
 // the options of every subcommand are accepted anywhere on the line.
 var transactionsSpec = toolSpec{
 	tool: ToolTransactions,
-	options: toolOptions(
+	options: adminToolOptions(
 		[]string{"topic=", "partition=", "start-offset=", "producer-id=",
 			"producer-epoch=", "coordinator-epoch=", "transactional-id=", "duration-filter=",
 			"broker-id=", "max-transaction-timeout=", "help", "version"},
-		[]string{"command-config="},
+		nil,
 	),
 	unknown:    argparseUnknown,
 	missingArg: argparseMissingArg,
