@@ -2,9 +2,16 @@
 // types into the console of a kafka sandbox: kafka-topics, kafka-configs,
 // kafka-console-producer, kafka-console-consumer and kafka-consumer-groups.
 //
-// Parse turns a console line into a Command without any I/O, so the linter
-// can use it; Run executes a Command against the learner's broker through
-// franz-go and prints what the real tool prints. The probe helpers
+// The tools form a registry (registry.go): each tool's file registers its
+// options, the way it words option errors, and its own command type
+// (TopicsCommand, ConfigsCommand, ...) with that tool's options, its parse
+// and its run. Parse finds the tool by name, scans the line once for it,
+// answers --help and --version for every tool, and hands the scanned
+// options to the tool's parse. Parse does no I/O, so the linter can use
+// it; Run executes a Command against the learner's broker through franz-go
+// and prints what the real tool prints. The openings every tool shares
+// are helpers: toolOptions and adminToolOptions (--bootstrap-server,
+// --command-config), Broker.connect and connectAdmin, toolFailure. The probe helpers
 // (DescribeTopic, DescribeGroup, ListTopics, ListGroups) give exercise
 // checks the values the exercise format promises.
 //
