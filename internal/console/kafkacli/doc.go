@@ -1,6 +1,7 @@
 // Package kafkacli reproduces the Apache Kafka 4.x operator tools a learner
 // types into the console of a kafka sandbox: kafka-topics, kafka-configs,
-// kafka-console-producer, kafka-console-consumer and kafka-consumer-groups.
+// kafka-console-producer, kafka-console-consumer, kafka-consumer-groups,
+// kafka-acls and kafka-transactions, and the platform's own opslab-drill.
 //
 // The tools form a registry (registry.go): each tool's file registers its
 // options, the way it words option errors, and its own command type
@@ -11,9 +12,11 @@
 // it; Run executes a Command against the learner's broker through franz-go
 // and prints what the real tool prints. The openings every tool shares
 // are helpers: toolOptions and adminToolOptions (--bootstrap-server,
-// --command-config), Broker.connect and connectAdmin, toolFailure. The probe helpers
-// (DescribeTopic, DescribeGroup, ListTopics, ListGroups) give exercise
-// checks the values the exercise format promises.
+// --command-config), Broker.connect and connectAdmin, toolFailure.
+//
+// The probe helpers (DescribeTopic, DescribeGroup, ListTopics, ListGroups,
+// TopicReplicas) give exercise checks the values the exercise format
+// promises.
 //
 // Run connects only to the broker's seeds and the brokers they advertise,
 // whatever --bootstrap-server says. It refuses, in Kafka's wording, any
