@@ -1,38 +1,131 @@
-// Package console holds the command languages learners type: redis-cli's
-// (package rediscli) and Apache Kafka's tools' (package kafkacli). This
-// file joins them for the content loader, which must reject a setup or
-// solution line that would not parse.
+// Package console is the one front door of the command languages learners
+// and authors type: redis-cli's (package rediscli), Apache Kafka's tools'
+// (package kafkacli) and systemctl's (package servicectl). Parse chooses
+// the language from the sandbox's kind and reads a line into a Command;
+// the content loader, the live console, setups and solutions all read
+// their lines through it, so the choice is made here only.
 package console
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/opslab/opslab/internal/console/kafkacli"
 	"github.com/opslab/opslab/internal/console/rediscli"
 	"github.com/opslab/opslab/internal/console/servicectl"
 	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/kinds"
 )
 
-// CheckCommand reports whether line parses as a command of the sandbox
-// kind: it implements course.CommandChecker.
-func CheckCommand(kind, line string) error {
-	switch kind {
-	case course.SandboxRedis:
-		args, err := rediscli.ParseLine(line)
+// ErrEmpty is wrapped by Parse's error for a line with no command: blank
+// after its "@node" (and, for a script line of a Redis sandbox, a line
+// that is only "redis-cli" and connection options).
+var ErrEmpty = errors.New("empty command")
+
+// ErrNoNode is wrapped by Parse's error for a line whose "@name" names no
+// node of the sandbox's kind.
+var ErrNoNode = errors.New("no such node")
+
+// ErrKind is wrapped by Parse's error for a kind that is not a sandbox
+// kind.
+var ErrKind = errors.New("unknown sandbox kind")
+
+// Command is one parsed line: the node it runs on and exactly one of a
+// Redis command, a Kafka tool invocation and a service (systemctl)
+// command. A language added later (SQL) gets a field of its own.
+type Command struct {
+	// Node is the node the line's leading "@name" names; "" for a line
+	// that names none, which runs on the kind's default node (its first).
+	Node string
+	// Text is the line without its "@name".
+	Text string
+
+	// Redis is the redis-cli invocation, in a Redis sandbox.
+	Redis *rediscli.Invocation
+	// Kafka is the Kafka tool invocation, in a Kafka sandbox.
+	Kafka kafkacli.Command
+	// Service is the systemctl command, in a Kafka sandbox.
+	Service *servicectl.Command
+}
+
+// Mode says who wrote a line, which decides how strictly a Redis line is
+// read.
+type Mode int
+
+const (
+	// Live is a line a learner types in the console: a Redis line is read
+	// as redis-cli reads its command line (rediscli.ParseInvocation: --raw,
+	// -n, --scan, ... and redis-cli's own messages for bad options).
+	Live Mode = iota
+	// Script is a setup, solution or counter-example line, run by the
+	// platform on its own connection: a Redis line may only drop
+	// redis-cli's connection options (rediscli.ParseLine), and one with no
+	// command is ErrEmpty.
+	Script
+)
+
+// Parse reads line as a command of a sandbox of kind, written in mode. It
+// splits off a leading "@name" (the node), refuses a node kind does not
+// have (ErrNoNode), and parses the rest in kind's family's language: a
+// redis-cli line in every Redis kind; a systemctl line (servicectl.Is) or
+// a Kafka tool line in every Kafka kind. A blank command is ErrEmpty in
+// every mode. On any error the returned Command still holds Node and Text
+// as far as they were read, so that a caller can say which node a bad line
+// named; the errors of the languages' parsers are returned unwrapped, with
+// their own texts (what the real tools print).
+func Parse(kind kinds.Kind, mode Mode, line string) (Command, error) {
+	if !kind.Valid() {
+		return Command{}, fmt.Errorf("%w %q", ErrKind, kind)
+	}
+	name, text := course.SplitNodeLine(line)
+	c := Command{Node: name, Text: text}
+	if name != "" && !kind.HasNode(name) {
+		return c, fmt.Errorf("%w: a %s sandbox has no node %q (its nodes: %s)", ErrNoNode, kind, name, strings.Join(kind.NodeNames(), ", "))
+	}
+	if strings.TrimSpace(text) == "" && (mode == Live || kind.Family() == kinds.Redis) {
+		return c, ErrEmpty
+	}
+	switch kind.Family() {
+	case kinds.Redis:
+		if mode == Live {
+			inv, err := rediscli.ParseInvocation(text)
+			if err != nil {
+				return c, err
+			}
+			c.Redis = inv
+			return c, nil
+		}
+		args, err := rediscli.ParseLine(text)
 		if err != nil {
-			return err
+			return c, err
 		}
 		if len(args) == 0 {
-			return fmt.Errorf("empty command")
+			return c, ErrEmpty
 		}
-		return nil
-	case course.SandboxKafka:
-		if servicectl.Is(line) {
-			_, err := servicectl.Parse(line)
-			return err
+		c.Redis = &rediscli.Invocation{Args: args, Pattern: "*"}
+	case kinds.Kafka:
+		if servicectl.Is(text) {
+			sc, err := servicectl.Parse(text)
+			if err != nil {
+				return c, err
+			}
+			c.Service = &sc
+			return c, nil
 		}
-		_, err := kafkacli.Parse(line)
-		return err
+		kc, err := kafkacli.Parse(text)
+		if err != nil {
+			return c, err
+		}
+		c.Kafka = kc
 	}
-	return fmt.Errorf("unknown sandbox kind %q", kind)
+	return c, nil
+}
+
+// CheckCommand reports whether line, a setup or solution line without its
+// "@node", parses as a command of the sandbox kind: it implements
+// course.CommandChecker for the content loader.
+func CheckCommand(kind, line string) error {
+	_, err := Parse(kinds.Kind(kind), Script, line)
+	return err
 }

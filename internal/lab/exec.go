@@ -9,8 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opslab/opslab/internal/check"
-	"github.com/opslab/opslab/internal/console/servicectl"
-	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/console"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -66,9 +65,14 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		return nil, opslab.Errorf(opslab.EINVALID, "This %s sandbox has no node %q: use one of %s.", kind, node, nodeNames(kind))
 	}
 	promptNode := node
-	typed, cmd := course.SplitNodeLine(line)
-	if typed != "" {
-		node, line = typed, cmd
+	// The line is read once, here; an unknown "@name" it types is an
+	// output below (as a typo is), its other errors the language's.
+	cmd, perr := console.Parse(kind, console.Live, line)
+	if cmd.Node != "" {
+		node = cmd.Node
+	}
+	if errors.Is(perr, console.ErrNoNode) {
+		perr = nil // inst.Node(node) fails below
 	}
 	if ok, wait := s.limiter.allow(t.UserID); !ok {
 		return nil, &RateLimitError{Err: opslab.Errorf(opslab.ERATELIMIT, "Too many commands: slow down a little."), RetryAfter: wait}
@@ -97,7 +101,7 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		refused = true
 	case inst.Spec.Kind.Family() == sandbox.KindRedis:
 		var err error
-		res.Output, refused, err = s.execRedis(ectx, inst, n, line)
+		res.Output, refused, err = s.execRedis(ectx, inst, n, cmd.Redis, perr)
 		switch {
 		case errors.Is(err, errLost):
 			// The server may have just died: once the manager sees it, it
@@ -105,7 +109,7 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 			if fresh, ok := s.replaceDead(ectx, t, inst); ok {
 				inst = fresh
 				n, _ = inst.Node(node)
-				res.Output, refused, _ = s.execRedis(ectx, inst, n, line)
+				res.Output, refused, _ = s.execRedis(ectx, inst, n, cmd.Redis, perr)
 				res.Notice = deadNotice
 			}
 		case errors.Is(err, errTimedOut) && redisStuck(ctx, inst, n):
@@ -119,13 +123,17 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 			inst = fresh
 			res.Notice = stuckNotice(s.cfg.ExecTimeout)
 		}
-	case inst.Spec.Kind.Family() == sandbox.KindKafka && servicectl.Is(line):
+	case inst.Spec.Kind.Family() == sandbox.KindKafka && errors.Is(perr, console.ErrEmpty):
+	case inst.Spec.Kind.Family() == sandbox.KindKafka && perr != nil:
+		// What the tool (or systemctl) prints for a line it refuses.
+		res.Output = withNewline(perr.Error())
+	case inst.Spec.Kind.Family() == sandbox.KindKafka && cmd.Service != nil:
 		// A service stops or starts for longer than a command runs: it
 		// has its own bound (serviceTimeout).
-		res.Output, _ = s.execService(ctx, inst, n, line)
+		res.Output, _ = s.execService(ctx, inst, n, *cmd.Service)
 	case inst.Spec.Kind.Family() == sandbox.KindKafka:
 		var timedOut bool
-		res.Output, timedOut = s.execKafka(ectx, n, line)
+		res.Output, timedOut = s.execKafka(ectx, n, cmd.Kafka)
 		if timedOut && s.kafkaStuck(ctx, inst, n) {
 			fresh, err := s.replaceStuck(ctx, t, inst)
 			if err != nil {
@@ -147,7 +155,7 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		}
 	}
 
-	if strings.TrimSpace(line) != "" && len(t.Exercise.Checks) > 0 {
+	if strings.TrimSpace(cmd.Text) != "" && len(t.Exercise.Checks) > 0 {
 		rep := s.runChecks(ctx, t, inst)
 		res.Checks = &rep
 		s.recordLive(ctx, t, rep)

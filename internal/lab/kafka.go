@@ -10,29 +10,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/opslab/opslab/internal/console"
 	"github.com/opslab/opslab/internal/console/kafkacli"
-	"github.com/opslab/opslab/internal/console/servicectl"
-	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
-// execKafka runs one Kafka tool line against the learner's broker (the
-// node's: on a cluster, the broker the command bootstraps from) and returns
+// execKafka runs one Kafka tool invocation, cmd, against the learner's
+// broker (the node's: on a cluster, the broker the command bootstraps
+// from) and returns
 // what the tool prints. timedOut reports that the command ran until ctx's
 // deadline, whether it failed for it (its output then ends in
 // timeoutText) or stopped there as a console consumer does, which prints
 // its summary: either way the caller checks whether the broker is stuck.
-func (s *Service) execKafka(ctx context.Context, node sandbox.Node, line string) (out string, timedOut bool) {
-	if strings.TrimSpace(line) == "" {
-		return "", false
-	}
-	cmd, err := kafkacli.Parse(line)
-	if err != nil {
-		return withNewline(err.Error()), false
-	}
+func (s *Service) execKafka(ctx context.Context, node sandbox.Node, cmd kafkacli.Command) (out string, timedOut bool) {
 	var b strings.Builder
 	w := kafkacli.NewCappedWriter(&b, kafkacli.MaxOutput)
-	err = kafkacli.Run(ctx, kafkacli.Broker{Seeds: node.Kafka.Seeds}, cmd, w)
+	err := kafkacli.Run(ctx, kafkacli.Broker{Seeds: node.Kafka.Seeds}, cmd, w)
 	out = b.String()
 	switch {
 	case err == nil:
@@ -98,23 +91,18 @@ func (s *Service) runKafkaLines(ctx context.Context, inst sandbox.Instance, line
 			}
 			continue
 		}
-		name, text := course.SplitNodeLine(line)
-		node, ok := inst.Node(name)
-		if !ok {
-			return fmt.Errorf("line %d %q: no node %q in a %s sandbox", i+1, line, name, inst.Spec.Kind)
+		cmd, err := console.Parse(inst.Spec.Kind, console.Script, line)
+		if err != nil {
+			return scriptLineError(i, line, inst, cmd, err)
 		}
-		if servicectl.Is(text) {
-			if out, err := s.execService(ctx, inst, node, text); err != nil {
+		node, _ := inst.Node(cmd.Node)
+		if cmd.Service != nil {
+			if out, err := s.execService(ctx, inst, node, *cmd.Service); err != nil {
 				return fmt.Errorf("line %d %q: %s", i+1, line, strings.TrimSpace(out))
 			}
 			continue
 		}
-		b := kafkacli.Broker{Seeds: node.Kafka.Seeds}
-		cmd, err := kafkacli.Parse(text)
-		if err != nil {
-			return fmt.Errorf("line %d %q: %w", i+1, line, err)
-		}
-		if err := kafkacli.Run(ctx, b, cmd, discard{}); err != nil {
+		if err := kafkacli.Run(ctx, kafkacli.Broker{Seeds: node.Kafka.Seeds}, cmd.Kafka, discard{}); err != nil {
 			return fmt.Errorf("line %d %q: %w", i+1, line, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opslab/opslab/internal/console"
 	"github.com/opslab/opslab/internal/console/rediscli"
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/resp"
@@ -39,9 +40,12 @@ var errLost = errors.New("connection to the sandbox lost")
 // stuck in a script that never ends (see redisStuck).
 var errTimedOut = errors.New("command timed out")
 
-// execRedis runs one redis-cli line as the learner and prints the reply as
-// redis-cli does. A line starting with "redis-cli" may carry redis-cli's
-// options and modes (rediscli.ParseInvocation): one that needs a
+// execRedis runs one redis-cli invocation, inv, as the learner and prints
+// the reply as redis-cli does; perr, the error of reading the line
+// (console.Parse), is printed as redis-cli prints it instead, and a blank
+// line (console.ErrEmpty) prints nothing. A line starting with
+// "redis-cli" may carry redis-cli's options and modes
+// (rediscli.ParseInvocation): one that needs a
 // connection of its own (a mode, -n, -r) gets a fresh one signed in as
 // the learner, as a separate redis-cli process would, and every command a
 // mode sends passes the same checks as a typed one. The host's file paths
@@ -50,11 +54,12 @@ var errTimedOut = errors.New("command timed out")
 // the sandbox died); errTimedOut, a command that ran out of ctx's time,
 // whose output is then timeoutText (the caller checks whether the sandbox
 // is stuck).
-func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node sandbox.Node, line string) (out string, refused bool, err error) {
-	inv, err := rediscli.ParseInvocation(line)
-	if err != nil {
+func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node sandbox.Node, inv *rediscli.Invocation, perr error) (out string, refused bool, err error) {
+	if err := perr; err != nil {
 		var oe *rediscli.OptionError
 		switch {
+		case errors.Is(err, console.ErrEmpty):
+			return "", false, nil
 		case errors.Is(err, rediscli.ErrInvalidArgs):
 			return "Invalid argument(s)\n", false, nil
 		case errors.As(err, &oe):
@@ -427,7 +432,8 @@ func waitLine(ctx context.Context, line string) (bool, error) {
 
 // runRedisLines runs lines as the platform (setup, solution), stopping at
 // the first that fails or gets an error reply. A line "@node command" runs
-// on that node; others on the default node; a "# wait" line pauses.
+// on that node; others on the default node; a "# wait" line pauses. A
+// {{node}} in a line stands for that node's "127.0.0.1 PORT".
 func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
 	conns := map[string]*resp.Conn{}
 	defer func() {
@@ -442,20 +448,7 @@ func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) e
 			}
 			continue
 		}
-		name, cmd := course.SplitNodeLine(line)
-		node, ok := inst.Node(name)
-		if !ok {
-			return fmt.Errorf("line %d %q: no node %q in a %s sandbox", i+1, line, name, inst.Spec.Kind)
-		}
-		conn := conns[node.Name]
-		if conn == nil {
-			var err error
-			if conn, err = dialRedis(ctx, node.Redis.Endpoint, inst.Redis.Admin); err != nil {
-				return fmt.Errorf("line %d %q: %w", i+1, line, err)
-			}
-			conns[node.Name] = conn
-		}
-		cmd, err := course.ExpandAddrs(cmd, func(name string) (string, bool) {
+		expanded, err := course.ExpandAddrs(line, func(name string) (string, bool) {
 			n, ok := inst.Node(name)
 			if !ok || n.Redis.TCP.IsZero() {
 				return "", false
@@ -466,14 +459,22 @@ func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) e
 		if err != nil {
 			return fmt.Errorf("line %d %q: %w", i+1, line, err)
 		}
-		args, err := rediscli.ParseLine(cmd)
-		if err != nil {
-			return fmt.Errorf("line %d %q: %w", i+1, line, err)
-		}
-		if len(args) == 0 {
+		cmd, err := console.Parse(inst.Spec.Kind, console.Script, expanded)
+		switch {
+		case errors.Is(err, console.ErrEmpty):
 			continue
+		case err != nil:
+			return scriptLineError(i, line, inst, cmd, err)
 		}
-		v, err := conn.Do(ctx, args...)
+		node, _ := inst.Node(cmd.Node)
+		conn := conns[node.Name]
+		if conn == nil {
+			if conn, err = dialRedis(ctx, node.Redis.Endpoint, inst.Redis.Admin); err != nil {
+				return fmt.Errorf("line %d %q: %w", i+1, line, err)
+			}
+			conns[node.Name] = conn
+		}
+		v, err := conn.Do(ctx, cmd.Redis.Args...)
 		if err != nil {
 			return fmt.Errorf("line %d %q: %w", i+1, line, err)
 		}
@@ -482,4 +483,13 @@ func runRedisLines(ctx context.Context, inst sandbox.Instance, lines []string) e
 		}
 	}
 	return nil
+}
+
+// scriptLineError is the error of the i-th (from 0) setup or solution
+// line, which console.Parse refused with err in inst's sandbox.
+func scriptLineError(i int, line string, inst sandbox.Instance, cmd console.Command, err error) error {
+	if errors.Is(err, console.ErrNoNode) {
+		return fmt.Errorf("line %d %q: no node %q in a %s sandbox", i+1, line, cmd.Node, inst.Spec.Kind)
+	}
+	return fmt.Errorf("line %d %q: %w", i+1, line, err)
 }

@@ -17,15 +17,11 @@ import (
 // command.
 const serviceTimeout = 45 * time.Second
 
-// execService runs a systemctl line on node of inst: stop, start and
+// execService runs a systemctl command on node of inst: stop, start and
 // restart the node's Kafka broker, or show whether it runs. It returns
-// what systemctl would print, and an error when the line was refused or
-// failed (the output then says why).
-func (s *Service) execService(ctx context.Context, inst sandbox.Instance, node sandbox.Node, line string) (string, error) {
-	cmd, err := servicectl.Parse(line)
-	if err != nil {
-		return withNewline(err.Error()), err
-	}
+// what systemctl would print, and an error when the command was refused
+// or failed (the output then says why).
+func (s *Service) execService(ctx context.Context, inst sandbox.Instance, node sandbox.Node, cmd servicectl.Command) (string, error) {
 	mgr := s.cfg.Sandboxes
 	if !mgr.CanControlNodes(inst.Spec.Kind) {
 		err := errors.New("systemctl: " + noServiceText(mgr, inst.Spec.Kind))
