@@ -14,7 +14,7 @@ import (
 )
 
 // producerSpec is kafka-console-producer. Its records are the lines of
-// its standard input (Command.Input, from the lines typed after the
+// its standard input (ProducerCommand.Input, from the lines typed after the
 // command, a pipe or a here-document); --message is the console's
 // shortcut for one such line, never taught: the real tool lacks it.
 var producerSpec = toolSpec{

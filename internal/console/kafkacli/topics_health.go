@@ -12,7 +12,7 @@ import (
 )
 
 // The replication report options of kafka-topics --describe, as
-// Command.Reports holds them. They print only the partitions they select
+// TopicsCommand.Reports holds them. They print only the partitions they select
 // and no topic lines, as TopicCommand does; given together, a partition
 // any of them selects is printed once (Kafka 4.1's kafka-topics.sh
 // accepts several in one run).
