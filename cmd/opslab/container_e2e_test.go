@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	dcontainer "github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox/container"
 )
@@ -26,7 +25,7 @@ func requireContainerEngine(t *testing.T) (*client.Client, string) {
 		}
 		t.Skip(msg)
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,12 +47,12 @@ func scopeContainers(t *testing.T, cli *client.Client, data string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := cli.ContainerList(context.Background(), dcontainer.ListOptions{All: true})
+	list, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, c := range list {
+	for _, c := range list.Items {
 		if c.Labels[container.LabelScope] == container.ScopeOf(scratch) {
 			ids = append(ids, c.ID)
 		}
@@ -69,7 +68,7 @@ func TestServeContainerRestartKeepsLab(t *testing.T) {
 	data := t.TempDir()
 	t.Cleanup(func() {
 		for _, id := range scopeContainers(t, cli, data) {
-			_ = cli.ContainerRemove(context.Background(), id, dcontainer.RemoveOptions{Force: true})
+			_, _ = cli.ContainerRemove(context.Background(), id, client.ContainerRemoveOptions{Force: true})
 		}
 		if scratch, err := sandboxScratchDir(data); err == nil {
 			_ = os.RemoveAll(scratch)
@@ -130,12 +129,12 @@ func TestTestCommandContainerLeavesNothing(t *testing.T) {
 // with prefix.
 func countOpslabContainers(t *testing.T, cli *client.Client, prefix string) int {
 	t.Helper()
-	list, err := cli.ContainerList(context.Background(), dcontainer.ListOptions{All: true})
+	list, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, c := range list {
+	for _, c := range list.Items {
 		if strings.HasPrefix(c.Labels[container.LabelLesson], prefix) {
 			n++
 		}

@@ -10,7 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/relay"
@@ -98,7 +99,8 @@ func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instanc
 	if err := sandbox.ValidateID(rec.ID); err != nil {
 		return sandbox.Instance{}, fmt.Errorf("adopt sandbox: %w", err)
 	}
-	info, err := d.cli.ContainerInspect(ctx, containerName(rec.ID))
+	res, err := d.cli.ContainerInspect(ctx, containerName(rec.ID), client.ContainerInspectOptions{})
+	info := res.Container
 	if err != nil {
 		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
 	}

@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -219,7 +220,7 @@ func BenchmarkMemoryPerSandbox(b *testing.B) {
 
 // memoryUsage returns the container's memory usage without page cache.
 func memoryUsage(b *testing.B, d *Driver, id string) int64 {
-	st, err := d.cli.ContainerStatsOneShot(context.Background(), containerName(id))
+	st, err := d.cli.ContainerStats(context.Background(), containerName(id), client.ContainerStatsOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,9 +40,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/relay"
@@ -229,13 +227,13 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 	}
 	cli := opts.Client
 	if cli == nil {
-		if cli, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err != nil {
+		if cli, err = client.New(client.FromEnv); err != nil {
 			return nil, fmt.Errorf("new container driver: engine client: %w", err)
 		}
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := cli.Ping(pingCtx); err != nil {
+	if _, err := cli.Ping(pingCtx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		return nil, fmt.Errorf("new container driver: %w: no container engine answers at %s (%v); run `make engine` and export the DOCKER_HOST it prints",
 			sandbox.ErrUnsupported, engineHost(), err)
 	}
@@ -373,10 +371,10 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 // once; the first node's container, named containerName(id), last.
 func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 	found := false
-	list, err := d.cli.ContainerList(ctx, container.ListOptions{
+	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{
 		All: true,
-		Filters: filters.NewArgs(filters.Arg("label", LabelApp+"=opslab"), filters.Arg("label", LabelScope+"="+d.opts.Scope),
-			filters.Arg("label", LabelSandbox+"="+id)),
+		Filters: labelFilter(LabelApp+"=opslab", LabelScope+"="+d.opts.Scope,
+			LabelSandbox+"="+id),
 	})
 	if err != nil {
 		return false, fmt.Errorf("list the sandbox's containers: %w", err)
@@ -386,7 +384,7 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, c := range list {
+	for _, c := range list.Items {
 		if slices.Contains(c.Names, "/"+containerName(id)) || slices.Contains(c.Names, containerName(id)) {
 			continue
 		}
@@ -394,7 +392,7 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := d.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			_, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 			if err != nil && !cerrdefs.IsNotFound(err) {
 				mu.Lock()
 				errs = append(errs, err)
@@ -406,7 +404,7 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 	if len(errs) > 0 {
 		return found, fmt.Errorf("remove container: %w", errors.Join(errs...))
 	}
-	err = d.cli.ContainerRemove(ctx, containerName(id), container.RemoveOptions{Force: true, RemoveVolumes: true})
+	_, err = d.cli.ContainerRemove(ctx, containerName(id), client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	switch {
 	case err == nil:
 		found = true
@@ -436,8 +434,8 @@ func (d *Driver) Alive(ctx context.Context, id string) bool {
 		return true
 	}
 	for _, c := range b.containers() {
-		info, err := d.cli.ContainerInspect(ctx, c)
-		if err != nil || info.State == nil || !info.State.Running {
+		res, err := d.cli.ContainerInspect(ctx, c, client.ContainerInspectOptions{})
+		if err != nil || res.Container.State == nil || !res.Container.State.Running {
 			b.seenAlive.Store(0)
 			return false
 		}
@@ -449,15 +447,15 @@ func (d *Driver) Alive(ctx context.Context, id string) bool {
 // List returns the id of every sandbox of this scope: each container
 // labelled with it and each directory, running or left over, sorted.
 func (d *Driver) List(ctx context.Context) ([]string, error) {
-	list, err := d.cli.ContainerList(ctx, container.ListOptions{
+	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{
 		All:     true,
-		Filters: filters.NewArgs(filters.Arg("label", LabelApp+"=opslab"), filters.Arg("label", LabelScope+"="+d.opts.Scope)),
+		Filters: labelFilter(LabelApp+"=opslab", LabelScope+"="+d.opts.Scope),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list sandbox containers: %w", err)
 	}
 	seen := map[string]bool{}
-	for _, c := range list {
+	for _, c := range list.Items {
 		if id := c.Labels[LabelSandbox]; sandbox.ValidateID(id) == nil {
 			seen[id] = true
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
+
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -133,7 +135,7 @@ func TestAliveAsksTheEngineAtMostEvery(t *testing.T) {
 	if !d.Alive(ctx, inst.Spec.ID) {
 		t.Fatal("not Alive after Start")
 	}
-	if err := d.cli.ContainerKill(ctx, containerName(inst.Spec.ID), "KILL"); err != nil {
+	if _, err := d.cli.ContainerKill(ctx, containerName(inst.Spec.ID), client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		t.Fatal(err)
 	}
 	if !d.Alive(ctx, inst.Spec.ID) {

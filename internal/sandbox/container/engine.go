@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/api/types/network"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -91,11 +92,11 @@ func (d *Driver) create(ctx context.Context, id string, cfg *container.Config, h
 
 // createNamed creates a container called name and returns its id.
 func (d *Driver) createNamed(ctx context.Context, name string, cfg *container.Config, host *container.HostConfig) (string, error) {
-	res, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host, Name: name})
 	if err != nil {
 		// Docker has no k8s-file log driver; it is Podman's default anyway.
 		host.LogConfig = container.LogConfig{}
-		if res, err = d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name); err != nil {
+		if res, err = d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host, Name: name}); err != nil {
 			return "", fmt.Errorf("create container from %s: %w", cfg.Image, err)
 		}
 	}
@@ -113,7 +114,7 @@ func (d *Driver) runSingle(ctx context.Context, inst *sandbox.Instance, cfg *con
 		return "", err
 	}
 	inst.StartedAt = time.Now()
-	if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if _, err := d.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return "", fmt.Errorf("start container: %w", err)
 	}
 	return id, d.await(ctx, id, ready)
@@ -138,7 +139,8 @@ func (d *Driver) awaitAll(ctx context.Context, timeout time.Duration, ids []stri
 		if time.Now().After(checkState) {
 			checkState = time.Now().Add(500 * time.Millisecond)
 			for _, id := range ids {
-				info, ierr := d.cli.ContainerInspect(ctx, id)
+				res, ierr := d.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+				info := res.Container
 				if ierr == nil && info.State != nil && !info.State.Running && info.State.Status != "created" {
 					return fmt.Errorf("the container %s exited (status %s, code %d) before its server answered: %s", strings.TrimPrefix(info.Name, "/"), info.State.Status, info.State.ExitCode, d.logTail(ctx, id))
 				}
@@ -161,7 +163,7 @@ func (d *Driver) awaitAll(ctx context.Context, timeout time.Duration, ids []stri
 func (d *Driver) logTail(ctx context.Context, id string) string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	rc, err := d.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "80"})
+	rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "80"})
 	if err != nil {
 		return "no log (" + err.Error() + ")"
 	}
@@ -192,6 +194,12 @@ func scopeOf(dir string) string { return ScopeOf(dir) }
 func ScopeOf(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return hex.EncodeToString(sum[:6])
+}
+
+// labelFilter returns a list filter that matches containers carrying every
+// one of labels (each "key=value").
+func labelFilter(labels ...string) client.Filters {
+	return make(client.Filters).Add("label", labels...)
 }
 
 // tmpfs returns a size-capped tmpfs mount at target that any user of the

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/client"
+
 	"github.com/opslab/opslab/internal/sandbox"
 
 	"github.com/opslab/opslab/internal/sandbox/escapetest"
@@ -42,11 +44,11 @@ func TestContainerFence(t *testing.T) {
 		if out, _ := execIn(t, d, id, "sh", "-c", "grep ' "+dataDir+" ' /proc/mounts"); !strings.Contains(out, "tmpfs") || !strings.Contains(out, "size=") {
 			t.Errorf("%s: %s is not a size-capped tmpfs: %q", kind, dataDir, out)
 		}
-		info, err := d.cli.ContainerInspect(context.Background(), containerName(id))
+		res, err := d.cli.ContainerInspect(context.Background(), containerName(id), client.ContainerInspectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := info.HostConfig
+		h := res.Container.HostConfig
 		if string(h.NetworkMode) != "none" || h.Memory <= 0 || h.PidsLimit == nil || *h.PidsLimit <= 0 || h.NanoCPUs <= 0 || !h.ReadonlyRootfs {
 			t.Errorf("%s: host config network=%s memory=%d pids=%v cpus=%d readonly=%v", kind, h.NetworkMode, h.Memory, h.PidsLimit, h.NanoCPUs, h.ReadonlyRootfs)
 		}

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -27,27 +26,27 @@ func (d *Driver) ExecNode(ctx context.Context, id, node string, argv []string) (
 	if err := sandbox.ValidateID(id); err != nil {
 		return "", 0, fmt.Errorf("exec in sandbox: %w", err)
 	}
-	list, err := d.cli.ContainerList(ctx, container.ListOptions{
-		Filters: filters.NewArgs(filters.Arg("label", LabelScope+"="+d.opts.Scope),
-			filters.Arg("label", LabelSandbox+"="+id), filters.Arg("label", LabelNode+"="+node)),
+	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{
+		Filters: labelFilter(LabelScope+"="+d.opts.Scope,
+			LabelSandbox+"="+id, LabelNode+"="+node),
 	})
 	if err != nil {
 		return "", 0, fmt.Errorf("exec in sandbox %s: %w", id, err)
 	}
-	if len(list) != 1 {
-		return "", 0, fmt.Errorf("exec in sandbox %s: %w: %d running containers of node %q", id, sandbox.ErrNotFound, len(list), node)
+	if len(list.Items) != 1 {
+		return "", 0, fmt.Errorf("exec in sandbox %s: %w: %d running containers of node %q", id, sandbox.ErrNotFound, len(list.Items), node)
 	}
-	return d.exec(ctx, id, list[0].ID, argv)
+	return d.exec(ctx, id, list.Items[0].ID, argv)
 }
 
 func (d *Driver) exec(ctx context.Context, id, ctr string, argv []string) (string, int, error) {
-	ex, err := d.cli.ContainerExecCreate(ctx, ctr, container.ExecOptions{
+	ex, err := d.cli.ExecCreate(ctx, ctr, client.ExecCreateOptions{
 		Cmd: argv, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return "", 0, fmt.Errorf("exec in sandbox %s: %w", id, err)
 	}
-	att, err := d.cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	att, err := d.cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
 	if err != nil {
 		return "", 0, fmt.Errorf("exec in sandbox %s: attach: %w", id, err)
 	}
@@ -56,7 +55,7 @@ func (d *Driver) exec(ctx context.Context, id, ctr string, argv []string) (strin
 	if err != nil {
 		return string(out), 0, fmt.Errorf("exec in sandbox %s: read output: %w", id, err)
 	}
-	info, err := d.cli.ContainerExecInspect(ctx, ex.ID)
+	info, err := d.cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
 	if err != nil {
 		return string(out), 0, fmt.Errorf("exec in sandbox %s: inspect: %w", id, err)
 	}

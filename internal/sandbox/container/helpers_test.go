@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 )
@@ -56,7 +55,7 @@ func requireEngine(t testing.TB) *client.Client {
 		}
 		t.Skip(msg)
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +95,7 @@ func newDriver(t testing.TB, dir string) *Driver {
 	t.Cleanup(func() {
 		left := containersOf(t, cli, d.opts.Scope)
 		for _, id := range left {
-			_ = cli.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
+			_, _ = cli.ContainerRemove(context.Background(), id, client.ContainerRemoveOptions{Force: true})
 		}
 		d.Close()
 		if len(left) > 0 && !t.Failed() {
@@ -110,12 +109,12 @@ func newDriver(t testing.TB, dir string) *Driver {
 // with scope.
 func containersOf(t testing.TB, cli *client.Client, scope string) []string {
 	t.Helper()
-	list, err := cli.ContainerList(context.Background(), container.ListOptions{All: true})
+	list, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, c := range list {
+	for _, c := range list.Items {
 		if c.Labels[LabelScope] == scope {
 			ids = append(ids, c.ID)
 		}

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/mount"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
@@ -231,21 +232,21 @@ func (d *Driver) runFormat(ctx context.Context) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	res, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, "")
+	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
 	if err != nil {
 		return nil, fmt.Errorf("preformat kafka storage: create container: %w", err)
 	}
-	defer d.cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, container.RemoveOptions{Force: true})
-	if err := d.cli.ContainerStart(ctx, res.ID, container.StartOptions{}); err != nil {
+	defer d.cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true})
+	if _, err := d.cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
 		return nil, fmt.Errorf("preformat kafka storage: start container: %w", err)
 	}
-	waitc, errc := d.cli.ContainerWait(ctx, res.ID, container.WaitConditionNotRunning)
+	wait := d.cli.ContainerWait(ctx, res.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
-	case w := <-waitc:
+	case w := <-wait.Result:
 		if w.StatusCode != 0 {
 			return nil, fmt.Errorf("preformat kafka storage: kafka-storage format exited with %d: %s", w.StatusCode, d.logTail(ctx, res.ID))
 		}
-	case err := <-errc:
+	case err := <-wait.Error:
 		return nil, fmt.Errorf("preformat kafka storage: wait: %w", err)
 	}
 	boot, err := os.ReadFile(filepath.Join(dir, "data", "bootstrap.checkpoint"))

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
+
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sqlite"
@@ -146,8 +148,8 @@ func TestIdleTimeoutHoldsAcrossRestart(t *testing.T) {
 
 func runningContainer(t *testing.T, d *Driver, id string) bool {
 	t.Helper()
-	info, err := d.cli.ContainerInspect(context.Background(), containerName(id))
-	return err == nil && info.State != nil && info.State.Running
+	res, err := d.cli.ContainerInspect(context.Background(), containerName(id), client.ContainerInspectOptions{})
+	return err == nil && res.Container.State != nil && res.Container.State.Running
 }
 
 func setKey(t *testing.T, inst sandbox.Instance, k, v string) {

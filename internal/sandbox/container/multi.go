@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/relay"
@@ -55,7 +55,7 @@ func (d *Driver) startNodes(ctx context.Context, spec sandbox.Spec, nodes []node
 			return fmt.Errorf("node %s: %w", infos[i].Name, err)
 		}
 		ids[i] = id
-		if err := d.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if _, err := d.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 			return fmt.Errorf("node %s: start container: %w", infos[i].Name, err)
 		}
 		return nil
@@ -118,16 +118,16 @@ func (d *Driver) adoptNodes(ctx context.Context, b *box, a savedAccess) error {
 	if len(a.Nodes) != len(infos) {
 		return fmt.Errorf("its access file lists %d nodes, want %d", len(a.Nodes), len(infos))
 	}
-	list, err := d.cli.ContainerList(ctx, container.ListOptions{
+	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{
 		All: true,
-		Filters: filters.NewArgs(filters.Arg("label", LabelApp+"=opslab"), filters.Arg("label", LabelScope+"="+d.opts.Scope),
-			filters.Arg("label", LabelSandbox+"="+spec.ID)),
+		Filters: labelFilter(LabelApp+"=opslab", LabelScope+"="+d.opts.Scope,
+			LabelSandbox+"="+spec.ID),
 	})
 	if err != nil {
 		return fmt.Errorf("list its containers: %w", err)
 	}
 	running := map[string]string{} // node name -> container id
-	for _, c := range list {
+	for _, c := range list.Items {
 		if c.State == "running" {
 			running[c.Labels[LabelNode]] = c.ID
 		}

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
+	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
 
@@ -77,24 +77,24 @@ func checkGone(t *testing.T, d *Driver, inst sandbox.Instance) {
 	if _, err := os.Stat(inst.Dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("sandbox directory left after Stop: %v", err)
 	}
-	list, err := d.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelSandbox+"="+inst.Spec.ID))})
+	list, err := d.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: labelFilter(LabelSandbox + "=" + inst.Spec.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 0 {
-		t.Errorf("%d containers left after Stop", len(list))
+	if len(list.Items) != 0 {
+		t.Errorf("%d containers left after Stop", len(list.Items))
 	}
 }
 
 // nodeContainers returns node name -> container labels of inst.
 func nodeContainers(t *testing.T, d *Driver, id string) map[string]map[string]string {
 	t.Helper()
-	list, err := d.cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelSandbox+"="+id))})
+	list, err := d.cli.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: labelFilter(LabelSandbox + "=" + id)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]map[string]string{}
-	for _, c := range list {
+	for _, c := range list.Items {
 		out[c.Labels[LabelNode]] = c.Labels
 	}
 	return out
@@ -136,7 +136,7 @@ func TestRedisReplicaContainers(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// The learner's policy accepts REPLICAOF naming the primary.
-	if _, err := inst.PrepareLearnerCommand(replica, []string{"REPLICAOF", "127.0.0.1", portOf(primary.Redis.TCP.Address)}); err != nil {
+	if _, err := redisnode.PrepareLearnerCommand(inst, replica, []string{"REPLICAOF", "127.0.0.1", portOf(primary.Redis.TCP.Address)}); err != nil {
 		t.Errorf("the policy refuses REPLICAOF of the sandbox's own primary: %v", err)
 	}
 	// The fence holds in a node that joined the first one's namespace.
@@ -283,18 +283,18 @@ func TestRedisClusterContainers(t *testing.T) {
 // stopNode stops (kills) the container of node name of sandbox id.
 func stopNode(t *testing.T, d *Driver, id, name string) {
 	t.Helper()
-	list, err := d.cli.ContainerList(context.Background(), container.ListOptions{Filters: filters.NewArgs(
-		filters.Arg("label", LabelSandbox+"="+id), filters.Arg("label", LabelNode+"="+name))})
-	if err != nil || len(list) != 1 {
-		t.Fatalf("find node %s's container: %v, %d found", name, err, len(list))
+	list, err := d.cli.ContainerList(context.Background(), client.ContainerListOptions{Filters: labelFilter(
+		LabelSandbox+"="+id, LabelNode+"="+name)})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("find node %s's container: %v, %d found", name, err, len(list.Items))
 	}
-	if err := d.cli.ContainerKill(context.Background(), list[0].ID, "KILL"); err != nil {
+	if _, err := d.cli.ContainerKill(context.Background(), list.Items[0].ID, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		info, err := d.cli.ContainerInspect(context.Background(), list[0].ID)
-		if err == nil && info.State != nil && !info.State.Running {
+		res, err := d.cli.ContainerInspect(context.Background(), list.Items[0].ID, client.ContainerInspectOptions{})
+		if info := res.Container; err == nil && info.State != nil && !info.State.Running {
 			return
 		}
 		if time.Now().After(deadline) {

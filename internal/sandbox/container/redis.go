@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
+	"github.com/moby/moby/api/types/container"
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 	"github.com/opslab/opslab/internal/sandbox/relay"
 )
 
@@ -28,9 +27,9 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 		StartedAt: time.Now(),
 		Redis: sandbox.RedisAccess{
 			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, "redis.sock")},
-			Admin:    sandbox.Credentials{User: sandbox.RedisAdminUser, Password: sandbox.NewSecret()},
-			Learner:  sandbox.Credentials{User: sandbox.RedisLearnerUser, Password: sandbox.NewSecret()},
-			Client:   sandbox.Credentials{User: sandbox.RedisClientUser, Password: sandbox.NewSecret()},
+			Admin:    sandbox.Credentials{User: redisnode.AdminUser, Password: redisnode.NewSecret()},
+			Learner:  sandbox.Credentials{User: redisnode.LearnerUser, Password: redisnode.NewSecret()},
+			Client:   sandbox.Credentials{User: redisnode.ClientUser, Password: redisnode.NewSecret()},
 		},
 	}
 	user := d.prepareMount(mnt, 999)
@@ -74,38 +73,15 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 // the mounted directory and no TCP port, data in the container's tmpfs,
 // the platform's caps, and the sandbox's accounts.
 func redisConfig(inst sandbox.Instance) string {
-	lines := append([]string{"port 0"}, redisBaseLines(inst.Spec.MemoryCap())...)
-	return strings.Join(lines, "\n") + "\n" + sandbox.RedisUserLines(inst.Redis)
+	return redisnode.ServerConfig(redisServer(0, "", inst.Spec.MemoryCap())).File() + redisnode.UserLines(inst.Redis)
 }
 
-// redisBaseLines are the redis.conf lines every Redis server of a sandbox
-// has, whatever its port: the socket in the mounted directory, data in the
-// container's tmpfs, the platform's caps.
-func redisBaseLines(maxMemory int64) []string {
-	return []string{
-		"protected-mode yes",
-		"unixsocket " + mountPoint + "/redis.sock",
-		"unixsocketperm 700",
-		"dir " + dataDir,
-		`logfile ""`,
-		"daemonize no",
-		"supervised no",
-		"always-show-logo no",
-		"maxmemory " + strconv.FormatInt(maxMemory, 10),
-		"maxmemory-policy noeviction",
-		"proto-max-bulk-len " + strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
-		"client-query-buffer-limit " + strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
-		"maxclients 128",
-		`save ""`,
-		"appendonly no",
-		"shutdown-on-sigterm nosave now",
-		"enable-debug-command no",
-		"enable-module-command no",
-		"enable-protected-configs no",
-		"sanitize-dump-payload yes",
-		"io-threads 1",
-		"databases 16",
-	}
+// redisServer describes a Redis server of a sandbox for redisnode's
+// renderer: listening on port of bind ("" for no bind directive), its
+// socket in the mounted directory, data in the container's tmpfs, the log
+// on stdout, maxmemory capped at maxMemory.
+func redisServer(port int, bind string, maxMemory int64) redisnode.Server {
+	return redisnode.Server{Port: port, Bind: bind, Socket: mountPoint + "/redis.sock", Dir: dataDir, MaxMemory: maxMemory}
 }
 
 // pingRedis connects to the server as admin and sends PING.

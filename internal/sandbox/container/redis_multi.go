@@ -6,12 +6,12 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
+	"github.com/moby/moby/api/types/container"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 	"github.com/opslab/opslab/internal/sandbox/redisready"
 	"github.com/opslab/opslab/internal/sandbox/relay"
 )
@@ -33,15 +33,7 @@ import (
 const (
 	firstDataPort     = 6379
 	firstSentinelPort = 26379
-	clusterBusOffset  = 10000
-)
-
-// Sentinel timings of a redis-sentinel sandbox, as in the process driver:
-// short, so that a learner watches a failover within seconds.
-const (
-	sentinelDownAfterMs     = 2000
-	sentinelFailoverTimeout = 10000
-	sentinelQuorum          = 2
+	clusterBusOffset  = redisnode.ClusterBusOffset
 )
 
 // startRedisGroup starts a redis-replica, redis-sentinel or redis-cluster
@@ -51,7 +43,7 @@ const (
 // known nodes. The caller removes what is left on error.
 func (d *Driver) startRedisGroup(ctx context.Context, spec sandbox.Spec) (*box, error) {
 	infos := spec.Kind.Nodes()
-	a := sandbox.NewRedisNodeAccounts()
+	a := redisnode.NewAccounts()
 	inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: d.dir(spec.ID), StartedAt: time.Now()}
 	ports, relays, err := d.redisNodePorts(spec)
 	if err != nil {
@@ -206,61 +198,28 @@ func (d *Driver) redisNodePorts(spec sandbox.Spec) ([]int, []*relay.Relay, error
 // listening on port of the sandbox's loopback: a single Redis sandbox's
 // config plus replication (a replica follows the primary at primaryPort)
 // or cluster mode, announcing 127.0.0.1 and its own port.
-func dataNodeConfig(spec sandbox.Spec, role string, port, primaryPort int, a sandbox.RedisNodeAccounts) string {
-	lines := append([]string{
-		"port " + strconv.Itoa(port),
-		"bind 127.0.0.1",
-	}, redisBaseLines(spec.MemoryCap())...)
-	lines = append(lines,
-		"repl-diskless-sync yes",
-		"repl-diskless-sync-delay 0",
-		"replica-announce-ip 127.0.0.1",
-		"replica-announce-port "+strconv.Itoa(port),
-	)
-	switch {
-	case spec.Kind == sandbox.KindRedisCluster:
-		lines = append(lines,
-			"cluster-enabled yes",
-			"cluster-config-file nodes.conf",
-			"cluster-node-timeout 3000",
-			"cluster-announce-ip 127.0.0.1",
-			"cluster-announce-port "+strconv.Itoa(port),
-			"cluster-announce-bus-port "+strconv.Itoa(port+clusterBusOffset),
-		)
-	case role == sandbox.RoleReplica:
-		lines = append(lines, "replicaof 127.0.0.1 "+strconv.Itoa(primaryPort))
+func dataNodeConfig(spec sandbox.Spec, role string, port, primaryPort int, a redisnode.Accounts) string {
+	node := redisnode.DataNode{
+		Server:   redisServer(port, "127.0.0.1", spec.MemoryCap()),
+		Announce: true,
+		Cluster:  spec.Kind == sandbox.KindRedisCluster,
 	}
-	return strings.Join(lines, "\n") + "\n" + sandbox.RedisNodeUserLines(spec.Kind, role, a)
+	if role == sandbox.RoleReplica {
+		node.ReplicaOf = primaryPort
+	}
+	return redisnode.DataNodeConfig(node).File() + redisnode.NodeUserLines(spec.Kind, role, a)
 }
 
 // sentinelConfig returns a Sentinel's config: the process driver's, on the
 // sandbox's loopback, announcing 127.0.0.1 and its port. The Sentinel
 // rewrites it in its mounted directory, which it owns.
-func sentinelConfig(port, primaryPort int, a sandbox.RedisNodeAccounts) string {
-	m := sandbox.SentinelMaster
-	return strings.Join([]string{
-		"port " + strconv.Itoa(port),
-		"bind 127.0.0.1",
-		"protected-mode yes",
-		"unixsocket " + mountPoint + "/redis.sock",
-		"unixsocketperm 700",
-		"dir " + dataDir,
-		`logfile ""`,
-		"daemonize no",
-		"maxclients 128",
-		fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", m, primaryPort, sentinelQuorum),
-		fmt.Sprintf("sentinel down-after-milliseconds %s %d", m, sentinelDownAfterMs),
-		fmt.Sprintf("sentinel failover-timeout %s %d", m, sentinelFailoverTimeout),
-		fmt.Sprintf("sentinel parallel-syncs %s 1", m),
-		fmt.Sprintf("sentinel auth-user %s %s", m, a.Sentinel.User),
-		fmt.Sprintf("sentinel auth-pass %s %s", m, a.Sentinel.Password),
-		"sentinel sentinel-user " + a.Sentinel.User,
-		"sentinel sentinel-pass " + a.Sentinel.Password,
-		"sentinel announce-ip 127.0.0.1",
-		"sentinel announce-port " + strconv.Itoa(port),
-		"sentinel deny-scripts-reconfig yes",
-		"sentinel resolve-hostnames no",
-		"sentinel announce-hostnames no",
-		sandbox.RedisNodeUserLines(sandbox.KindRedisSentinel, sandbox.RoleSentinel, a),
-	}, "\n")
+func sentinelConfig(port, primaryPort int, a redisnode.Accounts) string {
+	return redisnode.SentinelConfig(redisnode.Sentinel{
+		Port:        port,
+		Socket:      mountPoint + "/redis.sock",
+		Dir:         dataDir,
+		Announce:    true,
+		PrimaryPort: primaryPort,
+		Accounts:    a,
+	}).File() + redisnode.NodeUserLines(sandbox.KindRedisSentinel, sandbox.RoleSentinel, a)
 }
