@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // accountRoutes are the account page, its forms and the reset link pages.
@@ -15,7 +16,7 @@ func (s *Server) accountRoutes(r chi.Router) {
 	r.Get("/reset/{token}", s.handleResetPage)
 	r.Post("/reset/{token}", s.handleResetForm)
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserPage)
+		r.Use(s.kit.RequireUserPage)
 		r.Get("/account", s.handleAccountPage)
 		r.Post("/account/password", s.handlePasswordForm)
 		r.Post("/account/sessions/{id}/end", s.handleEndSessionForm)
@@ -35,7 +36,7 @@ func (s *Server) accountAPIRoutes(r chi.Router) {
 // changePassword checks the current password and sets the new one, ending
 // every other session of the account; the request's own session stays.
 func (s *Server) changePassword(r *http.Request, current, next string) error {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	c, ok := s.sessions.current(r)
 	if u == nil || !ok {
 		return opslab.Errorf(opslab.EUNAUTHORIZED, "Sign in first.")
@@ -63,7 +64,7 @@ func (s *Server) changePassword(r *http.Request, current, next string) error {
 
 // endSession ends one of the signed-in user's sessions by its public id.
 func (s *Server) endSession(r *http.Request) error {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
 		return errNoSession()
@@ -77,7 +78,7 @@ func (s *Server) endSession(r *http.Request) error {
 
 // revokeOthers ends every session of the signed-in user but this one.
 func (s *Server) revokeOthers(r *http.Request) (int, error) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	c, ok := s.sessions.current(r)
 	if !ok {
 		return 0, opslab.Errorf(opslab.EUNAUTHORIZED, "Sign in first.")
@@ -97,13 +98,13 @@ type passwordChange struct {
 
 func (s *Server) handleAPIChangePassword(w http.ResponseWriter, r *http.Request) {
 	var p passwordChange
-	if err := decodeJSON(r, &p); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &p); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := s.changePassword(r, p.CurrentPassword, p.NewPassword); err != nil {
-		setRetryAfter(w, err)
-		s.apiError(w, r, err)
+		kit.SetRetryAfter(w, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -122,7 +123,7 @@ type sessionJSON struct {
 // mySessions lists the signed-in user's sessions, marking the request's own.
 func (s *Server) mySessions(r *http.Request) ([]sessionJSON, error) {
 	c, _ := s.sessions.current(r)
-	list, err := s.cfg.Sessions.ListSessions(r.Context(), currentUser(r).ID)
+	list, err := s.cfg.Sessions.ListSessions(r.Context(), kit.CurrentUser(r).ID)
 	if err != nil {
 		return nil, err
 	}
@@ -137,17 +138,17 @@ func (s *Server) mySessions(r *http.Request) ([]sessionJSON, error) {
 func (s *Server) handleAPISessions(w http.ResponseWriter, r *http.Request) {
 	list, err := s.mySessions(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	kit.WriteJSON(w, http.StatusOK, struct {
 		Sessions []sessionJSON `json:"sessions"`
 	}{list})
 }
 
 func (s *Server) handleAPIEndSession(w http.ResponseWriter, r *http.Request) {
 	if err := s.endSession(r); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -156,10 +157,10 @@ func (s *Server) handleAPIEndSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleAPIRevokeOthers(w http.ResponseWriter, r *http.Request) {
 	n, err := s.revokeOthers(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	kit.WriteJSON(w, http.StatusOK, struct {
 		Ended int `json:"ended"`
 	}{n})
 }
@@ -183,21 +184,21 @@ type sessionRow struct {
 
 // renderAccount renders the account page with a notice or an error.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, notice string, err error) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	p := accountPage{Name: u.Name, Email: u.Email, MinPassword: opslab.MinPasswordLength, Notice: notice}
 	if err != nil {
 		p.Error = opslab.ErrorMessage(err)
 	}
 	list, lerr := s.mySessions(r)
 	if lerr != nil {
-		s.pageError(w, r, lerr)
+		s.kit.PageError(w, r, lerr)
 		return
 	}
 	for _, x := range list {
 		p.Sessions = append(p.Sessions, sessionRow{ID: x.ID, Created: x.CreatedAt.Format("2006-01-02 15:04 MST"),
 			LastSeen: x.LastSeenAt.Format("2006-01-02 15:04 MST"), ClientAddr: x.ClientAddr, Browser: x.UserAgent, Current: x.Current})
 	}
-	s.render(w, r, status, "account", "Your account", p)
+	s.kit.Render(w, r, status, "account", "Your account", p)
 }
 
 func (s *Server) handleAccountPage(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +216,7 @@ func (s *Server) handleAccountPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	next := r.PostForm.Get("new_password")
@@ -226,8 +227,8 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 		err = s.changePassword(r, r.PostForm.Get("current_password"), next)
 	}
 	if err != nil {
-		setRetryAfter(w, err)
-		s.renderAccount(w, r, statusOf(err), "", err)
+		kit.SetRetryAfter(w, err)
+		s.renderAccount(w, r, kit.StatusOf(err), "", err)
 		return
 	}
 	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
@@ -235,7 +236,7 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleEndSessionForm(w http.ResponseWriter, r *http.Request) {
 	if err := s.endSession(r); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/account?done=ended", http.StatusSeeOther)
@@ -243,7 +244,7 @@ func (s *Server) handleEndSessionForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRevokeOthersForm(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.revokeOthers(r); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/account?done=others", http.StatusSeeOther)
@@ -263,22 +264,22 @@ func (s *Server) handleResetPage(w http.ResponseWriter, r *http.Request) {
 		s.resetInvalid(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "reset", "Choose a new password", resetPage{Token: token, MinPassword: opslab.MinPasswordLength})
+	s.kit.Render(w, r, http.StatusOK, "reset", "Choose a new password", resetPage{Token: token, MinPassword: opslab.MinPasswordLength})
 }
 
 // resetInvalid answers an unknown, used or expired link, all alike.
 func (s *Server) resetInvalid(w http.ResponseWriter, r *http.Request, err error) {
 	if opslab.ErrorCode(err) != opslab.ENOTFOUND {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusNotFound, "reset", "Reset link", resetPage{Invalid: true})
+	s.kit.Render(w, r, http.StatusNotFound, "reset", "Reset link", resetPage{Invalid: true})
 }
 
 func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) {
 	token := chi.URLParam(r, "token")
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	if _, err := s.cfg.Sessions.CheckResetLink(r.Context(), token); err != nil {
@@ -287,13 +288,13 @@ func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) {
 	}
 	password := r.PostForm.Get("password")
 	if password != r.PostForm.Get("password_again") {
-		s.render(w, r, http.StatusBadRequest, "reset", "Choose a new password",
+		s.kit.Render(w, r, http.StatusBadRequest, "reset", "Choose a new password",
 			resetPage{Token: token, MinPassword: opslab.MinPasswordLength, Error: "The two passwords differ."})
 		return
 	}
 	uid, err := s.cfg.Sessions.UseResetLink(r.Context(), token, password)
 	if opslab.ErrorCode(err) == opslab.EINVALID {
-		s.render(w, r, http.StatusBadRequest, "reset", "Choose a new password",
+		s.kit.Render(w, r, http.StatusBadRequest, "reset", "Choose a new password",
 			resetPage{Token: token, MinPassword: opslab.MinPasswordLength, Error: opslab.ErrorMessage(err)})
 		return
 	} else if err != nil {
@@ -304,7 +305,7 @@ func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) {
 	// The browser may hold another account's session: end it before the new one.
 	s.sessions.endCurrent(r)
 	if err := s.sessions.signIn(w, r, uid); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 type credentials struct {
@@ -36,25 +37,25 @@ func toUserJSON(u *opslab.User) userJSON {
 
 func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 	var c credentials
-	if err := decodeJSON(r, &c); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &c); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if c.Email == "" || c.Password == "" {
-		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, "Send both email and password."))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, "Send both email and password."))
 		return
 	}
 	u, err := s.signIn(r.Context(), r, c.Email, c.Password)
 	if err != nil {
-		setRetryAfter(w, err)
-		s.apiError(w, r, err)
+		kit.SetRetryAfter(w, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := s.sessions.signIn(w, r, u.ID); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toUserJSON(u))
+	kit.WriteJSON(w, http.StatusOK, toUserJSON(u))
 }
 
 func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
@@ -64,25 +65,25 @@ func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) {
 	var c credentials
-	if err := decodeJSON(r, &c); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &c); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	u, err := s.register(r.Context(), r, c.withDefaultName())
 	if err != nil {
-		setRetryAfter(w, err)
-		s.apiError(w, r, err)
+		kit.SetRetryAfter(w, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := s.sessions.signIn(w, r, u.ID); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toUserJSON(u))
+	kit.WriteJSON(w, http.StatusCreated, toUserJSON(u))
 }
 
 func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, toUserJSON(currentUser(r)))
+	kit.WriteJSON(w, http.StatusOK, toUserJSON(kit.CurrentUser(r)))
 }
 
 type loginPage struct {
@@ -104,17 +105,17 @@ type registerPage struct {
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	if currentUser(r) != nil {
+	if kit.CurrentUser(r) != nil {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")),
+	s.kit.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")),
 		SSOName: s.oidcName(), NoPassword: s.cfg.NoPasswordLogin})
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))
@@ -123,8 +124,8 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		err = s.sessions.signIn(w, r, u.ID)
 	}
 	if err != nil {
-		setRetryAfter(w, err)
-		s.render(w, r, statusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next, SSOName: s.oidcName()})
+		kit.SetRetryAfter(w, err)
+		s.kit.Render(w, r, kit.StatusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next, SSOName: s.oidcName()})
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -132,16 +133,16 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.SignupOpen {
-		s.pageError(w, r, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account."))
+		s.kit.PageError(w, r, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account."))
 		return
 	}
-	s.render(w, r, http.StatusOK, "register", "Create an account", registerPage{MinPassword: opslab.MinPasswordLength,
+	s.kit.Render(w, r, http.StatusOK, "register", "Create an account", registerPage{MinPassword: opslab.MinPasswordLength,
 		Next: safeNext(r.URL.Query().Get("next"))})
 }
 
 func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	c := credentials{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
@@ -151,8 +152,8 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 		err = s.sessions.signIn(w, r, u.ID)
 	}
 	if err != nil {
-		setRetryAfter(w, err)
-		s.render(w, r, statusOf(err), "register", "Create an account",
+		kit.SetRetryAfter(w, err)
+		s.kit.Render(w, r, kit.StatusOf(err), "register", "Create an account",
 			registerPage{Error: opslab.ErrorMessage(err), Email: c.Email, Name: c.Name, MinPassword: opslab.MinPasswordLength, Next: next})
 		return
 	}
@@ -162,14 +163,4 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
 	s.sessions.signOut(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-// formError answers a form that could not be read: 413 when too large.
-func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error) {
-	var maxErr *http.MaxBytesError
-	if asMaxBytes(err, &maxErr) {
-		s.pageError(w, r, opslab.Errorf(opslab.ETOOLARGE, "The form is larger than %d bytes.", maxErr.Limit))
-		return
-	}
-	s.pageError(w, r, opslab.Errorf(opslab.EINVALID, "The form could not be read."))
 }

@@ -7,8 +7,9 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/opslab/opslab/content"
 	"time"
+
+	"github.com/opslab/opslab/content"
 )
 
 // benchClient is an HTTP client with enough idle connections for

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/team"
 )
 
@@ -19,12 +20,12 @@ import (
 // admins only.
 func (s *Server) dashboardRoutes(r chi.Router) {
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserPage)
+		r.Use(s.kit.RequireUserPage)
 		r.Get("/teams/{team}", s.handleTeamDashboardPage)
 		r.Get("/teams/{team}/learners/{userID}", s.handleTeamLearnerPage)
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserAPI)
+		r.Use(s.kit.RequireUserAPI)
 		r.Get("/api/teams/{team}/dashboard", s.handleAPITeamDashboard)
 		r.Get("/api/teams/{team}/learners/{userID}", s.handleAPITeamLearner)
 	})
@@ -38,7 +39,7 @@ func (s *Server) dashboardTeam(r *http.Request) (*opslab.Team, error) {
 	if s.cfg.Dashboard == nil || s.cfg.Teams == nil {
 		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "The team dashboard is not available on this server.")
 	}
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	forbidden := opslab.Errorf(opslab.EFORBIDDEN, "Only the leads of this team and admins can see its dashboard.")
 	t, err := s.cfg.Teams.FindTeamBySlug(r.Context(), chi.URLParam(r, "team"))
 	if opslab.ErrorCode(err) == opslab.ENOTFOUND && !u.IsAdmin() {
@@ -142,19 +143,19 @@ func (s *Server) buildDashboard(ctx context.Context, t *opslab.Team, c *course.C
 func (s *Server) handleTeamDashboardPage(w http.ResponseWriter, r *http.Request) {
 	td, err := s.loadTeamDashboard(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "team", td.name+" · Team dashboard", s.teamPageView(td))
+	s.kit.Render(w, r, http.StatusOK, "team", td.name+" · Team dashboard", s.teamPageView(td))
 }
 
 func (s *Server) handleAPITeamDashboard(w http.ResponseWriter, r *http.Request) {
 	td, err := s.loadTeamDashboard(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, dashboardJSONOf(td, s.Catalog()))
+	kit.WriteJSON(w, http.StatusOK, dashboardJSONOf(td, s.Catalog()))
 }
 
 // teamLearnerDetail is what the learner detail page and its twin show.
@@ -205,19 +206,19 @@ func (s *Server) loadTeamLearner(r *http.Request) (*teamLearnerDetail, error) {
 func (s *Server) handleTeamLearnerPage(w http.ResponseWriter, r *http.Request) {
 	ld, err := s.loadTeamLearner(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "team_learner", ld.history.Name+" · "+ld.history.TeamName, learnerPageOf(ld))
+	s.kit.Render(w, r, http.StatusOK, "team_learner", ld.history.Name+" · "+ld.history.TeamName, learnerPageOf(ld))
 }
 
 func (s *Server) handleAPITeamLearner(w http.ResponseWriter, r *http.Request) {
 	ld, err := s.loadTeamLearner(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, learnerJSONOf(ld))
+	kit.WriteJSON(w, http.StatusOK, learnerJSONOf(ld))
 }
 
 // teamURL returns the path of the team's dashboard with the query q (the

@@ -8,7 +8,6 @@ package server
 // own machine, never for a shared site.
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // devHeartbeat is how often an idle /dev/events stream sends a comment, so
@@ -148,28 +148,25 @@ func (s *Server) handleDevProblems(w http.ResponseWriter, r *http.Request) {
 			list = append(list, p.String())
 		}
 	}
-	writeJSON(w, http.StatusOK, list)
+	kit.WriteJSON(w, http.StatusOK, list)
 }
 
 // useDevHead makes every page load dev.js after the usual head. Its tag
 // carries the content version the page was made from, so that the script
 // can tell a reload it missed while connecting.
 func (s *Server) useDevHead() error {
-	var b bytes.Buffer
-	if err := s.views.pages["error"].ExecuteTemplate(&b, "head", nil); err != nil {
+	h, err := s.kit.Views.Head()
+	if err != nil {
 		return fmt.Errorf("render dev page head: %w", err)
 	}
-	a, ok := s.views.assets["dev.js"]
+	a, ok := s.kit.Views.Asset("dev.js")
 	if !ok {
 		return fmt.Errorf("render dev page head: no static file %q", "dev.js")
 	}
-	head := b.String() + "\n" + `<script src="/static/` + a.hash + `/dev.js" data-dev-version="`
-	devHead := func() template.HTML {
+	head := string(h) + "\n" + `<script src="/static/` + a.Hash + `/dev.js" data-dev-version="`
+	s.kit.Views.SetHead(func() template.HTML {
 		v, _ := s.dev.current()
 		return template.HTML(head + strconv.FormatUint(v, 10) + `" defer></script>`) //nolint:gosec // built from the page head and a number
-	}
-	for _, t := range s.views.pages {
-		t.Funcs(template.FuncMap{"head": devHead})
-	}
+	})
 	return nil
 }

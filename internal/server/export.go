@@ -13,6 +13,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/team"
 )
 
@@ -121,13 +122,13 @@ type learnerProgressJSON struct {
 func (s *Server) handleAPITeamProgress(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	cat := s.Catalog()
 	reports, err := s.teamReport(r.Context(), cat, t)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out := teamProgressJSON{Team: t.Slug, Name: t.Name, Learners: []learnerProgressJSON{}}
@@ -139,7 +140,7 @@ func (s *Server) handleAPITeamProgress(w http.ResponseWriter, r *http.Request) {
 		out.Learners = append(out.Learners, learnerProgressJSON{ID: rep.UserID, Email: rep.Email, Name: rep.Name,
 			PassedExercises: rep.passedExercises, CompletedLessons: rep.completedLessons, LastActivity: utcPtr(rep.lastActivity)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 // progressCSVHeader names the CSV columns: the contract's eight, in its
@@ -195,20 +196,20 @@ func writeProgressCSV(cw *csv.Writer, cat *course.Catalog, reports []*learnerRep
 func (s *Server) handleTeamProgressCSV(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	cat := s.Catalog()
 	reports, err := s.teamReport(r.Context(), cat, t)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
 	cw.UseCRLF = true // RFC 4180
 	if err := writeProgressCSV(cw, cat, reports); err != nil {
-		s.pageError(w, r, fmt.Errorf("write progress CSV: %w", err))
+		s.kit.PageError(w, r, fmt.Errorf("write progress CSV: %w", err))
 		return
 	}
 	name := fmt.Sprintf("%s-progress-%s.csv", t.Slug, s.cfg.Now().UTC().Format("2006-01-02"))

@@ -18,12 +18,12 @@ func (s *Server) handleCourseFile(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.Catalog().Course(chi.URLParam(r, "course"))
 	name := chi.URLParam(r, "*")
 	if !ok || c.Files == nil || name == "" || !fs.ValidPath(name) || strings.Contains(name, "\\") || !course.IsImageFile(name) {
-		s.pageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such file."))
+		s.kit.PageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such file."))
 		return
 	}
 	b, err := fs.ReadFile(c.Files, path.Clean(name))
 	if err != nil {
-		s.pageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such file."))
+		s.kit.PageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such file."))
 		return
 	}
 	w.Header().Set("Content-Type", course.ImageType(name))

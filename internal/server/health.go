@@ -2,11 +2,13 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // handleHealthz answers 200 while the process runs.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+	kit.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
 type readiness struct {
@@ -22,7 +24,7 @@ type readiness struct {
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	cat := s.Catalog()
 	if cat == nil || !s.ready.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, readiness{Status: "starting"})
+		kit.WriteJSON(w, http.StatusServiceUnavailable, readiness{Status: "starting"})
 		return
 	}
 	rd := readiness{Status: "ready", Courses: len(cat.Courses), Problems: len(cat.Problems)}
@@ -32,5 +34,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	for _, p := range cat.Problems {
 		rd.Details = append(rd.Details, p.String())
 	}
-	writeJSON(w, http.StatusOK, rd)
+	kit.WriteJSON(w, http.StatusOK, rd)
 }

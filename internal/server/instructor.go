@@ -12,6 +12,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // SolutionRunner is the optional ability of Labs to apply an exercise's
@@ -31,7 +32,7 @@ func canInstruct(u *opslab.User) bool {
 // requireInstructor returns EFORBIDDEN unless the signed-in user may
 // instruct.
 func requireInstructor(r *http.Request) error {
-	if !canInstruct(currentUser(r)) {
+	if !canInstruct(kit.CurrentUser(r)) {
 		return opslab.Errorf(opslab.EFORBIDDEN, "Only instructors and admins can see this.")
 	}
 	return nil
@@ -40,7 +41,7 @@ func requireInstructor(r *http.Request) error {
 // findExercise resolves the {course}, {lesson} and {exercise} of the route,
 // or ENOTFOUND.
 func (s *Server) findExercise(r *http.Request) (*course.Course, *course.Lesson, *course.Exercise, error) {
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -99,12 +100,12 @@ type failedCheckJSON struct {
 // anyone but instructors and admins.
 func (s *Server) handleExerciseInstructor(w http.ResponseWriter, r *http.Request) {
 	if err := requireInstructor(r); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	c, l, e, err := s.findExercise(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out := instructorJSON{Exercise: e.ID, ContentHash: e.Hash, Setup: nonNil(e.Setup), Solution: nonNil(e.Solution),
@@ -120,12 +121,12 @@ func (s *Server) handleExerciseInstructor(w http.ResponseWriter, r *http.Request
 	if s.cfg.Stats != nil {
 		all, err := s.cfg.Stats.ExerciseStats(r.Context(), c.Slug, l.Slug)
 		if err != nil {
-			s.apiError(w, r, fmt.Errorf("instructor view: %w", err))
+			s.kit.APIError(w, r, fmt.Errorf("instructor view: %w", err))
 			return
 		}
 		out.Stats = toStatsJSON(all[e.ID])
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 func toStatsJSON(st opslab.ExerciseStats) *exerciseStatsJSON {
@@ -148,30 +149,30 @@ type runSolutionResponse struct {
 // Nothing is recorded. 403 for anyone but instructors and admins.
 func (s *Server) handleExerciseRunSolution(w http.ResponseWriter, r *http.Request) {
 	if err := requireInstructor(r); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	runner, ok := s.cfg.Labs.(SolutionRunner)
 	if !ok {
-		s.apiError(w, r, opslab.Errorf(opslab.EUNAVAILABLE, "Running solutions is not available on this server."))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EUNAVAILABLE, "Running solutions is not available on this server."))
 		return
 	}
 	rep, err := runner.RunSolution(r.Context(), t)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	p, err := s.progressFor(r.Context(), t.UserID, t.Course)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, runSolutionResponse{checkResponse: checkResponse{Report: rep, Progress: p}})
+	kit.WriteJSON(w, http.StatusOK, runSolutionResponse{checkResponse: checkResponse{Report: rep, Progress: p}})
 }
 
 // nonNil returns lines, or an empty list for nil, so JSON shows [].

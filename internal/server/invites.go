@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // Invite links: a team's lead makes one (it works for a number of hours
@@ -52,7 +53,7 @@ func (s *Server) createInvite(r *http.Request, t *opslab.TeamSummary, hours, max
 		return nil, inviteLink{}, opslab.Errorf(opslab.EINVALID, "expires_in_hours must be between 1 and %d.", int(opslab.MaxInviteTTL/time.Hour))
 	}
 	inv, token, err := s.cfg.Invites.CreateInvite(r.Context(), opslab.NewInvite{
-		TeamID: t.ID, CreatedBy: currentUser(r).ID, TTL: time.Duration(hours) * time.Hour, MaxUses: maxUses,
+		TeamID: t.ID, CreatedBy: kit.CurrentUser(r).ID, TTL: time.Duration(hours) * time.Hour, MaxUses: maxUses,
 	})
 	if err != nil {
 		return nil, inviteLink{}, err
@@ -68,12 +69,12 @@ func (s *Server) createInvite(r *http.Request, t *opslab.TeamSummary, hours, max
 func (s *Server) handleAPITeamInvites(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	invites, err := s.cfg.Invites.TeamInvites(r.Context(), t.ID)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	now := s.cfg.Now()
@@ -82,7 +83,7 @@ func (s *Server) handleAPITeamInvites(w http.ResponseWriter, r *http.Request) {
 		out = append(out, inviteJSON{ID: inv.ID, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt,
 			MaxUses: inv.MaxUses, Uses: inv.Uses, State: string(inv.State(now))})
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 // handleAPITeamInviteCreate makes a link from {"expires_in_hours",
@@ -90,7 +91,7 @@ func (s *Server) handleAPITeamInvites(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleAPITeamInviteCreate(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var in struct {
@@ -98,30 +99,30 @@ func (s *Server) handleAPITeamInviteCreate(w http.ResponseWriter, r *http.Reques
 		MaxUses        *int `json:"max_uses"`
 	}
 	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &in); err != nil {
-			s.apiError(w, r, err)
+		if err := kit.DecodeJSON(r, &in); err != nil {
+			s.kit.APIError(w, r, err)
 			return
 		}
 	}
 	hours, uses := 0, 0
 	if in.ExpiresInHours != nil {
 		if hours = *in.ExpiresInHours; hours < 1 {
-			s.apiError(w, r, opslab.Errorf(opslab.EINVALID, "expires_in_hours must be between 1 and %d.", int(opslab.MaxInviteTTL/time.Hour)))
+			s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, "expires_in_hours must be between 1 and %d.", int(opslab.MaxInviteTTL/time.Hour)))
 			return
 		}
 	}
 	if in.MaxUses != nil {
 		if uses = *in.MaxUses; uses < 1 {
-			s.apiError(w, r, opslab.Errorf(opslab.EINVALID, "max_uses must be between 1 and %d.", opslab.MaxInviteUses))
+			s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, "max_uses must be between 1 and %d.", opslab.MaxInviteUses))
 			return
 		}
 	}
 	inv, link, err := s.createInvite(r, t, hours, uses)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, createdInviteJSON{ID: inv.ID, Path: link.Path, URL: link.URL, ExpiresAt: inv.ExpiresAt, MaxUses: inv.MaxUses})
+	kit.WriteJSON(w, http.StatusCreated, createdInviteJSON{ID: inv.ID, Path: link.Path, URL: link.URL, ExpiresAt: inv.ExpiresAt, MaxUses: inv.MaxUses})
 }
 
 // revokeInvite revokes the {id} link of the team.
@@ -138,7 +139,7 @@ func (s *Server) acceptInvite(r *http.Request) (*opslab.Invite, bool, error) {
 	if err := s.teamStoresReady(); err != nil {
 		return nil, false, err
 	}
-	return s.cfg.Invites.AcceptInvite(r.Context(), chi.URLParam(r, "token"), currentUser(r).ID)
+	return s.cfg.Invites.AcceptInvite(r.Context(), chi.URLParam(r, "token"), kit.CurrentUser(r).ID)
 }
 
 // handleAPIInviteAccept joins the link's team: 200 {"team", "joined"},
@@ -146,10 +147,10 @@ func (s *Server) acceptInvite(r *http.Request) (*opslab.Invite, bool, error) {
 func (s *Server) handleAPIInviteAccept(w http.ResponseWriter, r *http.Request) {
 	inv, joined, err := s.acceptInvite(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
+	kit.WriteJSON(w, http.StatusOK, struct {
 		Team   teamJSON `json:"team"`
 		Joined bool     `json:"joined"`
 	}{teamJSON{Slug: inv.TeamSlug, Name: inv.TeamName}, joined})
@@ -170,12 +171,12 @@ type invitePage struct {
 // user, the ways to sign in or sign up (and come back) for anyone else.
 func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	if err := s.teamStoresReady(); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	inv, err := s.cfg.Invites.FindInvite(r.Context(), chi.URLParam(r, "token"))
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	s.renderInvitePage(w, r, inv, nil)
@@ -186,15 +187,15 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderInvitePage(w http.ResponseWriter, r *http.Request, inv *opslab.Invite, failed error) {
 	page := invitePage{TeamName: inv.TeamName, Path: "/invite/" + chi.URLParam(r, "token")}
 	status := http.StatusOK
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	if u != nil {
 		_, err := s.cfg.TeamAdmin.Membership(r.Context(), inv.TeamID, u.ID)
 		if err == nil {
 			page.State = "member"
-			s.render(w, r, status, "invite", "Join "+inv.TeamName, page)
+			s.kit.Render(w, r, status, "invite", "Join "+inv.TeamName, page)
 			return
 		} else if opslab.ErrorCode(err) != opslab.ENOTFOUND {
-			s.pageError(w, r, err)
+			s.kit.PageError(w, r, err)
 			return
 		}
 	}
@@ -203,17 +204,17 @@ func (s *Server) renderInvitePage(w http.ResponseWriter, r *http.Request, inv *o
 	}
 	switch {
 	case failed != nil:
-		if statusOf(failed) == http.StatusInternalServerError {
-			s.pageError(w, r, failed)
+		if kit.StatusOf(failed) == http.StatusInternalServerError {
+			s.kit.PageError(w, r, failed)
 			return
 		}
-		page.State, page.Message, status = "gone", opslab.ErrorMessage(failed), statusOf(failed)
+		page.State, page.Message, status = "gone", opslab.ErrorMessage(failed), kit.StatusOf(failed)
 	case u == nil:
 		page.State = "signin"
 	default:
 		page.State = "join"
 	}
-	s.render(w, r, status, "invite", "Join "+inv.TeamName, page)
+	s.kit.Render(w, r, status, "invite", "Join "+inv.TeamName, page)
 }
 
 // handleInviteAcceptForm is the form behind "Join": it joins and shows the
@@ -226,7 +227,7 @@ func (s *Server) handleInviteAcceptForm(w http.ResponseWriter, r *http.Request) 
 	}
 	inv, ferr := s.cfg.Invites.FindInvite(r.Context(), chi.URLParam(r, "token"))
 	if ferr != nil {
-		s.pageError(w, r, ferr)
+		s.kit.PageError(w, r, ferr)
 		return
 	}
 	s.renderInvitePage(w, r, inv, err)
@@ -237,11 +238,11 @@ func (s *Server) handleInviteAcceptForm(w http.ResponseWriter, r *http.Request) 
 func (s *Server) handleTeamInviteCreateForm(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	hours, uses := 0, 0

@@ -10,6 +10,7 @@ import (
 	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // Labs runs exercises in learners' sandboxes; *lab.Service implements it.
@@ -44,7 +45,7 @@ func (s *Server) target(r *http.Request) (lab.Target, error) {
 	if s.cfg.Labs == nil {
 		return lab.Target{}, opslab.Errorf(opslab.EUNAVAILABLE, "Sandboxes are not available on this server.")
 	}
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
 		return lab.Target{}, err
 	}
@@ -52,7 +53,7 @@ func (s *Server) target(r *http.Request) (lab.Target, error) {
 	if !ok {
 		return lab.Target{}, opslab.Errorf(opslab.ENOTFOUND, "No such exercise in %s.", l.Title)
 	}
-	return lab.Target{UserID: currentUser(r).ID, Course: c, Lesson: l, Exercise: e}, nil
+	return lab.Target{UserID: kit.CurrentUser(r).ID, Course: c, Lesson: l, Exercise: e}, nil
 }
 
 func (s *Server) handleExerciseStart(w http.ResponseWriter, r *http.Request) {
@@ -67,25 +68,25 @@ func (s *Server) handleExerciseReset(w http.ResponseWriter, r *http.Request) {
 func (s *Server) labStart(w http.ResponseWriter, r *http.Request, start func(context.Context, lab.Target) (*lab.Started, error)) {
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	res, err := start(r.Context(), t)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	kit.WriteJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) handleExerciseStop(w http.ResponseWriter, r *http.Request) {
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := s.cfg.Labs.Stop(r.Context(), t); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -100,17 +101,17 @@ type execRequest struct {
 
 func (s *Server) handleExerciseExec(w http.ResponseWriter, r *http.Request) {
 	var req execRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &req); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if req.Command == nil {
-		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, `Send {"command": "..."}.`))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send {"command": "..."}.`))
 		return
 	}
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	res, err := s.cfg.Labs.ExecNode(r.Context(), t, req.Node, *req.Command)
@@ -118,30 +119,30 @@ func (s *Server) handleExerciseExec(w http.ResponseWriter, r *http.Request) {
 		s.forgetProgress(t.UserID)
 	}
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	kit.WriteJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) handleExerciseCheck(w http.ResponseWriter, r *http.Request) {
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	rep, err := s.cfg.Labs.Check(r.Context(), t)
 	s.forgetProgress(t.UserID)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	p, err := s.progressFor(r.Context(), t.UserID, t.Course)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, checkResponse{Report: rep, Progress: p})
+	kit.WriteJSON(w, http.StatusOK, checkResponse{Report: rep, Progress: p})
 }
 
 // checkResponse is the contract's {"passed","checks"} plus the learner's
@@ -154,18 +155,18 @@ type checkResponse struct {
 func (s *Server) handleExerciseHint(w http.ResponseWriter, r *http.Request) {
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	n, err := strconv.Atoi(chi.URLParam(r, "n"))
 	if err != nil {
-		s.apiError(w, r, opslab.Errorf(opslab.ENOTFOUND, "Hints are numbered from 1."))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.ENOTFOUND, "Hints are numbered from 1."))
 		return
 	}
 	err = s.cfg.Labs.RevealHint(r.Context(), t, n-1)
 	s.forgetProgress(t.UserID) // a hint puts the lesson in progress
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -174,14 +175,14 @@ func (s *Server) handleExerciseHint(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleExerciseSolution(w http.ResponseWriter, r *http.Request) {
 	t, err := s.target(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	lines, err := s.cfg.Labs.RevealSolution(r.Context(), t)
 	s.forgetProgress(t.UserID)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]string{"solution": lines})
+	kit.WriteJSON(w, http.StatusOK, map[string][]string{"solution": lines})
 }

@@ -10,20 +10,8 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
-
-// findLesson resolves the {course} and {lesson} of the route, or ENOTFOUND.
-func (s *Server) findLesson(r *http.Request) (*course.Course, *course.Lesson, error) {
-	c, ok := s.Catalog().Course(chi.URLParam(r, "course"))
-	if !ok {
-		return nil, nil, opslab.Errorf(opslab.ENOTFOUND, "No such course.")
-	}
-	l, ok := c.Lesson(chi.URLParam(r, "lesson"))
-	if !ok {
-		return nil, nil, opslab.Errorf(opslab.ENOTFOUND, "No such lesson in %s.", c.Title)
-	}
-	return c, l, nil
-}
 
 type lessonSummaryJSON struct {
 	Slug      string `json:"slug"`
@@ -39,12 +27,12 @@ type courseJSON struct {
 
 // handleAPICourses lists every course with the learner's completed lessons.
 func (s *Server) handleAPICourses(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	out := []courseJSON{}
 	for _, c := range s.Catalog().Courses {
 		p, err := s.progressFor(r.Context(), u.ID, c)
 		if err != nil {
-			s.apiError(w, r, err)
+			s.kit.APIError(w, r, err)
 			return
 		}
 		cj := courseJSON{Slug: c.Slug, Title: c.Title, Lessons: []lessonSummaryJSON{}}
@@ -53,7 +41,7 @@ func (s *Server) handleAPICourses(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, cj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 type exerciseJSON struct {
@@ -79,19 +67,19 @@ type lessonJSON struct {
 
 // handleAPILesson describes a lesson and its exercises, never solutions.
 func (s *Server) handleAPILesson(w http.ResponseWriter, r *http.Request) {
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	p, err := s.progressFor(r.Context(), currentUser(r).ID, c)
+	p, err := s.progressFor(r.Context(), kit.CurrentUser(r).ID, c)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	passHashes, err := s.passHashes(r.Context(), currentUser(r).ID, c, l)
+	passHashes, err := s.passHashes(r.Context(), kit.CurrentUser(r).ID, c, l)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	st := p.standing(l.Slug)
@@ -102,7 +90,7 @@ func (s *Server) handleAPILesson(w http.ResponseWriter, r *http.Request) {
 		out.Exercises = append(out.Exercises, exerciseJSON{ID: e.ID, Title: e.Title, Sandbox: e.Sandbox, Passed: st.passed(e.ID),
 			ChangedSincePass: passed && h != e.Hash})
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 // passHashes returns the content hash of the learner's first pass of each
@@ -134,27 +122,27 @@ type completeResponse struct {
 func (s *Server) handleAPILessonComplete(w http.ResponseWriter, r *http.Request) {
 	var req completeRequest
 	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &req); err != nil {
-			s.apiError(w, r, err)
+		if err := kit.DecodeJSON(r, &req); err != nil {
+			s.kit.APIError(w, r, err)
 			return
 		}
 	}
 	done := req.Done == nil || *req.Done
 	res, err := s.markDone(r, done)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	kit.WriteJSON(w, http.StatusOK, res)
 }
 
 // markDone records the learner's done mark and returns the new standing.
 func (s *Server) markDone(r *http.Request, done bool) (*completeResponse, error) {
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
 		return nil, err
 	}
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	k := opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}
 	err = s.cfg.Progress.MarkCompleted(r.Context(), u.ID, k, done)
 	s.forgetProgress(u.ID)
@@ -181,22 +169,22 @@ type activityRequest struct {
 // handleAPILessonActivity adds active reading time (1 to 300 seconds).
 func (s *Server) handleAPILessonActivity(w http.ResponseWriter, r *http.Request) {
 	var req activityRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &req); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if req.Seconds < 1 || req.Seconds > 300 {
-		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, "seconds must be between 1 and 300."))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, "seconds must be between 1 and 300."))
 		return
 	}
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	k := opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}
-	if err := s.cfg.Progress.AddTimeSpent(r.Context(), currentUser(r).ID, k, time.Duration(req.Seconds)*time.Second); err != nil {
-		s.apiError(w, r, err)
+	if err := s.cfg.Progress.AddTimeSpent(r.Context(), kit.CurrentUser(r).ID, k, time.Duration(req.Seconds)*time.Second); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	s.metrics.progressEvent("activity")
@@ -218,15 +206,15 @@ func (s *Server) handleAPIMyProgress(w http.ResponseWriter, r *http.Request) {
 		Courses []myCourseProgressJSON `json:"courses"`
 	}{Courses: []myCourseProgressJSON{}}
 	for _, c := range s.Catalog().Courses {
-		p, err := s.progressFor(r.Context(), currentUser(r).ID, c)
+		p, err := s.progressFor(r.Context(), kit.CurrentUser(r).ID, c)
 		if err != nil {
-			s.apiError(w, r, err)
+			s.kit.APIError(w, r, err)
 			return
 		}
 		out.Courses = append(out.Courses, myCourseProgressJSON{Slug: c.Slug, CompletedLessons: p.CompletedLessons,
 			TotalLessons: p.TotalLessons, PassedExercises: p.PassedExercises, TotalExercises: p.TotalExercises, Percent: p.Percent})
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 // minutes is the lesson's length in whole minutes.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -82,7 +83,7 @@ var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"}
 //     carries no forwarding header (a proxy on this machine that is not
 //     declared trusted relays anyone's requests too).
 func (s *Server) metricsAllowed(r *http.Request) bool {
-	if u := currentUser(r); u != nil && u.IsAdmin() {
+	if u := kit.CurrentUser(r); u != nil && u.IsAdmin() {
 		return true
 	}
 	if tok := s.cfg.MetricsToken; tok != "" {

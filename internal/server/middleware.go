@@ -1,16 +1,15 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // contentSecurityPolicy allows scripts, styles and connections to this
@@ -47,8 +46,8 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 
 func tooLarge(w http.ResponseWriter, r *http.Request, n int64) {
 	msg := "The request body is larger than " + strconv.FormatInt(n, 10) + " bytes."
-	if isAPI(r) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: msg})
+	if kit.IsAPI(r) {
+		kit.WriteJSON(w, http.StatusRequestEntityTooLarge, kit.ErrorBody{Error: msg})
 		return
 	}
 	http.Error(w, msg, http.StatusRequestEntityTooLarge)
@@ -62,11 +61,11 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := opslab.Errorf(opslab.EFORBIDDEN, "Cross-site request refused.")
-		if isAPI(r) {
-			s.apiError(w, r, err)
+		if kit.IsAPI(r) {
+			s.kit.APIError(w, r, err)
 			return
 		}
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 	}))
 	return cop.Handler(next)
 }
@@ -140,8 +139,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-type userKey struct{}
-
 // loadUser puts the signed-in user, if any, in the request context.
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +146,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		if ok {
 			u, err := s.findUser(r.Context(), id)
 			if err == nil {
-				r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+				r = kit.WithUser(r, u)
 			} else if opslab.ErrorCode(err) != opslab.ENOTFOUND {
 				s.log.Error("load session user", "err", err)
 			}
@@ -157,35 +154,3 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// currentUser returns the signed-in user or nil.
-func currentUser(r *http.Request) *opslab.User {
-	u, _ := r.Context().Value(userKey{}).(*opslab.User)
-	return u
-}
-
-func (s *Server) requireUserAPI(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if currentUser(r) == nil {
-			s.apiError(w, r, opslab.Errorf(opslab.EUNAUTHORIZED, "Sign in first."))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *Server) requireUserPage(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if currentUser(r) == nil {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			s.pageError(w, r, opslab.Errorf(opslab.EUNAUTHORIZED, "Sign in first."))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // Single sign-on with OpenID Connect: the authorization code flow with
@@ -242,10 +243,10 @@ func (s *Server) requirePasswordLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := opslab.Errorf(opslab.EFORBIDDEN, "Signing in or up with a password is turned off on this site: sign in with %s.", s.oidcName())
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.apiError(w, r, err)
+			s.kit.APIError(w, r, err)
 			return
 		}
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 	})
 }
 
@@ -275,14 +276,14 @@ func (s *Server) setOIDCCookie(w http.ResponseWriter, value string, maxAge int) 
 // nonce and PKCE challenge.
 func (s *Server) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if currentUser(r) != nil {
+	if kit.CurrentUser(r) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	p, err := s.oidc.discover(r.Context())
 	if err != nil {
 		s.log.Warn("single sign-on: provider unreachable", "err", err)
-		s.pageError(w, r, opslab.Errorf(opslab.EUNAVAILABLE, "%s cannot be reached right now, so single sign-on is not possible. Try again in a minute.", s.oidc.name))
+		s.kit.PageError(w, r, opslab.Errorf(opslab.EUNAVAILABLE, "%s cannot be reached right now, so single sign-on is not possible. Try again in a minute.", s.oidc.name))
 		return
 	}
 	f := oidcFlow{Verifier: oauth2.GenerateVerifier(), Next: next, Expires: s.cfg.Now().Add(oidcFlowTTL).Unix()}
@@ -294,7 +295,7 @@ func (s *Server) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
 		sealed, err = s.oidc.seal(f)
 	}
 	if err != nil {
-		s.pageError(w, r, fmt.Errorf("single sign-on start: %w", err))
+		s.kit.PageError(w, r, fmt.Errorf("single sign-on start: %w", err))
 		return
 	}
 	s.setOIDCCookie(w, sealed, int(oidcFlowTTL/time.Second))
@@ -310,7 +311,7 @@ func (s *Server) oidcRefused(w http.ResponseWriter, r *http.Request, err error, 
 	} else {
 		s.log.Info("single sign-on refused", "reason", opslab.ErrorMessage(err))
 	}
-	s.pageError(w, r, err)
+	s.kit.PageError(w, r, err)
 }
 
 // handleOIDCCallback completes the sign-in the provider sends back. The
@@ -369,14 +370,14 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	u, created, err := s.oidcAccount(r.Context(), email, claimName(claims, email))
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	if s.oidc.cfg.TeamClaim != "" {
 		s.oidcJoinTeams(r.Context(), u, claims[s.oidc.cfg.TeamClaim])
 	}
 	if err := s.sessions.signIn(w, r, u.ID); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	s.log.Info("single sign-on", "user", u.ID, "created", created)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/team"
 )
 
@@ -19,21 +20,21 @@ type cataloguePage struct {
 }
 
 func (s *Server) handleCatalogue(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	var page cataloguePage
 	for _, c := range s.Catalog().Courses {
 		cc := catalogueCourse{Slug: c.Slug, Title: c.Title, Summary: c.Summary, Lessons: len(c.Lessons), Exercises: c.ExerciseCount()}
 		if u != nil {
 			p, err := s.progressFor(r.Context(), u.ID, c)
 			if err != nil {
-				s.pageError(w, r, err)
+				s.kit.PageError(w, r, err)
 				return
 			}
 			cc.Progress = p
 		}
 		page.Courses = append(page.Courses, cc)
 	}
-	s.render(w, r, http.StatusOK, "catalogue", "", page)
+	s.kit.Render(w, r, http.StatusOK, "catalogue", "", page)
 }
 
 type courseRow struct {
@@ -64,12 +65,12 @@ var statusClass = map[team.Status]string{team.Done: "status-completed", team.InP
 func (s *Server) handleCoursePage(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.Catalog().Course(chiParam(r, "course"))
 	if !ok {
-		s.pageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such course."))
+		s.kit.PageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no such course."))
 		return
 	}
-	p, err := s.progressFor(r.Context(), currentUser(r).ID, c)
+	p, err := s.progressFor(r.Context(), kit.CurrentUser(r).ID, c)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	page := coursePage{Course: c, Progress: p}
@@ -83,7 +84,7 @@ func (s *Server) handleCoursePage(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Modules = append(page.Modules, cm)
 	}
-	s.render(w, r, http.StatusOK, "course", c.Title, page)
+	s.kit.Render(w, r, http.StatusOK, "course", c.Title, page)
 }
 
 type lessonPage struct {
@@ -96,30 +97,30 @@ type lessonPage struct {
 }
 
 func (s *Server) handleLessonPage(w http.ResponseWriter, r *http.Request) {
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	if err := s.recordView(r.Context(), u.ID, opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	p, err := s.progressFor(r.Context(), u.ID, c)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	prev, next := c.Neighbours(l)
-	static, err := s.views.lessonParts(lessonStaticData{Course: c, Lesson: l, Prev: prev, Next: next,
+	static, err := s.lessonParts.of(lessonStaticData{Course: c, Lesson: l, Prev: prev, Next: next,
 		TotalLessons: totalLessons(c), Minutes: minutes(l)})
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	st := p.standing(l.Slug)
-	s.renderSplice(w, r, http.StatusOK, "lesson", l.Title, lessonPage{
+	s.kit.RenderSplice(w, r, http.StatusOK, "lesson", l.Title, lessonPage{
 		Course: c, Lesson: l, Static: static, Progress: p, Done: st.Done, StateText: st.StateText(),
 	}, static.Main)
 }
@@ -137,11 +138,11 @@ func totalLessons(c *course.Course) int {
 
 func (s *Server) handleLessonDoneForm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	if _, err := s.markDone(r, r.PostForm.Get("done") != "false"); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, r.URL.Path[:len(r.URL.Path)-len("/done")]+"#lesson-done", http.StatusSeeOther)

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // statusLabel and decisionLabel are how runbook statuses and review
@@ -54,7 +55,7 @@ func (s *Server) runbookForReview(r *http.Request) (opslab.RunbookService, *opsl
 	if err != nil || id <= 0 {
 		return nil, nil, opslab.Errorf(opslab.ENOTFOUND, "There is no such runbook.")
 	}
-	rb, err := rs.FindRunbookForReview(r.Context(), currentUser(r), id)
+	rb, err := rs.FindRunbookForReview(r.Context(), kit.CurrentUser(r), id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,14 +82,14 @@ type queueItemJSON struct {
 // handleAPIReviewQueue lists the submitted runbooks the signed-in lead or
 // admin may review, the longest waiting first: {"queue": [...]}.
 func (s *Server) handleAPIReviewQueue(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.requireReviewer(r.Context(), currentUser(r))
+	rs, err := s.requireReviewer(r.Context(), kit.CurrentUser(r))
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	q, err := rs.ReviewQueue(r.Context(), currentUser(r))
+	q, err := rs.ReviewQueue(r.Context(), kit.CurrentUser(r))
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out := struct {
@@ -96,10 +97,10 @@ func (s *Server) handleAPIReviewQueue(w http.ResponseWriter, r *http.Request) {
 	}{Queue: []queueItemJSON{}}
 	for _, it := range q {
 		out.Queue = append(out.Queue, queueItemJSON{ID: it.RunbookID, Author: toUserJSON(&it.Author), Course: it.Course,
-			Lesson: it.Lesson, LessonTitle: s.lessonTitle(it.Course, it.Lesson), Status: string(it.Status),
+			Lesson: it.Lesson, LessonTitle: s.kit.LessonTitle(it.Course, it.Lesson), Status: string(it.Status),
 			Version: it.Version, SubmittedAt: it.SubmittedAt, URL: reviewURL(it.RunbookID)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 func reviewURL(id int64) string { return "/reviews/" + strconv.FormatInt(id, 10) }
@@ -155,7 +156,7 @@ func (s *Server) reviewRunbook(r *http.Request, rb *opslab.Runbook) (*reviewRunb
 		return nil, err
 	}
 	return &reviewRunbookJSON{ID: rb.ID, Author: toUserJSON(author), Course: rb.Course, Lesson: rb.Lesson,
-		LessonTitle: s.lessonTitle(rb.Course, rb.Lesson), Status: string(rb.Status), SubmittedAt: rb.SubmittedAt,
+		LessonTitle: s.kit.LessonTitle(rb.Course, rb.Lesson), Status: string(rb.Status), SubmittedAt: rb.SubmittedAt,
 		Versions: toVersionsJSON(rb), Reviews: s.toReviewsJSON(rb),
 		Version: versionJSON{Number: v.Number, CreatedAt: v.CreatedAt, Body: v.Body, HTML: string(s.renderUserMarkdown(v.Body))},
 	}, nil
@@ -167,15 +168,15 @@ func (s *Server) reviewRunbook(r *http.Request, rb *opslab.Runbook) (*reviewRunb
 func (s *Server) handleAPIRunbookForReview(w http.ResponseWriter, r *http.Request) {
 	_, rb, err := s.runbookForReview(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out, err := s.reviewRunbook(r, rb)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 type reviewRequest struct {
@@ -190,28 +191,28 @@ type reviewRequest struct {
 func (s *Server) handleAPIRunbookReview(w http.ResponseWriter, r *http.Request) {
 	rs, rb, err := s.runbookForReview(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var req reviewRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &req); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := s.addReview(r, rs, rb, req); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	if rb, err = rs.FindRunbookForReview(r.Context(), currentUser(r), rb.ID); err != nil {
-		s.apiError(w, r, err)
+	if rb, err = rs.FindRunbookForReview(r.Context(), kit.CurrentUser(r), rb.ID); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out, err := s.reviewRunbook(r, rb)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, out)
+	kit.WriteJSON(w, http.StatusCreated, out)
 }
 
 // addReview records req as the signed-in user's review of rb.
@@ -220,7 +221,7 @@ func (s *Server) addReview(r *http.Request, rs opslab.RunbookService, rb *opslab
 	if err != nil {
 		return err
 	}
-	_, err = rs.AddReview(r.Context(), currentUser(r), rb.ID, opslab.NewReview{Decision: d, Comment: req.Comment, Version: req.Version})
+	_, err = rs.AddReview(r.Context(), kit.CurrentUser(r), rb.ID, opslab.NewReview{Decision: d, Comment: req.Comment, Version: req.Version})
 	return err
 }
 
@@ -238,25 +239,25 @@ type reviewQueuePage struct {
 
 // handleReviewQueuePage lists the runbooks waiting for the lead's review.
 func (s *Server) handleReviewQueuePage(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	rs, err := s.requireReviewer(r.Context(), u)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	q, err := rs.ReviewQueue(r.Context(), u)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	page := reviewQueuePage{}
 	now := s.cfg.Now()
 	for _, it := range q {
 		page.Rows = append(page.Rows, queueRow{URL: reviewURL(it.RunbookID), Author: it.Author.Name, Email: it.Author.Email,
-			LessonTitle: s.lessonTitle(it.Course, it.Lesson), Version: it.Version, SubmittedAt: it.SubmittedAt,
+			LessonTitle: s.kit.LessonTitle(it.Course, it.Lesson), Version: it.Version, SubmittedAt: it.SubmittedAt,
 			Waiting: waitedFor(now.Sub(it.SubmittedAt))})
 	}
-	s.render(w, r, http.StatusOK, "reviews", "Runbook reviews", page)
+	s.kit.Render(w, r, http.StatusOK, "reviews", "Runbook reviews", page)
 }
 
 // waitedFor says how long something has waited, roughly.
@@ -326,7 +327,7 @@ func (s *Server) reviewPageFor(r *http.Request, rb *opslab.Runbook) (*reviewPage
 		return nil, err
 	}
 	latest := rb.Latest()
-	p := &reviewPage{ID: rb.ID, Action: reviewURL(rb.ID), Author: author, LessonTitle: s.lessonTitle(rb.Course, rb.Lesson),
+	p := &reviewPage{ID: rb.ID, Action: reviewURL(rb.ID), Author: author, LessonTitle: s.kit.LessonTitle(rb.Course, rb.Lesson),
 		Status: statusLabel[rb.Status], StatusClass: string(rb.Status), Shown: shown, ShownHTML: s.renderUserMarkdown(shown.Body),
 		Latest: latest.Number, IsLatest: shown.Number == latest.Number}
 	if c, ok := s.Catalog().Course(rb.Course); ok {
@@ -356,15 +357,15 @@ func (s *Server) reviewPageFor(r *http.Request, rb *opslab.Runbook) (*reviewPage
 func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 	_, rb, err := s.runbookForReview(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	page, err := s.reviewPageFor(r, rb)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "review", "Review: "+page.LessonTitle, page)
+	s.kit.Render(w, r, http.StatusOK, "review", "Review: "+page.LessonTitle, page)
 }
 
 // handleReviewForm records a review posted by the page's form (decision
@@ -374,11 +375,11 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	rs, rb, err := s.runbookForReview(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
@@ -390,16 +391,16 @@ func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 		return
 	case opslab.EINVALID, opslab.ETOOLARGE, opslab.ECONFLICT:
 	default:
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	// Show the latest version, which a conflict is about.
 	r.URL.RawQuery = ""
 	page, perr := s.reviewPageFor(r, rb)
 	if perr != nil {
-		s.pageError(w, r, perr)
+		s.kit.PageError(w, r, perr)
 		return
 	}
 	page.Error, page.Comment = opslab.ErrorMessage(err), req.Comment
-	s.render(w, r, statusOf(err), "review", "Review: "+page.LessonTitle, page)
+	s.kit.Render(w, r, kit.StatusOf(err), "review", "Review: "+page.LessonTitle, page)
 }

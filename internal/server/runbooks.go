@@ -11,6 +11,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // SafeMarkdown renders Markdown that users wrote (runbooks, review
@@ -26,7 +27,7 @@ type SafeMarkdown interface {
 // lead (any, for an admin).
 func (s *Server) runbookRoutes(r chi.Router) {
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserAPI)
+		r.Use(s.kit.RequireUserAPI)
 		r.Route("/api/courses/{course}/lessons/{lesson}/runbook", func(r chi.Router) {
 			r.Get("/", s.handleAPIRunbook)
 			r.Put("/", s.handleAPIRunbookSave)
@@ -34,7 +35,7 @@ func (s *Server) runbookRoutes(r chi.Router) {
 			r.Post("/submit", s.handleAPIRunbookSubmit)
 			r.Post("/seen", s.handleAPIRunbookSeen)
 			r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "Method not allowed for " + r.URL.Path + "."})
+				kit.WriteJSON(w, http.StatusMethodNotAllowed, kit.ErrorBody{Error: "Method not allowed for " + r.URL.Path + "."})
 			})
 		})
 		r.Get("/api/reviews", s.handleAPIReviewQueue)
@@ -43,7 +44,7 @@ func (s *Server) runbookRoutes(r chi.Router) {
 		r.Get("/api/me/badges", s.handleAPIBadges)
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserPage)
+		r.Use(s.kit.RequireUserPage)
 		r.Get("/reviews", s.handleReviewQueuePage)
 		r.Get("/reviews/{id}", s.handleReviewPage)
 		r.Post("/reviews/{id}", s.handleReviewForm)
@@ -73,7 +74,7 @@ func (s *Server) runbookTarget(r *http.Request) (opslab.RunbookService, *course.
 	if err != nil {
 		return nil, nil, opslab.LessonKey{}, err
 	}
-	c, l, err := s.findLesson(r)
+	c, l, err := s.kit.FindLesson(r)
 	if err != nil {
 		return nil, nil, opslab.LessonKey{}, err
 	}
@@ -197,19 +198,19 @@ func runbookTemplate(l *course.Lesson) string {
 func (s *Server) handleAPIRunbook(w http.ResponseWriter, r *http.Request) {
 	rs, l, k, err := s.runbookTarget(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	rb, err := rs.FindRunbook(r.Context(), u.ID, k)
 	if opslab.ErrorCode(err) == opslab.ENOTFOUND {
 		rb, err = nil, nil
 	}
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.myRunbook(u, l, rb))
+	kit.WriteJSON(w, http.StatusOK, s.myRunbook(u, l, rb))
 }
 
 type runbookSaveRequest struct {
@@ -228,28 +229,28 @@ type runbookSaveResponse struct {
 func (s *Server) handleAPIRunbookSave(w http.ResponseWriter, r *http.Request) {
 	rs, _, k, err := s.runbookTarget(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookSaveRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &req); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if req.Body == nil {
-		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, `Send the runbook's text as "body".`))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send the runbook's text as "body".`))
 		return
 	}
 	if req.Revision < 0 {
-		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, `"revision" cannot be negative.`))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `"revision" cannot be negative.`))
 		return
 	}
-	rb, err := rs.SaveDraft(r.Context(), currentUser(r).ID, k, *req.Body, req.Revision)
+	rb, err := rs.SaveDraft(r.Context(), kit.CurrentUser(r).ID, k, *req.Body, req.Revision)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, runbookSaveResponse{Revision: rb.Revision, DraftUpdatedAt: rb.DraftUpdatedAt, Status: string(rb.Status)})
+	kit.WriteJSON(w, http.StatusOK, runbookSaveResponse{Revision: rb.Revision, DraftUpdatedAt: rb.DraftUpdatedAt, Status: string(rb.Status)})
 }
 
 type runbookPreviewRequest struct {
@@ -260,19 +261,19 @@ type runbookPreviewRequest struct {
 // {"html"}, through the safe renderer.
 func (s *Server) handleAPIRunbookPreview(w http.ResponseWriter, r *http.Request) {
 	if _, _, _, err := s.runbookTarget(r); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookPreviewRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &req); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := opslab.ValidateRunbookBody(req.Body); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"html": string(s.renderUserMarkdown(req.Body))})
+	kit.WriteJSON(w, http.StatusOK, map[string]string{"html": string(s.renderUserMarkdown(req.Body))})
 }
 
 type runbookSubmitRequest struct {
@@ -284,23 +285,23 @@ type runbookSubmitRequest struct {
 func (s *Server) handleAPIRunbookSubmit(w http.ResponseWriter, r *http.Request) {
 	rs, l, k, err := s.runbookTarget(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookSubmitRequest
 	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &req); err != nil {
-			s.apiError(w, r, err)
+		if err := kit.DecodeJSON(r, &req); err != nil {
+			s.kit.APIError(w, r, err)
 			return
 		}
 	}
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	rb, err := rs.Submit(r.Context(), u.ID, k, req.Revision)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.myRunbook(u, l, rb))
+	kit.WriteJSON(w, http.StatusOK, s.myRunbook(u, l, rb))
 }
 
 type runbookSeenRequest struct {
@@ -312,20 +313,20 @@ type runbookSeenRequest struct {
 func (s *Server) handleAPIRunbookSeen(w http.ResponseWriter, r *http.Request) {
 	rs, _, k, err := s.runbookTarget(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookSeenRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &req); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if req.Review <= 0 {
-		s.apiError(w, r, opslab.Errorf(opslab.EINVALID, `Send the id of the newest review read as "review".`))
+		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send the id of the newest review read as "review".`))
 		return
 	}
-	if err := rs.MarkSeen(r.Context(), currentUser(r).ID, k, req.Review); err != nil {
-		s.apiError(w, r, err)
+	if err := rs.MarkSeen(r.Context(), kit.CurrentUser(r).ID, k, req.Review); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -353,30 +354,19 @@ type badgesJSON struct {
 func (s *Server) handleAPIBadges(w http.ResponseWriter, r *http.Request) {
 	out := badgesJSON{Updates: []runbookUpdateJSON{}}
 	if s.cfg.Runbooks == nil {
-		writeJSON(w, http.StatusOK, out)
+		kit.WriteJSON(w, http.StatusOK, out)
 		return
 	}
-	b, err := s.cfg.Runbooks.Badges(r.Context(), currentUser(r))
+	b, err := s.cfg.Runbooks.Badges(r.Context(), kit.CurrentUser(r))
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out.Reviewer, out.ReviewsWaiting, out.RunbookUpdates = b.Reviewer, b.ReviewsWaiting, b.RunbookUpdates
 	for _, up := range b.Updates {
 		out.Updates = append(out.Updates, runbookUpdateJSON{Course: up.Course, Lesson: up.Lesson,
-			LessonTitle: s.lessonTitle(up.Course, up.Lesson), Status: string(up.Status), Unseen: up.Unseen,
+			LessonTitle: s.kit.LessonTitle(up.Course, up.Lesson), Status: string(up.Status), Unseen: up.Unseen,
 			URL: "/courses/" + url.PathEscape(up.Course) + "/lessons/" + url.PathEscape(up.Lesson) + "#runbook"})
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// lessonTitle is the title of a lesson of the catalogue, or its slug if
-// the content no longer has it.
-func (s *Server) lessonTitle(courseSlug, lessonSlug string) string {
-	if c, ok := s.Catalog().Course(courseSlug); ok {
-		if l, ok := c.Lesson(lessonSlug); ok {
-			return l.Title
-		}
-	}
-	return lessonSlug
+	kit.WriteJSON(w, http.StatusOK, out)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // MaxBodyBytes caps every request body; a larger one gets 413.
@@ -103,20 +104,22 @@ type OIDCConfig struct {
 
 // Server holds the dependencies of every handler.
 type Server struct {
-	cfg       Config
-	catalog   atomic.Pointer[course.Catalog]
-	ready     atomic.Bool
-	sessions  *sessionStore
-	views     *views
-	limits    limits
-	viewsSeen viewRecorder
-	users     userCache
-	progress  progressCache
-	router    chi.Router
-	log       *slog.Logger
-	metrics   *Metrics
-	dev       *devEvents
-	oidc      *oidcClient // nil without single sign-on
+	cfg      Config
+	catalog  atomic.Pointer[course.Catalog]
+	ready    atomic.Bool
+	sessions *sessionStore
+	kit      *kit.Kit
+	// lessonParts keeps the learner-independent parts of lesson pages.
+	lessonParts *lessonParts
+	limits      limits
+	viewsSeen   viewRecorder
+	users       userCache
+	progress    progressCache
+	router      chi.Router
+	log         *slog.Logger
+	metrics     *Metrics
+	dev         *devEvents
+	oidc        *oidcClient // nil without single sign-on
 }
 
 // New builds the server and its routes. It fails if the templates or the
@@ -141,11 +144,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := newViews(cfg.HighlightCSS)
+	v, err := kit.NewViews(cfg.HighlightCSS)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sessions: sess, views: v, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
+	s := &Server{cfg: cfg, sessions: sess, lessonParts: &lessonParts{views: v}, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
+	s.kit = &kit.Kit{Views: v, Log: cfg.Logger, SignupOpen: cfg.SignupOpen, Catalog: s.Catalog, FindUser: s.findUser}
 	if cfg.Dev {
 		if err := s.useDevHead(); err != nil {
 			return nil, err
@@ -181,8 +185,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Handle("/metrics", s.guardMetrics(s.metrics.Handler()))
-	r.Get("/static/{hash}/{name}", s.handleStatic)
-	r.Get("/favicon.ico", s.handleFavicon)
+	r.Get("/static/{hash}/{name}", s.kit.Views.HandleStatic)
+	r.Get("/favicon.ico", s.kit.Views.HandleFavicon)
 	if s.cfg.Dev {
 		s.devRoutes(r)
 	}
@@ -200,7 +204,7 @@ func (s *Server) routes() chi.Router {
 	s.runbookRoutes(r)
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserPage)
+		r.Use(s.kit.RequireUserPage)
 		r.Get("/courses/{course}", s.handleCoursePage)
 		r.Get("/courses/{course}/lessons/{lesson}", s.handleLessonPage)
 		r.Get("/courses/{course}/files/*", s.handleCourseFile)
@@ -212,7 +216,7 @@ func (s *Server) routes() chi.Router {
 		r.Post("/logout", s.handleAPILogout)
 		r.With(s.requirePasswordLogin).Post("/register", s.handleAPIRegister)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireUserAPI)
+			r.Use(s.kit.RequireUserAPI)
 			r.Get("/courses", s.handleAPICourses)
 			r.Get("/courses/{course}/lessons/{lesson}", s.handleAPILesson)
 			r.Post("/courses/{course}/lessons/{lesson}/complete", s.handleAPILessonComplete)
@@ -224,14 +228,14 @@ func (s *Server) routes() chi.Router {
 			s.teamAPIRoutes(r)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-			s.apiError(w, r, opslab.Errorf(opslab.ENOTFOUND, "No such API call: %s %s.", r.Method, r.URL.Path))
+			s.kit.APIError(w, r, opslab.Errorf(opslab.ENOTFOUND, "No such API call: %s %s.", r.Method, r.URL.Path))
 		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "Method not allowed for " + r.URL.Path + "."})
+			kit.WriteJSON(w, http.StatusMethodNotAllowed, kit.ErrorBody{Error: "Method not allowed for " + r.URL.Path + "."})
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.pageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no page at this address."))
+		s.kit.PageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no page at this address."))
 	})
 	return r
 }

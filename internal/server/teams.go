@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // Who may do what with teams:
@@ -32,7 +33,7 @@ import (
 func (s *Server) teamPageRoutes(r chi.Router) {
 	r.Get("/invite/{token}", s.handleInvitePage)
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireUserPage)
+		r.Use(s.kit.RequireUserPage)
 		r.Get("/teams", s.handleTeamsPage)
 		r.Post("/teams", s.handleTeamCreateForm)
 		r.Get("/teams/{team}/members", s.handleTeamMembersPage)
@@ -82,7 +83,7 @@ func (s *Server) ledTeam(r *http.Request) (*opslab.TeamSummary, error) {
 	if err := s.teamStoresReady(); err != nil {
 		return nil, err
 	}
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	team, err := s.cfg.TeamAdmin.FindTeamSummary(r.Context(), chi.URLParam(r, "team"))
 	if err != nil {
 		if opslab.ErrorCode(err) == opslab.ENOTFOUND && !u.IsAdmin() {
@@ -104,7 +105,7 @@ func (s *Server) ledTeam(r *http.Request) (*opslab.TeamSummary, error) {
 
 // requireAdmin returns EFORBIDDEN unless the signed-in user is an admin.
 func requireAdmin(r *http.Request, what string) error {
-	if !currentUser(r).IsAdmin() {
+	if !kit.CurrentUser(r).IsAdmin() {
 		return opslab.Errorf(opslab.EFORBIDDEN, "Only admins can %s.", what)
 	}
 	return nil
@@ -171,16 +172,16 @@ func toTeamJSON(t *opslab.TeamSummary, full bool) teamJSON {
 
 // handleAPITeams lists the teams the user may see.
 func (s *Server) handleAPITeams(w http.ResponseWriter, r *http.Request) {
-	teams, full, err := s.visibleTeams(r.Context(), currentUser(r))
+	teams, full, err := s.visibleTeams(r.Context(), kit.CurrentUser(r))
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out := []teamJSON{}
 	for _, t := range teams {
 		out = append(out, toTeamJSON(t, full[t.ID]))
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 type newTeamJSON struct {
@@ -203,50 +204,50 @@ func (s *Server) createTeam(r *http.Request, n opslab.NewTeam) (*opslab.TeamSumm
 // handleAPITeamCreate creates a team: 201 with the team.
 func (s *Server) handleAPITeamCreate(w http.ResponseWriter, r *http.Request) {
 	if err := requireAdmin(r, "create teams"); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var in newTeamJSON
-	if err := decodeJSON(r, &in); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &in); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	t, err := s.createTeam(r, opslab.NewTeam{Slug: in.Slug, Name: in.Name, LeadEmails: in.Leads})
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toTeamJSON(t, true))
+	kit.WriteJSON(w, http.StatusCreated, toTeamJSON(t, true))
 }
 
 // handleAPITeamRename sets a team's display name; admins only.
 func (s *Server) handleAPITeamRename(w http.ResponseWriter, r *http.Request) {
 	if err := requireAdmin(r, "rename teams"); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	var in struct {
 		Name string `json:"name"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &in); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	if err := s.cfg.TeamAdmin.RenameTeam(r.Context(), t.ID, in.Name); err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	t, err = s.cfg.TeamAdmin.FindTeamSummary(r.Context(), t.Slug)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toTeamJSON(t, true))
+	kit.WriteJSON(w, http.StatusOK, toTeamJSON(t, true))
 }
 
 // memberJSON is one member of a team.
@@ -264,19 +265,19 @@ func toMemberJSON(m *opslab.Membership) memberJSON {
 func (s *Server) handleAPITeamMembers(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	roster, err := s.cfg.TeamAdmin.TeamRoster(r.Context(), t.ID)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	out := []memberJSON{}
 	for _, m := range roster {
 		out = append(out, toMemberJSON(m))
 	}
-	writeJSON(w, http.StatusOK, out)
+	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 // errLeadsInvite is the one answer to a lead who tries to add an account
@@ -291,7 +292,7 @@ func errLeadsInvite() error {
 // errLeadsInvite before any account is looked up, so the answer cannot
 // tell whether the email has an account.
 func (s *Server) addMember(r *http.Request, t *opslab.TeamSummary, email string, lead bool) (*opslab.Membership, bool, error) {
-	if !currentUser(r).IsAdmin() {
+	if !kit.CurrentUser(r).IsAdmin() {
 		return nil, false, errLeadsInvite()
 	}
 	if strings.TrimSpace(email) == "" {
@@ -305,31 +306,31 @@ func (s *Server) addMember(r *http.Request, t *opslab.TeamSummary, email string,
 func (s *Server) handleAPITeamMemberAdd(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
-	if !currentUser(r).IsAdmin() {
-		s.apiError(w, r, errLeadsInvite())
+	if !kit.CurrentUser(r).IsAdmin() {
+		s.kit.APIError(w, r, errLeadsInvite())
 		return
 	}
 	var in struct {
 		Email string `json:"email"`
 		Lead  bool   `json:"lead"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
-		s.apiError(w, r, err)
+	if err := kit.DecodeJSON(r, &in); err != nil {
+		s.kit.APIError(w, r, err)
 		return
 	}
 	m, added, err := s.addMember(r, t, in.Email, in.Lead)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.kit.APIError(w, r, err)
 		return
 	}
 	st := http.StatusOK
 	if added {
 		st = http.StatusCreated
 	}
-	writeJSON(w, st, toMemberJSON(m))
+	kit.WriteJSON(w, st, toMemberJSON(m))
 }
 
 // removeMember takes the {userID} of the route out of the team; only
@@ -360,7 +361,7 @@ func (s *Server) ledTeamNoContent(act func(*http.Request, *opslab.TeamSummary) e
 			err = act(r, t)
 		}
 		if err != nil {
-			s.apiError(w, r, err)
+			s.kit.APIError(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -390,7 +391,7 @@ type teamsPage struct {
 
 // teamsPageData gathers the teams page for the signed-in user.
 func (s *Server) teamsPageData(r *http.Request) (*teamsPage, error) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	teams, full, err := s.visibleTeams(r.Context(), u)
 	if err != nil {
 		return nil, err
@@ -411,10 +412,10 @@ func (s *Server) teamsPageData(r *http.Request) (*teamsPage, error) {
 func (s *Server) handleTeamsPage(w http.ResponseWriter, r *http.Request) {
 	page, err := s.teamsPageData(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "teams", "Teams", page)
+	s.kit.Render(w, r, http.StatusOK, "teams", "Teams", page)
 }
 
 // splitEmails reads a list of emails separated by commas, semicolons,
@@ -428,11 +429,11 @@ func splitEmails(s string) []string {
 // handleTeamCreateForm is the no-script form behind "Create team".
 func (s *Server) handleTeamCreateForm(w http.ResponseWriter, r *http.Request) {
 	if err := requireAdmin(r, "create teams"); err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	form := teamForm{Slug: r.PostForm.Get("slug"), Name: r.PostForm.Get("name"), Leads: r.PostForm.Get("leads")}
@@ -440,15 +441,15 @@ func (s *Server) handleTeamCreateForm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		page, perr := s.teamsPageData(r)
 		if perr != nil {
-			s.pageError(w, r, perr)
+			s.kit.PageError(w, r, perr)
 			return
 		}
 		form.Error = opslab.ErrorMessage(err)
 		page.Form = form
-		if statusOf(err) == http.StatusInternalServerError {
+		if kit.StatusOf(err) == http.StatusInternalServerError {
 			s.log.Error("create team", "err", err)
 		}
-		s.render(w, r, statusOf(err), "teams", "Teams", page)
+		s.kit.Render(w, r, kit.StatusOf(err), "teams", "Teams", page)
 		return
 	}
 	http.Redirect(w, r, "/teams/"+t.Slug+"/members", http.StatusSeeOther)
@@ -512,7 +513,7 @@ var membersNotices = map[string]string{
 
 // membersPageData gathers a team's members page.
 func (s *Server) membersPageData(r *http.Request, t *opslab.TeamSummary) (*membersPage, error) {
-	u := currentUser(r)
+	u := kit.CurrentUser(r)
 	roster, err := s.cfg.TeamAdmin.TeamRoster(r.Context(), t.ID)
 	if err != nil {
 		return nil, err
@@ -543,19 +544,19 @@ func (s *Server) membersPageData(r *http.Request, t *opslab.TeamSummary) (*membe
 func (s *Server) renderMembersPage(w http.ResponseWriter, r *http.Request, t *opslab.TeamSummary, status int, fill func(*membersPage)) {
 	page, err := s.membersPageData(r, t)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	if fill != nil {
 		fill(page)
 	}
-	s.render(w, r, status, "team_members", t.Name+" · members", page)
+	s.kit.Render(w, r, status, "team_members", t.Name+" · members", page)
 }
 
 func (s *Server) handleTeamMembersPage(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
 	s.renderMembersPage(w, r, t, http.StatusOK, nil)
@@ -563,11 +564,11 @@ func (s *Server) handleTeamMembersPage(w http.ResponseWriter, r *http.Request) {
 
 // membersFormError shows the members page again with the error.
 func (s *Server) membersFormError(w http.ResponseWriter, r *http.Request, t *opslab.TeamSummary, err error, email string) {
-	if statusOf(err) == http.StatusInternalServerError {
-		s.pageError(w, r, err)
+	if kit.StatusOf(err) == http.StatusInternalServerError {
+		s.kit.PageError(w, r, err)
 		return
 	}
-	s.renderMembersPage(w, r, t, statusOf(err), func(p *membersPage) {
+	s.renderMembersPage(w, r, t, kit.StatusOf(err), func(p *membersPage) {
 		p.Error, p.AddEmail = opslab.ErrorMessage(err), email
 	})
 }
@@ -576,15 +577,15 @@ func (s *Server) membersFormError(w http.ResponseWriter, r *http.Request, t *ops
 func (s *Server) handleTeamMemberAddForm(w http.ResponseWriter, r *http.Request) {
 	t, err := s.ledTeam(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.kit.PageError(w, r, err)
 		return
 	}
-	if !currentUser(r).IsAdmin() {
+	if !kit.CurrentUser(r).IsAdmin() {
 		s.membersFormError(w, r, t, errLeadsInvite(), "")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
+		s.kit.FormError(w, r, err)
 		return
 	}
 	email := r.PostForm.Get("email")
@@ -601,7 +602,7 @@ func (s *Server) ledTeamForm(act func(*http.Request, *opslab.TeamSummary) error,
 	return func(w http.ResponseWriter, r *http.Request) {
 		t, err := s.ledTeam(r)
 		if err != nil {
-			s.pageError(w, r, err)
+			s.kit.PageError(w, r, err)
 			return
 		}
 		if err := act(r, t); err != nil {
