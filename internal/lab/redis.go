@@ -13,6 +13,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
 // consoleOnly lists commands that would break a one-reply-per-command
@@ -92,7 +93,7 @@ func (s *Service) execRedis(ctx context.Context, inst sandbox.Instance, node san
 // learnerCommand checks args as a learner's console command on node and
 // returns what to send, or the error reply (without "(error) ") that
 // refuses it: the console's own refusals (consoleOnly) and the sandbox
-// policy's (PrepareLearnerCommand).
+// policy's (redisnode.PrepareLearnerCommand).
 func learnerCommand(inst sandbox.Instance, node sandbox.Node, args []string) (send []string, denial string) {
 	if len(args) == 0 {
 		return args, ""
@@ -101,7 +102,7 @@ func learnerCommand(inst sandbox.Instance, node sandbox.Node, args []string) (se
 	if why := consoleOnly[name]; why != "" {
 		return nil, fmt.Sprintf("ERR %s %s", name, why)
 	}
-	send, err := inst.PrepareLearnerCommand(node, args)
+	send, err := redisnode.PrepareLearnerCommand(inst, node, args)
 	if err != nil {
 		var d *sandbox.DeniedError
 		if errors.As(err, &d) {

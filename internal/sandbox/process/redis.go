@@ -15,6 +15,7 @@ import (
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
 // Files in a Redis sandbox's directory besides what Redis itself writes.
@@ -24,11 +25,11 @@ const (
 	outputFile = "redis.output" // stdout and stderr, for errors before the log opens
 )
 
-// The Redis accounts of every sandbox (see sandbox.RedisUserLines).
+// The Redis accounts of every sandbox (see redisnode.UserLines).
 const (
-	adminUser   = sandbox.RedisAdminUser
-	learnerUser = sandbox.RedisLearnerUser
-	clientUser  = sandbox.RedisClientUser
+	adminUser   = redisnode.AdminUser
+	learnerUser = redisnode.LearnerUser
+	clientUser  = redisnode.ClientUser
 )
 
 // startRedis starts a redis-server in the already created directory of
@@ -44,9 +45,9 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec, b *box) (san
 		Dir:    dir,
 		Redis: sandbox.RedisAccess{
 			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(dir, socketName)},
-			Admin:    sandbox.Credentials{User: adminUser, Password: sandbox.NewSecret()},
-			Learner:  sandbox.Credentials{User: learnerUser, Password: sandbox.NewSecret()},
-			Client:   sandbox.Credentials{User: clientUser, Password: sandbox.NewSecret()},
+			Admin:    sandbox.Credentials{User: adminUser, Password: redisnode.NewSecret()},
+			Learner:  sandbox.Credentials{User: learnerUser, Password: redisnode.NewSecret()},
+			Client:   sandbox.Credentials{User: clientUser, Password: redisnode.NewSecret()},
 		},
 	}
 	// Unfenced, a random free port may be taken by someone else before
@@ -96,7 +97,7 @@ func (d *Driver) launchRedis(ctx context.Context, inst *sandbox.Instance, b *box
 	cmd := exec.Command(d.redisPath, redisArgs(inst.Dir, port, inst.Spec.MemoryCap())...)
 	cmd.Dir = inst.Dir
 	cmd.Env = []string{} // the platform's secrets stay out of the sandbox
-	cmd.Stdin = strings.NewReader(sandbox.RedisUserLines(inst.Redis))
+	cmd.Stdin = strings.NewReader(redisnode.UserLines(inst.Redis))
 	cmd.Stdout, cmd.Stderr = output, output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop signals the whole group, BGSAVE children too
 	begin := time.Now()
@@ -186,42 +187,26 @@ func (d *Driver) stopChild(ctx context.Context, srv *child, what string) error {
 	}
 }
 
+// redisServer describes the redis-server of a sandbox in dir for
+// redisnode's renderer: a loopback TCP port unless port is 0, the socket,
+// log and data in dir, maxmemory capped at maxMemory, a host process.
+func redisServer(dir string, port int, maxMemory int64) redisnode.Server {
+	return redisnode.Server{
+		Port:        port,
+		Bind:        "127.0.0.1",
+		Socket:      filepath.Join(dir, socketName),
+		Dir:         dir,
+		LogFile:     filepath.Join(dir, logFile),
+		MaxMemory:   maxMemory,
+		HostProcess: true,
+	}
+}
+
 // redisArgs returns redis-server's arguments for a sandbox in dir, with a
 // loopback TCP port unless port is 0, and maxmemory capped at maxMemory.
 // The users come on stdin ("-"), so no password shows in the process list.
 func redisArgs(dir string, port int, maxMemory int64) []string {
-	return []string{
-		"-",
-		"--port", strconv.Itoa(port),
-		"--bind", "127.0.0.1",
-		"--protected-mode", "yes",
-		"--unixsocket", filepath.Join(dir, socketName),
-		"--unixsocketperm", "700",
-		"--dir", dir,
-		"--logfile", filepath.Join(dir, logFile),
-		"--daemonize", "no",
-		"--supervised", "no",
-		// Keep --dir visible in ps, telling which sandbox a server serves.
-		"--set-proc-title", "no",
-		"--always-show-logo", "no",
-		"--maxmemory", strconv.FormatInt(maxMemory, 10),
-		"--maxmemory-policy", "noeviction",
-		"--proto-max-bulk-len", strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
-		"--client-query-buffer-limit", strconv.FormatInt(sandbox.RedisValueCap(maxMemory), 10),
-		"--maxclients", "128",
-		"--save", "",
-		"--appendonly", "no",
-		"--shutdown-on-sigterm", "nosave now",
-		"--enable-debug-command", "no",
-		"--enable-module-command", "no",
-		"--enable-protected-configs", "no",
-		"--sanitize-dump-payload", "yes",
-		"--io-threads", "1",
-		"--databases", "16",
-		// Under memory pressure the kernel kills a sandbox, not the platform.
-		"--oom-score-adj", "absolute",
-		"--oom-score-adj-values", "800 800 800",
-	}
+	return append([]string{"-"}, redisnode.ServerConfig(redisServer(dir, port, maxMemory)).Args()...)
 }
 
 // tcpPort returns the port a server of b listens on. Fenced: fixed (when

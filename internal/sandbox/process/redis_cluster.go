@@ -7,13 +7,9 @@ import (
 	"strconv"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
-
-// clusterBusOffset is the distance from a node's port to its cluster bus
-// port: Redis's default, so that a CLUSTER MEET naming a node's port
-// reaches that node's bus and nothing else.
-const clusterBusOffset = 10000
 
 // redisready.ClusterSlots are the slot ranges of the three primaries, as
 
@@ -24,7 +20,7 @@ const clusterBusOffset = 10000
 // in sync.
 func (d *Driver) startRedisCluster(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	dir := d.dir(spec.ID)
-	a := sandbox.NewRedisNodeAccounts()
+	a := redisnode.NewAccounts()
 	infos := spec.Kind.Nodes()
 	launch := func(ctx context.Context, i int) (*child, sandbox.Node, error) {
 		info := infos[i]
@@ -42,13 +38,8 @@ func (d *Driver) startRedisCluster(ctx context.Context, spec sandbox.Spec, b *bo
 			return nil, sandbox.Node{}, err
 		}
 		access := nodeAccess(dir, i, port, a)
-		args := dataNodeArgs(dir, i, port, spec.MemoryCap(),
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", "n"+strconv.Itoa(i)+"-nodes.conf",
-			"--cluster-node-timeout", "3000",
-			"--cluster-announce-ip", "127.0.0.1",
-		)
-		srv, err := d.launchNode(ctx, b, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
+		args := dataNodeArgs(dir, i, port, spec.MemoryCap(), 0, true)
+		srv, err := d.launchNode(ctx, b, i, args, redisnode.NodeUserLines(spec.Kind, info.Role, a), access)
 		if err != nil {
 			return nil, sandbox.Node{}, err
 		}
@@ -64,10 +55,10 @@ func clusterPort() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if p+clusterBusOffset > 65535 {
+		if p+redisnode.ClusterBusOffset > 65535 {
 			continue
 		}
-		if free(p + clusterBusOffset) {
+		if free(p + redisnode.ClusterBusOffset) {
 			return p, nil
 		}
 	}

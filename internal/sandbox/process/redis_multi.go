@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
 // A multi-node Redis sandbox (redis-replica, redis-sentinel, redis-cluster)
@@ -54,7 +55,7 @@ func nodeFile(dir string, i int, suffix string) string {
 }
 
 // nodeAccess returns how the platform reaches node i listening on port.
-func nodeAccess(dir string, i, port int, a sandbox.RedisNodeAccounts) sandbox.RedisAccess {
+func nodeAccess(dir string, i, port int, a redisnode.Accounts) sandbox.RedisAccess {
 	return sandbox.RedisAccess{
 		Endpoint: sandbox.Endpoint{Network: "unix", Address: nodeFile(dir, i, ".sock")},
 		TCP:      sandbox.Endpoint{Network: "tcp", Address: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
@@ -65,18 +66,16 @@ func nodeAccess(dir string, i, port int, a sandbox.RedisNodeAccounts) sandbox.Re
 }
 
 // dataNodeArgs returns the arguments of data node i: those of a single
-// Redis sandbox with the node's own socket, files and port, and extra.
-func dataNodeArgs(dir string, i, port int, maxMemory int64, extra ...string) []string {
-	args := redisArgs(dir, port, maxMemory)
-	args = append(args,
-		"--unixsocket", nodeFile(dir, i, ".sock"),
-		"--logfile", nodeFile(dir, i, ".log"),
-		"--dbfilename", "n"+strconv.Itoa(i)+".rdb",
-		"--appenddirname", "n"+strconv.Itoa(i)+"-aof",
-		"--repl-diskless-sync", "yes",
-		"--repl-diskless-sync-delay", "0",
-	)
-	return append(args, extra...)
+// Redis sandbox with the node's own socket, files and port, replicating
+// the primary at replicaOf (0 for none) or in cluster mode.
+func dataNodeArgs(dir string, i, port int, maxMemory int64, replicaOf int, cluster bool) []string {
+	node := redisnode.DataNode{
+		Server:    redisServer(dir, port, maxMemory),
+		Files:     "n" + strconv.Itoa(i),
+		Cluster:   cluster,
+		ReplicaOf: replicaOf,
+	}
+	return append([]string{"-"}, redisnode.DataNodeConfig(node).Args()...)
 }
 
 // startGroup launches the nodes one after another (launch(i) starts node

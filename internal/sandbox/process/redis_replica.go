@@ -2,9 +2,9 @@ package process
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 	"github.com/opslab/opslab/internal/sandbox/redisready"
 )
 
@@ -17,7 +17,7 @@ import (
 // sees the primary, the replicas and the other Sentinels.
 func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	dir := d.dir(spec.ID)
-	a := sandbox.NewRedisNodeAccounts()
+	a := redisnode.NewAccounts()
 	infos := spec.Kind.Nodes()
 	primaryPort := 0
 	launch := func(ctx context.Context, i int) (*child, sandbox.Node, error) {
@@ -36,12 +36,12 @@ func (d *Driver) startReplicated(ctx context.Context, spec sandbox.Spec, b *box)
 		if info.Role == sandbox.RoleSentinel {
 			srv, err = d.launchSentinel(ctx, b, i, port, primaryPort, a, access)
 		} else {
-			var extra []string
+			replicaOf := 0
 			if info.Role == sandbox.RoleReplica {
-				extra = []string{"--replicaof", "127.0.0.1", strconv.Itoa(primaryPort)}
+				replicaOf = primaryPort
 			}
-			args := dataNodeArgs(dir, i, port, spec.MemoryCap(), extra...)
-			srv, err = d.launchNode(ctx, b, i, args, sandbox.RedisNodeUserLines(spec.Kind, info.Role, a), access)
+			args := dataNodeArgs(dir, i, port, spec.MemoryCap(), replicaOf, false)
+			srv, err = d.launchNode(ctx, b, i, args, redisnode.NodeUserLines(spec.Kind, info.Role, a), access)
 		}
 		if err != nil {
 			return nil, sandbox.Node{}, err

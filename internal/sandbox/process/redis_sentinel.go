@@ -2,12 +2,10 @@ package process
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
 // Ports of a multi-node Redis sandbox's nodes inside its fence, when the
@@ -22,49 +20,31 @@ const (
 	firstSentinelPort = 26379
 )
 
-// Sentinel timings of a redis-sentinel sandbox: short, so that a learner
-// watches a failover within seconds.
-const (
-	sentinelDownAfterMs     = 2000
-	sentinelFailoverTimeout = 10000
-	sentinelQuorum          = 2
-)
-
 // launchSentinel writes node i's Sentinel config (0600, in the sandbox's
 // directory: a Sentinel must be able to rewrite its config) and runs it.
-func (d *Driver) launchSentinel(ctx context.Context, b *box, i, port, primaryPort int, a sandbox.RedisNodeAccounts, access sandbox.RedisAccess) (*child, error) {
+func (d *Driver) launchSentinel(ctx context.Context, b *box, i, port, primaryPort int, a redisnode.Accounts, access sandbox.RedisAccess) (*child, error) {
 	dir := b.fence.Dir()
-	m := sandbox.SentinelMaster
-	conf := strings.Join([]string{
-		"port " + strconv.Itoa(port),
-		"bind 127.0.0.1",
-		"protected-mode yes",
-		"unixsocket " + access.Endpoint.Address,
-		"unixsocketperm 700",
-		"dir " + dir,
-		"logfile " + nodeFile(dir, i, ".log"),
-		"daemonize no",
-		"set-proc-title no",
-		"maxclients 128",
-		fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", m, primaryPort, sentinelQuorum),
-		fmt.Sprintf("sentinel down-after-milliseconds %s %d", m, sentinelDownAfterMs),
-		fmt.Sprintf("sentinel failover-timeout %s %d", m, sentinelFailoverTimeout),
-		fmt.Sprintf("sentinel parallel-syncs %s 1", m),
-		fmt.Sprintf("sentinel auth-user %s %s", m, a.Sentinel.User),
-		fmt.Sprintf("sentinel auth-pass %s %s", m, a.Sentinel.Password),
-		"sentinel sentinel-user " + a.Sentinel.User,
-		"sentinel sentinel-pass " + a.Sentinel.Password,
-		"sentinel deny-scripts-reconfig yes",
-		"sentinel resolve-hostnames no",
-		"sentinel announce-hostnames no",
-		sandbox.RedisNodeUserLines(sandbox.KindRedisSentinel, sandbox.RoleSentinel, a),
-	}, "\n")
 	path := nodeFile(dir, i, ".conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(sentinelConfig(dir, i, port, primaryPort, a, access)), 0o600); err != nil {
 		return nil, err
 	}
 	if err := b.fence.Own(path); err != nil {
 		return nil, err
 	}
 	return d.launchNode(ctx, b, i, []string{path, "--sentinel"}, "", access)
+}
+
+// sentinelConfig returns the config of Sentinel node i in dir, listening
+// on port and access's socket, monitoring the primary at primaryPort, with
+// the sandbox's accounts a.
+func sentinelConfig(dir string, i, port, primaryPort int, a redisnode.Accounts, access sandbox.RedisAccess) string {
+	return redisnode.SentinelConfig(redisnode.Sentinel{
+		Port:        port,
+		Socket:      access.Endpoint.Address,
+		Dir:         dir,
+		LogFile:     nodeFile(dir, i, ".log"),
+		HostProcess: true,
+		PrimaryPort: primaryPort,
+		Accounts:    a,
+	}).File() + redisnode.NodeUserLines(sandbox.KindRedisSentinel, sandbox.RoleSentinel, a)
 }

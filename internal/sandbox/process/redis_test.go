@@ -15,6 +15,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/fence"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
 func TestRedisStartStop(t *testing.T) {
@@ -153,7 +154,7 @@ func TestRedisLearnerDenied(t *testing.T) {
 		{"FAILOVER"},
 	} {
 		t.Run(strings.Join(args[:min(2, len(args))], "_"), func(t *testing.T) {
-			err := sandbox.CheckLearnerCommand(args)
+			err := redisnode.CheckLearnerCommand(args)
 			var denied *sandbox.DeniedError
 			if !errors.As(err, &denied) || !errors.Is(err, sandbox.ErrDenied) {
 				t.Fatalf("CheckLearnerCommand(%q) = %v, want a DeniedError", args, err)
@@ -175,7 +176,7 @@ func TestRedisLearnerDenied(t *testing.T) {
 
 	for _, param := range []string{"dir", "port", "bind", "dbfilename", "unixsocket", "protected-mode", "logfile", "appendfilename", "maxclients"} {
 		t.Run("CONFIG_SET_"+param, func(t *testing.T) {
-			err := sandbox.CheckLearnerCommand([]string{"config", "set", param, "x"})
+			err := redisnode.CheckLearnerCommand([]string{"config", "set", param, "x"})
 			if !errors.Is(err, sandbox.ErrDenied) || !strings.Contains(err.Error(), "'"+param+"' is not allowed") {
 				t.Fatalf("CheckLearnerCommand = %v, want a refusal naming %s", err, param)
 			}
@@ -210,7 +211,7 @@ func TestRedisLearnerAllowed(t *testing.T) {
 	learner := dialRedis(t, inst.Redis.Endpoint, inst.Redis.Learner)
 	run := func(args ...string) resp.Value {
 		t.Helper()
-		if err := inst.CheckLearnerCommand(args); err != nil {
+		if err := redisnode.CheckLearnerCommandCap(args, inst.Spec.MemoryCap()); err != nil {
 			t.Fatalf("CheckLearnerCommand(%q) = %v", args, err)
 		}
 		return learner.ok(args...)
@@ -274,7 +275,7 @@ func TestRedisMaxMemoryCap(t *testing.T) {
 		{"64mb1", false}, {"65mb", false}, {"128mb", false}, {"1gb", false}, {"0", false},
 		{"-1", false}, {"", false}, {"99999999999999999999", false}, {"1.5mb", false},
 	} {
-		err := sandbox.CheckLearnerCommand([]string{"CONFIG", "SET", "maxmemory", tc.value})
+		err := redisnode.CheckLearnerCommand([]string{"CONFIG", "SET", "maxmemory", tc.value})
 		if (err == nil) != tc.ok {
 			t.Errorf("CONFIG SET maxmemory %q: err = %v, want ok=%v", tc.value, err, tc.ok)
 		}
@@ -284,7 +285,7 @@ func TestRedisMaxMemoryCap(t *testing.T) {
 	s := spec(sandbox.KindRedis)
 	s.MaxMemoryBytes = 8 << 20
 	inst := mustStart(t, d, s)
-	if err := inst.CheckLearnerCommand([]string{"config", "set", "maxmemory", "16mb"}); !errors.Is(err, sandbox.ErrDenied) {
+	if err := redisnode.CheckLearnerCommandCap([]string{"config", "set", "maxmemory", "16mb"}, inst.Spec.MemoryCap()); !errors.Is(err, sandbox.ErrDenied) {
 		t.Errorf("16mb over an 8mb cap: err = %v", err)
 	}
 	admin := dialRedis(t, inst.Redis.Endpoint, inst.Redis.Admin)

@@ -11,6 +11,7 @@ import (
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
 // The console filters the learner's typed Redis commands (CheckLearnerCommand,
@@ -118,7 +119,7 @@ func learnerScripts(t *testing.T, inst sandbox.Instance, n sandbox.Node, learner
 	t.Helper()
 	send := func(args ...string) resp.Value {
 		t.Helper()
-		prepared, err := inst.PrepareLearnerCommand(n, args)
+		prepared, err := redisnode.PrepareLearnerCommand(inst, n, args)
 		if err != nil {
 			t.Fatalf("%s: the console refuses %q: %v", n.Name, args[:2], err)
 		}
@@ -188,7 +189,7 @@ func TestScriptsCannotBypassConsole(t *testing.T) {
 						// Whatever the console says of the typed command,
 						// it lets the script through.
 						call := c.wrap(cmd)
-						if _, err := inst.PrepareLearnerCommand(n, call); err != nil {
+						if _, err := redisnode.PrepareLearnerCommand(inst, n, call); err != nil {
 							t.Fatalf("%s: the console refuses %s: %v", n.Name, c.name, err)
 						}
 						v := learner.do(call...)
@@ -237,7 +238,7 @@ func checkSentinelRefusesScripts(t *testing.T, inst sandbox.Instance, n sandbox.
 		{"FUNCTION", "LOAD", probeLibrary},
 		{"FCALL", "probe", "0", "PING"},
 	} {
-		if _, err := inst.PrepareLearnerCommand(n, args); !errors.Is(err, sandbox.ErrDenied) {
+		if _, err := redisnode.PrepareLearnerCommand(inst, n, args); !errors.Is(err, sandbox.ErrDenied) {
 			t.Errorf("%s: the console lets %s through: %v", n.Name, args[0], err)
 		}
 		if v := learner.do(args...); v.Kind != resp.Error {
@@ -302,7 +303,7 @@ func TestClusterScriptsReachOutside(t *testing.T) {
 		{"CLUSTER", "MEET", "127.0.0.1", port},
 		{"CLUSTER", "MEET", "127.0.0.1", "7000", port},
 	} {
-		if _, err := inst.PrepareLearnerCommand(n1, typed); !errors.Is(err, sandbox.ErrDenied) {
+		if _, err := redisnode.PrepareLearnerCommand(inst, n1, typed); !errors.Is(err, sandbox.ErrDenied) {
 			t.Errorf("the console lets %q through: %v", typed, err)
 		}
 	}
@@ -341,7 +342,7 @@ func TestLearnerUsersStayWithinLearner(t *testing.T) {
 			n, _ := inst.Node("")
 			learner := dialRedis(t, n.Redis.Endpoint, inst.Redis.Learner)
 			send := func(args ...string) (resp.Value, error) {
-				prepared, err := inst.PrepareLearnerCommand(n, args)
+				prepared, err := redisnode.PrepareLearnerCommand(inst, n, args)
 				if err != nil {
 					return resp.Value{}, err
 				}
