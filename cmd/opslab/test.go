@@ -352,18 +352,17 @@ func writeJUnit(path string, jobs []*testJob, skipped []skippedJob, took time.Du
 }
 
 // splitSupported returns the jobs drv can run, and those it cannot, each
-// with the reason: a sandbox kind the driver does not run (a driver that
-// says nothing runs every kind), or a requirement it cannot meet (real
-// Kafka, where the driver runs kfake).
+// with the reason: a sandbox kind the driver does not run, or a
+// requirement it cannot meet (real Kafka, where the driver runs kfake), as
+// the driver's Capabilities say.
 func splitSupported(all []*testJob, drv sandbox.Driver) (run []*testJob, skipped []skippedJob) {
-	ks, _ := drv.(sandbox.KindSupporter)
-	rk, _ := drv.(sandbox.RealKafkaReporter)
 	for _, j := range all {
 		k := sandbox.Kind(j.ex.Sandbox)
+		c := drv.Capabilities(k)
 		switch {
-		case ks != nil && !ks.Supports(k):
+		case !c.Runs:
 			skipped = append(skipped, skippedJob{j, fmt.Sprintf("the %s driver does not run %s sandboxes", drv.Name(), j.ex.Sandbox)})
-		case j.ex.Needs(course.RequireRealKafka) && (rk == nil || !rk.RealKafka(k)):
+		case j.ex.Needs(course.RequireRealKafka) && !c.RealKafka:
 			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it needs real Apache Kafka, and the %s driver runs %s sandboxes on kfake (it runs with --sandbox container)", drv.Name(), j.ex.Sandbox)})
 		default:
 			run = append(run, j)

@@ -49,7 +49,7 @@ const kafkaProbeTimeout = 2 * time.Second
 // A ctx that ends while probing makes it report false.
 func (s *Service) kafkaStuck(ctx context.Context, inst sandbox.Instance, node sandbox.Node) bool {
 	mgr := s.cfg.Sandboxes
-	if mgr.CanControlNodes(inst.Spec.Kind) {
+	if mgr.Capabilities(inst.Spec.Kind).ControlsNodes {
 		if up, err := mgr.NodeRunning(ctx, inst, node.Name); err == nil && !up {
 			return false
 		}

@@ -361,7 +361,7 @@ func (s *Service) Unmet(e *course.Exercise) string {
 	if e == nil {
 		return ""
 	}
-	if e.Needs(course.RequireRealKafka) && !s.cfg.Sandboxes.RealKafka(sandbox.Kind(e.Sandbox)) {
+	if e.Needs(course.RequireRealKafka) && !s.cfg.Sandboxes.Capabilities(sandbox.Kind(e.Sandbox)).RealKafka {
 		return "This exercise needs real Apache Kafka brokers, and this server runs its " + e.Sandbox +
 			" sandboxes on kfake, an in-process stand-in. It runs where the platform uses containers (opslab serve --sandbox container); every other exercise works here."
 	}

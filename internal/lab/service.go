@@ -23,7 +23,7 @@ const serviceTimeout = 45 * time.Second
 // or failed (the output then says why).
 func (s *Service) execService(ctx context.Context, inst sandbox.Instance, node sandbox.Node, cmd servicectl.Command) (string, error) {
 	mgr := s.cfg.Sandboxes
-	if !mgr.CanControlNodes(inst.Spec.Kind) {
+	if !mgr.Capabilities(inst.Spec.Kind).ControlsNodes {
 		err := errors.New("systemctl: " + noServiceText(mgr, inst.Spec.Kind))
 		return withNewline(err.Error()), err
 	}
@@ -72,7 +72,7 @@ func noServiceText(mgr *sandbox.Manager, kind sandbox.Kind) string {
 	switch {
 	case kind != sandbox.KindKafkaCluster:
 		return fmt.Sprintf("a %s sandbox runs no service you can stop: stopping or starting a broker is for the brokers of a kafka-cluster", kind)
-	case !mgr.RealKafka(kind):
+	case !mgr.Capabilities(kind).RealKafka:
 		return "these brokers are kfake, an in-process stand-in for Kafka, and cannot be stopped one by one. Broker drills need real Apache Kafka brokers: this server's operator runs them with `opslab serve --sandbox container`"
 	}
 	return "this server cannot stop or start the brokers of a " + string(kind) + " sandbox"

@@ -7,14 +7,13 @@ import (
 	"time"
 )
 
-// adopt takes over the sandbox rec describes, if the driver is an Adopter
-// that started it, it belongs to a learner, it is due neither to idle out
+// adopt takes over the sandbox rec describes, if the driver adopts its
+// kind (Capabilities.Adopts) and started it, it belongs to a learner, it is due neither to idle out
 // nor to expire, and it still runs. It reports whether it did; the caller
 // stops what it did not adopt. An adopted sandbox counts against the caps
 // like a started one, and keeps its start and last-use times.
 func (m *Manager) adopt(ctx context.Context, rec Record) bool {
-	a, ok := m.driver.(Adopter)
-	if !ok || rec.Driver != m.driver.Name() || rec.Lesson == PoolLesson {
+	if !m.driver.Capabilities(rec.Kind).Adopts || rec.Driver != m.driver.Name() || rec.Lesson == PoolLesson {
 		return false
 	}
 	key, err := newSlotKey(rec.Owner, rec.Lesson, rec.Kind)
@@ -29,7 +28,7 @@ func (m *Manager) adopt(ctx context.Context, rec Record) bool {
 	if now.Sub(rec.StartedAt) >= m.cfg.MaxLifetime || now.Sub(used) >= m.cfg.IdleTimeout {
 		return false
 	}
-	inst, err := a.Adopt(ctx, rec)
+	inst, err := m.driver.Adopt(ctx, rec)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			m.cfg.Logger.Warn("adopt sandbox", "id", rec.ID, "err", err)
@@ -58,10 +57,10 @@ func (m *Manager) adopt(ctx context.Context, rec Record) bool {
 // sandboxes running, for the next run of the platform to adopt (see
 // Recover): each one's record is saved with its last use, so its idle
 // timeout holds across the restart. Warm sandboxes are stopped. Use it at
-// shutdown with a driver whose sandboxes outlive the process (an Adopter);
-// with any other driver it is StopAll.
+// shutdown with a driver whose sandboxes outlive the process (one that
+// adopts some kind, see Capabilities); with any other driver it is StopAll.
 func (m *Manager) Detach(ctx context.Context) error {
-	if _, ok := m.driver.(Adopter); !ok {
+	if !m.adopts() {
 		return m.StopAll(ctx)
 	}
 	m.mu.Lock()

@@ -225,6 +225,24 @@ func (d *fakeDriver) Alive(_ context.Context, id string) bool {
 	return d.running[id]
 }
 
+func (d *fakeDriver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
+	return sandbox.Capabilities{Runs: kind.Valid()}
+}
+
+func (d *fakeDriver) List(context.Context) ([]string, error) { return nil, nil }
+
+func (d *fakeDriver) Adopt(context.Context, sandbox.Record) (sandbox.Instance, error) {
+	return sandbox.Instance{}, sandbox.ErrUnsupported
+}
+
+func (d *fakeDriver) StopNode(context.Context, string, string) error { return sandbox.ErrUnsupported }
+
+func (d *fakeDriver) StartNode(context.Context, string, string) error { return sandbox.ErrUnsupported }
+
+func (d *fakeDriver) NodeRunning(context.Context, string, string) (bool, error) {
+	return false, sandbox.ErrUnsupported
+}
+
 func (d *fakeDriver) startCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -31,7 +31,7 @@ type Manager struct {
 }
 
 // NewManager returns a Manager that runs sandboxes with driver and records
-// them in records (nil keeps no records: only a Lister driver's own listing
+// them in records (nil keeps no records: only the driver's own listing (List)
 // then guides Recover). It returns an error wrapping ErrInvalid for a bad
 // cfg. Call Recover once before the first Acquire, and Run to reap.
 func NewManager(driver Driver, records Records, cfg Config) (*Manager, error) {
@@ -166,11 +166,9 @@ func (m *Manager) acquireLocked(ctx context.Context, s *slot) (Instance, bool, e
 	return inst, true, nil
 }
 
-// alive reports whether the sandbox id still runs; without a Pinger driver
-// every sandbox is assumed alive.
+// alive reports whether the sandbox id still runs (Driver.Alive).
 func (m *Manager) alive(ctx context.Context, id string) bool {
-	p, ok := m.driver.(Pinger)
-	return !ok || p.Alive(ctx, id)
+	return m.driver.Alive(ctx, id)
 }
 
 // startLocked starts a sandbox for s and records it. On error nothing is

@@ -5,42 +5,45 @@ import (
 	"fmt"
 )
 
-// RealKafka reports whether the manager's sandboxes of kind run real Apache
-// Kafka brokers (not kfake).
-func (m *Manager) RealKafka(kind Kind) bool {
-	r, ok := m.driver.(RealKafkaReporter)
-	return ok && kind.Family() == KindKafka && r.RealKafka(kind)
+// Capabilities is the driver's answer for kind (see Driver.Capabilities),
+// except that only a Kafka kind can be RealKafka.
+func (m *Manager) Capabilities(kind Kind) Capabilities {
+	c := m.driver.Capabilities(kind)
+	c.RealKafka = c.RealKafka && kind.Family() == KindKafka
+	return c
 }
 
-// CanControlNodes reports whether StopNode and StartNode work on the nodes
-// of kind's sandboxes.
-func (m *Manager) CanControlNodes(kind Kind) bool {
-	c, ok := m.driver.(NodeController)
-	return ok && c.CanControlNodes(kind)
+// adopts reports whether the driver adopts the sandboxes of some kind:
+// whether they outlive the platform's process.
+func (m *Manager) adopts() bool {
+	for _, k := range Kinds() {
+		if m.driver.Capabilities(k).Adopts {
+			return true
+		}
+	}
+	return false
 }
 
-// StopNode stops the server of one node of inst (see NodeController). It
+// StopNode stops the server of one node of inst (see Driver.StopNode). It
 // returns an error wrapping ErrUnsupported when the driver cannot, and
 // ErrInvalid for a node inst does not have.
 func (m *Manager) StopNode(ctx context.Context, inst Instance, node string) error {
-	c, err := m.nodeController(inst, node)
-	if err != nil {
+	if err := m.checkNode(inst, node); err != nil {
 		return fmt.Errorf("stop node %s of sandbox %s: %w", node, inst.Spec.ID, err)
 	}
-	if err := c.StopNode(ctx, inst.Spec.ID, node); err != nil {
+	if err := m.driver.StopNode(ctx, inst.Spec.ID, node); err != nil {
 		return fmt.Errorf("stop node %s of sandbox %s: %w", node, inst.Spec.ID, err)
 	}
 	return nil
 }
 
 // StartNode starts the server of one node of inst again (see
-// NodeController), with the errors of StopNode.
+// Driver.StartNode), with the errors of StopNode.
 func (m *Manager) StartNode(ctx context.Context, inst Instance, node string) error {
-	c, err := m.nodeController(inst, node)
-	if err != nil {
+	if err := m.checkNode(inst, node); err != nil {
 		return fmt.Errorf("start node %s of sandbox %s: %w", node, inst.Spec.ID, err)
 	}
-	if err := c.StartNode(ctx, inst.Spec.ID, node); err != nil {
+	if err := m.driver.StartNode(ctx, inst.Spec.ID, node); err != nil {
 		return fmt.Errorf("start node %s of sandbox %s: %w", node, inst.Spec.ID, err)
 	}
 	return nil
@@ -49,24 +52,25 @@ func (m *Manager) StartNode(ctx context.Context, inst Instance, node string) err
 // NodeRunning reports whether the server of one node of inst runs, with
 // the errors of StopNode.
 func (m *Manager) NodeRunning(ctx context.Context, inst Instance, node string) (bool, error) {
-	c, err := m.nodeController(inst, node)
-	if err != nil {
+	if err := m.checkNode(inst, node); err != nil {
 		return false, fmt.Errorf("state of node %s of sandbox %s: %w", node, inst.Spec.ID, err)
 	}
-	up, err := c.NodeRunning(ctx, inst.Spec.ID, node)
+	up, err := m.driver.NodeRunning(ctx, inst.Spec.ID, node)
 	if err != nil {
 		return false, fmt.Errorf("state of node %s of sandbox %s: %w", node, inst.Spec.ID, err)
 	}
 	return up, nil
 }
 
-func (m *Manager) nodeController(inst Instance, node string) (NodeController, error) {
+// checkNode returns an error wrapping ErrInvalid when inst has no node
+// called node, and ErrUnsupported when the driver cannot control the
+// nodes of inst's kind.
+func (m *Manager) checkNode(inst Instance, node string) error {
 	if !inst.Spec.Kind.HasNode(node) {
-		return nil, fmt.Errorf("%w: a %s sandbox has no node %q", ErrInvalid, inst.Spec.Kind, node)
+		return fmt.Errorf("%w: a %s sandbox has no node %q", ErrInvalid, inst.Spec.Kind, node)
 	}
-	c, ok := m.driver.(NodeController)
-	if !ok || !c.CanControlNodes(inst.Spec.Kind) {
-		return nil, fmt.Errorf("%w: the %s driver cannot stop or start the nodes of %s sandboxes", ErrUnsupported, m.driver.Name(), inst.Spec.Kind)
+	if !m.driver.Capabilities(inst.Spec.Kind).ControlsNodes {
+		return fmt.Errorf("%w: the %s driver cannot stop or start the nodes of %s sandboxes", ErrUnsupported, m.driver.Name(), inst.Spec.Kind)
 	}
-	return c, nil
+	return nil
 }

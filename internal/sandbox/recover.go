@@ -8,9 +8,9 @@ import (
 )
 
 // Recover removes every sandbox that an earlier run of the platform left:
-// each recorded one and, with a Lister driver, each one the driver still
-// holds, except those this manager runs. With an Adopter driver, a recorded
-// learner's sandbox that still runs, and is neither idle nor past its
+// each recorded one and each one the driver still holds (Driver.List),
+// except those this manager runs. With a driver that adopts its kind
+// (Capabilities.Adopts), a recorded learner's sandbox that still runs, and is neither idle nor past its
 // lifetime, is adopted instead: the learner finds their lab as they left it
 // (see adopt). It stops them (killing a leftover
 // server process and removing its directory) and deletes their records,
@@ -29,15 +29,13 @@ func (m *Manager) Recover(ctx context.Context) (int, error) {
 		}
 		kinds[r.ID] = r.Kind
 	}
-	if l, ok := m.driver.(Lister); ok {
-		ids, err := l.List(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("recover sandboxes: list %s driver: %w", m.driver.Name(), err)
-		}
-		for _, id := range ids {
-			if _, ok := kinds[id]; !ok {
-				kinds[id] = kindOfID(id)
-			}
+	ids, err := m.driver.List(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("recover sandboxes: list %s driver: %w", m.driver.Name(), err)
+	}
+	for _, id := range ids {
+		if _, ok := kinds[id]; !ok {
+			kinds[id] = kindOfID(id)
 		}
 	}
 

@@ -139,7 +139,7 @@ func TestKafkaClusterContainers(t *testing.T) {
 			return n
 		}
 	}
-	if !d2.CanControlNodes(sandbox.KindKafkaCluster) || d2.CanControlNodes(sandbox.KindKafka) || !d2.RealKafka(sandbox.KindKafkaCluster) {
+	if c, k := d2.Capabilities(sandbox.KindKafkaCluster), d2.Capabilities(sandbox.KindKafka); !c.ControlsNodes || k.ControlsNodes || !c.RealKafka {
 		t.Error("the container driver stops and starts exactly the brokers of a kafka-cluster, which are real")
 	}
 	stopBegin := time.Now()

@@ -33,14 +33,6 @@ const (
 	brokerSettle = 20 * time.Second
 )
 
-// CanControlNodes reports whether StopNode and StartNode work on kind's
-// nodes: the brokers of a kafka-cluster.
-func (d *Driver) CanControlNodes(kind sandbox.Kind) bool { return kind == sandbox.KindKafkaCluster }
-
-// RealKafka reports whether kind's sandboxes are real Apache Kafka: every
-// Kafka kind, in containers.
-func (d *Driver) RealKafka(kind sandbox.Kind) bool { return kind.Family() == sandbox.KindKafka }
-
 // StopNode stops the broker node of the kafka-cluster sandbox id: SIGTERM,
 // so that it shuts down cleanly and hands its leaderships over, then
 // SIGKILL after brokerStopGrace. It returns once the JVM has exited and
@@ -142,7 +134,7 @@ func (d *Driver) brokerNode(id, node string) (*box, int, error) {
 	if b == nil {
 		return nil, 0, fmt.Errorf("sandbox %s: %w", id, sandbox.ErrNotFound)
 	}
-	if !d.CanControlNodes(b.inst.Spec.Kind) {
+	if !d.Capabilities(b.inst.Spec.Kind).ControlsNodes {
 		return nil, 0, fmt.Errorf("%w: the nodes of a %s sandbox cannot be stopped one by one", sandbox.ErrUnsupported, b.inst.Spec.Kind)
 	}
 	i := slices.IndexFunc(b.nodes, func(n nodeBox) bool { return n.name == node })

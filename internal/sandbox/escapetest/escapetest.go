@@ -28,7 +28,7 @@ import (
 
 // Config is what Run needs of a driver.
 type Config struct {
-	// Driver runs the sandboxes; it must implement sandbox.Pinger.
+	// Driver runs the sandboxes; its Alive must tell (see sandbox.Driver).
 	Driver sandbox.Driver
 	// Spec returns a valid spec of kind with a fresh id.
 	Spec func(kind sandbox.Kind) sandbox.Spec
@@ -95,7 +95,7 @@ func (s *suite) start(t *testing.T, kind sandbox.Kind) sandbox.Instance {
 
 // alive reports whether the sandbox id still runs.
 func (s *suite) alive(id string) bool {
-	return s.cfg.Driver.(sandbox.Pinger).Alive(context.Background(), id)
+	return s.cfg.Driver.Alive(context.Background(), id)
 }
 
 // dies reports whether the sandbox id is found dead within 30 s.

@@ -90,7 +90,7 @@ type Options struct {
 }
 
 // Driver runs sandboxes as described in the package comment. It implements
-// sandbox.Driver, sandbox.Pinger and sandbox.Lister, and is safe for
+// sandbox.Driver (see Capabilities for what it supports), and is safe for
 // concurrent use.
 type Driver struct {
 	opts      Options

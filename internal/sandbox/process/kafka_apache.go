@@ -144,13 +144,6 @@ func newApacheKafka(opts Options) *apacheKafka {
 	return a
 }
 
-// RealKafka reports whether kind's sandboxes are real Apache Kafka
-// brokers: a kafka sandbox with --kafka apache. A kafka-cluster is always
-// a kfake cluster here.
-func (d *Driver) RealKafka(kind sandbox.Kind) bool {
-	return kind == sandbox.KindKafka && d.apache != nil
-}
-
 // Home returns the Kafka home directory the Driver runs brokers from, or ""
 // if its Kafka sandboxes are kfake clusters.
 func (d *Driver) KafkaHome() string {

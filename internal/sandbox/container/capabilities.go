@@ -1,0 +1,20 @@
+package container
+
+import "github.com/opslab/opslab/internal/sandbox"
+
+// Capabilities says what the driver does with kind's sandboxes: it runs
+// every kind; its containers keep running while the platform restarts, so
+// it adopts every kind; every Kafka kind runs real Apache Kafka brokers;
+// and it stops and starts the brokers of a kafka-cluster one by one
+// (StopNode, StartNode, NodeRunning).
+func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
+	runs := d.Supports(kind)
+	return sandbox.Capabilities{
+		Runs:          runs,
+		Adopts:        runs,
+		RealKafka:     runs && kind.Family() == sandbox.KindKafka,
+		ControlsNodes: kind == sandbox.KindKafkaCluster,
+	}
+}
+
+var _ sandbox.Driver = (*Driver)(nil)
