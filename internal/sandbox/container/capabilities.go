@@ -8,7 +8,7 @@ import "github.com/opslab/opslab/internal/sandbox"
 // and it stops and starts the brokers of a kafka-cluster one by one
 // (StopNode, StartNode, NodeRunning).
 func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
-	runs := d.Supports(kind)
+	runs := kind.Valid()
 	return sandbox.Capabilities{
 		Runs:          runs,
 		Adopts:        runs,

@@ -144,8 +144,8 @@ type Options struct {
 }
 
 // Driver runs sandboxes as containers, as the package comment describes.
-// It implements sandbox.Driver, Pinger, Lister and Adopter, and is safe
-// for concurrent use.
+// It implements sandbox.Driver (its Capabilities say what works), and is
+// safe for concurrent use.
 type Driver struct {
 	opts Options
 	root string
@@ -501,6 +501,3 @@ func nodeContainerName(id string, i int, name string) string {
 	}
 	return containerName(id) + "-" + name
 }
-
-// Supports reports whether the driver runs kind: every kind.
-func (d *Driver) Supports(kind sandbox.Kind) bool { return kind.Valid() }

@@ -1,7 +1,0 @@
-package sandbox
-
-// Exported for the tests of package sandbox_test.
-var (
-	ACLCeilingForTest        = aclCeiling
-	ACLSafeCategoriesForTest = aclSafeCategories
-)
