@@ -13,7 +13,6 @@ import (
 	"image/png"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,6 +27,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // browserStepTimeout bounds one step (a navigation, a click, a wait); it
@@ -57,14 +57,8 @@ const cspListenerScript = `document.addEventListener("securitypolicyviolation", 
 // the test does not run in CI.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("chromium not found (%v); install it (apt-get install -y chromium) to run the browser test", err)
-		}
-		t.Fatalf("CI is set and chromium is not installed: %v; the browser test must run in CI", err)
-	}
-	return p
+	testkit.Slow(t, "browser test (headless Chromium)")
+	return testkit.RequireTool(t, "chromium", "install it (apt-get install -y chromium)")
 }
 
 // browserTab is one tab of a headless Chromium, with what it has reported.

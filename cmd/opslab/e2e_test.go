@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // The built-in course and the lesson the end-to-end tests work with.
@@ -93,6 +94,7 @@ func startServer(t testing.TB, extraArgs ...string) *testServer {
 // can stop a server and start another one on the same data.
 func startServerOn(t testing.TB, dataDir string, extraArgs ...string) *testServer {
 	t.Helper()
+	testkit.Slow(t, "end-to-end test (a real opslab server)")
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{
 		t:       t,

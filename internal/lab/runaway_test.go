@@ -19,6 +19,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // stops is a sandbox.Observer that counts stops by kind and reason.
@@ -277,6 +278,7 @@ func TestSlowKafkaCommandKeepsSandbox(t *testing.T) {
 // SIGSTOP, as a hung broker would look) is replaced after a command times
 // out on it.
 func TestRunawayKafkaBrokerReplaced(t *testing.T) {
+	testkit.Slow(t, "Apache Kafka (a real broker in a JVM)")
 	home := process.FindKafkaHome()
 	if home == "" {
 		t.Skip("Apache Kafka jars not found: run `make kafka-jars` or set KAFKA_HOME")

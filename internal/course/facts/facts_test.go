@@ -16,6 +16,7 @@ import (
 	"github.com/opslab/opslab/content"
 	"github.com/opslab/opslab/internal/course/facts"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // Floors on what the checker verifies in the built-in course, so that a
@@ -132,6 +133,7 @@ var kafkaCache struct {
 // end), reads Kafka once per test binary, and reads the known names.
 func authority(t *testing.T) *facts.Authority {
 	t.Helper()
+	testkit.Slow(t, "Apache Kafka's JVM tools and real Redis servers")
 	redisServer := require(t, func() (string, error) { return exec.LookPath("redis-server") }, "redis-server is not installed (`make test` installs it)")
 	home := require(t, func() (string, error) {
 		if h := process.FindKafkaHome(); h != "" {

@@ -22,6 +22,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/escapetest"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // requireKafkaHome returns the Apache Kafka tree of scripts/fetch-kafka.sh,
@@ -29,6 +30,7 @@ import (
 // (target kafka-jars), so these tests never skip there.
 func requireKafkaHome(tb testing.TB) string {
 	tb.Helper()
+	testkit.Slow(tb, "Apache Kafka (real brokers in a JVM)")
 	home := process.FindKafkaHome()
 	if home == "" {
 		tb.Skip("Apache Kafka jars not found: run `make kafka-jars` (scripts/fetch-kafka.sh) or set KAFKA_HOME; `make test` fetches them, so this never skips there")

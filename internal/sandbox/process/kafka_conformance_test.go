@@ -25,6 +25,7 @@ import (
 	"github.com/opslab/opslab/internal/console/kafkacli"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // conformanceStep is one console command or probe, run on both brokers.
@@ -88,6 +89,7 @@ func wantConfigs(first string) func(impl, out string) error {
 // java fails the test instead of skipping it.
 func conformanceKafkaHome(t *testing.T) string {
 	t.Helper()
+	testkit.Slow(t, "Apache Kafka (real brokers in a JVM)")
 	if os.Getenv("CI") != "" {
 		if process.FindKafkaHome() == "" {
 			t.Fatal("Apache Kafka jars not found under CI: `make test` runs `make kafka-jars` first")
