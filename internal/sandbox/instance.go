@@ -45,12 +45,13 @@ type RedisAccess struct {
 	TCP Endpoint
 	// Learner is the account learner commands must run as: its ACL denies
 	// every command that could reach outside the sandbox (see
-	// LearnerACLRules). Commands must also pass CheckLearnerCommand first.
+	// redisnode.LearnerACLRules). Commands must also pass
+	// redisnode.PrepareLearnerCommand first.
 	Learner Credentials
 	// Client is the account shown to a learner for their own client: the
 	// learner's rules without CONFIG SET and ACL SETUSER, DELUSER and
-	// GETUSER (see ClientACLRules), since their client does not pass
-	// through CheckLearnerCommand.
+	// GETUSER (see redisnode.ClientACLRules), since their client does not
+	// pass through redisnode.PrepareLearnerCommand.
 	Client Credentials
 	// Admin is the platform's account, with every permission, for checks
 	// of a learner's work. Never show it to a learner.
@@ -127,9 +128,4 @@ func (i Instance) Node(name string) (Node, bool) {
 		}
 	}
 	return Node{}, false
-}
-
-// CheckLearnerCommand is CheckLearnerCommandCap with this sandbox's memory cap.
-func (i Instance) CheckLearnerCommand(args []string) error {
-	return CheckLearnerCommandCap(args, i.Spec.MemoryCap())
 }

@@ -316,7 +316,7 @@ func TestClusterScriptsReachOutside(t *testing.T) {
 // TestLearnerUsersStayWithinLearner checks, on every Redis kind, that the
 // users a learner creates through the console can never do what the
 // learner cannot: ACL SETUSER rules that would exceed the learner are
-// refused by the console policy (redis_policy_test.go checks the rules one
+// refused by the console policy (redisnode/policy_test.go checks the rules one
 // by one on a single server; this checks the policy of every kind's nodes),
 // and a user created with the broadest rules the policy allows, signed in
 // on its own connection, is refused every command the learner may not

@@ -1,0 +1,7 @@
+package redisnode
+
+// Exported for the tests of package sandbox_test.
+var (
+	ACLCeilingForTest        = aclCeiling
+	ACLSafeCategoriesForTest = aclSafeCategories
+)
