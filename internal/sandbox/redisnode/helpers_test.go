@@ -1,27 +1,23 @@
 package redisnode_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // scratchDir returns a new, short scratch directory (unix socket paths
 // are short), removed after the test, which also fails if a redis process
-// still serves a sandbox in it.
+// still serves a sandbox in it then.
 func scratchDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "osl-")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	dir := testkit.ShortDir(tb, "osl-")
 	tb.Cleanup(func() {
 		if pids := sandboxtest.RedisPIDs(dir); len(pids) != 0 {
 			tb.Errorf("redis processes %v still serve sandboxes under %s", pids, dir)
 		}
-		os.RemoveAll(dir)
 	})
 	return dir
 }
