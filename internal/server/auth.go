@@ -24,17 +24,6 @@ func (c credentials) withDefaultName() credentials {
 	return c
 }
 
-type userJSON struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
-	Role  string `json:"role"`
-}
-
-func toUserJSON(u *opslab.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role)}
-}
-
 func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 	var c credentials
 	if err := kit.DecodeJSON(r, &c); err != nil {
@@ -55,7 +44,7 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 		s.kit.APIError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusOK, toUserJSON(u))
+	kit.WriteJSON(w, http.StatusOK, kit.ToUserJSON(u))
 }
 
 func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
@@ -79,11 +68,11 @@ func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) {
 		s.kit.APIError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusCreated, toUserJSON(u))
+	kit.WriteJSON(w, http.StatusCreated, kit.ToUserJSON(u))
 }
 
 func (s *Server) handleAPIMe(w http.ResponseWriter, r *http.Request) {
-	kit.WriteJSON(w, http.StatusOK, toUserJSON(kit.CurrentUser(r)))
+	kit.WriteJSON(w, http.StatusOK, kit.ToUserJSON(kit.CurrentUser(r)))
 }
 
 type loginPage struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/oidctest"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/sqlite"
 )
 
@@ -173,7 +174,7 @@ func (b *ssoBrowser) toCallback(site *ssoSite, username, next string) string {
 }
 
 // me returns the signed-in user, or nil.
-func (b *ssoBrowser) me(site *ssoSite) *userJSON {
+func (b *ssoBrowser) me(site *ssoSite) *kit.UserJSON {
 	b.t.Helper()
 	resp, body := b.get(site.url + "/api/me")
 	if resp.StatusCode == http.StatusUnauthorized {
@@ -182,7 +183,7 @@ func (b *ssoBrowser) me(site *ssoSite) *userJSON {
 	if resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("/api/me: %d %s", resp.StatusCode, body)
 	}
-	var u userJSON
+	var u kit.UserJSON
 	if err := json.Unmarshal([]byte(body), &u); err != nil {
 		b.t.Fatal(err)
 	}

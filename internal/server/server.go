@@ -16,6 +16,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server/kit"
+	"github.com/opslab/opslab/internal/server/runbooks"
 )
 
 // MaxBodyBytes caps every request body; a larger one gets 413.
@@ -42,10 +43,10 @@ type Config struct {
 	// the dashboard pages and calls into 503s.
 	Dashboard opslab.DashboardService
 	// Runbooks stores learners' runbooks and their reviews, and
-	// SafeMarkdown renders what users write (runbooks.go, reviews.go);
+	// SafeMarkdown renders what users write (package runbooks);
 	// without Runbooks those calls answer 503.
 	Runbooks     opslab.RunbookService
-	SafeMarkdown SafeMarkdown
+	SafeMarkdown runbooks.SafeMarkdown
 	// Sessions keeps sign-ins and password reset links (session.go,
 	// account.go); nil keeps them in memory, lost on restart (for tests).
 	Sessions opslab.SessionService
@@ -201,7 +202,7 @@ func (s *Server) routes() chi.Router {
 	s.accountRoutes(r)
 	s.teamPageRoutes(r)
 	s.dashboardRoutes(r)
-	s.runbookRoutes(r)
+	runbooks.New(s.kit, s.cfg.Runbooks, s.cfg.SafeMarkdown, s.cfg.Now).Routes(r)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.kit.RequireUserPage)

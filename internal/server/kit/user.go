@@ -51,3 +51,16 @@ func (k *Kit) RequireUserPage(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// UserJSON is how the API shows a user.
+type UserJSON struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+// ToUserJSON returns the API's view of u.
+func ToUserJSON(u *opslab.User) UserJSON {
+	return UserJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role)}
+}

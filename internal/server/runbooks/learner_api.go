@@ -1,85 +1,15 @@
-package server
+package runbooks
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server/kit"
 )
-
-// SafeMarkdown renders Markdown that users wrote (runbooks, review
-// comments) to HTML that is safe in any page: no raw HTML, sanitised
-// links. *markdown.Safe implements it.
-type SafeMarkdown interface {
-	Render(src string) template.HTML
-}
-
-// runbookRoutes registers the learner's runbook API, the reviewers' API
-// and pages, and the badges call. The learner calls work on the signed-in
-// user's own runbook; the reviewer calls on runbooks of the teams they
-// lead (any, for an admin).
-func (s *Server) runbookRoutes(r chi.Router) {
-	r.Group(func(r chi.Router) {
-		r.Use(s.kit.RequireUserAPI)
-		r.Route("/api/courses/{course}/lessons/{lesson}/runbook", func(r chi.Router) {
-			r.Get("/", s.handleAPIRunbook)
-			r.Put("/", s.handleAPIRunbookSave)
-			r.Post("/preview", s.handleAPIRunbookPreview)
-			r.Post("/submit", s.handleAPIRunbookSubmit)
-			r.Post("/seen", s.handleAPIRunbookSeen)
-			r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-				kit.WriteJSON(w, http.StatusMethodNotAllowed, kit.ErrorBody{Error: "Method not allowed for " + r.URL.Path + "."})
-			})
-		})
-		r.Get("/api/reviews", s.handleAPIReviewQueue)
-		r.Get("/api/runbooks/{id}", s.handleAPIRunbookForReview)
-		r.Post("/api/runbooks/{id}/reviews", s.handleAPIRunbookReview)
-		r.Get("/api/me/badges", s.handleAPIBadges)
-	})
-	r.Group(func(r chi.Router) {
-		r.Use(s.kit.RequireUserPage)
-		r.Get("/reviews", s.handleReviewQueuePage)
-		r.Get("/reviews/{id}", s.handleReviewPage)
-		r.Post("/reviews/{id}", s.handleReviewForm)
-	})
-}
-
-// runbooks returns the runbook store, or EUNAVAILABLE without one.
-func (s *Server) runbooks() (opslab.RunbookService, error) {
-	if s.cfg.Runbooks == nil {
-		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "Runbooks are not available on this server.")
-	}
-	return s.cfg.Runbooks, nil
-}
-
-// renderUserMarkdown renders Markdown a user wrote; without a renderer it
-// is shown as plain text.
-func (s *Server) renderUserMarkdown(src string) template.HTML {
-	if s.cfg.SafeMarkdown == nil {
-		return template.HTML("<pre>" + template.HTMLEscapeString(src) + "</pre>") //nolint:gosec // escaped
-	}
-	return s.cfg.SafeMarkdown.Render(src)
-}
-
-// runbookTarget resolves the route's lesson for the signed-in learner.
-func (s *Server) runbookTarget(r *http.Request) (opslab.RunbookService, *course.Lesson, opslab.LessonKey, error) {
-	rs, err := s.runbooks()
-	if err != nil {
-		return nil, nil, opslab.LessonKey{}, err
-	}
-	c, l, err := s.kit.FindLesson(r)
-	if err != nil {
-		return nil, nil, opslab.LessonKey{}, err
-	}
-	return rs, l, opslab.LessonKey{Course: c.Slug, Lesson: l.Slug}, nil
-}
 
 type runbookVersionJSON struct {
 	Number    int       `json:"number"`
@@ -127,11 +57,11 @@ func reviewerName(v *opslab.RunbookReview) string {
 	return v.ReviewerName
 }
 
-func (s *Server) toReviewsJSON(rb *opslab.Runbook) []runbookReviewJSON {
+func (h *Handler) toReviewsJSON(rb *opslab.Runbook) []runbookReviewJSON {
 	out := []runbookReviewJSON{}
 	for _, v := range rb.Reviews {
 		out = append(out, runbookReviewJSON{ID: v.ID, Version: v.Version, ReviewerName: reviewerName(v), Decision: string(v.Decision),
-			Comment: v.Comment, CommentHTML: string(s.renderUserMarkdown(v.Comment)), CreatedAt: v.CreatedAt, Unseen: v.ID > rb.SeenReviewID})
+			Comment: v.Comment, CommentHTML: string(h.renderUserMarkdown(v.Comment)), CreatedAt: v.CreatedAt, Unseen: v.ID > rb.SeenReviewID})
 	}
 	return out
 }
@@ -145,7 +75,7 @@ func toVersionsJSON(rb *opslab.Runbook) []runbookVersionJSON {
 }
 
 // myRunbook describes the learner's runbook; rb nil means none saved yet.
-func (s *Server) myRunbook(u *opslab.User, l *course.Lesson, rb *opslab.Runbook) myRunbookJSON {
+func (h *Handler) myRunbook(u *opslab.User, l *course.Lesson, rb *opslab.Runbook) myRunbookJSON {
 	out := myRunbookJSON{AuthorID: u.ID, Course: l.Course, Lesson: l.Slug, LessonTitle: l.Title,
 		Status: string(opslab.RunbookDraft), Template: runbookTemplate(l), MaxBytes: opslab.MaxRunbookBytes,
 		Versions: []runbookVersionJSON{}, Reviews: []runbookReviewJSON{}}
@@ -156,7 +86,7 @@ func (s *Server) myRunbook(u *opslab.User, l *course.Lesson, rb *opslab.Runbook)
 	out.ID, out.Draft, out.Revision, out.DraftUpdatedAt = rb.ID, rb.Draft, rb.Revision, &at
 	out.Status, out.SubmittedAt, out.SeenReview = string(rb.Status), rb.SubmittedAt, rb.SeenReviewID
 	if rb.Versions != nil {
-		out.Versions, out.Reviews = toVersionsJSON(rb), s.toReviewsJSON(rb)
+		out.Versions, out.Reviews = toVersionsJSON(rb), h.toReviewsJSON(rb)
 		latest := rb.Latest()
 		out.DraftChanged = latest == nil || latest.Body != rb.Draft
 	}
@@ -195,10 +125,10 @@ func runbookTemplate(l *course.Lesson) string {
 // handleAPIRunbook returns the learner's runbook of the lesson: draft,
 // revision, status, versions and reviews. Before the first save it is an
 // empty draft at revision 0, with the template to start from.
-func (s *Server) handleAPIRunbook(w http.ResponseWriter, r *http.Request) {
-	rs, l, k, err := s.runbookTarget(r)
+func (h *Handler) handleAPIRunbook(w http.ResponseWriter, r *http.Request) {
+	rs, l, k, err := h.runbookTarget(r)
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	u := kit.CurrentUser(r)
@@ -207,10 +137,10 @@ func (s *Server) handleAPIRunbook(w http.ResponseWriter, r *http.Request) {
 		rb, err = nil, nil
 	}
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusOK, s.myRunbook(u, l, rb))
+	kit.WriteJSON(w, http.StatusOK, h.myRunbook(u, l, rb))
 }
 
 type runbookSaveRequest struct {
@@ -226,28 +156,28 @@ type runbookSaveResponse struct {
 
 // handleAPIRunbookSave stores {"body","revision"} as the draft. A stale
 // revision answers 409 with a sentence, a body over the cap 413.
-func (s *Server) handleAPIRunbookSave(w http.ResponseWriter, r *http.Request) {
-	rs, _, k, err := s.runbookTarget(r)
+func (h *Handler) handleAPIRunbookSave(w http.ResponseWriter, r *http.Request) {
+	rs, _, k, err := h.runbookTarget(r)
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookSaveRequest
 	if err := kit.DecodeJSON(r, &req); err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	if req.Body == nil {
-		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send the runbook's text as "body".`))
+		h.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send the runbook's text as "body".`))
 		return
 	}
 	if req.Revision < 0 {
-		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `"revision" cannot be negative.`))
+		h.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `"revision" cannot be negative.`))
 		return
 	}
 	rb, err := rs.SaveDraft(r.Context(), kit.CurrentUser(r).ID, k, *req.Body, req.Revision)
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	kit.WriteJSON(w, http.StatusOK, runbookSaveResponse{Revision: rb.Revision, DraftUpdatedAt: rb.DraftUpdatedAt, Status: string(rb.Status)})
@@ -259,21 +189,21 @@ type runbookPreviewRequest struct {
 
 // handleAPIRunbookPreview renders {"body"} as the reviewers will see it:
 // {"html"}, through the safe renderer.
-func (s *Server) handleAPIRunbookPreview(w http.ResponseWriter, r *http.Request) {
-	if _, _, _, err := s.runbookTarget(r); err != nil {
-		s.kit.APIError(w, r, err)
+func (h *Handler) handleAPIRunbookPreview(w http.ResponseWriter, r *http.Request) {
+	if _, _, _, err := h.runbookTarget(r); err != nil {
+		h.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookPreviewRequest
 	if err := kit.DecodeJSON(r, &req); err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	if err := opslab.ValidateRunbookBody(req.Body); err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusOK, map[string]string{"html": string(s.renderUserMarkdown(req.Body))})
+	kit.WriteJSON(w, http.StatusOK, map[string]string{"html": string(h.renderUserMarkdown(req.Body))})
 }
 
 type runbookSubmitRequest struct {
@@ -282,26 +212,26 @@ type runbookSubmitRequest struct {
 
 // handleAPIRunbookSubmit submits the saved draft as a new version. The
 // body is optional; {"revision": n} makes a stale page's submit a 409.
-func (s *Server) handleAPIRunbookSubmit(w http.ResponseWriter, r *http.Request) {
-	rs, l, k, err := s.runbookTarget(r)
+func (h *Handler) handleAPIRunbookSubmit(w http.ResponseWriter, r *http.Request) {
+	rs, l, k, err := h.runbookTarget(r)
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookSubmitRequest
 	if r.ContentLength != 0 {
 		if err := kit.DecodeJSON(r, &req); err != nil {
-			s.kit.APIError(w, r, err)
+			h.kit.APIError(w, r, err)
 			return
 		}
 	}
 	u := kit.CurrentUser(r)
 	rb, err := rs.Submit(r.Context(), u.ID, k, req.Revision)
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusOK, s.myRunbook(u, l, rb))
+	kit.WriteJSON(w, http.StatusOK, h.myRunbook(u, l, rb))
 }
 
 type runbookSeenRequest struct {
@@ -310,23 +240,23 @@ type runbookSeenRequest struct {
 
 // handleAPIRunbookSeen records that the learner has read the reviews up to
 // {"review": id}; 204.
-func (s *Server) handleAPIRunbookSeen(w http.ResponseWriter, r *http.Request) {
-	rs, _, k, err := s.runbookTarget(r)
+func (h *Handler) handleAPIRunbookSeen(w http.ResponseWriter, r *http.Request) {
+	rs, _, k, err := h.runbookTarget(r)
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	var req runbookSeenRequest
 	if err := kit.DecodeJSON(r, &req); err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	if req.Review <= 0 {
-		s.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send the id of the newest review read as "review".`))
+		h.kit.APIError(w, r, opslab.Errorf(opslab.EINVALID, `Send the id of the newest review read as "review".`))
 		return
 	}
 	if err := rs.MarkSeen(r.Context(), kit.CurrentUser(r).ID, k, req.Review); err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -351,21 +281,21 @@ type badgesJSON struct {
 // handleAPIBadges tells what waits for the signed-in user: runbooks to
 // review (for leads and admins) and reviews of their own runbooks they
 // have not read yet, each with the lesson page that shows them.
-func (s *Server) handleAPIBadges(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleAPIBadges(w http.ResponseWriter, r *http.Request) {
 	out := badgesJSON{Updates: []runbookUpdateJSON{}}
-	if s.cfg.Runbooks == nil {
+	if h.runbooks == nil {
 		kit.WriteJSON(w, http.StatusOK, out)
 		return
 	}
-	b, err := s.cfg.Runbooks.Badges(r.Context(), kit.CurrentUser(r))
+	b, err := h.runbooks.Badges(r.Context(), kit.CurrentUser(r))
 	if err != nil {
-		s.kit.APIError(w, r, err)
+		h.kit.APIError(w, r, err)
 		return
 	}
 	out.Reviewer, out.ReviewsWaiting, out.RunbookUpdates = b.Reviewer, b.ReviewsWaiting, b.RunbookUpdates
 	for _, up := range b.Updates {
 		out.Updates = append(out.Updates, runbookUpdateJSON{Course: up.Course, Lesson: up.Lesson,
-			LessonTitle: s.kit.LessonTitle(up.Course, up.Lesson), Status: string(up.Status), Unseen: up.Unseen,
+			LessonTitle: h.kit.LessonTitle(up.Course, up.Lesson), Status: string(up.Status), Unseen: up.Unseen,
 			URL: "/courses/" + url.PathEscape(up.Course) + "/lessons/" + url.PathEscape(up.Lesson) + "#runbook"})
 	}
 	kit.WriteJSON(w, http.StatusOK, out)
