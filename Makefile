@@ -13,9 +13,10 @@ DATA        ?= ./data
 RUN_PACKAGES  := redis-server gcc libc6-dev
 TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium maven
 
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# staticcheck, installed once into .cache/tools/staticcheck-<version>-<go>.
+STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run build test test-go test-content lint bench deps-run deps-test engine kafka-jars clean
+.PHONY: run build test test-go test-short test-content lint bench deps-run deps-test engine kafka-jars clean
 
 ## run: build and serve the built-in course on $(ADDR)
 run: deps-run build
@@ -45,8 +46,8 @@ kafka-jars:
 ## test: install what the tests need (packages, Apache Kafka's jars, a
 ## container engine with the sandbox images), then run every test (race
 ## detector on), then lint and test every exercise of the built-in course
-## with the process driver and with the container driver
-test: deps-test kafka-jars engine test-go test-content
+## with the process driver and with the container driver; lint (vet, gofmt, staticcheck) runs first
+test: deps-test kafka-jars engine lint test-go test-content
 
 test-content: build
 	$(BIN) lint
@@ -58,12 +59,18 @@ test-go: build
 	$(GO) vet ./...
 	. bin/engine.env && CI=$${CI:-true} OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake $(GO) test -race -count=1 -timeout 30m ./...
 
-## lint: vet, gofmt and staticcheck
+## test-short: the fast tests only (go test -short: no browser, end-to-end
+## server, container, Apache Kafka or long sandbox tests; those skip
+## themselves and run in `make test`); needs redis-server and friends
+## (make deps-test) but no engine and no Kafka jars
+test-short: build
+	OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake $(GO) test -short -count=1 ./...
+
+## lint: vet, gofmt (fails on any file it would change or cannot read)
+## and staticcheck (installed into .cache/tools on first use)
 lint:
 	@scripts/check-go.sh
-	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) run $(STATICCHECK) ./...
+	@STATICCHECK_VERSION=$(STATICCHECK_VERSION) GO=$(GO) scripts/lint.sh
 
 ## bench: run the benchmarks recorded in docs/benchmarks.md
 bench: deps-test kafka-jars engine
