@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // runCLI runs a command line and returns its output and exit status.
@@ -119,10 +120,5 @@ func must(t *testing.T, err error) {
 // missing tool is a broken install step, not a reason to skip.
 func requireTool(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
+	testkit.RequireTool(t, name, "install it (make deps-test)")
 }

@@ -9,7 +9,6 @@ package main
 // fail the test, as in the learner journey.
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/opslab/opslab/internal/oidctest"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 func TestBrowserSingleSignOn(t *testing.T) {
@@ -29,12 +29,7 @@ func TestBrowserSingleSignOn(t *testing.T) {
 	)
 	// The provider must know the redirect URI before opslab starts, and
 	// opslab its public URL: take a free port first.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testkit.FreeAddr(t)
 	public := "http://" + addr
 	issuer := oidctest.Start(t, oidctest.Provider{ClientID: clientID, ClientSecret: secret,
 		RedirectURI: public + "/auth/oidc/callback",

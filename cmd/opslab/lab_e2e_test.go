@@ -29,6 +29,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/markdown"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // The course in testdata/unseen: written for these tests only.
@@ -74,14 +75,7 @@ func startLabServer(t *testing.T, extraArgs ...string) *testServer {
 // Without it the test is skipped, except in CI, where it fails.
 func labRequireTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s not found (%v); install it to run this test", name, err)
-		}
-		t.Fatalf("CI is set and %s is not installed: %v; this test must run in CI", name, err)
-	}
-	return p
+	return testkit.RequireTool(t, name, "install it (make deps-test)")
 }
 
 // labStarted is the answer of POST …/start and …/reset.

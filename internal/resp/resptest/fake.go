@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // FakeServer listens on a unix socket and answers every command it reads
@@ -29,7 +30,7 @@ type FakeServer struct {
 // called, and stops it when the test ends.
 func StartFakeServer(t testing.TB) *FakeServer {
 	t.Helper()
-	dir := shortTempDir(t, "fake-")
+	dir := testkit.ShortDir(t, "fake-")
 	f := &FakeServer{
 		Socket: filepath.Join(dir, "f.sock"),
 		reply:  []byte("+OK\r\n"),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/resp"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // Server is a redis-server child process owned by one test.
@@ -26,7 +27,7 @@ type Server struct {
 func StartServer(t testing.TB) *Server {
 	t.Helper()
 	bin := RequireTool(t, "redis-server")
-	dir := shortTempDir(t, "redis-")
+	dir := testkit.ShortDir(t, "redis-")
 	s := &Server{Socket: filepath.Join(dir, "r.sock"), Dir: dir}
 	logFile := filepath.Join(dir, "redis.log")
 	cmd := exec.Command(bin,
