@@ -2,6 +2,12 @@
 # Each installs what it needs (Debian packages through apt-get) first.
 
 GO          ?= go
+# Every target builds with at least the toolchain go.mod's `toolchain` line
+# names (standard-library security fixes; scripts/check-go.sh enforces the
+# minimum). `auto` lets an older installed go fetch that toolchain once
+# through the module proxy; it also overrides GOTOOLCHAIN=local from the
+# environment.
+export GOTOOLCHAIN := auto
 BIN         := bin/opslab
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X main.version=$(VERSION)
@@ -15,8 +21,10 @@ TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium maven
 
 # staticcheck, installed once into .cache/tools/staticcheck-<version>-<go>.
 STATICCHECK_VERSION := v0.8.2
+# govulncheck, installed once into .cache/tools/govulncheck-<version>.
+GOVULNCHECK_VERSION := v1.10.0
 
-.PHONY: run build test test-go test-short test-content lint bench deps-run deps-test engine kafka-jars clean
+.PHONY: run build test test-go test-short test-content lint vuln go-version bench deps-run deps-test engine kafka-jars clean
 
 ## run: build and serve the built-in course on $(ADDR)
 run: deps-run build
@@ -44,10 +52,11 @@ kafka-jars:
 	@scripts/fetch-kafka.sh
 
 ## test: install what the tests need (packages, Apache Kafka's jars, a
-## container engine with the sandbox images), then run every test (race
-## detector on), then lint and test every exercise of the built-in course
-## with the process driver and with the container driver; lint (vet, gofmt, staticcheck) runs first
-test: deps-test kafka-jars engine lint test-go test-content
+## container engine with the sandbox images), check for known reachable
+## vulnerabilities, then run every test (race detector on), then lint and
+## test every exercise of the built-in course with the process driver and
+## with the container driver; lint (vet, gofmt, staticcheck) runs first
+test: deps-test kafka-jars engine vuln lint test-go test-content
 
 test-content: build
 	$(BIN) lint
@@ -71,6 +80,17 @@ test-short: build
 lint:
 	@scripts/check-go.sh
 	@STATICCHECK_VERSION=$(STATICCHECK_VERSION) GO=$(GO) scripts/lint.sh
+
+## vuln: fail if govulncheck finds a known vulnerability that opslab's code
+## can reach (standard library included), checked against a database built
+## locally from golang.org/x/vulndb (scripts/vulndb.sh)
+vuln:
+	@scripts/check-go.sh
+	@GOVULNCHECK_VERSION=$(GOVULNCHECK_VERSION) GO=$(GO) scripts/vuln.sh
+
+## go-version: print the Go toolchain the targets build with
+go-version:
+	@$(GO) version
 
 ## bench: run the benchmarks recorded in docs/benchmarks.md
 bench: deps-test kafka-jars engine
