@@ -24,7 +24,7 @@ STATICCHECK_VERSION := v0.8.2
 # govulncheck, installed once into .cache/tools/govulncheck-<version>.
 GOVULNCHECK_VERSION := v1.10.0
 
-.PHONY: run build test test-go test-short test-content lint vuln go-version bench deps-run deps-test engine kafka-jars clean
+.PHONY: run build test test-go test-short test-content lint vuln vendor-xterm go-version bench deps-run deps-test engine kafka-jars clean
 
 ## run: build and serve the built-in course on $(ADDR)
 run: deps-run build
@@ -87,6 +87,12 @@ lint:
 vuln:
 	@scripts/check-go.sh
 	@GOVULNCHECK_VERSION=$(GOVULNCHECK_VERSION) GO=$(GO) scripts/vuln.sh
+
+## vendor-xterm: refresh the terminal's front end (@xterm/xterm and
+## @xterm/addon-fit from the npm registry) in web/static, with their
+## versions and licences in web/vendor
+vendor-xterm:
+	scripts/vendor-xterm.sh
 
 ## go-version: print the Go toolchain the targets build with
 go-version:
