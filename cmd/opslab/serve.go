@@ -25,6 +25,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/devreload"
 	"github.com/opslab/opslab/internal/lab"
+	"github.com/opslab/opslab/internal/lab/labhttp"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/server"
@@ -342,7 +343,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		Users:          sqlite.NewUserService(db),
 		Teams:          sqlite.NewTeamService(db),
 		Progress:       sqlite.NewProgressService(db),
-		Labs:           labs,
+		Labs:           labhttp.New(labs),
 		Stats:          sqlite.NewStatsService(db),
 		TeamAdmin:      sqlite.NewTeamAdminService(db),
 		Invites:        sqlite.NewInviteService(db),

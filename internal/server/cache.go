@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 )
 
@@ -47,30 +46,4 @@ func (s *Server) findUser(ctx context.Context, id int64) (*opslab.User, error) {
 	s.users.m[id] = cachedUser{user: u, expires: now.Add(userTTL)}
 	s.users.mu.Unlock()
 	return u, nil
-}
-
-type progressKey struct {
-	user    int64
-	catalog *course.Catalog // a reload makes new entries
-	course  string
-}
-
-// progressCache keeps each learner's computed course progress until this
-// process writes progress for that learner. Every progress write goes
-// through the server, which owns the SQLite file, so the cache is never
-// stale.
-type progressCache struct {
-	mu sync.Mutex
-	m  map[progressKey]*courseProgress
-}
-
-// forgetProgress drops the cached progress of a learner.
-func (s *Server) forgetProgress(userID int64) {
-	s.progress.mu.Lock()
-	for k := range s.progress.m {
-		if k.user == userID {
-			delete(s.progress.m, k)
-		}
-	}
-	s.progress.mu.Unlock()
 }

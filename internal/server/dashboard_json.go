@@ -320,3 +320,10 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// failedCheckJSON is the check of an exercise that failed most often.
+type failedCheckJSON struct {
+	Check    int    `json:"check"` // numbered from 1, as in the checks list
+	Message  string `json:"message"`
+	Failures int    `json:"failures"`
+}

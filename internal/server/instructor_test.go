@@ -16,6 +16,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/lab"
+	"github.com/opslab/opslab/internal/lab/labhttp"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
@@ -78,7 +79,7 @@ func newInstructorSite(t *testing.T, withLab bool) *instructorSite {
 		SignupOpen: true,
 	}
 	if withLab {
-		cfg.Labs = newRealLab(t, db, attempts)
+		cfg.Labs = labhttp.New(newRealLab(t, db, attempts))
 	}
 	srv, err := server.New(cfg)
 	if err != nil {

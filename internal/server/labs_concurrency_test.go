@@ -17,6 +17,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/lab"
+	"github.com/opslab/opslab/internal/lab/labhttp"
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
@@ -94,7 +95,7 @@ func newLabSite(t *testing.T, labCfg lab.Config) *labSite {
 	users := sqlite.NewUserService(db)
 	users.BcryptCost = bcrypt.MinCost
 	srv, err := server.New(server.Config{Users: users, Teams: sqlite.NewTeamService(db), Progress: sqlite.NewProgressService(db),
-		Labs: svc, SessionKey: bytes.Repeat([]byte("k"), 32), Logger: log})
+		Labs: labhttp.New(svc), SessionKey: bytes.Repeat([]byte("k"), 32), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

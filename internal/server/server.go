@@ -16,6 +16,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server/kit"
+	"github.com/opslab/opslab/internal/server/learning"
 	"github.com/opslab/opslab/internal/server/runbooks"
 )
 
@@ -28,7 +29,7 @@ type Config struct {
 	Teams    opslab.TeamService
 	Progress opslab.ProgressService
 	// Labs runs exercises; nil turns the exercise calls into 503s.
-	Labs Labs
+	Labs learning.Labs
 	// Stats reads exercise statistics for instructors and the content
 	// version of learners' passes; nil leaves the statistics out of the
 	// instructor view and never flags an exercise as changed since a pass.
@@ -103,24 +104,22 @@ type OIDCConfig struct {
 	Name string
 }
 
-// Server holds the dependencies of every handler.
+// Server wires the features together: it holds what the shared
+// middleware needs (sessions, limits, the user cache) and builds each
+// feature's handler in routes.
 type Server struct {
 	cfg      Config
 	catalog  atomic.Pointer[course.Catalog]
 	ready    atomic.Bool
 	sessions *sessionStore
 	kit      *kit.Kit
-	// lessonParts keeps the learner-independent parts of lesson pages.
-	lessonParts *lessonParts
-	limits      limits
-	viewsSeen   viewRecorder
-	users       userCache
-	progress    progressCache
-	router      chi.Router
-	log         *slog.Logger
-	metrics     *Metrics
-	dev         *devEvents
-	oidc        *oidcClient // nil without single sign-on
+	limits   limits
+	users    userCache
+	router   chi.Router
+	log      *slog.Logger
+	metrics  *Metrics
+	dev      *devEvents
+	oidc     *oidcClient // nil without single sign-on
 }
 
 // New builds the server and its routes. It fails if the templates or the
@@ -149,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sessions: sess, lessonParts: &lessonParts{views: v}, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
+	s := &Server{cfg: cfg, sessions: sess, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
 	s.kit = &kit.Kit{Views: v, Log: cfg.Logger, SignupOpen: cfg.SignupOpen, Catalog: s.Catalog, FindUser: s.findUser}
 	if cfg.Dev {
 		if err := s.useDevHead(); err != nil {
@@ -182,6 +181,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.observe, securityHeaders, limitBody(MaxBodyBytes), s.crossOrigin, s.loadUser)
+	learn := learning.New(learning.Config{Kit: s.kit, Progress: s.cfg.Progress, Stats: s.cfg.Stats, Labs: s.cfg.Labs,
+		Now: s.cfg.Now, OnProgress: s.metrics.progressEvent})
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
@@ -192,7 +193,6 @@ func (s *Server) routes() chi.Router {
 		s.devRoutes(r)
 	}
 
-	r.Get("/", s.handleCatalogue)
 	r.Get("/login", s.handleLoginPage)
 	r.With(s.requirePasswordLogin).Post("/login", s.handleLoginForm)
 	r.With(s.requirePasswordLogin).Get("/register", s.handleRegisterPage)
@@ -204,13 +204,7 @@ func (s *Server) routes() chi.Router {
 	s.dashboardRoutes(r)
 	runbooks.New(s.kit, s.cfg.Runbooks, s.cfg.SafeMarkdown, s.cfg.Now).Routes(r)
 
-	r.Group(func(r chi.Router) {
-		r.Use(s.kit.RequireUserPage)
-		r.Get("/courses/{course}", s.handleCoursePage)
-		r.Get("/courses/{course}/lessons/{lesson}", s.handleLessonPage)
-		r.Get("/courses/{course}/files/*", s.handleCourseFile)
-		r.Post("/courses/{course}/lessons/{lesson}/done", s.handleLessonDoneForm)
-	})
+	learn.PageRoutes(r)
 
 	r.Route("/api", func(r chi.Router) {
 		r.With(s.requirePasswordLogin).Post("/login", s.handleAPILogin)
@@ -218,14 +212,9 @@ func (s *Server) routes() chi.Router {
 		r.With(s.requirePasswordLogin).Post("/register", s.handleAPIRegister)
 		r.Group(func(r chi.Router) {
 			r.Use(s.kit.RequireUserAPI)
-			r.Get("/courses", s.handleAPICourses)
-			r.Get("/courses/{course}/lessons/{lesson}", s.handleAPILesson)
-			r.Post("/courses/{course}/lessons/{lesson}/complete", s.handleAPILessonComplete)
-			r.Post("/courses/{course}/lessons/{lesson}/activity", s.handleAPILessonActivity)
-			r.Get("/me/progress", s.handleAPIMyProgress)
+			learn.APIRoutes(r)
 			r.Get("/me", s.handleAPIMe)
 			s.accountAPIRoutes(r)
-			s.labRoutes(r)
 			s.teamAPIRoutes(r)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
