@@ -3,9 +3,6 @@ package lab_test
 import (
 	"context"
 	"errors"
-	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,7 +15,10 @@ import (
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
 const redisExercise = `id: board
@@ -75,32 +75,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg sandbox.Config) *fixture {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is required")
-		}
-		t.Skip("redis-server not installed")
-	}
+	testkit.RequireTool(t, "redis-server", "install Debian's redis-server package (make deps-test)")
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	scratch, err := os.MkdirTemp("", "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	drv, err := process.New(process.Options{Dir: scratch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drv.Close() })
-	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mgr.StopAll(context.Background()) })
+	mgr, scratch := sandboxkit.ProcessManager(t, db, process.Options{}, cfg)
 	attempts := sqlite.NewAttemptService(db)
 	svc, err := lab.New(lab.Config{Sandboxes: mgr, Attempts: attempts, ExecRate: 1000, ExecBurst: 1000})
 	if err != nil {

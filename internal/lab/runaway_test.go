@@ -3,7 +3,6 @@ package lab_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
 // stops is a sandbox.Observer that counts stops by kind and reason.
@@ -292,22 +292,8 @@ func TestRunawayKafkaBrokerReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	scratch, err := os.MkdirTemp("", "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	drv, err := process.New(process.Options{Dir: scratch, Kafka: process.KafkaApache, KafkaHome: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drv.Close() })
 	obs := &stops{}
-	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{Observer: obs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mgr.StopAll(context.Background()) })
+	mgr, _ := sandboxkit.ProcessManager(t, nil, process.Options{Kafka: process.KafkaApache, KafkaHome: home}, sandbox.Config{Observer: obs})
 	const timeout = 3 * time.Second
 	svc, err := lab.New(lab.Config{Sandboxes: mgr, ExecTimeout: timeout, ExecRate: 1000, ExecBurst: 1000})
 	if err != nil {
@@ -326,7 +312,7 @@ func TestRunawayKafkaBrokerReplaced(t *testing.T) {
 	if out := run(t, svc, tg, "kafka-topics --create --topic before --partitions 1").Output; !strings.Contains(out, "Created topic before.") {
 		t.Fatalf("create: %q", out)
 	}
-	inst, _, err := mgr.Acquire(ctx, 1, "c/l", sandbox.KindKafka)
+	inst, _, err := mgr.Acquire(ctx, 1, opslab.LessonKey{Course: "c", Lesson: "l"}, sandbox.KindKafka)
 	if err != nil || inst.PID <= 0 {
 		t.Fatalf("the broker's process: %d %v", inst.PID, err)
 	}

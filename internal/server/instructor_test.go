@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +21,8 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
 // instructorContent is one course with one lesson holding a Redis exercise
@@ -102,28 +102,8 @@ func newInstructorSite(t *testing.T, withLab bool) *instructorSite {
 // test is skipped, except in CI, where it fails.
 func newRealLab(t *testing.T, db *sqlite.DB, attempts *sqlite.AttemptService) *lab.Service {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set and redis-server is not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
-	// A short directory: unix socket paths are limited to about 100 bytes.
-	scratch, err := os.MkdirTemp("", "srvlab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	drv, err := process.New(process.Options{Dir: scratch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drv.Close() })
-	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mgr.StopAll(context.Background()) })
+	testkit.RequireTool(t, "redis-server", "install Debian's redis-server package (make deps-test)")
+	mgr, _ := sandboxkit.ProcessManager(t, db, process.Options{}, sandbox.Config{})
 	svc, err := lab.New(lab.Config{Sandboxes: mgr, Attempts: attempts})
 	if err != nil {
 		t.Fatal(err)

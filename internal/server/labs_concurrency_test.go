@@ -5,8 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,6 +23,8 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
 // syncBuffer is a log destination safe for parallel handlers.
@@ -58,12 +58,7 @@ type labSite struct {
 
 func newLabSite(t *testing.T, labCfg lab.Config) *labSite {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set and redis-server is not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
+	testkit.RequireTool(t, "redis-server", "install Debian's redis-server package (make deps-test)")
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -71,21 +66,7 @@ func newLabSite(t *testing.T, labCfg lab.Config) *labSite {
 	t.Cleanup(func() { db.Close() })
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	scratch, err := os.MkdirTemp("", "srvlab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	drv, err := process.New(process.Options{Dir: scratch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drv.Close() })
-	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mgr.StopAll(context.Background()) })
+	mgr, scratch := sandboxkit.ProcessManager(t, db, process.Options{}, sandbox.Config{Logger: log})
 	clk := &clock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
 	labCfg.Sandboxes, labCfg.Attempts, labCfg.Logger, labCfg.Now = mgr, sqlite.NewAttemptService(db), log, clk.Now
 	svc, err := lab.New(labCfg)
