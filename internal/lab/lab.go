@@ -146,7 +146,9 @@ func (t Target) key() opslab.ExerciseKey {
 
 // sandboxLesson is the manager's lesson key: one sandbox per learner,
 // lesson and kind, across the lesson's exercises.
-func (t Target) sandboxLesson() string { return t.Course.Slug + "/" + t.Lesson.Slug }
+func (t Target) sandboxLesson() opslab.LessonKey {
+	return opslab.LessonKey{Course: t.Course.Slug, Lesson: t.Lesson.Slug}
+}
 
 func (t Target) kind() (sandbox.Kind, error) {
 	k, err := sandbox.ParseKind(t.Exercise.Sandbox)

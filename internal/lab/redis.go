@@ -11,6 +11,7 @@ import (
 	"github.com/opslab/opslab/internal/console"
 	"github.com/opslab/opslab/internal/console/rediscli"
 	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/redisnode"
@@ -191,7 +192,7 @@ type redisConn struct {
 	conn     *resp.Conn
 	state    rediscli.Session // what the prompt shows; reset with conn
 	owner    int64
-	lesson   string
+	lesson   opslab.LessonKey
 	lastUsed time.Time
 }
 
@@ -280,7 +281,7 @@ func (r *redisConns) sweep(now time.Time, keep string) {
 }
 
 // forgetOwner closes the connections of a learner's sandboxes for a lesson.
-func (r *redisConns) forgetOwner(owner int64, lesson string) {
+func (r *redisConns) forgetOwner(owner int64, lesson opslab.LessonKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, c := range r.conns {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
@@ -18,7 +19,7 @@ import (
 // serialKey names one sandbox: the manager's (learner, lesson, kind).
 type serialKey struct {
 	user   int64
-	lesson string
+	lesson opslab.LessonKey
 	kind   sandbox.Kind
 }
 

@@ -11,6 +11,9 @@ type LessonKey struct {
 	Lesson string
 }
 
+// String returns the key as "course/lesson", for logs and labels.
+func (k LessonKey) String() string { return k.Course + "/" + k.Lesson }
+
 // LessonProgress is what the store knows of one user and one lesson.
 type LessonProgress struct {
 	Course       string

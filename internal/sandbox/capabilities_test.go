@@ -59,11 +59,11 @@ func TestManagerAsksCapabilities(t *testing.T) {
 	if m.Capabilities(sandbox.KindRedis).RealKafka || !m.Capabilities(sandbox.KindKafkaCluster).RealKafka {
 		t.Errorf("RealKafka: redis %v, kafka-cluster %v", m.Capabilities(sandbox.KindRedis).RealKafka, m.Capabilities(sandbox.KindKafkaCluster).RealKafka)
 	}
-	cluster, _, err := m.Acquire(ctx, 1, "c/l", sandbox.KindKafkaCluster)
+	cluster, _, err := m.Acquire(ctx, 1, lk("c/l"), sandbox.KindKafkaCluster)
 	if err != nil {
 		t.Fatal(err)
 	}
-	single, _, err := m.Acquire(ctx, 1, "c/l", sandbox.KindKafka)
+	single, _, err := m.Acquire(ctx, 1, lk("c/l"), sandbox.KindKafka)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,8 @@ func TestManagerAsksCapabilities(t *testing.T) {
 	now := time.Now()
 	redisID, kafkaID := sandbox.NewID(sandbox.KindRedis, 2), sandbox.NewID(sandbox.KindKafka, 2)
 	for _, r := range []sandbox.Record{
-		{ID: redisID, Kind: sandbox.KindRedis, Owner: 2, Lesson: "c/l", Driver: "fake", StartedAt: now},
-		{ID: kafkaID, Kind: sandbox.KindKafka, Owner: 2, Lesson: "c/l", Driver: "fake", StartedAt: now},
+		{ID: redisID, Kind: sandbox.KindRedis, Owner: 2, Lesson: lk("c/l"), Driver: "fake", StartedAt: now},
+		{ID: kafkaID, Kind: sandbox.KindKafka, Owner: 2, Lesson: lk("c/l"), Driver: "fake", StartedAt: now},
 	} {
 		_ = recs.Put(ctx, r)
 	}
@@ -112,7 +112,7 @@ func TestManagerAsksCapabilities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m3.Acquire(ctx, 1, "c/l", sandbox.KindRedis); err != nil {
+	if _, _, err := m3.Acquire(ctx, 1, lk("c/l"), sandbox.KindRedis); err != nil {
 		t.Fatal(err)
 	}
 	if err := m3.Detach(ctx); err != nil || d3.runningCount() != 0 {

@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 )
 
 // memRecords is an in-memory sandbox.Records. Sharing one between two
@@ -256,3 +258,15 @@ func (d *fakeDriver) runningCount() int {
 }
 
 var errBoom = errors.New("boom")
+
+// lk returns the lesson key written as "course/lesson", or as a lesson
+// slug alone (of course "course"); "" gives the zero key.
+func lk(s string) opslab.LessonKey {
+	if s == "" {
+		return opslab.LessonKey{}
+	}
+	if c, l, ok := strings.Cut(s, "/"); ok {
+		return opslab.LessonKey{Course: c, Lesson: l}
+	}
+	return opslab.LessonKey{Course: "course", Lesson: s}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/opslab/opslab/internal/opslab"
 )
 
 // Manager owns the lifecycle of every sandbox: one per (learner, lesson,
@@ -67,7 +69,7 @@ func NewManager(driver Driver, records Records, cfg Config) (*Manager, error) {
 // Errors wrap ErrInvalid for bad arguments, ErrCapacity (a *CapacityError,
 // with a sentence for the learner and a retry delay) when a cap is reached,
 // ErrClosed after StopAll, or whatever the driver returned.
-func (m *Manager) Acquire(ctx context.Context, owner int64, lesson string, kind Kind) (Instance, bool, error) {
+func (m *Manager) Acquire(ctx context.Context, owner int64, lesson opslab.LessonKey, kind Kind) (Instance, bool, error) {
 	return m.acquire(ctx, "acquire", owner, lesson, kind, "")
 }
 
@@ -89,7 +91,7 @@ const StopStuck StopReason = "stuck"
 // would: so two callers that saw the same stuck sandbox replace it once.
 // Errors are those of Acquire, or the driver's when the stop failed (the
 // stuck sandbox then still counts as running).
-func (m *Manager) Replace(ctx context.Context, owner int64, lesson string, kind Kind, id string) (Instance, bool, error) {
+func (m *Manager) Replace(ctx context.Context, owner int64, lesson opslab.LessonKey, kind Kind, id string) (Instance, bool, error) {
 	if id == "" {
 		return Instance{}, false, fmt.Errorf("replace %s sandbox: %w: no sandbox id", kind, ErrInvalid)
 	}
@@ -98,7 +100,7 @@ func (m *Manager) Replace(ctx context.Context, owner int64, lesson string, kind 
 
 // acquire does Acquire (op "acquire") and Replace (op "replace"): with a
 // non-empty stuck, the slot's sandbox is first stopped if its id is stuck.
-func (m *Manager) acquire(ctx context.Context, op string, owner int64, lesson string, kind Kind, stuck string) (Instance, bool, error) {
+func (m *Manager) acquire(ctx context.Context, op string, owner int64, lesson opslab.LessonKey, kind Kind, stuck string) (Instance, bool, error) {
 	key, err := newSlotKey(owner, lesson, kind)
 	if err != nil {
 		return Instance{}, false, fmt.Errorf("%s sandbox: %w", op, err)
@@ -245,7 +247,7 @@ func (m *Manager) stopContext(ctx context.Context) (context.Context, context.Can
 
 // Release stops the learner's sandbox of kind for lesson. It returns an
 // error wrapping ErrNotFound if none runs.
-func (m *Manager) Release(ctx context.Context, owner int64, lesson string, kind Kind) error {
+func (m *Manager) Release(ctx context.Context, owner int64, lesson opslab.LessonKey, kind Kind) error {
 	key, err := newSlotKey(owner, lesson, kind)
 	if err != nil {
 		return fmt.Errorf("release sandbox: %w", err)
@@ -280,7 +282,7 @@ func (m *Manager) Release(ctx context.Context, owner int64, lesson string, kind 
 // Touch records a use of the learner's sandbox of kind for lesson, so that
 // it does not idle out. Call it on every command. It returns an error
 // wrapping ErrNotFound if none runs.
-func (m *Manager) Touch(owner int64, lesson string, kind Kind) error {
+func (m *Manager) Touch(owner int64, lesson opslab.LessonKey, kind Kind) error {
 	s := m.existingSlot(slotKey{owner: owner, lesson: lesson, kind: kind})
 	if s == nil || s.startedAt.Load() == 0 {
 		return fmt.Errorf("touch %s sandbox: %w", kind, ErrNotFound)

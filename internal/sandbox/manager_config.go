@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/opslab/opslab/internal/opslab"
 )
 
 // Defaults of a Manager's Config.
@@ -102,7 +104,7 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%w: warm pool of %d for sandbox kind %q (0 to %d)", ErrInvalid, n, k, MaxWarm)
 		}
 	}
-	if err := (Spec{ID: "x", Kind: KindRedis, Owner: 1, Lesson: "x", MaxMemoryBytes: c.MaxMemoryBytes}).Validate(); err != nil {
+	if err := (Spec{ID: "x", Kind: KindRedis, Owner: 1, Lesson: opslab.LessonKey{Course: "x", Lesson: "x"}, MaxMemoryBytes: c.MaxMemoryBytes}).Validate(); err != nil {
 		return c, err
 	}
 	if c.MaxMemoryBytes == 0 {

@@ -20,19 +20,19 @@ func TestManagerAcquire(t *testing.T) {
 	m := newManager(t, d, recs, sandbox.Config{})
 
 	t.Run("OK", func(t *testing.T) {
-		inst, created, err := m.Acquire(ctx, 1, "strings", sandbox.KindRedis)
+		inst, created, err := m.Acquire(ctx, 1, lk("strings"), sandbox.KindRedis)
 		if err != nil || !created {
 			t.Fatalf("Acquire = %v, created=%v", err, created)
 		}
-		again, created, err := m.Acquire(ctx, 1, "strings", sandbox.KindRedis)
+		again, created, err := m.Acquire(ctx, 1, lk("strings"), sandbox.KindRedis)
 		if err != nil || created || again.Spec.ID != inst.Spec.ID {
 			t.Fatalf("second Acquire = %s, created=%v, %v; want %s reused", again.Spec.ID, created, err, inst.Spec.ID)
 		}
-		other, created, err := m.Acquire(ctx, 1, "lists", sandbox.KindRedis)
+		other, created, err := m.Acquire(ctx, 1, lk("lists"), sandbox.KindRedis)
 		if err != nil || !created || other.Spec.ID == inst.Spec.ID {
 			t.Fatalf("Acquire for another lesson = %s, created=%v, %v", other.Spec.ID, created, err)
 		}
-		kafka, created, err := m.Acquire(ctx, 1, "strings", sandbox.KindKafka)
+		kafka, created, err := m.Acquire(ctx, 1, lk("strings"), sandbox.KindKafka)
 		if err != nil || !created || len(kafka.Kafka.Seeds) == 0 {
 			t.Fatalf("Acquire kafka = %+v, created=%v, %v", kafka, created, err)
 		}
@@ -42,10 +42,10 @@ func TestManagerAcquire(t *testing.T) {
 		if got := recs.len(); got != 3 {
 			t.Errorf("%d records, want 3", got)
 		}
-		if err := m.Touch(1, "strings", sandbox.KindRedis); err != nil {
+		if err := m.Touch(1, lk("strings"), sandbox.KindRedis); err != nil {
 			t.Errorf("Touch = %v", err)
 		}
-		if err := m.Release(ctx, 1, "strings", sandbox.KindRedis); err != nil {
+		if err := m.Release(ctx, 1, lk("strings"), sandbox.KindRedis); err != nil {
 			t.Fatalf("Release = %v", err)
 		}
 		if _, err := os.Stat(inst.Dir); !errors.Is(err, os.ErrNotExist) {
@@ -56,10 +56,10 @@ func TestManagerAcquire(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if err := m.Release(ctx, 1, "nothing", sandbox.KindRedis); !errors.Is(err, sandbox.ErrNotFound) {
+		if err := m.Release(ctx, 1, lk("nothing"), sandbox.KindRedis); !errors.Is(err, sandbox.ErrNotFound) {
 			t.Errorf("Release = %v, want ErrNotFound", err)
 		}
-		if err := m.Touch(1, "nothing", sandbox.KindRedis); !errors.Is(err, sandbox.ErrNotFound) {
+		if err := m.Touch(1, lk("nothing"), sandbox.KindRedis); !errors.Is(err, sandbox.ErrNotFound) {
 			t.Errorf("Touch = %v, want ErrNotFound", err)
 		}
 	})
@@ -69,7 +69,7 @@ func TestManagerAcquire(t *testing.T) {
 			lesson string
 			kind   sandbox.Kind
 		}{{0, "x", sandbox.KindRedis}, {1, "", sandbox.KindRedis}, {1, "x", "mysql"}, {1, "a\nb", sandbox.KindKafka}} {
-			if _, _, err := m.Acquire(ctx, tc.owner, tc.lesson, tc.kind); !errors.Is(err, sandbox.ErrInvalid) {
+			if _, _, err := m.Acquire(ctx, tc.owner, lk(tc.lesson), tc.kind); !errors.Is(err, sandbox.ErrInvalid) {
 				t.Errorf("Acquire(%d, %q, %q) = %v, want ErrInvalid", tc.owner, tc.lesson, tc.kind, err)
 			}
 		}
@@ -82,7 +82,7 @@ func TestManagerRestartsDeadSandbox(t *testing.T) {
 	obs := &events{}
 	m := newManager(t, d, newMemRecords(), sandbox.Config{Observer: obs})
 
-	inst, _, err := m.Acquire(ctx, 1, "persistence", sandbox.KindRedis)
+	inst, _, err := m.Acquire(ctx, 1, lk("persistence"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestManagerRestartsDeadSandbox(t *testing.T) {
 	}
 	waitFor(t, "the driver to see the death", func() bool { return !d.Alive(ctx, inst.Spec.ID) })
 
-	fresh, created, err := m.Acquire(ctx, 1, "persistence", sandbox.KindRedis)
+	fresh, created, err := m.Acquire(ctx, 1, lk("persistence"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestManagerRestartsDeadSandbox(t *testing.T) {
 		t.Errorf("events = %q", obs.list)
 	}
 	// Reused from now on, still reporting the restart.
-	again, created, err := m.Acquire(ctx, 1, "persistence", sandbox.KindRedis)
+	again, created, err := m.Acquire(ctx, 1, lk("persistence"), sandbox.KindRedis)
 	if err != nil || created || again.Restarts != 1 {
 		t.Errorf("next Acquire: created=%v restarts=%d err=%v", created, again.Restarts, err)
 	}
@@ -127,7 +127,7 @@ func TestManagerCaps(t *testing.T) {
 		Observer:      obs,
 	})
 	acquire := func(owner int64, lesson string, kind sandbox.Kind) error {
-		_, _, err := m.Acquire(ctx, owner, lesson, kind)
+		_, _, err := m.Acquire(ctx, owner, lk(lesson), kind)
 		return err
 	}
 
@@ -150,7 +150,7 @@ func TestManagerCaps(t *testing.T) {
 			t.Errorf("CapacityError = %q, retry after %v", capErr.Message, capErr.RetryAfter)
 		}
 		// The learner's existing sandboxes stay reachable.
-		if _, created, err := m.Acquire(ctx, 1, "a", sandbox.KindKafka); err != nil || created {
+		if _, created, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindKafka); err != nil || created {
 			t.Errorf("reacquire at the cap: created=%v err=%v", created, err)
 		}
 	})
@@ -170,7 +170,7 @@ func TestManagerCaps(t *testing.T) {
 		if err := acquire(4, "a", sandbox.KindRedis); err != nil {
 			t.Errorf("redis while Kafka is full: %v", err)
 		}
-		if err := m.Release(ctx, 2, "a", sandbox.KindKafka); err != nil {
+		if err := m.Release(ctx, 2, lk("a"), sandbox.KindKafka); err != nil {
 			t.Fatal(err)
 		}
 		if err := acquire(4, "a", sandbox.KindKafka); err != nil {
@@ -195,16 +195,16 @@ func TestManagerReap(t *testing.T) {
 		Observer:    obs,
 	})
 
-	a, _, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis)
+	a, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := m.Acquire(ctx, 2, "b", sandbox.KindRedis)
+	b, _, err := m.Acquire(ctx, 2, lk("b"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(30 * time.Second)
-	if err := m.Touch(1, "a", sandbox.KindRedis); err != nil {
+	if err := m.Touch(1, lk("a"), sandbox.KindRedis); err != nil {
 		t.Fatal(err)
 	}
 	if n := m.Reap(ctx); n != 0 {
@@ -217,14 +217,14 @@ func TestManagerReap(t *testing.T) {
 	if d.Alive(ctx, b.Spec.ID) || !d.Alive(ctx, a.Spec.ID) {
 		t.Fatal("reaped the wrong sandbox")
 	}
-	if err := m.Touch(2, "b", sandbox.KindRedis); !errors.Is(err, sandbox.ErrNotFound) {
+	if err := m.Touch(2, lk("b"), sandbox.KindRedis); !errors.Is(err, sandbox.ErrNotFound) {
 		t.Errorf("Touch of a reaped sandbox = %v", err)
 	}
 
 	// Used all along, a still expires at its max lifetime.
 	for range 3 {
 		clock.Advance(30 * time.Second)
-		if _, _, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis); err != nil {
+		if _, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,12 +240,12 @@ func TestManagerReap(t *testing.T) {
 	}
 
 	// Acquire replaces a sandbox past its lifetime even before the reaper.
-	c, _, err := m.Acquire(ctx, 3, "c", sandbox.KindRedis)
+	c, _, err := m.Acquire(ctx, 3, lk("c"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(3 * time.Minute)
-	c2, created, err := m.Acquire(ctx, 3, "c", sandbox.KindRedis)
+	c2, created, err := m.Acquire(ctx, 3, lk("c"), sandbox.KindRedis)
 	if err != nil || !created || c2.Spec.ID == c.Spec.ID || c2.Restarts != 0 {
 		t.Errorf("Acquire past lifetime: created=%v id=%s restarts=%d err=%v", created, c2.Spec.ID, c2.Restarts, err)
 	}
@@ -256,7 +256,7 @@ func TestManagerRun(t *testing.T) {
 	defer cancel()
 	d := processDriver(t, scratchDir(t))
 	m := newManager(t, d, newMemRecords(), sandbox.Config{IdleTimeout: 50 * time.Millisecond, ReapInterval: 10 * time.Millisecond})
-	if _, _, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis); err != nil {
+	if _, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -287,7 +287,7 @@ func TestManagerRecover(t *testing.T) {
 		owner int64
 		kind  sandbox.Kind
 	}{{1, sandbox.KindRedis}, {2, sandbox.KindRedis}, {1, sandbox.KindKafka}} {
-		inst, _, err := m1.Acquire(ctx, acq.owner, "lesson", acq.kind)
+		inst, _, err := m1.Acquire(ctx, acq.owner, lk("lesson"), acq.kind)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +296,7 @@ func TestManagerRecover(t *testing.T) {
 		}
 	}
 	// Started, but the crash came before the record was written.
-	unrecorded := sandbox.Spec{ID: sandbox.NewID(sandbox.KindRedis, 9), Kind: sandbox.KindRedis, Owner: 9, Lesson: "lesson"}
+	unrecorded := sandbox.Spec{ID: sandbox.NewID(sandbox.KindRedis, 9), Kind: sandbox.KindRedis, Owner: 9, Lesson: lk("lesson")}
 	if _, err := crashed.Start(ctx, unrecorded); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestManagerStopAll(t *testing.T) {
 	}
 	for owner := int64(1); owner <= 3; owner++ {
 		for _, kind := range []sandbox.Kind{sandbox.KindRedis, sandbox.KindKafka} {
-			if _, _, err := m.Acquire(ctx, owner, "lesson", kind); err != nil {
+			if _, _, err := m.Acquire(ctx, owner, lk("lesson"), kind); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -360,7 +360,7 @@ func TestManagerStopAll(t *testing.T) {
 	if m.Running(sandbox.KindRedis)+m.Running(sandbox.KindKafka) != 0 || recs.len() != 0 {
 		t.Errorf("after StopAll: %d running, %d records", m.Running(sandbox.KindRedis)+m.Running(sandbox.KindKafka), recs.len())
 	}
-	if _, _, err := m.Acquire(ctx, 1, "lesson", sandbox.KindRedis); !errors.Is(err, sandbox.ErrClosed) {
+	if _, _, err := m.Acquire(ctx, 1, lk("lesson"), sandbox.KindRedis); !errors.Is(err, sandbox.ErrClosed) {
 		t.Errorf("Acquire after StopAll = %v, want ErrClosed", err)
 	}
 }
@@ -377,14 +377,14 @@ func TestManagerStartFailure(t *testing.T) {
 		return nil
 	}
 	m := newManager(t, d, newMemRecords(), sandbox.Config{MaxPerLearner: 1})
-	if _, _, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis); !errors.Is(err, errBoom) {
+	if _, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis); !errors.Is(err, errBoom) {
 		t.Fatalf("Acquire = %v, want the driver's error", err)
 	}
 	if m.Running(sandbox.KindRedis) != 0 {
 		t.Fatal("a failed start still counts")
 	}
 	// The failed start gave its place back under the cap of one.
-	if _, created, err := m.Acquire(ctx, 1, "b", sandbox.KindRedis); err != nil || !created {
+	if _, created, err := m.Acquire(ctx, 1, lk("b"), sandbox.KindRedis); err != nil || !created {
 		t.Fatalf("Acquire after a failure: created=%v err=%v", created, err)
 	}
 }
@@ -395,7 +395,7 @@ func TestManagerRecordFailure(t *testing.T) {
 	recs := newMemRecords()
 	recs.putErr = errBoom
 	m := newManager(t, d, recs, sandbox.Config{})
-	if _, _, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis); !errors.Is(err, errBoom) {
+	if _, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis); !errors.Is(err, errBoom) {
 		t.Fatalf("Acquire = %v, want the records' error", err)
 	}
 	if d.runningCount() != 0 || m.Running(sandbox.KindRedis) != 0 {
@@ -426,7 +426,7 @@ func TestManagerConcurrentAcquire(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			inst, c, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis)
+			inst, c, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis)
 			if err != nil {
 				t.Error(err)
 				return
@@ -442,13 +442,13 @@ func TestManagerConcurrentAcquire(t *testing.T) {
 	waitFor(t, "learner 1's start", func() bool { return d.startCount() == 1 })
 
 	// Another learner is not held up by the hung start.
-	if _, created, err := m.Acquire(ctx, 2, "a", sandbox.KindRedis); err != nil || !created {
+	if _, created, err := m.Acquire(ctx, 2, lk("a"), sandbox.KindRedis); err != nil || !created {
 		t.Fatalf("learner 2: created=%v err=%v", created, err)
 	}
 	// A caller that gives up waiting returns its context's error.
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
-	if _, _, err := m.Acquire(short, 1, "a", sandbox.KindRedis); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, err := m.Acquire(short, 1, lk("a"), sandbox.KindRedis); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Acquire with a short deadline = %v", err)
 	}
 
@@ -480,18 +480,18 @@ func TestManagerWeighsMultiNodeKinds(t *testing.T) {
 	d := newFakeDriver()
 	// Room for four Kafka brokers: a kafka-cluster (3) and one kafka (1).
 	m := newManager(t, d, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{sandbox.KindKafka: 4}})
-	if _, _, err := m.Acquire(ctx, 1, "l", sandbox.KindKafkaCluster); err != nil {
+	if _, _, err := m.Acquire(ctx, 1, lk("l"), sandbox.KindKafkaCluster); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m.Acquire(ctx, 2, "l", sandbox.KindKafka); err != nil {
+	if _, _, err := m.Acquire(ctx, 2, lk("l"), sandbox.KindKafka); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := m.Acquire(ctx, 3, "l", sandbox.KindKafka)
+	_, _, err := m.Acquire(ctx, 3, lk("l"), sandbox.KindKafka)
 	var capErr *sandbox.CapacityError
 	if !errors.As(err, &capErr) {
 		t.Fatalf("a fifth broker: err = %v, want a CapacityError", err)
 	}
-	_, _, err = m.Acquire(ctx, 3, "l", sandbox.KindKafkaCluster)
+	_, _, err = m.Acquire(ctx, 3, lk("l"), sandbox.KindKafkaCluster)
 	if !errors.As(err, &capErr) || !strings.Contains(capErr.Message, "needs 3 Kafka servers") {
 		t.Fatalf("a second cluster: err = %v", err)
 	}
@@ -499,10 +499,10 @@ func TestManagerWeighsMultiNodeKinds(t *testing.T) {
 		t.Errorf("running: %d clusters, %d single", m.Running(sandbox.KindKafkaCluster), m.Running(sandbox.KindKafka))
 	}
 	// Releasing the cluster gives its three brokers back.
-	if err := m.Release(ctx, 1, "l", sandbox.KindKafkaCluster); err != nil {
+	if err := m.Release(ctx, 1, lk("l"), sandbox.KindKafkaCluster); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := m.Acquire(ctx, 3, "l", sandbox.KindKafkaCluster); err != nil {
+	if _, _, err := m.Acquire(ctx, 3, lk("l"), sandbox.KindKafkaCluster); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -23,20 +23,20 @@ func TestWarmPool(t *testing.T) {
 	if n := recs.len(); n != 2 {
 		t.Errorf("%d records for the warm pool, want 2 (a crash must not leave them unknown)", n)
 	}
-	inst, created, err := m.Acquire(ctx, 42, "course/lesson", sandbox.KindRedis)
+	inst, created, err := m.Acquire(ctx, 42, lk("course/lesson"), sandbox.KindRedis)
 	if err != nil || !created {
 		t.Fatalf("Acquire = %v, created %v", err, created)
 	}
-	if !strings.HasPrefix(inst.Spec.ID, "redis-0-") || inst.Spec.Owner != 42 || inst.Spec.Lesson != "course/lesson" {
+	if !strings.HasPrefix(inst.Spec.ID, "redis-0-") || inst.Spec.Owner != 42 || inst.Spec.Lesson != lk("course/lesson") {
 		t.Errorf("claimed sandbox %s is owned by %d for %q; want a warm one, now the learner's", inst.Spec.ID, inst.Spec.Owner, inst.Spec.Lesson)
 	}
 	recList, _ := recs.List(ctx)
 	for _, r := range recList {
-		if r.ID == inst.Spec.ID && (r.Owner != 42 || r.Lesson != "course/lesson") {
+		if r.ID == inst.Spec.ID && (r.Owner != 42 || r.Lesson != lk("course/lesson")) {
 			t.Errorf("record of the claimed sandbox = %+v, want it to name the learner", r)
 		}
 	}
-	if err := m.Touch(42, "course/lesson", sandbox.KindRedis); err != nil {
+	if err := m.Touch(42, lk("course/lesson"), sandbox.KindRedis); err != nil {
 		t.Error(err)
 	}
 	waitFor(t, "the pool to refill", func() bool { return m.Warm(sandbox.KindRedis) == 2 })
@@ -72,7 +72,7 @@ func TestWarmPoolMultiNode(t *testing.T) {
 	defer cancel()
 	go m.Run(ctx)
 	waitFor(t, "a warm kafka-cluster", func() bool { return m.Warm(sandbox.KindKafkaCluster) == 1 })
-	inst, created, err := m.Acquire(ctx, 7, "course/lesson", sandbox.KindKafkaCluster)
+	inst, created, err := m.Acquire(ctx, 7, lk("course/lesson"), sandbox.KindKafkaCluster)
 	if err != nil || !created || !strings.HasPrefix(inst.Spec.ID, "kafka-cluster-0-") || len(inst.Nodes) != 3 || inst.Spec.Owner != 7 {
 		t.Fatalf("Acquire = %+v, created %v, %v; want the warm cluster, now the learner's", inst.Spec, created, err)
 	}

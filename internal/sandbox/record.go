@@ -3,6 +3,8 @@ package sandbox
 import (
 	"context"
 	"time"
+
+	"github.com/opslab/opslab/internal/opslab"
 )
 
 // Record is what the Manager persists about a running sandbox, so that a
@@ -11,7 +13,7 @@ type Record struct {
 	ID        string
 	Kind      Kind
 	Owner     int64
-	Lesson    string
+	Lesson    opslab.LessonKey
 	Driver    string
 	PID       int    // 0 for an in-process sandbox
 	Dir       string // "" if the sandbox has no directory

@@ -19,11 +19,11 @@ func TestManagerReplace(t *testing.T) {
 	obs := &events{}
 	m := newManager(t, d, newMemRecords(), sandbox.Config{Observer: obs})
 
-	old, _, err := m.Acquire(ctx, 1, "scripts", sandbox.KindRedis)
+	old, _, err := m.Acquire(ctx, 1, lk("scripts"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, created, err := m.Replace(ctx, 1, "scripts", sandbox.KindRedis, old.Spec.ID)
+	fresh, created, err := m.Replace(ctx, 1, lk("scripts"), sandbox.KindRedis, old.Spec.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestManagerReplace(t *testing.T) {
 		t.Errorf("Running(redis) = %d, want 1", got)
 	}
 	// Acquire reuses the fresh one, still reporting the restart.
-	again, created, err := m.Acquire(ctx, 1, "scripts", sandbox.KindRedis)
+	again, created, err := m.Acquire(ctx, 1, lk("scripts"), sandbox.KindRedis)
 	if err != nil || created || again.Spec.ID != fresh.Spec.ID || again.Restarts != 1 {
 		t.Errorf("Acquire after Replace: id=%s created=%v restarts=%d err=%v", again.Spec.ID, created, again.Restarts, err)
 	}
@@ -58,7 +58,7 @@ func TestManagerReplaceOnce(t *testing.T) {
 	obs := &events{}
 	m := newManager(t, d, newMemRecords(), sandbox.Config{Observer: obs})
 
-	old, _, err := m.Acquire(ctx, 1, "a", sandbox.KindRedis)
+	old, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestManagerReplaceOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			inst, c, err := m.Replace(ctx, 1, "a", sandbox.KindRedis, old.Spec.ID)
+			inst, c, err := m.Replace(ctx, 1, lk("a"), sandbox.KindRedis, old.Spec.ID)
 			if err != nil {
 				t.Error(err)
 				return
@@ -96,22 +96,22 @@ func TestManagerReplaceOnce(t *testing.T) {
 	}
 
 	// A stale id (the sandbox already replaced) stops nothing.
-	cur, c, err := m.Replace(ctx, 1, "a", sandbox.KindRedis, old.Spec.ID)
+	cur, c, err := m.Replace(ctx, 1, lk("a"), sandbox.KindRedis, old.Spec.ID)
 	if err != nil || c || ids[cur.Spec.ID] != n || cur.Restarts != 1 {
 		t.Errorf("Replace of a stale id: id=%s created=%v restarts=%d err=%v", cur.Spec.ID, c, cur.Restarts, err)
 	}
 	// A released sandbox is started again, as Acquire would.
-	if err := m.Release(ctx, 1, "a", sandbox.KindRedis); err != nil {
+	if err := m.Release(ctx, 1, lk("a"), sandbox.KindRedis); err != nil {
 		t.Fatal(err)
 	}
-	next, c, err := m.Replace(ctx, 1, "a", sandbox.KindRedis, cur.Spec.ID)
+	next, c, err := m.Replace(ctx, 1, lk("a"), sandbox.KindRedis, cur.Spec.ID)
 	if err != nil || !c || next.Spec.ID == cur.Spec.ID || d.runningCount() != 1 {
 		t.Errorf("Replace after Release: id=%s created=%v running=%d err=%v", next.Spec.ID, c, d.runningCount(), err)
 	}
-	if _, _, err := m.Replace(ctx, 1, "a", sandbox.KindRedis, ""); !errors.Is(err, sandbox.ErrInvalid) {
+	if _, _, err := m.Replace(ctx, 1, lk("a"), sandbox.KindRedis, ""); !errors.Is(err, sandbox.ErrInvalid) {
 		t.Errorf("Replace without an id = %v, want ErrInvalid", err)
 	}
-	if _, _, err := m.Replace(ctx, 0, "a", sandbox.KindRedis, next.Spec.ID); !errors.Is(err, sandbox.ErrInvalid) {
+	if _, _, err := m.Replace(ctx, 0, lk("a"), sandbox.KindRedis, next.Spec.ID); !errors.Is(err, sandbox.ErrInvalid) {
 		t.Errorf("Replace for learner 0 = %v, want ErrInvalid", err)
 	}
 }

@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/opslab/opslab/internal/opslab"
 )
 
 // slotKey names the one sandbox a learner may have per lesson and kind.
 type slotKey struct {
 	owner  int64
-	lesson string
+	lesson opslab.LessonKey
 	kind   Kind
 }
 
-func newSlotKey(owner int64, lesson string, kind Kind) (slotKey, error) {
+func newSlotKey(owner int64, lesson opslab.LessonKey, kind Kind) (slotKey, error) {
 	if owner <= 0 {
 		return slotKey{}, fmt.Errorf("%w: learner id must be positive, got %d", ErrInvalid, owner)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/opslab/opslab/internal/opslab"
 )
 
 // Memory limits of a sandbox, in bytes.
@@ -24,12 +26,13 @@ const (
 // short (a unix socket path must fit in 107 bytes).
 const MaxIDLen = 40
 
-// MaxLessonLen is the longest lesson identifier, in bytes.
+// MaxLessonLen is the longest course or lesson slug of a lesson key, in
+// bytes.
 const MaxLessonLen = 128
 
 // PoolLesson is the Lesson of a warm-pool sandbox, whose Owner is 0 until
-// a learner claims it.
-const PoolLesson = "(warm pool)"
+// a learner claims it. No course has this slug (slugs hold no parentheses).
+var PoolLesson = opslab.LessonKey{Course: "(warm pool)"}
 
 // Spec is what a driver needs to start one sandbox.
 type Spec struct {
@@ -40,9 +43,10 @@ type Spec struct {
 	Kind Kind
 	// Owner is the learner's user id (positive).
 	Owner int64
-	// Lesson identifies the lesson the sandbox serves (1 to MaxLessonLen
-	// bytes of printable text).
-	Lesson string
+	// Lesson is the lesson the sandbox serves: a course and a lesson slug,
+	// each 1 to MaxLessonLen bytes of printable text (PoolLesson for a
+	// warm sandbox).
+	Lesson opslab.LessonKey
 	// MaxMemoryBytes caps the server's data memory: Redis's maxmemory, the
 	// retention of each Kafka partition. Zero means DefaultMaxMemoryBytes.
 	MaxMemoryBytes int64
@@ -60,8 +64,10 @@ func (s Spec) Validate() error {
 	if s.Owner < 0 || s.Owner == 0 && s.Lesson != PoolLesson {
 		return fmt.Errorf("%w: sandbox owner must be a positive user id, got %d", ErrInvalid, s.Owner)
 	}
-	if err := ValidateLesson(s.Lesson); err != nil {
-		return err
+	if s.Lesson != PoolLesson {
+		if err := ValidateLesson(s.Lesson); err != nil {
+			return err
+		}
 	}
 	if m := s.MaxMemoryBytes; m != 0 && (m < MinMaxMemoryBytes || m > MaxMaxMemoryBytes) {
 		return fmt.Errorf("%w: sandbox memory cap %d is outside [%d, %d] bytes", ErrInvalid, m, MinMaxMemoryBytes, MaxMaxMemoryBytes)
@@ -91,14 +97,17 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// ValidateLesson returns nil if lesson is a usable lesson identifier, or an
-// error wrapping ErrInvalid.
-func ValidateLesson(lesson string) error {
-	if lesson == "" || len(lesson) > MaxLessonLen || !utf8.ValidString(lesson) {
-		return fmt.Errorf("%w: lesson must be 1 to %d bytes of UTF-8 text", ErrInvalid, MaxLessonLen)
-	}
-	if strings.IndexFunc(lesson, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return fmt.Errorf("%w: lesson %q holds a control character", ErrInvalid, lesson)
+// ValidateLesson returns nil if lesson is a usable lesson key: its course
+// and lesson slugs each 1 to MaxLessonLen bytes of printable UTF-8 text.
+// Otherwise it returns an error wrapping ErrInvalid.
+func ValidateLesson(lesson opslab.LessonKey) error {
+	for _, part := range []string{lesson.Course, lesson.Lesson} {
+		if part == "" || len(part) > MaxLessonLen || !utf8.ValidString(part) {
+			return fmt.Errorf("%w: a lesson key's course and lesson must each be 1 to %d bytes of UTF-8 text", ErrInvalid, MaxLessonLen)
+		}
+		if strings.IndexFunc(part, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			return fmt.Errorf("%w: lesson %q holds a control character", ErrInvalid, lesson.String())
+		}
 	}
 	return nil
 }

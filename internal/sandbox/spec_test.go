@@ -23,7 +23,7 @@ func TestParseKind(t *testing.T) {
 }
 
 func TestSpecValidate(t *testing.T) {
-	ok := sandbox.Spec{ID: sandbox.NewID(sandbox.KindKafka, 9223372036854775807), Kind: sandbox.KindKafka, Owner: 1, Lesson: "Intro to streams"}
+	ok := sandbox.Spec{ID: sandbox.NewID(sandbox.KindKafka, 9223372036854775807), Kind: sandbox.KindKafka, Owner: 1, Lesson: lk("Intro to streams")}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid spec: %v", err)
 	}
@@ -37,8 +37,8 @@ func TestSpecValidate(t *testing.T) {
 		"upper id":        func(s *sandbox.Spec) { s.ID = "Redis-1" },
 		"kind":            func(s *sandbox.Spec) { s.Kind = "mysql" },
 		"owner":           func(s *sandbox.Spec) { s.Owner = 0 },
-		"no lesson":       func(s *sandbox.Spec) { s.Lesson = "" },
-		"control char":    func(s *sandbox.Spec) { s.Lesson = "a\x00b" },
+		"no lesson":       func(s *sandbox.Spec) { s.Lesson = lk("") },
+		"control char":    func(s *sandbox.Spec) { s.Lesson = lk("a\x00b") },
 		"tiny memory":     func(s *sandbox.Spec) { s.MaxMemoryBytes = 1000 },
 		"huge memory":     func(s *sandbox.Spec) { s.MaxMemoryBytes = 8 << 30 },
 		"negative memory": func(s *sandbox.Spec) { s.MaxMemoryBytes = -1 },

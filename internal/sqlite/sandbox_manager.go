@@ -2,13 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
 // ManagerRecords adapts SandboxRecords to the sandbox manager's Records.
-// The manager's lesson key is "course/lesson"; it is stored split.
+// The manager's lesson key is stored in the course and lesson columns.
 type ManagerRecords struct {
 	Records *SandboxRecords
 }
@@ -17,9 +17,8 @@ var _ sandbox.Records = ManagerRecords{}
 
 // Put stores the manager's record.
 func (m ManagerRecords) Put(ctx context.Context, rec sandbox.Record) error {
-	course, lesson, _ := strings.Cut(rec.Lesson, "/")
 	return m.Records.Put(ctx, SandboxRecord{
-		ID: rec.ID, UserID: rec.Owner, Course: course, Lesson: lesson, Kind: string(rec.Kind),
+		ID: rec.ID, UserID: rec.Owner, Course: rec.Lesson.Course, Lesson: rec.Lesson.Lesson, Kind: string(rec.Kind),
 		Driver: rec.Driver, PID: rec.PID, Dir: rec.Dir, CreatedAt: rec.StartedAt, LastUsedAt: rec.LastUsed,
 	})
 }
@@ -37,12 +36,8 @@ func (m ManagerRecords) List(ctx context.Context) ([]sandbox.Record, error) {
 	}
 	out := make([]sandbox.Record, 0, len(rows))
 	for _, r := range rows {
-		lesson := r.Lesson
-		if r.Course != "" {
-			lesson = r.Course + "/" + r.Lesson
-		}
 		out = append(out, sandbox.Record{
-			ID: r.ID, Kind: sandbox.Kind(r.Kind), Owner: r.UserID, Lesson: lesson,
+			ID: r.ID, Kind: sandbox.Kind(r.Kind), Owner: r.UserID, Lesson: opslab.LessonKey{Course: r.Course, Lesson: r.Lesson},
 			Driver: r.Driver, PID: r.PID, Dir: r.Dir, StartedAt: r.CreatedAt, LastUsed: r.LastUsedAt,
 		})
 	}

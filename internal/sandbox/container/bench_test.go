@@ -176,11 +176,11 @@ func benchmarkWarm(b *testing.B, kind sandbox.Kind, n int) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			begin := time.Now()
-			if _, _, err := m.Acquire(ctx, owner, "bench/lesson", kind); err != nil {
+			if _, _, err := m.Acquire(ctx, owner, lessonKey("bench/lesson"), kind); err != nil {
 				b.Fatal(err)
 			}
 			times = append(times, time.Since(begin))
-			if err := m.Release(ctx, owner, "bench/lesson", kind); err != nil {
+			if err := m.Release(ctx, owner, lessonKey("bench/lesson"), kind); err != nil {
 				b.Fatal(err)
 			}
 			owner++

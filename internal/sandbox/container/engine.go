@@ -49,7 +49,7 @@ func (d *Driver) labels(spec sandbox.Spec) map[string]string {
 		LabelScope:   d.opts.Scope,
 		LabelSandbox: spec.ID,
 		LabelLearner: strconv.FormatInt(spec.Owner, 10),
-		LabelLesson:  spec.Lesson,
+		LabelLesson:  spec.Lesson.String(),
 		LabelKind:    string(spec.Kind),
 	}
 }

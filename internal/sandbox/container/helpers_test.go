@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
@@ -124,7 +125,7 @@ func containersOf(t testing.TB, cli *client.Client, scope string) []string {
 
 // spec returns a Spec of kind for learner 7 and a test lesson.
 func spec(kind sandbox.Kind) sandbox.Spec {
-	return sandbox.Spec{ID: sandbox.NewID(kind, 7), Kind: kind, Owner: 7, Lesson: "test/lesson", MaxMemoryBytes: 16 << 20}
+	return sandbox.Spec{ID: sandbox.NewID(kind, 7), Kind: kind, Owner: 7, Lesson: lessonKey("test/lesson"), MaxMemoryBytes: 16 << 20}
 }
 
 // start starts a sandbox of kind and stops it at the end of the test.
@@ -149,4 +150,16 @@ func execIn(t testing.TB, d *Driver, id string, argv ...string) (string, int) {
 		t.Fatalf("exec %s in %s: %v", strings.Join(argv, " "), id, err)
 	}
 	return out, code
+}
+
+// lessonKey returns the lesson key written as "course/lesson", or as a lesson
+// slug alone (of course "course"); "" gives the zero key.
+func lessonKey(s string) opslab.LessonKey {
+	if s == "" {
+		return opslab.LessonKey{}
+	}
+	if c, l, ok := strings.Cut(s, "/"); ok {
+		return opslab.LessonKey{Course: c, Lesson: l}
+	}
+	return opslab.LessonKey{Course: "course", Lesson: s}
 }

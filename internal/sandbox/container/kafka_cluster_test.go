@@ -111,7 +111,7 @@ func TestKafkaClusterContainers(t *testing.T) {
 	// Restart: the first driver closes its relays, a second adopts.
 	d.Close()
 	d2 := newDriver(t, dir)
-	adopted, err := d2.Adopt(ctx, sandbox.Record{ID: inst.Spec.ID, Kind: inst.Spec.Kind, Owner: 7, Lesson: "test/lesson"})
+	adopted, err := d2.Adopt(ctx, sandbox.Record{ID: inst.Spec.ID, Kind: inst.Spec.Kind, Owner: 7, Lesson: lessonKey("test/lesson")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,11 +41,11 @@ func TestReadoptAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	redis, _, err := m1.Acquire(ctx, 5, "course/lesson", sandbox.KindRedis)
+	redis, _, err := m1.Acquire(ctx, 5, lessonKey("course/lesson"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafka, _, err := m1.Acquire(ctx, 5, "course/lesson", sandbox.KindKafka)
+	kafka, _, err := m1.Acquire(ctx, 5, lessonKey("course/lesson"), sandbox.KindKafka)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestReadoptAfterRestart(t *testing.T) {
 	if runningContainer(t, d2, orphan.Spec.ID) {
 		t.Error("the orphan container (label, no record) still runs")
 	}
-	got, created, err := m2.Acquire(ctx, 5, "course/lesson", sandbox.KindRedis)
+	got, created, err := m2.Acquire(ctx, 5, lessonKey("course/lesson"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestReadoptAfterRestart(t *testing.T) {
 	if v := getKey(t, got, "kept"); v != "across the restart" {
 		t.Errorf("GET kept = %q after the restart", v)
 	}
-	gotKafka, created, err := m2.Acquire(ctx, 5, "course/lesson", sandbox.KindKafka)
+	gotKafka, created, err := m2.Acquire(ctx, 5, lessonKey("course/lesson"), sandbox.KindKafka)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestIdleTimeoutHoldsAcrossRestart(t *testing.T) {
 	d1 := newDriver(t, dir)
 	recs1, close1 := records(t, dbPath)
 	m1, _ := sandbox.NewManager(d1, recs1, sandbox.Config{IdleTimeout: 10 * time.Minute, Now: clock})
-	inst, _, err := m1.Acquire(ctx, 9, "course/lesson", sandbox.KindRedis)
+	inst, _, err := m1.Acquire(ctx, 9, lessonKey("course/lesson"), sandbox.KindRedis)
 	if err != nil {
 		t.Fatal(err)
 	}

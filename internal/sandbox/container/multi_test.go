@@ -253,7 +253,7 @@ func TestRedisClusterContainers(t *testing.T) {
 	d.Close()
 	d2 := newDriver(t, dir)
 	d2.opts.LoopbackTCP = true
-	adopted, err := d2.Adopt(context.Background(), sandbox.Record{ID: inst.Spec.ID, Kind: inst.Spec.Kind, Owner: 7, Lesson: "test/lesson"})
+	adopted, err := d2.Adopt(context.Background(), sandbox.Record{ID: inst.Spec.ID, Kind: inst.Spec.Kind, Owner: 7, Lesson: lessonKey("test/lesson")})
 	if err != nil {
 		t.Fatal(err)
 	}

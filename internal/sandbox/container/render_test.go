@@ -15,11 +15,11 @@ import (
 func TestRedisConfigUnchanged(t *testing.T) {
 	c := func(u string) sandbox.Credentials { return sandbox.Credentials{User: u, Password: "pw-" + u} }
 	a := redisnode.Accounts{Admin: c("admin"), Learner: c("learner"), Client: c("client"), Replication: c("replication"), Sentinel: c("sentinel")}
-	inst := sandbox.Instance{Spec: sandbox.Spec{ID: "redis-7-abc", Kind: sandbox.KindRedis, Owner: 7, Lesson: "x", MaxMemoryBytes: 100<<20 + 7}}
+	inst := sandbox.Instance{Spec: sandbox.Spec{ID: "redis-7-abc", Kind: sandbox.KindRedis, Owner: 7, Lesson: lessonKey("x"), MaxMemoryBytes: 100<<20 + 7}}
 	inst.Redis = sandbox.RedisAccess{Admin: a.Admin, Learner: a.Learner, Client: a.Client}
-	rep := sandbox.Spec{ID: "redis-replica-7-abc", Kind: sandbox.KindRedisReplica, Owner: 7, Lesson: "x"}
-	sen := sandbox.Spec{ID: "redis-sentinel-7-abc", Kind: sandbox.KindRedisSentinel, Owner: 7, Lesson: "x"}
-	cl := sandbox.Spec{ID: "redis-cluster-7-abc", Kind: sandbox.KindRedisCluster, Owner: 7, Lesson: "x", MaxMemoryBytes: 32 << 20}
+	rep := sandbox.Spec{ID: "redis-replica-7-abc", Kind: sandbox.KindRedisReplica, Owner: 7, Lesson: lessonKey("x")}
+	sen := sandbox.Spec{ID: "redis-sentinel-7-abc", Kind: sandbox.KindRedisSentinel, Owner: 7, Lesson: lessonKey("x")}
+	cl := sandbox.Spec{ID: "redis-cluster-7-abc", Kind: sandbox.KindRedisCluster, Owner: 7, Lesson: lessonKey("x"), MaxMemoryBytes: 32 << 20}
 	for file, got := range map[string]string{
 		"container-single.conf":           redisConfig(inst),
 		"container-replica-primary.conf":  dataNodeConfig(rep, sandbox.RolePrimary, 41000, 41000, a),

@@ -3,14 +3,16 @@ package process_test
 import (
 	"context"
 	"errors"
-	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 )
 
 // scratchDir returns a new, short scratch directory (t.TempDir paths can be
@@ -59,7 +61,7 @@ func countServers(tb testing.TB, dir string) int {
 
 // spec returns a valid spec of kind with a fresh id.
 func spec(kind sandbox.Kind) sandbox.Spec {
-	return sandbox.Spec{ID: sandbox.NewID(kind, 7), Kind: kind, Owner: 7, Lesson: "intro"}
+	return sandbox.Spec{ID: sandbox.NewID(kind, 7), Kind: kind, Owner: 7, Lesson: lessonKey("intro")}
 }
 
 // mustStart starts a sandbox and stops it after the test.
@@ -121,4 +123,16 @@ func (r *redisClient) ok(args ...string) resp.Value {
 		r.tb.Fatalf("%v: error reply %q", args, v.Str)
 	}
 	return v
+}
+
+// lessonKey returns the lesson key written as "course/lesson", or as a lesson
+// slug alone (of course "course"); "" gives the zero key.
+func lessonKey(s string) opslab.LessonKey {
+	if s == "" {
+		return opslab.LessonKey{}
+	}
+	if c, l, ok := strings.Cut(s, "/"); ok {
+		return opslab.LessonKey{Course: c, Lesson: l}
+	}
+	return opslab.LessonKey{Course: "course", Lesson: s}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/console/rediscli"
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/redisnode"
@@ -22,7 +23,7 @@ import (
 func TestRedisACLPolicyEndToEnd(t *testing.T) {
 	d := processDriver(t, scratchDir(t))
 	ctx := context.Background()
-	s := sandbox.Spec{ID: sandbox.NewID(sandbox.KindRedis, 7), Kind: sandbox.KindRedis, Owner: 7, Lesson: "acl"}
+	s := sandbox.Spec{ID: sandbox.NewID(sandbox.KindRedis, 7), Kind: sandbox.KindRedis, Owner: 7, Lesson: opslab.LessonKey{Course: "course", Lesson: "acl"}}
 	inst, err := d.Start(ctx, s)
 	if err != nil {
 		t.Fatal(err)

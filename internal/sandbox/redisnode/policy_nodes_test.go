@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
@@ -13,7 +14,7 @@ import (
 // multiInst returns an instance of kind whose data nodes listen on ports
 // 7001, 7002, ... and whose Sentinels on 26001, ...
 func multiInst(kind sandbox.Kind) sandbox.Instance {
-	inst := sandbox.Instance{Spec: sandbox.Spec{ID: "x", Kind: kind, Owner: 1, Lesson: "l"}}
+	inst := sandbox.Instance{Spec: sandbox.Spec{ID: "x", Kind: kind, Owner: 1, Lesson: opslab.LessonKey{Course: "course", Lesson: "l"}}}
 	inst.Redis.Learner = sandbox.Credentials{User: "learner", Password: "pw"}
 	for i, info := range kind.Nodes() {
 		port := "700" + string(rune('1'+i))
@@ -30,7 +31,7 @@ func TestPrepareLearnerCommandNodes(t *testing.T) {
 	replica := multiInst(sandbox.KindRedisReplica)
 	sentinel := multiInst(sandbox.KindRedisSentinel)
 	cluster := multiInst(sandbox.KindRedisCluster)
-	single := sandbox.Instance{Spec: sandbox.Spec{ID: "x", Kind: sandbox.KindRedis, Owner: 1, Lesson: "l"}}
+	single := sandbox.Instance{Spec: sandbox.Spec{ID: "x", Kind: sandbox.KindRedis, Owner: 1, Lesson: opslab.LessonKey{Course: "course", Lesson: "l"}}}
 	node := func(inst sandbox.Instance, name string) sandbox.Node {
 		n, ok := inst.Node(name)
 		if !ok {
