@@ -12,7 +12,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Tool names of the transaction tools.
@@ -40,11 +39,10 @@ const (
 // lists them.
 var txnCommands = []string{TxnList, TxnDescribe, TxnDescribeProducers, TxnAbort, TxnFindHanging}
 
-// TxnCommand holds the options of a kafka-transactions or opslab-drill
-// line, the two tools about transactions. Pointers are nil for options
-// not given.
+// TxnCommand holds the options of a kafka-transactions line. Pointers
+// are nil for options not given.
 type TxnCommand struct {
-	Sub              string // one of the Txn* or Drill* constants
+	Sub              string // one of the Txn* constants
 	Topic            string
 	Partition        *int32
 	StartOffset      *int64
@@ -56,8 +54,6 @@ type TxnCommand struct {
 	BrokerID         *int32
 	MaxTxnTimeoutMin int // find-hanging --max-transaction-timeout, minutes
 
-	Messages  []string // opslab-drill --message
-	TimeoutMs int32    // opslab-drill --transaction-timeout-ms
 }
 
 // transactionsSpec is kafka-transactions, whose parser is argparse4j:
@@ -101,16 +97,8 @@ type TransactionsCommand struct {
 	Txn *TxnCommand
 }
 
-// DrillCommand is an opslab-drill line: abandon-transaction or
-// restart-producer, also its Action, with its options.
-type DrillCommand struct {
-	Call
-	Txn *TxnCommand
-}
-
 func init() {
 	register(&tool{spec: &transactionsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TransactionsCommand{Call: c} }})
-	register(&tool{spec: &drillSpec, newCommand: func(c Call, _ stdin) toolCommand { return &DrillCommand{Call: c} }})
 }
 
 // parse checks kafka-transactions options the way its argparse4j parser
@@ -164,10 +152,9 @@ func (cmd *TransactionsCommand) parse(s scanned) error {
 	return nil
 }
 
-// txnNumbers reads the numeric options of kafka-transactions and
-// opslab-drill into t.
+// txnNumbers reads the numeric options of kafka-transactions into t.
 func txnNumbers(s scanned, t *TxnCommand, fail func(string) error) error {
-	for _, name := range []string{"partition", "broker-id", "coordinator-epoch", "max-transaction-timeout", "transaction-timeout-ms"} {
+	for _, name := range []string{"partition", "broker-id", "coordinator-epoch", "max-transaction-timeout"} {
 		if !s.has(name) {
 			continue
 		}
@@ -185,8 +172,6 @@ func txnNumbers(s scanned, t *TxnCommand, fail func(string) error) error {
 			t.CoordinatorEpoch = &v
 		case "max-transaction-timeout":
 			t.MaxTxnTimeoutMin = n
-		case "transaction-timeout-ms":
-			t.TimeoutMs = v
 		}
 	}
 	for _, name := range []string{"start-offset", "producer-id", "duration-filter"} {
@@ -562,136 +547,6 @@ func findHanging(ctx context.Context, adm *kadm.Client, t *TxnCommand) (string, 
 	return prettyTable([]string{"Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch", "StartOffset", "LastTimestamp", "Duration(min)"}, rows), nil
 }
 
-// drillSpec is opslab-drill, the platform's tool for exercise setups
-// that need an application failure.
-var drillSpec = toolSpec{
-	tool: ToolDrill,
-	options: toolOptions(
-		[]string{"topic=", "partition=", "transactional-id=", "message=",
-			"transaction-timeout-ms=", "help", "version"},
-		nil,
-	),
-	unknown:    func(name string) string { return "opslab-drill: unknown option --" + name },
-	missingArg: func(name string) string { return "opslab-drill: option --" + name + " needs a value" },
-	badNumber: func(value, name string) string {
-		return fmt.Sprintf("opslab-drill: --%s %s is not a number", name, value)
-	},
-}
-
-// parse checks opslab-drill options: restart-producer needs
-// --transactional-id; abandon-transaction needs a topic, a transactional
-// id and at least one message.
-func (cmd *DrillCommand) parse(s scanned) error {
-	fail := func(text string) error { return usageError(ToolDrill, text) }
-	if len(s.bare) == 1 && s.bare[0] == DrillRestart {
-		if s.first("transactional-id") == "" {
-			return fail("opslab-drill: restart-producer needs --transactional-id")
-		}
-		cmd.Action = DrillRestart
-		cmd.Txn = &TxnCommand{Sub: DrillRestart, TransactionalID: s.first("transactional-id"), TimeoutMs: 60000}
-		return nil
-	}
-	if len(s.bare) != 1 || s.bare[0] != DrillAbandonTxn {
-		return fail("opslab-drill: usage: opslab-drill abandon-transaction --topic T --transactional-id ID --message M [--message M ...] [--partition P] [--transaction-timeout-ms N], or opslab-drill restart-producer --transactional-id ID")
-	}
-	t := &TxnCommand{Sub: DrillAbandonTxn, Topic: s.first("topic"), TransactionalID: s.first("transactional-id"),
-		Messages: s.all("message"), TimeoutMs: 900000}
-	if err := txnNumbers(s, t, func(string) error {
-		return fail("opslab-drill: --partition and --transaction-timeout-ms take whole numbers")
-	}); err != nil {
-		return err
-	}
-	switch {
-	case t.Topic == "":
-		return fail("opslab-drill: abandon-transaction needs --topic")
-	case t.TransactionalID == "":
-		return fail("opslab-drill: abandon-transaction needs --transactional-id")
-	case len(t.Messages) == 0:
-		return fail("opslab-drill: abandon-transaction needs at least one --message")
-	case t.TimeoutMs <= 0:
-		return fail("opslab-drill: --transaction-timeout-ms must be positive")
-	}
-	if t.Partition == nil {
-		zero := int32(0)
-		t.Partition = &zero
-	}
-	cmd.Action = DrillAbandonTxn
-	cmd.Txn = t
-	return nil
-}
-
-// run runs opslab-drill abandon-transaction: a transactional
-// producer writes the messages inside a transaction and goes away
-// without committing or aborting it, as an application that crashed
-// mid-transaction does. The transaction stays open until the broker
-// aborts it at --transaction-timeout-ms (default 900000, the largest
-// transaction.max.timeout.ms allows by default), or until someone ends it.
-// Messages that would pass the sandbox's record size or bytes limits are
-// refused before the transaction begins.
-func (cmd *DrillCommand) run(ctx context.Context, b Broker, out io.Writer) error {
-	op := ToolDrill + " " + cmd.Action
-	t := cmd.Txn
-	if t.Sub == DrillRestart {
-		return restartProducer(ctx, b, t, out)
-	}
-	adm, err := b.connectAdmin(op, plainText)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
-	meta, err := adm.ListTopics(ctx, t.Topic)
-	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
-	}
-	d, ok := meta[t.Topic]
-	if !ok || d.Err != nil {
-		return &Error{Op: op, Text: fmt.Sprintf("opslab-drill: topic %s does not exist: create it first", t.Topic), Err: ErrTopicNotFound}
-	}
-	if _, ok := d.Partitions[*t.Partition]; !ok {
-		return &Error{Op: op, Text: fmt.Sprintf("opslab-drill: topic %s has no partition %d", t.Topic, *t.Partition)}
-	}
-	records := make([]*kgo.Record, len(t.Messages))
-	for i, m := range t.Messages {
-		records[i] = &kgo.Record{Topic: t.Topic, Partition: *t.Partition, Value: []byte(m)}
-	}
-	lim := b.Limits.withDefaults()
-	_, le := lim.checkRecordSizes(records)
-	if le == nil {
-		_, le, err = lim.checkTotalBytes(ctx, adm, records)
-		if err != nil {
-			return &Error{Op: op, Text: "opslab-drill: " + err.Error(), Err: err}
-		}
-	}
-	if le != nil {
-		return &Error{Op: op, Text: "opslab-drill: produce: " + le.javaException(), Err: le}
-	}
-	cl, err := b.client(
-		kgo.TransactionalID(t.TransactionalID),
-		kgo.TransactionTimeout(time.Duration(t.TimeoutMs)*time.Millisecond),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		producerBatchMaxBytes(lim),
-	)
-	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
-	}
-	defer cl.Close() // without EndTransaction: the transaction stays open
-	if err := cl.BeginTransaction(); err != nil {
-		return &Error{Op: op, Text: "opslab-drill: begin transaction: " + err.Error(), Err: err}
-	}
-	for _, r := range records {
-		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-			return &Error{Op: op, Text: "opslab-drill: produce: " + javaMessage(err), Err: err}
-		}
-	}
-	pid, epoch, err := cl.ProducerID(ctx)
-	if err != nil {
-		return &Error{Op: op, Text: "opslab-drill: producer id: " + err.Error(), Err: err}
-	}
-	_, err = fmt.Fprintf(out, "Left a transaction open on %s-%d: transactional id %s, producer id %d, epoch %d, %d records, transaction.timeout.ms %d. The producer is gone.\n",
-		t.Topic, *t.Partition, t.TransactionalID, pid, epoch, len(t.Messages), t.TimeoutMs)
-	return err
-}
-
 // describeTopicTxnsAndACLs adds to the describe topic probe's value:
 //
 //   - "unstable_offsets" (int): the sum over partitions of the log-end
@@ -732,23 +587,4 @@ func describeTopicTxnsAndACLs(ctx context.Context, b Broker, adm *kadm.Client, t
 		out["acl."+principal] = entries
 	}
 	return nil
-}
-
-// restartProducer starts a transactional producer with the given id, as
-// a restarted application instance does, and closes it: InitProducerId
-// bumps the epoch, fencing the previous instance, and the coordinator
-// aborts any transaction that instance left open.
-func restartProducer(ctx context.Context, b Broker, t *TxnCommand, out io.Writer) error {
-	op := ToolDrill + " " + DrillRestart
-	cl, err := b.client(kgo.TransactionalID(t.TransactionalID), kgo.TransactionTimeout(time.Duration(t.TimeoutMs)*time.Millisecond))
-	if err != nil {
-		return &Error{Op: op, Text: err.Error(), Err: err}
-	}
-	defer cl.Close()
-	pid, epoch, err := cl.ProducerID(ctx)
-	if err != nil {
-		return &Error{Op: op, Text: "opslab-drill: init producer id: " + javaMessage(err), Err: err}
-	}
-	_, err = fmt.Fprintf(out, "Restarted the producer of transactional id %s: producer id %d, epoch %d. The previous epoch is fenced, and any transaction it left open is aborted.\n", t.TransactionalID, pid, epoch)
-	return err
 }
