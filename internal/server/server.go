@@ -18,6 +18,7 @@ import (
 	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/server/learning"
 	"github.com/opslab/opslab/internal/server/runbooks"
+	"github.com/opslab/opslab/internal/server/teams"
 )
 
 // MaxBodyBytes caps every request body; a larger one gets 413.
@@ -35,12 +36,12 @@ type Config struct {
 	// instructor view and never flags an exercise as changed since a pass.
 	Stats opslab.StatsService
 	// TeamAdmin, Invites and Exports serve the team pages, invite links and
-	// team progress reports (teams.go, invites.go, export.go); without all
+	// team progress reports (package teams); without all
 	// three those calls answer 503.
 	TeamAdmin opslab.TeamAdminService
 	Invites   opslab.InviteService
 	Exports   opslab.ExportService
-	// Dashboard reads the team dashboard's data (dashboard.go); nil turns
+	// Dashboard reads the team dashboard's data (package teams); nil turns
 	// the dashboard pages and calls into 503s.
 	Dashboard opslab.DashboardService
 	// Runbooks stores learners' runbooks and their reviews, and
@@ -66,7 +67,7 @@ type Config struct {
 	// PublicURL is the site's address as users reach it (scheme, host and
 	// any path prefix, no trailing slash), for every absolute link the
 	// server makes: invites, password resets, the OIDC redirect. Empty:
-	// links are relative where they can be (see urls.go).
+	// links are relative where they can be (see kit.AbsURL).
 	PublicURL string
 	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded
 	// header names the client (for the limits and /metrics); a request
@@ -149,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, sessions: sess, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
-	s.kit = &kit.Kit{Views: v, Log: cfg.Logger, SignupOpen: cfg.SignupOpen, Catalog: s.Catalog, FindUser: s.findUser}
+	s.kit = &kit.Kit{Views: v, Log: cfg.Logger, SignupOpen: cfg.SignupOpen, PublicURL: cfg.PublicURL, Catalog: s.Catalog, FindUser: s.findUser}
 	if cfg.Dev {
 		if err := s.useDevHead(); err != nil {
 			return nil, err
@@ -183,6 +184,8 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.recoverer, s.observe, securityHeaders, limitBody(MaxBodyBytes), s.crossOrigin, s.loadUser)
 	learn := learning.New(learning.Config{Kit: s.kit, Progress: s.cfg.Progress, Stats: s.cfg.Stats, Labs: s.cfg.Labs,
 		Now: s.cfg.Now, OnProgress: s.metrics.progressEvent})
+	teamRoutes := teams.New(teams.Config{Kit: s.kit, Teams: s.cfg.Teams, Admin: s.cfg.TeamAdmin, Invites: s.cfg.Invites,
+		Exports: s.cfg.Exports, Dashboard: s.cfg.Dashboard, Now: s.cfg.Now})
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
@@ -200,8 +203,7 @@ func (s *Server) routes() chi.Router {
 	r.Post("/logout", s.handleLogoutForm)
 	s.oidcRoutes(r)
 	s.accountRoutes(r)
-	s.teamPageRoutes(r)
-	s.dashboardRoutes(r)
+	teamRoutes.Routes(r)
 	runbooks.New(s.kit, s.cfg.Runbooks, s.cfg.SafeMarkdown, s.cfg.Now).Routes(r)
 
 	learn.PageRoutes(r)
@@ -215,7 +217,7 @@ func (s *Server) routes() chi.Router {
 			learn.APIRoutes(r)
 			r.Get("/me", s.handleAPIMe)
 			s.accountAPIRoutes(r)
-			s.teamAPIRoutes(r)
+			teamRoutes.APIRoutes(r)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			s.kit.APIError(w, r, opslab.Errorf(opslab.ENOTFOUND, "No such API call: %s %s.", r.Method, r.URL.Path))

@@ -26,6 +26,9 @@ type Kit struct {
 	// Catalog returns the content being served (never nil once the server
 	// is ready).
 	Catalog func() *course.Catalog
+	// PublicURL is the site's address as users reach it, for absolute
+	// links (see AbsURL); empty keeps links relative.
+	PublicURL string
 	// FindUser returns the user with the given id (from a short cache).
 	FindUser func(ctx context.Context, id int64) (*opslab.User, error)
 }
@@ -53,4 +56,18 @@ func (k *Kit) LessonTitle(courseSlug, lessonSlug string) string {
 		}
 	}
 	return lessonSlug
+}
+
+// AbsURL returns the address of path (which starts with "/") for a link
+// that leaves the page, such as an invite link sent by mail or chat.
+//
+// With PublicURL set it returns PublicURL+path and true. Without it it
+// returns path alone and false: the server never builds an absolute link
+// from the request's Host header, which a client chooses (a forged Host
+// would turn the link into one to another site).
+func (k *Kit) AbsURL(path string) (string, bool) {
+	if k.PublicURL == "" {
+		return path, false
+	}
+	return k.PublicURL + path, true
 }

@@ -1,4 +1,4 @@
-package server
+package teams
 
 import (
 	"fmt"
@@ -20,37 +20,10 @@ const (
 	hmName   = 26  // characters of a name shown before it is cut
 )
 
-// heatmapView is the learners × lessons heatmap, laid out for the SVG
-// template: one row per learner (the dashboard's order: stuck first),
-// one column per lesson in course order. Cells are coloured by CSS class
-// (no style attribute, for the CSP); stuck cells also carry a hatch
-// pattern and a "!" mark, so the status never rests on colour alone.
-//
-// A team of 500 on 30 lessons makes 15,000 cells, each drawn twice (the
-// SVG and the table): executing a template action per cell attribute
-// costs more than the rest of the page together. So each row is written
-// here, from markup fixed per lesson and status, with the learner's name
-// escaped once by html/template's HTMLEscapeString; the template writes
-// the rows as they are.
-type heatmapView struct {
-	Width, Height int
-	HeadY         int // baseline of the lesson numbers
-	Columns       []heatColumn
-	Rows          []heatRow
-	Legend        []legendItem
-	Summary       string
-}
-
 type heatColumn struct {
 	CX     int // centre of the column
 	Number string
 	Title  string // the lesson's number and title
-}
-
-// heatRow is one learner's row, in the SVG and in the table.
-type heatRow struct {
-	SVG   template.HTML
-	Table template.HTML
 }
 
 type legendItem struct {
@@ -139,23 +112,6 @@ const (
 	chBase                      = chTop + chPlotH
 	chMaxXTicks, chMaxYTickSegs = 6, 4
 )
-
-// chartView is the completion-over-time chart: the cumulative number of
-// completed lessons per day as an area under a line, with axes.
-type chartView struct {
-	Width, Height int
-	Empty         bool
-	Left, Right   int // plot edges
-	Top, Base     int
-	Area, Line    string // SVG path data
-	Points        []chartPoint
-	XTicks        []chartTick
-	YTicks        []chartTick
-	XLabelX       int // centre of the x axis title
-	YLabelY       int // centre of the y axis title
-	Summary       string
-	Days          []chartDay
-}
 
 type chartPoint struct {
 	X, Y  string
@@ -251,4 +207,48 @@ func niceCeil(n int) int {
 // num formats an SVG coordinate with at most one decimal.
 func num(f float64) string {
 	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)
+}
+
+// heatmapView is the learners × lessons heatmap, laid out for the SVG
+// template: one row per learner (the dashboard's order: stuck first),
+// one column per lesson in course order. Cells are coloured by CSS class
+// (no style attribute, for the CSP); stuck cells also carry a hatch
+// pattern and a "!" mark, so the status never rests on colour alone.
+//
+// A team of 500 on 30 lessons makes 15,000 cells, each drawn twice (the
+// SVG and the table): executing a template action per cell attribute
+// costs more than the rest of the page together. So each row is written
+// here, from markup fixed per lesson and status, with the learner's name
+// escaped once by html/template's HTMLEscapeString; the template writes
+// the rows as they are.
+type heatmapView struct {
+	Width, Height int
+	HeadY         int // baseline of the lesson numbers
+	Columns       []heatColumn
+	Rows          []heatRow
+	Legend        []legendItem
+	Summary       string
+}
+
+// heatRow is one learner's row, in the SVG and in the table.
+type heatRow struct {
+	SVG   template.HTML
+	Table template.HTML
+}
+
+// chartView is the completion-over-time chart: the cumulative number of
+// completed lessons per day as an area under a line, with axes.
+type chartView struct {
+	Width, Height int
+	Empty         bool
+	Left, Right   int // plot edges
+	Top, Base     int
+	Area, Line    string // SVG path data
+	Points        []chartPoint
+	XTicks        []chartTick
+	YTicks        []chartTick
+	XLabelX       int // centre of the x axis title
+	YLabelY       int // centre of the y axis title
+	Summary       string
+	Days          []chartDay
 }

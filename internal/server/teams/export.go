@@ -1,11 +1,9 @@
-package server
+package teams
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
-	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/team"
 )
 
@@ -39,12 +36,12 @@ type learnerReport struct {
 // teamActivitySource returns what the reports read the team's activity
 // with: the export store when there is one, else the dashboard store; nil
 // when neither is configured.
-func (s *Server) teamActivitySource() opslab.ExportService {
-	if s.cfg.Exports != nil {
-		return s.cfg.Exports
+func (h *Handler) teamActivitySource() opslab.ExportService {
+	if h.exports != nil {
+		return h.exports
 	}
-	if s.cfg.Dashboard != nil {
-		return s.cfg.Dashboard
+	if h.dashboard != nil {
+		return h.dashboard
 	}
 	return nil
 }
@@ -52,8 +49,8 @@ func (s *Server) teamActivitySource() opslab.ExportService {
 // teamReport computes the standing of every learner of the team, ordered
 // by email, against the catalogue cat: per course, the team's dashboard.
 // It returns EUNAVAILABLE when no store reads the team's activity.
-func (s *Server) teamReport(ctx context.Context, cat *course.Catalog, t *opslab.TeamSummary) ([]*learnerReport, error) {
-	src := s.teamActivitySource()
+func (h *Handler) teamReport(ctx context.Context, cat *course.Catalog, t *opslab.TeamSummary) ([]*learnerReport, error) {
+	src := h.teamActivitySource()
 	if src == nil {
 		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "Team progress reports are not available on this server.")
 	}
@@ -64,7 +61,7 @@ func (s *Server) teamReport(ctx context.Context, cat *course.Catalog, t *opslab.
 		if err != nil {
 			return nil, fmt.Errorf("team report: %w", err)
 		}
-		d := team.Build(c, a, team.DefaultRules, s.cfg.Now())
+		d := team.Build(c, a, team.DefaultRules, h.now())
 		for _, l := range d.Learners {
 			rep := byID[l.UserID]
 			if rep == nil {
@@ -97,50 +94,6 @@ func (s *Server) teamReport(ctx context.Context, cat *course.Catalog, t *opslab.
 		return out[i].UserID < out[j].UserID
 	})
 	return out, nil
-}
-
-// teamProgressJSON is the contract's team progress report.
-type teamProgressJSON struct {
-	Team           string                `json:"team"`
-	Name           string                `json:"name"`
-	TotalLessons   int                   `json:"total_lessons"`
-	TotalExercises int                   `json:"total_exercises"`
-	Learners       []learnerProgressJSON `json:"learners"`
-}
-
-// learnerProgressJSON is one learner's line of the report.
-type learnerProgressJSON struct {
-	ID               int64      `json:"id"`
-	Email            string     `json:"email"`
-	Name             string     `json:"name"`
-	PassedExercises  int        `json:"passed_exercises"`
-	CompletedLessons int        `json:"completed_lessons"`
-	LastActivity     *time.Time `json:"last_activity"`
-}
-
-// handleAPITeamProgress answers the team's progress report.
-func (s *Server) handleAPITeamProgress(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ledTeam(r)
-	if err != nil {
-		s.kit.APIError(w, r, err)
-		return
-	}
-	cat := s.Catalog()
-	reports, err := s.teamReport(r.Context(), cat, t)
-	if err != nil {
-		s.kit.APIError(w, r, err)
-		return
-	}
-	out := teamProgressJSON{Team: t.Slug, Name: t.Name, Learners: []learnerProgressJSON{}}
-	for _, c := range cat.Courses {
-		out.TotalLessons += len(c.Lessons)
-		out.TotalExercises += c.ExerciseCount()
-	}
-	for _, rep := range reports {
-		out.Learners = append(out.Learners, learnerProgressJSON{ID: rep.UserID, Email: rep.Email, Name: rep.Name,
-			PassedExercises: rep.passedExercises, CompletedLessons: rep.completedLessons, LastActivity: utcPtr(rep.lastActivity)})
-	}
-	kit.WriteJSON(w, http.StatusOK, out)
 }
 
 // progressCSVHeader names the CSV columns: the contract's eight, in its
@@ -190,34 +143,4 @@ func writeProgressCSV(cw *csv.Writer, cat *course.Catalog, reports []*learnerRep
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// handleTeamProgressCSV sends the team's progress as a CSV file.
-func (s *Server) handleTeamProgressCSV(w http.ResponseWriter, r *http.Request) {
-	t, err := s.ledTeam(r)
-	if err != nil {
-		s.kit.PageError(w, r, err)
-		return
-	}
-	cat := s.Catalog()
-	reports, err := s.teamReport(r.Context(), cat, t)
-	if err != nil {
-		s.kit.PageError(w, r, err)
-		return
-	}
-	var b bytes.Buffer
-	cw := csv.NewWriter(&b)
-	cw.UseCRLF = true // RFC 4180
-	if err := writeProgressCSV(cw, cat, reports); err != nil {
-		s.kit.PageError(w, r, fmt.Errorf("write progress CSV: %w", err))
-		return
-	}
-	name := fmt.Sprintf("%s-progress-%s.csv", t.Slug, s.cfg.Now().UTC().Format("2006-01-02"))
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(b.Len()))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b.Bytes())
 }
