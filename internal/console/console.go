@@ -38,7 +38,8 @@ type Command struct {
 	// Node is the node the line's leading "@name" names; "" for a line
 	// that names none, which runs on the kind's default node (its first).
 	Node string
-	// Text is the line without its "@name".
+	// Text is the line without its "@name" (in Live mode, a line that
+	// names no node, even one starting with a bare "@", as typed).
 	Text string
 
 	// Redis is the redis-cli invocation, in a Redis sandbox.
@@ -79,6 +80,11 @@ func Parse(kind kinds.Kind, mode Mode, line string) (Command, error) {
 		return Command{}, fmt.Errorf("%w %q", ErrKind, kind)
 	}
 	name, text := course.SplitNodeLine(line)
+	if name == "" && mode == Live {
+		// The console runs a line that names no node as typed, even one
+		// starting with a bare "@".
+		text = line
+	}
 	c := Command{Node: name, Text: text}
 	if name != "" && !kind.HasNode(name) {
 		return c, fmt.Errorf("%w: a %s sandbox has no node %q (its nodes: %s)", ErrNoNode, kind, name, strings.Join(kind.NodeNames(), ", "))

@@ -71,6 +71,14 @@ func TestParse(t *testing.T) {
 	if _, err := console.Parse(kinds.Redis, console.Script, "redis-cli -h x"); !errors.Is(err, console.ErrEmpty) {
 		t.Errorf("script line of options only: %v", err)
 	}
+	// A bare "@" names no node: the console runs the line as typed, a
+	// script line without it.
+	if c, err := console.Parse(kinds.Redis, console.Live, "@ GET k"); err != nil || !slices.Equal(c.Redis.Args, []string{"@", "GET", "k"}) {
+		t.Errorf("live bare @: %+v, %v", c, err)
+	}
+	if c, err := console.Parse(kinds.Redis, console.Script, "@ GET k"); err != nil || !slices.Equal(c.Redis.Args, []string{"GET", "k"}) {
+		t.Errorf("script bare @: %+v, %v", c, err)
+	}
 	if _, err := console.Parse("mongo", console.Live, "db.find()"); !errors.Is(err, console.ErrKind) {
 		t.Errorf("unknown kind: %v", err)
 	}
