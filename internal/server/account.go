@@ -37,7 +37,7 @@ func (s *Server) accountAPIRoutes(r chi.Router) {
 // every other session of the account; the request's own session stays.
 func (s *Server) changePassword(r *http.Request, current, next string) error {
 	u := kit.CurrentUser(r)
-	c, ok := s.sessions.current(r)
+	c, ok := s.sessions.Current(r)
 	if u == nil || !ok {
 		return opslab.Errorf(opslab.EUNAUTHORIZED, "Sign in first.")
 	}
@@ -55,10 +55,10 @@ func (s *Server) changePassword(r *http.Request, current, next string) error {
 		}
 		return err
 	}
-	if err := s.cfg.Sessions.ChangePassword(r.Context(), u.ID, next, c.id); err != nil {
+	if err := s.cfg.Sessions.ChangePassword(r.Context(), u.ID, next, c.ID); err != nil {
 		return err
 	}
-	s.sessions.forgetUser(u.ID, c.id)
+	s.sessions.ForgetUser(u.ID, c.ID)
 	return nil
 }
 
@@ -67,27 +67,27 @@ func (s *Server) endSession(r *http.Request) error {
 	u := kit.CurrentUser(r)
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		return errNoSession()
+		return kit.ErrNoSession()
 	}
 	if err := s.cfg.Sessions.DeleteSession(r.Context(), u.ID, id); err != nil {
 		return err
 	}
-	s.sessions.forget(func(e cachedSession) bool { return e.id == id })
+	s.sessions.Forget(func(e kit.Session) bool { return e.ID == id })
 	return nil
 }
 
 // revokeOthers ends every session of the signed-in user but this one.
 func (s *Server) revokeOthers(r *http.Request) (int, error) {
 	u := kit.CurrentUser(r)
-	c, ok := s.sessions.current(r)
+	c, ok := s.sessions.Current(r)
 	if !ok {
 		return 0, opslab.Errorf(opslab.EUNAUTHORIZED, "Sign in first.")
 	}
-	n, err := s.cfg.Sessions.DeleteUserSessions(r.Context(), u.ID, c.id)
+	n, err := s.cfg.Sessions.DeleteUserSessions(r.Context(), u.ID, c.ID)
 	if err != nil {
 		return 0, err
 	}
-	s.sessions.forgetUser(u.ID, c.id)
+	s.sessions.ForgetUser(u.ID, c.ID)
 	return n, nil
 }
 
@@ -122,7 +122,7 @@ type sessionJSON struct {
 
 // mySessions lists the signed-in user's sessions, marking the request's own.
 func (s *Server) mySessions(r *http.Request) ([]sessionJSON, error) {
-	c, _ := s.sessions.current(r)
+	c, _ := s.sessions.Current(r)
 	list, err := s.cfg.Sessions.ListSessions(r.Context(), kit.CurrentUser(r).ID)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (s *Server) mySessions(r *http.Request) ([]sessionJSON, error) {
 	out := make([]sessionJSON, 0, len(list))
 	for _, x := range list {
 		out = append(out, sessionJSON{ID: x.ID, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt,
-			ClientAddr: x.ClientAddr, UserAgent: x.UserAgent, Current: x.ID == c.id})
+			ClientAddr: x.ClientAddr, UserAgent: x.UserAgent, Current: x.ID == c.ID})
 	}
 	return out, nil
 }
@@ -301,10 +301,10 @@ func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) {
 		s.resetInvalid(w, r, err)
 		return
 	}
-	s.sessions.forgetUser(uid, 0)
+	s.sessions.ForgetUser(uid, 0)
 	// The browser may hold another account's session: end it before the new one.
-	s.sessions.endCurrent(r)
-	if err := s.sessions.signIn(w, r, uid); err != nil {
+	s.sessions.EndCurrent(r)
+	if err := s.sessions.SignIn(w, r, uid); err != nil {
 		s.kit.PageError(w, r, err)
 		return
 	}

@@ -40,7 +40,7 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 		s.kit.APIError(w, r, err)
 		return
 	}
-	if err := s.sessions.signIn(w, r, u.ID); err != nil {
+	if err := s.sessions.SignIn(w, r, u.ID); err != nil {
 		s.kit.APIError(w, r, err)
 		return
 	}
@@ -48,7 +48,7 @@ func (s *Server) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPILogout(w http.ResponseWriter, r *http.Request) {
-	s.sessions.signOut(w, r)
+	s.sessions.SignOut(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -64,7 +64,7 @@ func (s *Server) handleAPIRegister(w http.ResponseWriter, r *http.Request) {
 		s.kit.APIError(w, r, err)
 		return
 	}
-	if err := s.sessions.signIn(w, r, u.ID); err != nil {
+	if err := s.sessions.SignIn(w, r, u.ID); err != nil {
 		s.kit.APIError(w, r, err)
 		return
 	}
@@ -95,10 +95,10 @@ type registerPage struct {
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if kit.CurrentUser(r) != nil {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		http.Redirect(w, r, kit.SafeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.kit.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")),
+	s.kit.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: kit.SafeNext(r.URL.Query().Get("next")),
 		SSOName: s.oidcName(), NoPassword: s.cfg.NoPasswordLogin})
 }
 
@@ -107,10 +107,10 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		s.kit.FormError(w, r, err)
 		return
 	}
-	email, next := r.PostForm.Get("email"), safeNext(r.PostForm.Get("next"))
+	email, next := r.PostForm.Get("email"), kit.SafeNext(r.PostForm.Get("next"))
 	u, err := s.signIn(r.Context(), r, email, r.PostForm.Get("password"))
 	if err == nil {
-		err = s.sessions.signIn(w, r, u.ID)
+		err = s.sessions.SignIn(w, r, u.ID)
 	}
 	if err != nil {
 		kit.SetRetryAfter(w, err)
@@ -126,7 +126,7 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.kit.Render(w, r, http.StatusOK, "register", "Create an account", registerPage{MinPassword: opslab.MinPasswordLength,
-		Next: safeNext(r.URL.Query().Get("next"))})
+		Next: kit.SafeNext(r.URL.Query().Get("next"))})
 }
 
 func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
@@ -135,10 +135,10 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := credentials{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
-	next := safeNext(r.PostForm.Get("next"))
+	next := kit.SafeNext(r.PostForm.Get("next"))
 	u, err := s.register(r.Context(), r, c.withDefaultName())
 	if err == nil {
-		err = s.sessions.signIn(w, r, u.ID)
+		err = s.sessions.SignIn(w, r, u.ID)
 	}
 	if err != nil {
 		kit.SetRetryAfter(w, err)
@@ -150,6 +150,6 @@ func (s *Server) handleRegisterForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
-	s.sessions.signOut(w, r)
+	s.sessions.SignOut(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -95,6 +95,6 @@ func (s *Server) metricsAllowed(r *http.Request) bool {
 			return false
 		}
 	}
-	peer := peerAddr(r)
-	return peer.IsValid() && peer.IsLoopback() && !s.trustedProxy(peer)
+	peer := kit.PeerAddr(r)
+	return peer.IsValid() && peer.IsLoopback() && !s.proxies.Trusted(peer)
 }

@@ -117,12 +117,12 @@ func (w *statusWriter) Flush() {
 // Unwrap gives http.ResponseController the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe decides the request's client address (withClient), logs each
+// observe decides the request's client address (kit.Proxies.WithClient), logs each
 // request with it and records its duration by route pattern.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		r = s.withClient(r)
+		r = s.proxies.WithClient(r)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
@@ -135,14 +135,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.observeRequest(r.Method, route, sw.status, d)
 		s.log.Debug("request", "method", r.Method, "route", route, "path", r.URL.Path,
-			"client", clientIP(r), "status", sw.status, "bytes", sw.bytes, "duration", d)
+			"client", kit.ClientIP(r), "status", sw.status, "bytes", sw.bytes, "duration", d)
 	})
 }
 
 // loadUser puts the signed-in user, if any, in the request context.
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := s.sessions.userID(r)
+		id, ok := s.sessions.UserID(r)
 		if ok {
 			u, err := s.findUser(r.Context(), id)
 			if err == nil {

@@ -275,7 +275,7 @@ func (s *Server) setOIDCCookie(w http.ResponseWriter, value string, maxAge int) 
 // handleOIDCStart sends the browser to the provider with a fresh state,
 // nonce and PKCE challenge.
 func (s *Server) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
-	next := safeNext(r.URL.Query().Get("next"))
+	next := kit.SafeNext(r.URL.Query().Get("next"))
 	if kit.CurrentUser(r) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -376,12 +376,12 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	if s.oidc.cfg.TeamClaim != "" {
 		s.oidcJoinTeams(r.Context(), u, claims[s.oidc.cfg.TeamClaim])
 	}
-	if err := s.sessions.signIn(w, r, u.ID); err != nil {
+	if err := s.sessions.SignIn(w, r, u.ID); err != nil {
 		s.kit.PageError(w, r, err)
 		return
 	}
 	s.log.Info("single sign-on", "user", u.ID, "created", created)
-	http.Redirect(w, r, safeNext(f.Next), http.StatusSeeOther)
+	http.Redirect(w, r, kit.SafeNext(f.Next), http.StatusSeeOther)
 }
 
 // oidcClaims exchanges the code, verifies the ID token and its nonce, and

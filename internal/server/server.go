@@ -112,7 +112,8 @@ type Server struct {
 	cfg      Config
 	catalog  atomic.Pointer[course.Catalog]
 	ready    atomic.Bool
-	sessions *sessionStore
+	sessions *kit.Sessions
+	proxies  kit.Proxies
 	kit      *kit.Kit
 	limits   limits
 	users    userCache
@@ -139,9 +140,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.SignupOpen = false // no sign-up page: single sign-on creates accounts
 	}
 	if cfg.Sessions == nil {
-		cfg.Sessions = newMemorySessions(cfg.Users, cfg.Now)
+		cfg.Sessions = kit.NewMemorySessions(cfg.Users, cfg.Now)
 	}
-	sess, err := newSessionStore(cfg.SessionKey, cfg.SecureCookies, cfg.Sessions, cfg.Now, cfg.Logger)
+	sess, err := kit.NewSessions(cfg.SessionKey, cfg.SecureCookies, cfg.Sessions, cfg.Now, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sessions: sess, log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
+	s := &Server{cfg: cfg, sessions: sess, proxies: kit.Proxies(cfg.TrustedProxies), log: cfg.Logger, metrics: cfg.Metrics, dev: newDevEvents()}
 	s.kit = &kit.Kit{Views: v, Log: cfg.Logger, SignupOpen: cfg.SignupOpen, PublicURL: cfg.PublicURL, Catalog: s.Catalog, FindUser: s.findUser}
 	if cfg.Dev {
 		if err := s.useDevHead(); err != nil {

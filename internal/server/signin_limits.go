@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/kit"
 )
 
 // throttledError carries the wait a 429 answer announces in Retry-After.
@@ -68,7 +69,7 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, password st
 		s.metrics.signin("throttled")
 		return nil, throttled(wait, "Too many failed sign-ins to this account. Try again in %d seconds.")
 	}
-	addr, wait, ok := s.limits.address.Reserve("address:" + clientIP(r))
+	addr, wait, ok := s.limits.address.Reserve("address:" + kit.ClientIP(r))
 	if !ok {
 		acct.Return()
 		s.metrics.signin("throttled")
@@ -101,7 +102,7 @@ func (s *Server) register(ctx context.Context, r *http.Request, c credentials) (
 	if !s.cfg.SignupOpen {
 		return nil, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account.")
 	}
-	slot, wait, ok := s.limits.signup.Reserve("signup:" + clientIP(r))
+	slot, wait, ok := s.limits.signup.Reserve("signup:" + kit.ClientIP(r))
 	if !ok {
 		return nil, throttled(wait, "Too many sign-ups from this address. Try again in %d seconds.")
 	}

@@ -1,4 +1,4 @@
-package server
+package kit
 
 import (
 	"net/http/httptest"
@@ -7,8 +7,8 @@ import (
 )
 
 func TestClientAddr(t *testing.T) {
-	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{
-		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ffff::/48"), netip.MustParsePrefix("127.0.0.1/32")}}}
+	p := Proxies{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ffff::/48"), netip.MustParsePrefix("127.0.0.1/32")}
 	for _, tc := range []struct {
 		name, peer string
 		header     []string
@@ -45,10 +45,10 @@ func TestClientAddr(t *testing.T) {
 			for i := 0; i+1 < len(tc.header); i += 2 {
 				r.Header.Add(tc.header[i], tc.header[i+1])
 			}
-			if got := s.clientAddr(r).String(); got != tc.want {
+			if got := p.ClientAddr(r).String(); got != tc.want {
 				t.Fatalf("client %s, want %s", got, tc.want)
 			}
-			if got := clientIP(s.withClient(r)); got != tc.want {
+			if got := ClientIP(p.WithClient(r)); got != tc.want {
 				t.Fatalf("clientIP %s, want %s", got, tc.want)
 			}
 		})

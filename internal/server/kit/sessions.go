@@ -1,11 +1,10 @@
-package server
+package kit
 
 import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -27,10 +26,10 @@ const sessionRecheck = time.Minute
 // sessionSweepEvery is how often signing in also deletes the expired sessions.
 const sessionSweepEvery = time.Hour
 
-// sessionStore keeps sessions on the server (an opslab.SessionService):
+// Sessions keeps sessions on the server (an opslab.SessionService):
 // the signed and encrypted cookie names a random session token, and
 // ending a session deletes it from the store.
-type sessionStore struct {
+type Sessions struct {
 	store *sessions.CookieStore
 	svc   opslab.SessionService
 	now   func() time.Time
@@ -40,13 +39,15 @@ type sessionStore struct {
 	// store: decoding the cookie (HMAC, AES, gob) and the query are the
 	// costliest steps of a signed-in request.
 	mu        sync.Mutex
-	cache     map[string]cachedSession
+	cache     map[string]Session
 	lastSweep time.Time
 }
 
-// cachedSession is what a request needs of its session.
-type cachedSession struct {
-	id, uid int64
+// Session is what a request needs of its session: its id in the store
+// and its user's.
+type Session struct {
+	ID, UserID int64
+
 	checked time.Time // when the store last confirmed it
 	expires time.Time
 }
@@ -54,9 +55,9 @@ type cachedSession struct {
 // maxCachedSessions bounds the session cache; past it the cache restarts.
 const maxCachedSessions = 50000
 
-// newSessionStore derives the cookie's signing and encryption keys from
+// NewSessions derives the cookie's signing and encryption keys from
 // key, which must hold at least 32 bytes, and keeps sessions in svc.
-func newSessionStore(key []byte, secure bool, svc opslab.SessionService, now func() time.Time, log *slog.Logger) (*sessionStore, error) {
+func NewSessions(key []byte, secure bool, svc opslab.SessionService, now func() time.Time, log *slog.Logger) (*Sessions, error) {
 	if len(key) < 32 {
 		return nil, fmt.Errorf("session key: need at least 32 bytes, got %d", len(key))
 	}
@@ -71,23 +72,23 @@ func newSessionStore(key []byte, secure bool, svc opslab.SessionService, now fun
 		SameSite: http.SameSiteLaxMode,
 	}
 	st.MaxAge(sessionMaxAge)
-	return &sessionStore{store: st, svc: svc, now: now, log: log, cache: map[string]cachedSession{}}, nil
+	return &Sessions{store: st, svc: svc, now: now, log: log, cache: map[string]Session{}}, nil
 }
 
-// userID returns the id of the signed-in user, if the cookie names a
+// UserID returns the id of the signed-in user, if the cookie names a
 // session the store holds.
-func (s *sessionStore) userID(r *http.Request) (int64, bool) {
-	c, ok := s.current(r)
-	return c.uid, ok
+func (s *Sessions) UserID(r *http.Request) (int64, bool) {
+	c, ok := s.Current(r)
+	return c.UserID, ok
 }
 
-// current returns the request's session, if the cookie names one the
+// Current returns the request's session, if the cookie names one the
 // store holds and it has not expired. Old cookies that hold a user id
 // instead of a session token are not sessions.
-func (s *sessionStore) current(r *http.Request) (cachedSession, bool) {
+func (s *Sessions) Current(r *http.Request) (Session, bool) {
 	ck, err := r.Cookie(sessionName)
 	if err != nil {
-		return cachedSession{}, false
+		return Session{}, false
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -96,9 +97,9 @@ func (s *sessionStore) current(r *http.Request) (cachedSession, bool) {
 	if hit && now.Sub(c.checked) < sessionRecheck && now.Before(c.expires) {
 		return c, true
 	}
-	token, ok := s.token(r)
+	token, ok := s.Token(r)
 	if !ok {
-		return cachedSession{}, false
+		return Session{}, false
 	}
 	sess, err := s.svc.FindSession(r.Context(), token)
 	if err != nil {
@@ -108,25 +109,25 @@ func (s *sessionStore) current(r *http.Request) (cachedSession, bool) {
 		s.mu.Lock()
 		delete(s.cache, ck.Value)
 		s.mu.Unlock()
-		return cachedSession{}, false
+		return Session{}, false
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionRecheck {
 		if err := s.svc.TouchSession(r.Context(), sess.ID); err != nil {
 			s.log.Error("touch session", "err", err)
 		}
 	}
-	c = cachedSession{id: sess.ID, uid: sess.UserID, checked: now, expires: sess.ExpiresAt}
+	c = Session{ID: sess.ID, UserID: sess.UserID, checked: now, expires: sess.ExpiresAt}
 	s.mu.Lock()
 	if len(s.cache) >= maxCachedSessions {
-		s.cache = map[string]cachedSession{}
+		s.cache = map[string]Session{}
 	}
 	s.cache[ck.Value] = c
 	s.mu.Unlock()
 	return c, true
 }
 
-// token decodes the session token from the request's cookie.
-func (s *sessionStore) token(r *http.Request) (string, bool) {
+// Token decodes the session token from the request's cookie.
+func (s *Sessions) Token(r *http.Request) (string, bool) {
 	sess, err := s.store.Get(r, sessionName)
 	if err != nil || sess.IsNew {
 		return "", false
@@ -135,9 +136,9 @@ func (s *sessionStore) token(r *http.Request) (string, bool) {
 	return token, ok && token != ""
 }
 
-// signIn starts a fresh session for the user in the store and names it in
+// SignIn starts a fresh session for the user in the store and names it in
 // the cookie. Now and then it also deletes the expired sessions.
-func (s *sessionStore) signIn(w http.ResponseWriter, r *http.Request, uid int64) error {
+func (s *Sessions) SignIn(w http.ResponseWriter, r *http.Request, uid int64) error {
 	now := s.now()
 	s.mu.Lock()
 	sweep := now.Sub(s.lastSweep) >= sessionSweepEvery
@@ -152,7 +153,7 @@ func (s *sessionStore) signIn(w http.ResponseWriter, r *http.Request, uid int64)
 	}
 	token := opslab.NewToken()
 	if _, err := s.svc.CreateSession(r.Context(), opslab.NewSession{UserID: uid, Token: token,
-		ExpiresAt: now.Add(sessionMaxAge * time.Second), UserAgent: r.UserAgent(), ClientAddr: clientIP(r)}); err != nil {
+		ExpiresAt: now.Add(sessionMaxAge * time.Second), UserAgent: r.UserAgent(), ClientAddr: ClientIP(r)}); err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
 	sess, _ := s.store.New(r, sessionName)
@@ -163,30 +164,30 @@ func (s *sessionStore) signIn(w http.ResponseWriter, r *http.Request, uid int64)
 	return nil
 }
 
-// signOut ends the request's session in the store, at once for this
+// SignOut ends the request's session in the store, at once for this
 // server, and expires the cookie.
-func (s *sessionStore) signOut(w http.ResponseWriter, r *http.Request) {
-	s.endCurrent(r)
+func (s *Sessions) SignOut(w http.ResponseWriter, r *http.Request) {
+	s.EndCurrent(r)
 	sess, _ := s.store.New(r, sessionName)
 	sess.Options.MaxAge = -1
 	_ = sess.Save(r, w)
 }
 
-// endCurrent ends the request's session, if any, in the store and for
+// EndCurrent ends the request's session, if any, in the store and for
 // this server at once; the cookie stays as it is.
-func (s *sessionStore) endCurrent(r *http.Request) {
-	c, ok := s.current(r)
+func (s *Sessions) EndCurrent(r *http.Request) {
+	c, ok := s.Current(r)
 	if !ok {
 		return
 	}
-	if err := s.svc.DeleteSession(r.Context(), c.uid, c.id); err != nil && opslab.ErrorCode(err) != opslab.ENOTFOUND {
+	if err := s.svc.DeleteSession(r.Context(), c.UserID, c.ID); err != nil && opslab.ErrorCode(err) != opslab.ENOTFOUND {
 		s.log.Error("end session", "err", err)
 	}
-	s.forget(func(e cachedSession) bool { return e.id == c.id })
+	s.Forget(func(e Session) bool { return e.ID == c.ID })
 }
 
-// forget drops the cached sessions f selects, after they were ended.
-func (s *sessionStore) forget(f func(cachedSession) bool) {
+// Forget drops the cached sessions f selects, after they were ended.
+func (s *Sessions) Forget(f func(Session) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, e := range s.cache {
@@ -196,9 +197,7 @@ func (s *sessionStore) forget(f func(cachedSession) bool) {
 	}
 }
 
-// forgetUser drops the user's cached sessions but keep (0: all).
-func (s *sessionStore) forgetUser(uid, keep int64) {
-	s.forget(func(e cachedSession) bool { return e.uid == uid && e.id != keep })
+// ForgetUser drops the user's cached sessions but keep (0: all).
+func (s *Sessions) ForgetUser(uid, keep int64) {
+	s.Forget(func(e Session) bool { return e.UserID == uid && e.ID != keep })
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

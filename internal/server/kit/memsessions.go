@@ -1,4 +1,4 @@
-package server
+package kit
 
 import (
 	"context"
@@ -36,7 +36,9 @@ type memoryReset struct {
 
 var _ opslab.SessionService = (*memorySessions)(nil)
 
-func newMemorySessions(users opslab.UserService, now func() time.Time) *memorySessions {
+// NewMemorySessions returns an empty in-memory session store; passwords
+// changed through it go to users when users can set them.
+func NewMemorySessions(users opslab.UserService, now func() time.Time) opslab.SessionService {
 	return &memorySessions{users: users, now: now, sessions: map[string]*opslab.Session{}, resets: map[string]*memoryReset{}}
 }
 
@@ -58,17 +60,19 @@ func (m *memorySessions) FindSession(_ context.Context, token string) (*opslab.S
 	key := string(opslab.HashToken(token))
 	s, ok := m.sessions[key]
 	if !ok {
-		return nil, errNoSession()
+		return nil, ErrNoSession()
 	}
 	if !m.now().Before(s.ExpiresAt) {
 		delete(m.sessions, key)
-		return nil, errNoSession()
+		return nil, ErrNoSession()
 	}
 	c := *s
 	return &c, nil
 }
 
-func errNoSession() error { return opslab.Errorf(opslab.ENOTFOUND, "There is no such session.") }
+// ErrNoSession is the answer for a session that is not there (or not the
+// user's).
+func ErrNoSession() error { return opslab.Errorf(opslab.ENOTFOUND, "There is no such session.") }
 
 func (m *memorySessions) TouchSession(_ context.Context, id int64) error {
 	m.mu.Lock()
@@ -112,7 +116,7 @@ func (m *memorySessions) DeleteSession(_ context.Context, userID, id int64) erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.deleteIf(func(s *opslab.Session) bool { return s.ID == id && s.UserID == userID }) == 0 {
-		return errNoSession()
+		return ErrNoSession()
 	}
 	return nil
 }

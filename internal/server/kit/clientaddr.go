@@ -1,4 +1,4 @@
-package server
+package kit
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// clientAddr is the address of the client that made the request, for the
+// ClientAddr is the address of the client that made the request, for the
 // limits, the logs and /metrics.
 //
 // A request's forwarding headers are believed only when the connecting
-// peer is one of Config.TrustedProxies: then the client is the right-most
+// peer is one of p: then the client is the right-most
 // address of X-Forwarded-For (or of the for= parameters of RFC 7239
 // Forwarded) that is not itself a trusted proxy. Everything left of it was
 // written by someone we do not trust and is ignored. When a request
@@ -20,43 +20,48 @@ import (
 // the proxy is the client. An entry that is not an IP address ("unknown",
 // an obfuscated name) ends the walk at the last trusted hop. From any
 // other peer, the headers are ignored and the peer is the client.
-func (s *Server) clientAddr(r *http.Request) netip.Addr {
-	peer := peerAddr(r)
-	if !peer.IsValid() || !s.trustedProxy(peer) {
+func (p Proxies) ClientAddr(r *http.Request) netip.Addr {
+	peer := PeerAddr(r)
+	if !peer.IsValid() || !p.Trusted(peer) {
 		return peer
 	}
 	xff := r.Header.Values("X-Forwarded-For")
 	fwd := r.Header.Values("Forwarded")
 	switch {
 	case len(xff) > 0 && len(fwd) > 0:
-		a, b := s.rightmostUntrusted(peer, listItems(xff, false)), s.rightmostUntrusted(peer, listItems(fwd, true))
+		a, b := p.rightmostUntrusted(peer, listItems(xff, false)), p.rightmostUntrusted(peer, listItems(fwd, true))
 		if a != b {
 			return peer
 		}
 		return a
 	case len(xff) > 0:
-		return s.rightmostUntrusted(peer, listItems(xff, false))
+		return p.rightmostUntrusted(peer, listItems(xff, false))
 	case len(fwd) > 0:
-		return s.rightmostUntrusted(peer, listItems(fwd, true))
+		return p.rightmostUntrusted(peer, listItems(fwd, true))
 	}
 	return peer
 }
 
+// Proxies are the peers whose X-Forwarded-For or Forwarded header names
+// the client (Config.TrustedProxies); from any other peer, the peer is the
+// client.
+type Proxies []netip.Prefix
+
 type clientKey struct{}
 
-// withClient puts clientAddr(r) in the request's context, where clientIP
-// finds it: the first thing the router does (see observe).
-func (s *Server) withClient(r *http.Request) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), clientKey{}, s.clientAddr(r)))
+// WithClient puts ClientAddr(r) in the request's context, where ClientIP
+// finds it: the first thing the router does (the server's observe).
+func (p Proxies) WithClient(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), clientKey{}, p.ClientAddr(r)))
 }
 
-// clientIP is the request's client address as text: the one withClient
+// ClientIP is the request's client address as text: the one WithClient
 // decided, or, for a request that did not pass through it, the peer's.
 // It is RemoteAddr itself when that is not an address.
-func clientIP(r *http.Request) string {
+func ClientIP(r *http.Request) string {
 	a, ok := r.Context().Value(clientKey{}).(netip.Addr)
 	if !ok {
-		a = peerAddr(r)
+		a = PeerAddr(r)
 	}
 	if a.IsValid() {
 		return a.String()
@@ -64,8 +69,8 @@ func clientIP(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// peerAddr is the address of the connecting peer, IPv4 unmapped.
-func peerAddr(r *http.Request) netip.Addr {
+// PeerAddr is the address of the connecting peer, IPv4 unmapped.
+func PeerAddr(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		a, err := netip.ParseAddr(r.RemoteAddr)
@@ -77,10 +82,10 @@ func peerAddr(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// trustedProxy reports whether a is in one of Config.TrustedProxies.
-func (s *Server) trustedProxy(a netip.Addr) bool {
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
+// Trusted reports whether a is in one of p.
+func (p Proxies) Trusted(a netip.Addr) bool {
+	for _, prefix := range p {
+		if prefix.Contains(a) {
 			return true
 		}
 	}
@@ -90,13 +95,13 @@ func (s *Server) trustedProxy(a netip.Addr) bool {
 // rightmostUntrusted walks hops (written by the proxies, the nearest
 // last) from the right and returns the first address that is not a
 // trusted proxy; last is the hop it starts from (the peer).
-func (s *Server) rightmostUntrusted(last netip.Addr, hops []string) netip.Addr {
+func (p Proxies) rightmostUntrusted(last netip.Addr, hops []string) netip.Addr {
 	for i := len(hops) - 1; i >= 0; i-- {
 		a, ok := parseHop(hops[i])
 		if !ok {
 			return last
 		}
-		if !s.trustedProxy(a) {
+		if !p.Trusted(a) {
 			return a
 		}
 		last = a

@@ -1,4 +1,4 @@
-package server
+package kit
 
 import "testing"
 
@@ -17,8 +17,8 @@ func TestSafeNext(t *testing.T) {
 		"/%E2%9C%93",
 	}
 	for _, next := range keep {
-		if got := safeNext(next); got != next {
-			t.Errorf("safeNext(%q) = %q, want it kept", next, got)
+		if got := SafeNext(next); got != next {
+			t.Errorf("SafeNext(%q) = %q, want it kept", next, got)
 		}
 	}
 	refuse := []string{
@@ -56,8 +56,8 @@ func TestSafeNext(t *testing.T) {
 		"https:evil.com",
 	}
 	for _, next := range refuse {
-		if got := safeNext(next); got != "/" {
-			t.Errorf("safeNext(%q) = %q, want \"/\"", next, got)
+		if got := SafeNext(next); got != "/" {
+			t.Errorf("SafeNext(%q) = %q, want \"/\"", next, got)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package kit
 
 import (
 	"net/url"
@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-// safeNext keeps a redirect target on this site: it returns next when it
+// SafeNext keeps a redirect target on this site: it returns next when it
 // is a path of this site as a browser would read it, and "/" otherwise.
 //
 // Browsers normalise a Location before they follow it: they drop tab, CR
@@ -16,7 +16,7 @@ import (
 // with exactly one "/", when its path decodes to one that starts with "//"
 // (a server that unescapes the path would take it as another host), and
 // when url.Parse finds a scheme, a host or user information in it.
-func safeNext(next string) string {
+func SafeNext(next string) string {
 	if !isSitePath(next) {
 		return "/"
 	}
@@ -24,7 +24,7 @@ func safeNext(next string) string {
 }
 
 // isSitePath reports whether p is a path of this site for a browser
-// following a redirect to it: see safeNext.
+// following a redirect to it: see SafeNext.
 func isSitePath(p string) bool {
 	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") {
 		return false
