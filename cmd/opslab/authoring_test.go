@@ -102,6 +102,7 @@ func TestTestVerdicts(t *testing.T) {
 		}
 	})
 	t.Run("BuiltInCourse", func(t *testing.T) {
+		testkit.Slow(t, "every exercise of the built-in course in real sandboxes")
 		out, _, st := runCLI(t, "test", "--runs", "1")
 		if st != 0 || strings.Contains(out, "✗") {
 			t.Fatalf("status %d:\n%s", st, out)

@@ -820,6 +820,7 @@ func sandboxDirs(t testing.TB, scratch string) []string {
 // buildOpslab builds this package's binary once per test into dir.
 func buildOpslab(t *testing.T, dir string) string {
 	t.Helper()
+	testkit.Slow(t, "end-to-end test (builds and runs the opslab binary)")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("the go tool is needed to build the binary: %v", err)
