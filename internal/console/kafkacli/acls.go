@@ -30,6 +30,13 @@ var aclsSpec = toolSpec{
 	badNumber:  joptBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &aclsSpec, newCommand: func(c Call, _ stdin) toolCommand {
+		return &ACLCommand{Call: c, Entries: map[ACLResource][]ACLEntry{}}
+	}})
+}
+
 // ACLResource is one resource pattern of a kafka-acls command: a topic,
 // group, transactional id or the cluster, with a pattern type.
 type ACLResource struct {
@@ -137,12 +144,6 @@ func (e ACLEntry) String() string {
 		perm = "DENY"
 	}
 	return fmt.Sprintf("(principal=%s, host=%s, operation=%s, permissionType=%s)", e.Principal, e.Host, aclOperationNames[e.Operation][1], perm)
-}
-
-func init() {
-	register(&tool{spec: &aclsSpec, newCommand: func(c Call, _ stdin) toolCommand {
-		return &ACLCommand{Call: c, Entries: map[ACLResource][]ACLEntry{}}
-	}})
 }
 
 // aclFail is a kafka-acls usage error with the tool's text.

@@ -32,6 +32,11 @@ var configsSpec = toolSpec{
 	badNumber:  joptBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &configsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &ConfigsCommand{Call: c} }})
+}
+
 // entityTypes are the entity types kafka-configs knows, in the order its
 // message lists them.
 var entityTypes = []string{"topics", "clients", "users", "brokers", "ips", "client-metrics", "groups", "broker-loggers"}
@@ -67,10 +72,6 @@ type ConfigsCommand struct {
 	Quota *QuotaCommand
 	// Broker is set for --entity-type brokers.
 	Broker *brokerEntity
-}
-
-func init() {
-	register(&tool{spec: &configsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &ConfigsCommand{Call: c} }})
 }
 
 // parse checks kafka-configs options the way ConfigCommand does.

@@ -32,6 +32,13 @@ var consumerSpec = toolSpec{
 	badNumber:  consumerBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &consumerSpec, newCommand: func(c Call, _ stdin) toolCommand {
+		return &ConsumerCommand{Call: c, MaxMessages: -1, Partition: -1}
+	}})
+}
+
 // consumerBadNumber is kafka-console-consumer's failure on a number it
 // cannot parse, which escapes its main method.
 func consumerBadNumber(value, name string) string {
@@ -53,12 +60,6 @@ type ConsumerCommand struct {
 	// IsolationLevel is --isolation-level: "" (the default,
 	// read_uncommitted), "read_committed" or "read_uncommitted".
 	IsolationLevel string
-}
-
-func init() {
-	register(&tool{spec: &consumerSpec, newCommand: func(c Call, _ stdin) toolCommand {
-		return &ConsumerCommand{Call: c, MaxMessages: -1, Partition: -1}
-	}})
 }
 
 // parse checks kafka-console-consumer options in the order

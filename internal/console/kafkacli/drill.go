@@ -25,6 +25,11 @@ var drillSpec = toolSpec{
 	},
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &drillSpec, newCommand: func(c Call, _ stdin) toolCommand { return &DrillCommand{Call: c} }})
+}
+
 // DrillCommand is an opslab-drill line: abandon-transaction or
 // restart-producer (its Action), with its options.
 type DrillCommand struct {
@@ -36,10 +41,6 @@ type DrillCommand struct {
 	// TimeoutMs is --transaction-timeout-ms: 900000 unless given for
 	// abandon-transaction; restart-producer's producer uses 60000.
 	TimeoutMs int32
-}
-
-func init() {
-	register(&tool{spec: &drillSpec, newCommand: func(c Call, _ stdin) toolCommand { return &DrillCommand{Call: c} }})
 }
 
 // parse checks opslab-drill options: restart-producer needs

@@ -38,6 +38,11 @@ var groupsSpec = toolSpec{
 	badNumber: groupsBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &groupsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &GroupsCommand{Call: c} }})
+}
+
 // groupsBadNumber is kafka-consumer-groups' report of a number it cannot
 // parse, found when the command runs.
 func groupsBadNumber(value, name string) string {
@@ -73,10 +78,6 @@ type GroupsCommand struct {
 	ResetValue      int64  // the N of --to-offset N or --shift-by N
 	DryRun          bool   // --dry-run
 	Execute         bool   // --execute
-}
-
-func init() {
-	register(&tool{spec: &groupsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &GroupsCommand{Call: c} }})
 }
 
 // parse checks kafka-consumer-groups options in the order

@@ -35,6 +35,13 @@ var producerSpec = toolSpec{
 	badNumber:  joptBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &producerSpec, readsInput: true, newCommand: func(c Call, in stdin) toolCommand {
+		return &ProducerCommand{Call: c, Input: in.lines, InputGiven: in.given}
+	}})
+}
+
 // hide marks the named options hidden.
 func hide(options []option, names ...string) []option {
 	for i := range options {
@@ -60,12 +67,6 @@ type ProducerCommand struct {
 	Input      []string
 	InputGiven bool
 	Properties []KeyValue // --property, in order
-}
-
-func init() {
-	register(&tool{spec: &producerSpec, readsInput: true, newCommand: func(c Call, in stdin) toolCommand {
-		return &ProducerCommand{Call: c, Input: in.lines, InputGiven: in.given}
-	}})
 }
 
 // parse checks kafka-console-producer options.

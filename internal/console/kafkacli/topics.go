@@ -40,6 +40,11 @@ var topicsSpec = toolSpec{
 	badNumber: topicsBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &topicsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TopicsCommand{Call: c} }})
+}
+
 // topicsBadNumber is kafka-topics' complaint about a number it cannot
 // parse, found when the command runs.
 func topicsBadNumber(value, name string) string {
@@ -75,10 +80,6 @@ type TopicsCommand struct {
 	// constants (topics_health.go) in TopicCommand's order; a partition
 	// is shown when any of them selects it. Empty for none.
 	Reports []string
-}
-
-func init() {
-	register(&tool{spec: &topicsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TopicsCommand{Call: c} }})
 }
 
 // parse checks kafka-topics options in the order TopicCommand does.

@@ -71,6 +71,11 @@ var transactionsSpec = toolSpec{
 	badNumber:  argparseBadNumber,
 }
 
+// init adds the tool of this file to the registry.
+func init() {
+	register(&tool{spec: &transactionsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TransactionsCommand{Call: c} }})
+}
+
 const argparseProg = "kafka-transactions.sh"
 
 // argparseUnknown is argparse4j's message for an option it does not know.
@@ -95,10 +100,6 @@ func argparseBadNumber(value, name string) string {
 type TransactionsCommand struct {
 	Call
 	Txn *TxnCommand
-}
-
-func init() {
-	register(&tool{spec: &transactionsSpec, newCommand: func(c Call, _ stdin) toolCommand { return &TransactionsCommand{Call: c} }})
 }
 
 // parse checks kafka-transactions options the way its argparse4j parser
