@@ -17,6 +17,7 @@ import (
 
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server"
+	"github.com/opslab/opslab/internal/server/accounts"
 	"github.com/opslab/opslab/internal/sqlite"
 )
 
@@ -149,7 +150,7 @@ func parallel(n int, f func(i int) *httptest.ResponseRecorder) map[int]int {
 func TestSignInParallelGuessesOnOneAccount(t *testing.T) {
 	site := newLimitSite(t)
 	site.addUser(t, "owner@example.com")
-	free := server.DefaultAccountDelay.Free
+	free := accounts.DefaultAccountDelay.Free
 	codes := parallel(100, func(int) *httptest.ResponseRecorder {
 		return site.login("owner@example.com", "guess", "192.0.2.10:4000")
 	})
@@ -181,7 +182,7 @@ func TestSignInDelayGrows(t *testing.T) {
 	site := newLimitSite(t)
 	site.addUser(t, "owner@example.com")
 	peer := "192.0.2.11:4000"
-	for range server.DefaultAccountDelay.Free {
+	for range accounts.DefaultAccountDelay.Free {
 		if rec := site.login("owner@example.com", "guess", peer); rec.Code != 401 {
 			t.Fatalf("free failure: %d", rec.Code)
 		}
@@ -200,8 +201,8 @@ func TestSignInDelayGrows(t *testing.T) {
 			t.Fatalf("after the %d s wait: %d", wait, rec.Code)
 		}
 	}
-	if d := server.DefaultAccountDelay.Delay(1000); d != server.DefaultAccountDelay.Max {
-		t.Fatalf("delay after many failures: %v, want the cap %v", d, server.DefaultAccountDelay.Max)
+	if d := accounts.DefaultAccountDelay.Delay(1000); d != accounts.DefaultAccountDelay.Max {
+		t.Fatalf("delay after many failures: %v, want the cap %v", d, accounts.DefaultAccountDelay.Max)
 	}
 	site.clock.Advance(16 * time.Second)
 	if rec := site.login("owner@example.com", "correct-horse-1", peer); rec.Code != 200 {

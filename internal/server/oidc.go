@@ -234,22 +234,6 @@ func (s *Server) oidcRoutes(r chi.Router) {
 	r.Get("/auth/oidc/callback", s.handleOIDCCallback)
 }
 
-// requirePasswordLogin refuses signing in and up with a password when the
-// site allows single sign-on only.
-func (s *Server) requirePasswordLogin(next http.Handler) http.Handler {
-	if !s.cfg.NoPasswordLogin {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := opslab.Errorf(opslab.EFORBIDDEN, "Signing in or up with a password is turned off on this site: sign in with %s.", s.oidcName())
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.kit.APIError(w, r, err)
-			return
-		}
-		s.kit.PageError(w, r, err)
-	})
-}
-
 // oidcName is the provider's name for the sign-in button, or "" without
 // single sign-on.
 func (s *Server) oidcName() string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server/accounts"
 	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/server/learning"
 	"github.com/opslab/opslab/internal/server/runbooks"
@@ -49,8 +50,8 @@ type Config struct {
 	// without Runbooks those calls answer 503.
 	Runbooks     opslab.RunbookService
 	SafeMarkdown runbooks.SafeMarkdown
-	// Sessions keeps sign-ins and password reset links (session.go,
-	// account.go); nil keeps them in memory, lost on restart (for tests).
+	// Sessions keeps sign-ins and password reset links (kit.Sessions,
+	// package accounts); nil keeps them in memory, lost on restart (for tests).
 	Sessions opslab.SessionService
 
 	// SessionKey signs and encrypts the session cookie: at least 32 bytes.
@@ -106,7 +107,7 @@ type OIDCConfig struct {
 }
 
 // Server wires the features together: it holds what the shared
-// middleware needs (sessions, limits, the user cache) and builds each
+// middleware needs (sessions, the user cache) and builds each
 // feature's handler in routes.
 type Server struct {
 	cfg      Config
@@ -115,7 +116,6 @@ type Server struct {
 	sessions *kit.Sessions
 	proxies  kit.Proxies
 	kit      *kit.Kit
-	limits   limits
 	users    userCache
 	router   chi.Router
 	log      *slog.Logger
@@ -157,7 +157,6 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.limits = newLimits(cfg)
 	if cfg.OIDC.Issuer != "" {
 		if s.oidc, err = newOIDCClient(cfg); err != nil {
 			return nil, err
@@ -185,6 +184,9 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.recoverer, s.observe, securityHeaders, limitBody(MaxBodyBytes), s.crossOrigin, s.loadUser)
 	learn := learning.New(learning.Config{Kit: s.kit, Progress: s.cfg.Progress, Stats: s.cfg.Stats, Labs: s.cfg.Labs,
 		Now: s.cfg.Now, OnProgress: s.metrics.progressEvent})
+	acct := accounts.New(accounts.Config{Kit: s.kit, Users: s.cfg.Users, Sessions: s.sessions, Store: s.cfg.Sessions,
+		SignupOpen: s.cfg.SignupOpen, NoPasswordLogin: s.cfg.NoPasswordLogin, SignupsPerHour: s.cfg.SignupsPerHour,
+		SSOName: s.oidcName(), Now: s.cfg.Now, OnSignIn: s.metrics.signin, OnProgress: s.metrics.progressEvent})
 	teamRoutes := teams.New(teams.Config{Kit: s.kit, Teams: s.cfg.Teams, Admin: s.cfg.TeamAdmin, Invites: s.cfg.Invites,
 		Exports: s.cfg.Exports, Dashboard: s.cfg.Dashboard, Now: s.cfg.Now})
 
@@ -197,27 +199,19 @@ func (s *Server) routes() chi.Router {
 		s.devRoutes(r)
 	}
 
-	r.Get("/login", s.handleLoginPage)
-	r.With(s.requirePasswordLogin).Post("/login", s.handleLoginForm)
-	r.With(s.requirePasswordLogin).Get("/register", s.handleRegisterPage)
-	r.With(s.requirePasswordLogin).Post("/register", s.handleRegisterForm)
-	r.Post("/logout", s.handleLogoutForm)
+	acct.PageRoutes(r)
 	s.oidcRoutes(r)
-	s.accountRoutes(r)
 	teamRoutes.Routes(r)
 	runbooks.New(s.kit, s.cfg.Runbooks, s.cfg.SafeMarkdown, s.cfg.Now).Routes(r)
 
 	learn.PageRoutes(r)
 
 	r.Route("/api", func(r chi.Router) {
-		r.With(s.requirePasswordLogin).Post("/login", s.handleAPILogin)
-		r.Post("/logout", s.handleAPILogout)
-		r.With(s.requirePasswordLogin).Post("/register", s.handleAPIRegister)
+		acct.APIRoutes(r)
 		r.Group(func(r chi.Router) {
 			r.Use(s.kit.RequireUserAPI)
 			learn.APIRoutes(r)
-			r.Get("/me", s.handleAPIMe)
-			s.accountAPIRoutes(r)
+			acct.UserAPIRoutes(r)
 			teamRoutes.APIRoutes(r)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package server
+package accounts
 
 import (
 	"context"
@@ -18,6 +18,7 @@ type throttledError struct {
 }
 
 func (e *throttledError) Error() string { return e.err.Error() }
+
 func (e *throttledError) Unwrap() error { return e.err }
 
 // RetryAfterSeconds is the wait announced in Retry-After.
@@ -29,7 +30,7 @@ func throttled(wait time.Duration, format string) error {
 	return &throttledError{opslab.Errorf(opslab.ERATELIMIT, format, secs), secs}
 }
 
-// limits are the sign-in and sign-up limits of a Server.
+// limits are the sign-in and sign-up limits of a site.
 type limits struct {
 	// account spaces out failed sign-ins to one account: a growing
 	// delay, never a lockout.
@@ -40,20 +41,21 @@ type limits struct {
 	signup *Window
 }
 
-// newLimits builds the limits of cfg: per account DefaultAccountDelay,
+// newLimits builds the sign-in and sign-up limits: per account
+// DefaultAccountDelay,
 // per address 20 failed sign-ins in 15 minutes, and SignupsPerHour
 // sign-ups per address and hour.
-func newLimits(cfg Config) limits {
-	perHour := cfg.SignupsPerHour
+func newLimits(signupsPerHour int, now func() time.Time) limits {
+	perHour := signupsPerHour
 	if perHour == 0 {
 		perHour = 10
 	} else if perHour < 0 {
 		perHour = math.MaxInt
 	}
 	return limits{
-		account: NewBackoff(DefaultAccountDelay, cfg.Now),
-		address: NewWindow(20, 15*time.Minute, cfg.Now),
-		signup:  NewWindow(perHour, time.Hour, cfg.Now),
+		account: NewBackoff(DefaultAccountDelay, now),
+		address: NewWindow(20, 15*time.Minute, now),
+		signup:  NewWindow(perHour, time.Hour, now),
 	}
 }
 
@@ -62,25 +64,25 @@ func newLimits(cfg Config) limits {
 // guesses are evaluated than the limits allow however many arrive at once;
 // a failure keeps them, a success gives them back and clears the
 // account's failures.
-func (s *Server) signIn(ctx context.Context, r *http.Request, email, password string) (*opslab.User, error) {
+func (h *Handler) signIn(ctx context.Context, r *http.Request, email, password string) (*opslab.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	acct, wait, ok := s.limits.account.Reserve("account:" + email)
+	acct, wait, ok := h.limits.account.Reserve("account:" + email)
 	if !ok {
-		s.metrics.signin("throttled")
+		h.onSignIn("throttled")
 		return nil, throttled(wait, "Too many failed sign-ins to this account. Try again in %d seconds.")
 	}
-	addr, wait, ok := s.limits.address.Reserve("address:" + kit.ClientIP(r))
+	addr, wait, ok := h.limits.address.Reserve("address:" + kit.ClientIP(r))
 	if !ok {
 		acct.Return()
-		s.metrics.signin("throttled")
+		h.onSignIn("throttled")
 		return nil, throttled(wait, "Too many failed sign-ins from this address. Try again in %d seconds.")
 	}
-	u, err := s.cfg.Users.Authenticate(ctx, email, password)
+	u, err := h.users.Authenticate(ctx, email, password)
 	if err != nil {
 		if opslab.ErrorCode(err) == opslab.EUNAUTHORIZED {
 			acct.Keep()
 			addr.Keep()
-			s.metrics.signin("failed")
+			h.onSignIn("failed")
 			return nil, opslab.Errorf(opslab.EUNAUTHORIZED, "The email or password is wrong.")
 		}
 		acct.Return()
@@ -89,8 +91,8 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, password st
 	}
 	acct.Return()
 	addr.Return()
-	s.limits.account.Forget("account:" + email)
-	s.metrics.signin("ok")
+	h.limits.account.Forget("account:" + email)
+	h.onSignIn("ok")
 	return u, nil
 }
 
@@ -98,15 +100,15 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, password st
 // slot is reserved before the account is created and kept for a sign-up
 // or an email already taken (so the call cannot probe emails unbounded);
 // it is given back for invalid input.
-func (s *Server) register(ctx context.Context, r *http.Request, c credentials) (*opslab.User, error) {
-	if !s.cfg.SignupOpen {
+func (h *Handler) register(ctx context.Context, r *http.Request, c credentials) (*opslab.User, error) {
+	if !h.signupOpen {
 		return nil, opslab.Errorf(opslab.EFORBIDDEN, "Sign-up is closed: ask an administrator for an account.")
 	}
-	slot, wait, ok := s.limits.signup.Reserve("signup:" + kit.ClientIP(r))
+	slot, wait, ok := h.limits.signup.Reserve("signup:" + kit.ClientIP(r))
 	if !ok {
 		return nil, throttled(wait, "Too many sign-ups from this address. Try again in %d seconds.")
 	}
-	u, err := s.cfg.Users.CreateUser(ctx, opslab.NewUser{Email: c.Email, Name: c.Name, Password: c.Password, Role: opslab.RoleLearner})
+	u, err := h.users.CreateUser(ctx, opslab.NewUser{Email: c.Email, Name: c.Name, Password: c.Password, Role: opslab.RoleLearner})
 	if err != nil {
 		if opslab.ErrorCode(err) == opslab.ECONFLICT {
 			slot.Keep()
@@ -116,6 +118,6 @@ func (s *Server) register(ctx context.Context, r *http.Request, c credentials) (
 		return nil, err
 	}
 	slot.Keep()
-	s.metrics.progressEvent("register")
+	h.onProgress("register")
 	return u, nil
 }
