@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -74,7 +75,7 @@ type Config struct {
 	// header names the client (for the limits and /metrics); a request
 	// from any other peer is its own client.
 	TrustedProxies []netip.Prefix
-	// OIDC turns on single sign-on when its Issuer is set (oidc.go).
+	// OIDC turns on single sign-on when its Issuer is set (package accounts).
 	OIDC OIDCConfig
 	// NoPasswordLogin turns off signing in and signing up with a local
 	// password, leaving single sign-on as the only way in.
@@ -92,19 +93,9 @@ type Config struct {
 	Now     func() time.Time
 }
 
-// OIDCConfig names the OpenID provider of single sign-on.
-type OIDCConfig struct {
-	// Issuer is the provider's issuer URL; empty turns single sign-on off.
-	Issuer       string
-	ClientID     string
-	ClientSecret string
-	// TeamClaim, when set, names an ID token claim whose value is the name
-	// of a team the signed-in person joins.
-	TeamClaim string
-	// Name is the provider's name on the sign-in button ("Sign in with
-	// Name"); empty uses the issuer's host name.
-	Name string
-}
+// OIDCConfig names the OpenID provider of single sign-on (see
+// accounts.OIDCConfig).
+type OIDCConfig = accounts.OIDCConfig
 
 // Server wires the features together: it holds what the shared
 // middleware needs (sessions, the user cache) and builds each
@@ -121,7 +112,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	dev      *devEvents
-	oidc     *oidcClient // nil without single sign-on
+	sso      *accounts.SSO // nil without single sign-on
 }
 
 // New builds the server and its routes. It fails if the templates or the
@@ -158,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.OIDC.Issuer != "" {
-		if s.oidc, err = newOIDCClient(cfg); err != nil {
+		if s.sso, err = accounts.NewSSO(cfg.OIDC, cfg.PublicURL, cfg.SessionKey, cfg.Users, cfg.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +177,7 @@ func (s *Server) routes() chi.Router {
 		Now: s.cfg.Now, OnProgress: s.metrics.progressEvent})
 	acct := accounts.New(accounts.Config{Kit: s.kit, Users: s.cfg.Users, Sessions: s.sessions, Store: s.cfg.Sessions,
 		SignupOpen: s.cfg.SignupOpen, NoPasswordLogin: s.cfg.NoPasswordLogin, SignupsPerHour: s.cfg.SignupsPerHour,
-		SSOName: s.oidcName(), Now: s.cfg.Now, OnSignIn: s.metrics.signin, OnProgress: s.metrics.progressEvent})
+		SSO: s.sso, TeamAdmin: s.cfg.TeamAdmin, SecureCookies: s.cfg.SecureCookies, Now: s.cfg.Now, OnSignIn: s.metrics.signin, OnProgress: s.metrics.progressEvent})
 	teamRoutes := teams.New(teams.Config{Kit: s.kit, Teams: s.cfg.Teams, Admin: s.cfg.TeamAdmin, Invites: s.cfg.Invites,
 		Exports: s.cfg.Exports, Dashboard: s.cfg.Dashboard, Now: s.cfg.Now})
 
@@ -200,7 +191,6 @@ func (s *Server) routes() chi.Router {
 	}
 
 	acct.PageRoutes(r)
-	s.oidcRoutes(r)
 	teamRoutes.Routes(r)
 	runbooks.New(s.kit, s.cfg.Runbooks, s.cfg.SafeMarkdown, s.cfg.Now).Routes(r)
 
@@ -225,4 +215,14 @@ func (s *Server) routes() chi.Router {
 		s.kit.PageError(w, r, opslab.Errorf(opslab.ENOTFOUND, "There is no page at this address."))
 	})
 	return r
+}
+
+// DiscoverOIDC fetches the single sign-on provider's discovery document now,
+// so that main can report an unreachable provider at start. Without single
+// sign-on it does nothing. A failure is not final: sign-in tries again.
+func (s *Server) DiscoverOIDC(ctx context.Context) error {
+	if s.sso == nil {
+		return nil
+	}
+	return s.sso.Discover(ctx)
 }

@@ -30,7 +30,7 @@ func (h *Handler) requirePasswordLogin(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := opslab.Errorf(opslab.EFORBIDDEN, "Signing in or up with a password is turned off on this site: sign in with %s.", h.ssoName)
+		err := opslab.Errorf(opslab.EFORBIDDEN, "Signing in or up with a password is turned off on this site: sign in with %s.", h.oidcName())
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			h.kit.APIError(w, r, err)
 			return

@@ -31,7 +31,7 @@ func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.kit.Render(w, r, http.StatusOK, "login", "Sign in", loginPage{Next: kit.SafeNext(r.URL.Query().Get("next")),
-		SSOName: h.ssoName, NoPassword: h.noPassword})
+		SSOName: h.oidcName(), NoPassword: h.noPassword})
 }
 
 func (h *Handler) handleLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +46,7 @@ func (h *Handler) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		kit.SetRetryAfter(w, err)
-		h.kit.Render(w, r, kit.StatusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next, SSOName: h.ssoName})
+		h.kit.Render(w, r, kit.StatusOf(err), "login", "Sign in", loginPage{Error: opslab.ErrorMessage(err), Email: email, Next: next, SSOName: h.oidcName()})
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -2,9 +2,8 @@
 // signed-in user's account (page and calls: password, sessions) and
 // password reset links, under the sign-in and sign-up limits: failed
 // sign-ins to one account are spaced out (never locked), failed sign-ins
-// and sign-ups from one address are capped. Single sign-on is the top
-// package's (oidc.go); this package only refuses passwords when the site
-// allows single sign-on alone.
+// and sign-ups from one address are capped; and single sign-on with
+// OpenID Connect (sso.go), which can be the only way in.
 package accounts
 
 import (
@@ -30,9 +29,13 @@ type Config struct {
 	NoPasswordLogin bool
 	// SignupsPerHour caps sign-ups from one address; 0 means 10, -1 no cap.
 	SignupsPerHour int
-	// SSOName is the single sign-on provider's name; "" without one.
-	SSOName string
-	Now     func() time.Time
+	// SSO is single sign-on's client (see NewSSO); nil without single
+	// sign-on. TeamAdmin lets a team claim put people in teams (nil: it
+	// does not), and SecureCookies marks the sign-in state cookie Secure.
+	SSO           *SSO
+	TeamAdmin     opslab.TeamAdminService
+	SecureCookies bool
+	Now           func() time.Time
 	// OnSignIn counts a sign-in by result ("ok", "failed", "throttled");
 	// OnProgress counts a progress event ("register"). Nil counts nothing.
 	OnSignIn   func(result string)
@@ -41,16 +44,19 @@ type Config struct {
 
 // Handler serves the account routes. Make one with New.
 type Handler struct {
-	kit        *kit.Kit
-	users      opslab.UserService
-	sessions   *kit.Sessions
-	store      opslab.SessionService
-	signupOpen bool
-	noPassword bool
-	ssoName    string
-	limits     limits
-	onSignIn   func(string)
-	onProgress func(string)
+	kit           *kit.Kit
+	users         opslab.UserService
+	sessions      *kit.Sessions
+	store         opslab.SessionService
+	signupOpen    bool
+	noPassword    bool
+	sso           *SSO
+	teamAdmin     opslab.TeamAdminService
+	secureCookies bool
+	now           func() time.Time
+	limits        limits
+	onSignIn      func(string)
+	onProgress    func(string)
 }
 
 // New returns the account handlers with fresh limits.
@@ -62,18 +68,20 @@ func New(cfg Config) *Handler {
 		return f
 	}
 	return &Handler{kit: cfg.Kit, users: cfg.Users, sessions: cfg.Sessions, store: cfg.Store,
-		signupOpen: cfg.SignupOpen, noPassword: cfg.NoPasswordLogin, ssoName: cfg.SSOName,
+		signupOpen: cfg.SignupOpen, noPassword: cfg.NoPasswordLogin, sso: cfg.SSO, teamAdmin: cfg.TeamAdmin, secureCookies: cfg.SecureCookies, now: cfg.Now,
 		limits: newLimits(cfg.SignupsPerHour, cfg.Now), onSignIn: count(cfg.OnSignIn), onProgress: count(cfg.OnProgress)}
 }
 
-// PageRoutes registers the sign-in, sign-up and sign-out forms, the
-// account page and its forms, and the reset link pages.
+// PageRoutes registers the sign-in, sign-up and sign-out forms, single
+// sign-on's start and callback (with an SSO), the account page and its
+// forms, and the reset link pages.
 func (h *Handler) PageRoutes(r chi.Router) {
 	r.Get("/login", h.handleLoginPage)
 	r.With(h.requirePasswordLogin).Post("/login", h.handleLoginForm)
 	r.With(h.requirePasswordLogin).Get("/register", h.handleRegisterPage)
 	r.With(h.requirePasswordLogin).Post("/register", h.handleRegisterForm)
 	r.Post("/logout", h.handleLogoutForm)
+	h.oidcRoutes(r)
 	h.accountRoutes(r)
 }
 

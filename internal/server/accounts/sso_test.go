@@ -1,4 +1,4 @@
-package server
+package accounts_test
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/oidctest"
 	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/server"
+	"github.com/opslab/opslab/internal/server/accounts"
 	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/sqlite"
 )
@@ -30,6 +32,9 @@ import (
 // The single sign-on tests run a real OpenID provider in the test (package
 // oidctest: zitadel's example provider on an httptest server) and go
 // through its login form over HTTP.
+
+// ssoSessionKey is the site's session key.
+var ssoSessionKey = bytes.Repeat([]byte("k"), 32)
 
 const (
 	ssoClientID     = "opslab"
@@ -55,7 +60,9 @@ func startProvider(t testing.TB, redirectURI string) string {
 // ssoSite is opslab with single sign-on against the test provider.
 type ssoSite struct {
 	url    string
-	srv    *Server
+	srv    *server.Server
+	oidc   accounts.OIDCConfig
+	now    func() time.Time
 	users  *sqlite.UserService
 	teams  *sqlite.TeamAdminService
 	offset atomic.Int64 // added to the clock, in nanoseconds
@@ -80,22 +87,25 @@ func newSSOSite(t testing.TB, o ssoOptions) *ssoSite {
 	t.Cleanup(func() { db.Close() })
 	site := &ssoSite{url: public, users: sqlite.NewUserService(db), teams: sqlite.NewTeamAdminService(db)}
 	site.users.BcryptCost = bcrypt.MinCost
-	srv, err := New(Config{
+	oidcCfg := accounts.OIDCConfig{Issuer: o.issuer, ClientID: ssoClientID, ClientSecret: ssoClientSecret, TeamClaim: ssoTeamClaim, Name: "Example ID"}
+	site.oidc = oidcCfg
+	site.now = func() time.Time { return time.Now().Add(time.Duration(site.offset.Load())) }
+	srv, err := server.New(server.Config{
 		Users:           site.users,
 		Teams:           sqlite.NewTeamService(db),
 		TeamAdmin:       site.teams,
 		Progress:        sqlite.NewProgressService(db),
-		SessionKey:      bytes.Repeat([]byte("k"), 32),
+		SessionKey:      ssoSessionKey,
 		SignupOpen:      true,
 		PublicURL:       public,
-		OIDC:            OIDCConfig{Issuer: o.issuer, ClientID: ssoClientID, ClientSecret: ssoClientSecret, TeamClaim: ssoTeamClaim, Name: "Example ID"},
+		OIDC:            oidcCfg,
 		NoPasswordLogin: o.noPassword,
-		Now:             func() time.Time { return time.Now().Add(time.Duration(site.offset.Load())) },
+		Now:             site.now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := course.Load(os.DirFS("../markdown/testdata/good"), markdown.New(), nil)
+	cat, err := course.Load(os.DirFS("../../markdown/testdata/good"), markdown.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +204,7 @@ func (b *ssoBrowser) me(site *ssoSite) *kit.UserJSON {
 func (b *ssoBrowser) flowCookie(site *ssoSite) string {
 	u, _ := url.Parse(site.url + "/auth/oidc/callback")
 	for _, c := range b.jar.Cookies(u) {
-		if c.Name == oidcCookieName {
+		if c.Name == accounts.OIDCCookieName {
 			return c.Value
 		}
 	}
@@ -203,7 +213,7 @@ func (b *ssoBrowser) flowCookie(site *ssoSite) string {
 
 func (b *ssoBrowser) setFlowCookie(site *ssoSite, v string) {
 	u, _ := url.Parse(site.url + "/auth/oidc/callback")
-	b.jar.SetCookies(u, []*http.Cookie{{Name: oidcCookieName, Value: v, Path: oidcCookiePath}})
+	b.jar.SetCookies(u, []*http.Cookie{{Name: accounts.OIDCCookieName, Value: v, Path: accounts.OIDCCookiePath}})
 }
 
 // wantRefused checks that the callback answered with a 4xx page saying
@@ -354,12 +364,13 @@ func TestOIDCNonceMismatchRefused(t *testing.T) {
 	cb := b.toCallback(site, "ada", "/")
 	// Same state and verifier, another nonce: only the ID token's nonce
 	// can tell.
-	f, ok := site.srv.oidc.open(b.flowCookie(site))
+	codec := site.flowCodec(t)
+	f, ok := codec.OpenFlow(b.flowCookie(site))
 	if !ok {
 		t.Fatal("cannot open the sign-in state cookie")
 	}
 	f.Nonce = "not-the-nonce-sent-to-the-provider"
-	v, err := site.srv.oidc.seal(f)
+	v, err := codec.SealFlow(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +403,7 @@ func TestOIDCExpiredSignInRefused(t *testing.T) {
 	site := newSSOSite(t, ssoOptions{})
 	b := newSSOBrowser(t)
 	cb := b.toCallback(site, "ada", "/")
-	site.offset.Store(int64(oidcFlowTTL + time.Minute))
+	site.offset.Store(int64(accounts.OIDCFlowTTL + time.Minute))
 	resp, body := b.get(cb)
 	wantRefused(t, site, b, resp, body, http.StatusBadRequest, "expired")
 }
@@ -485,4 +496,15 @@ func TestNoPasswordLoginRefusesPasswords(t *testing.T) {
 	if b.me(site) == nil {
 		t.Error("single sign-on failed with passwords off")
 	}
+}
+
+// flowCodec is a single sign-on client with the site's configuration and
+// session key, which seals and opens the site's sign-in state cookies.
+func (site *ssoSite) flowCodec(t *testing.T) *accounts.SSO {
+	t.Helper()
+	c, err := accounts.NewSSO(site.oidc, site.url, ssoSessionKey, site.users, site.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -1,4 +1,4 @@
-package server
+package accounts
 
 import (
 	"context"
@@ -20,10 +20,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/oauth2"
-
 	"github.com/opslab/opslab/internal/opslab"
-	"github.com/opslab/opslab/internal/server/kit"
+	"golang.org/x/oauth2"
 )
 
 // Single sign-on with OpenID Connect: the authorization code flow with
@@ -38,7 +36,7 @@ import (
 //
 // The provider is discovered on first use, not at start: a provider that
 // is down when opslab starts does not stop the site, and the sign-in page
-// says so until it answers (DiscoverOIDC lets main check it at start).
+// says so until it answers (SSO.Discover lets main check it at start).
 
 const (
 	oidcCookieName = "opslab_oidc"
@@ -61,8 +59,9 @@ type userByEmail interface {
 	UserByEmail(ctx context.Context, email string) (*opslab.User, error)
 }
 
-// oidcClient is the relying party: this site's client at the provider.
-type oidcClient struct {
+// SSO is single sign-on's relying party: this site's client at the
+// provider. Make one with NewSSO; a site without single sign-on has none.
+type SSO struct {
 	cfg         OIDCConfig
 	name        string // shown on the sign-in button
 	redirectURL string
@@ -86,9 +85,12 @@ type oidcFlow struct {
 	Expires  int64  `json:"exp"` // Unix seconds
 }
 
-// newOIDCClient checks the configuration; it makes no request.
-func newOIDCClient(cfg Config) (*oidcClient, error) {
-	c := cfg.OIDC
+// NewSSO checks the configuration of single sign-on; it makes no
+// request. publicURL is the site's address (the provider sends people back
+// to it), sessionKey the site's session key (the sign-in state cookie is
+// sealed with a key derived from it) and users must find accounts by
+// email.
+func NewSSO(c OIDCConfig, publicURL string, sessionKey []byte, users opslab.UserService, now func() time.Time) (*SSO, error) {
 	u, err := url.Parse(c.Issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("single sign-on: issuer %q is not an http(s) URL", c.Issuer)
@@ -96,13 +98,13 @@ func newOIDCClient(cfg Config) (*oidcClient, error) {
 	if c.ClientID == "" {
 		return nil, errors.New("single sign-on: the client id is missing")
 	}
-	if cfg.PublicURL == "" {
+	if publicURL == "" {
 		return nil, errors.New("single sign-on: the public URL is missing: the provider sends people back to an absolute address")
 	}
-	if _, ok := cfg.Users.(userByEmail); !ok {
+	if _, ok := users.(userByEmail); !ok {
 		return nil, errors.New("single sign-on: the user service cannot find accounts by email")
 	}
-	key := sha256.Sum256(append([]byte("opslab oidc flow\x00"), cfg.SessionKey...))
+	key := sha256.Sum256(append([]byte("opslab oidc flow\x00"), sessionKey...))
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return nil, fmt.Errorf("single sign-on: %w", err)
@@ -115,20 +117,20 @@ func newOIDCClient(cfg Config) (*oidcClient, error) {
 	if name == "" {
 		name = u.Hostname()
 	}
-	return &oidcClient{
+	return &SSO{
 		cfg:         c,
 		name:        name,
-		redirectURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/auth/oidc/callback",
+		redirectURL: strings.TrimSuffix(publicURL, "/") + "/auth/oidc/callback",
 		aead:        aead,
 		http:        &http.Client{Timeout: oidcTimeout},
-		now:         cfg.Now,
+		now:         now,
 		used:        map[string]time.Time{},
 	}, nil
 }
 
 // discover returns the provider, fetching its discovery document on first
 // use; after a failure it tries again at most every few seconds.
-func (o *oidcClient) discover(ctx context.Context) (*oidc.Provider, error) {
+func (o *SSO) discover(ctx context.Context) (*oidc.Provider, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.provider != nil {
@@ -148,7 +150,7 @@ func (o *oidcClient) discover(ctx context.Context) (*oidc.Provider, error) {
 	return p, nil
 }
 
-func (o *oidcClient) oauth2(p *oidc.Provider) *oauth2.Config {
+func (o *SSO) oauth2(p *oidc.Provider) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     o.cfg.ClientID,
 		ClientSecret: o.cfg.ClientSecret,
@@ -159,7 +161,7 @@ func (o *oidcClient) oauth2(p *oidc.Provider) *oauth2.Config {
 }
 
 // seal encrypts and authenticates the flow for its cookie.
-func (o *oidcClient) seal(f oidcFlow) (string, error) {
+func (o *SSO) seal(f oidcFlow) (string, error) {
 	plain, err := json.Marshal(f)
 	if err != nil {
 		return "", fmt.Errorf("seal sign-in state: %w", err)
@@ -172,7 +174,7 @@ func (o *oidcClient) seal(f oidcFlow) (string, error) {
 }
 
 // open returns the flow sealed in v, if it is authentic and not expired.
-func (o *oidcClient) open(v string) (oidcFlow, bool) {
+func (o *SSO) open(v string) (oidcFlow, bool) {
 	var f oidcFlow
 	b, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(b) < o.aead.NonceSize() {
@@ -191,7 +193,7 @@ func (o *oidcClient) open(v string) (oidcFlow, bool) {
 
 // finish records that the flow's state has been used, and reports false if
 // it already was: a callback is accepted once.
-func (o *oidcClient) finish(f oidcFlow) bool {
+func (o *SSO) finish(f oidcFlow) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := o.now()
@@ -215,157 +217,45 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// DiscoverOIDC fetches the single sign-on provider's discovery document now,
-// so that main can report an unreachable provider at start. Without single
-// sign-on it does nothing. A failure is not final: sign-in tries again.
-func (s *Server) DiscoverOIDC(ctx context.Context) error {
-	if s.oidc == nil {
-		return nil
-	}
-	_, err := s.oidc.discover(ctx)
-	return err
-}
-
-func (s *Server) oidcRoutes(r chi.Router) {
-	if s.oidc == nil {
+func (h *Handler) oidcRoutes(r chi.Router) {
+	if h.sso == nil {
 		return
 	}
-	r.Get("/auth/oidc/start", s.handleOIDCStart)
-	r.Get("/auth/oidc/callback", s.handleOIDCCallback)
+	r.Get("/auth/oidc/start", h.handleOIDCStart)
+	r.Get("/auth/oidc/callback", h.handleOIDCCallback)
 }
 
 // oidcName is the provider's name for the sign-in button, or "" without
 // single sign-on.
-func (s *Server) oidcName() string {
-	if s.oidc == nil {
+func (h *Handler) oidcName() string {
+	if h.sso == nil {
 		return ""
 	}
-	return s.oidc.name
+	return h.sso.name
 }
 
-func (s *Server) setOIDCCookie(w http.ResponseWriter, value string, maxAge int) {
+func (h *Handler) setOIDCCookie(w http.ResponseWriter, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     oidcCookieName,
 		Value:    value,
 		Path:     oidcCookiePath,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   s.cfg.SecureCookies,
+		Secure:   h.secureCookies,
 		// Lax: the provider's redirect back is a top-level GET navigation.
 		SameSite: http.SameSiteLaxMode,
 	})
 }
 
-// handleOIDCStart sends the browser to the provider with a fresh state,
-// nonce and PKCE challenge.
-func (s *Server) handleOIDCStart(w http.ResponseWriter, r *http.Request) {
-	next := kit.SafeNext(r.URL.Query().Get("next"))
-	if kit.CurrentUser(r) != nil {
-		http.Redirect(w, r, next, http.StatusSeeOther)
-		return
-	}
-	p, err := s.oidc.discover(r.Context())
-	if err != nil {
-		s.log.Warn("single sign-on: provider unreachable", "err", err)
-		s.kit.PageError(w, r, opslab.Errorf(opslab.EUNAVAILABLE, "%s cannot be reached right now, so single sign-on is not possible. Try again in a minute.", s.oidc.name))
-		return
-	}
-	f := oidcFlow{Verifier: oauth2.GenerateVerifier(), Next: next, Expires: s.cfg.Now().Add(oidcFlowTTL).Unix()}
-	if f.State, err = randomToken(); err == nil {
-		f.Nonce, err = randomToken()
-	}
-	var sealed string
-	if err == nil {
-		sealed, err = s.oidc.seal(f)
-	}
-	if err != nil {
-		s.kit.PageError(w, r, fmt.Errorf("single sign-on start: %w", err))
-		return
-	}
-	s.setOIDCCookie(w, sealed, int(oidcFlowTTL/time.Second))
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, s.oidc.oauth2(p).AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), http.StatusSeeOther)
-}
-
 // oidcRefused is the page for a sign-in that did not complete; the log
 // gets the reason in detail, the person a sentence and a way back.
-func (s *Server) oidcRefused(w http.ResponseWriter, r *http.Request, err error, detail error) {
+func (h *Handler) oidcRefused(w http.ResponseWriter, r *http.Request, err error, detail error) {
 	if detail != nil {
-		s.log.Warn("single sign-on refused", "reason", opslab.ErrorMessage(err), "err", detail)
+		h.kit.Log.Warn("single sign-on refused", "reason", opslab.ErrorMessage(err), "err", detail)
 	} else {
-		s.log.Info("single sign-on refused", "reason", opslab.ErrorMessage(err))
+		h.kit.Log.Info("single sign-on refused", "reason", opslab.ErrorMessage(err))
 	}
-	s.kit.PageError(w, r, err)
-}
-
-// handleOIDCCallback completes the sign-in the provider sends back. The
-// flow cookie is single use: it is cleared whatever the outcome.
-func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	s.setOIDCCookie(w, "", -1)
-	q := r.URL.Query()
-	if code := q.Get("error"); code != "" {
-		s.oidcRefused(w, r, opslab.Errorf(opslab.EFORBIDDEN, "%s did not sign you in (%s). Go back to the sign-in page to try again.",
-			s.oidc.name, oauthErrorCode(code)), nil)
-		return
-	}
-	expired := opslab.Errorf(opslab.EINVALID, "This sign-in has expired or was started in another browser. Go back to the sign-in page to start again.")
-	ck, err := r.Cookie(oidcCookieName)
-	if err != nil {
-		s.oidcRefused(w, r, expired, nil)
-		return
-	}
-	f, ok := s.oidc.open(ck.Value)
-	if !ok {
-		s.oidcRefused(w, r, expired, nil)
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
-		s.oidcRefused(w, r, opslab.Errorf(opslab.EINVALID, "This sign-in answer does not belong to the sign-in this browser started. Go back to the sign-in page to start again."), nil)
-		return
-	}
-	if !s.oidc.finish(f) {
-		s.oidcRefused(w, r, opslab.Errorf(opslab.EINVALID, "This sign-in was already completed once. Go back to the sign-in page to sign in again."), nil)
-		return
-	}
-	if q.Get("code") == "" {
-		s.oidcRefused(w, r, opslab.Errorf(opslab.EINVALID, "%s sent no authorization code. Go back to the sign-in page to try again.", s.oidc.name), nil)
-		return
-	}
-	claims, err := s.oidcClaims(r.Context(), q.Get("code"), f)
-	if err != nil {
-		var oe *opslab.Error
-		if errors.As(err, &oe) {
-			s.oidcRefused(w, r, oe, err)
-		} else {
-			s.oidcRefused(w, r, opslab.Errorf(opslab.EUNAUTHORIZED, "%s did not confirm the sign-in. Go back to the sign-in page to try again.", s.oidc.name), err)
-		}
-		return
-	}
-	email, _ := claims["email"].(string)
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		s.oidcRefused(w, r, opslab.Errorf(opslab.EFORBIDDEN, "%s did not share your email address, which this site needs to find your account. Ask its administrator to release the email claim.", s.oidc.name), nil)
-		return
-	}
-	if !claimTrue(claims["email_verified"]) {
-		s.oidcRefused(w, r, opslab.Errorf(opslab.EFORBIDDEN, "Your email address %s is not verified at %s, so it cannot be matched to an account here. Verify it there, then sign in again.", email, s.oidc.name), nil)
-		return
-	}
-	u, created, err := s.oidcAccount(r.Context(), email, claimName(claims, email))
-	if err != nil {
-		s.kit.PageError(w, r, err)
-		return
-	}
-	if s.oidc.cfg.TeamClaim != "" {
-		s.oidcJoinTeams(r.Context(), u, claims[s.oidc.cfg.TeamClaim])
-	}
-	if err := s.sessions.SignIn(w, r, u.ID); err != nil {
-		s.kit.PageError(w, r, err)
-		return
-	}
-	s.log.Info("single sign-on", "user", u.ID, "created", created)
-	http.Redirect(w, r, kit.SafeNext(f.Next), http.StatusSeeOther)
+	h.kit.PageError(w, r, err)
 }
 
 // oidcClaims exchanges the code, verifies the ID token and its nonce, and
@@ -373,14 +263,14 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 // lacks the email, its verification or the team claim. An opslab.Error
 // is meant for the person; any other error means the provider did not
 // confirm the sign-in.
-func (s *Server) oidcClaims(ctx context.Context, code string, f oidcFlow) (map[string]any, error) {
-	p, err := s.oidc.discover(ctx)
+func (h *Handler) oidcClaims(ctx context.Context, code string, f oidcFlow) (map[string]any, error) {
+	p, err := h.sso.discover(ctx)
 	if err != nil {
-		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "%s cannot be reached right now. Try again in a minute.", s.oidc.name)
+		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "%s cannot be reached right now. Try again in a minute.", h.sso.name)
 	}
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, s.oidc.http), oidcTimeout)
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, h.sso.http), oidcTimeout)
 	defer cancel()
-	tok, err := s.oidc.oauth2(p).Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
+	tok, err := h.sso.oauth2(p).Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		return nil, fmt.Errorf("exchange code: %w", err)
 	}
@@ -388,7 +278,7 @@ func (s *Server) oidcClaims(ctx context.Context, code string, f oidcFlow) (map[s
 	if raw == "" {
 		return nil, errors.New("the token response has no ID token")
 	}
-	idt, err := p.Verifier(&oidc.Config{ClientID: s.oidc.cfg.ClientID, Now: s.cfg.Now}).Verify(ctx, raw)
+	idt, err := p.Verifier(&oidc.Config{ClientID: h.sso.cfg.ClientID, Now: h.now}).Verify(ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("verify ID token: %w", err)
 	}
@@ -399,7 +289,7 @@ func (s *Server) oidcClaims(ctx context.Context, code string, f oidcFlow) (map[s
 	if err := idt.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("read ID token claims: %w", err)
 	}
-	team := s.oidc.cfg.TeamClaim
+	team := h.sso.cfg.TeamClaim
 	if claims["email"] != nil && claims["email_verified"] != nil && (team == "" || claims[team] != nil) {
 		return claims, nil
 	}
@@ -428,8 +318,8 @@ func (s *Server) oidcClaims(ctx context.Context, code string, f oidcFlow) (map[s
 // oidcAccount returns the account with the email, creating a learner
 // account if there is none. A created account gets a random password
 // nobody knows: it signs in through the provider (or after a reset).
-func (s *Server) oidcAccount(ctx context.Context, email, name string) (*opslab.User, bool, error) {
-	finder := s.cfg.Users.(userByEmail) // checked by newOIDCClient
+func (h *Handler) oidcAccount(ctx context.Context, email, name string) (*opslab.User, bool, error) {
+	finder := h.users.(userByEmail) // checked by NewSSO
 	u, err := finder.UserByEmail(ctx, email)
 	if err == nil {
 		return u, false, nil
@@ -441,7 +331,7 @@ func (s *Server) oidcAccount(ctx context.Context, email, name string) (*opslab.U
 	if err != nil {
 		return nil, false, fmt.Errorf("single sign-on: %w", err)
 	}
-	u, err = s.cfg.Users.CreateUser(ctx, opslab.NewUser{Email: email, Name: name, Password: pw[:40], Role: opslab.RoleLearner})
+	u, err = h.users.CreateUser(ctx, opslab.NewUser{Email: email, Name: name, Password: pw[:40], Role: opslab.RoleLearner})
 	if opslab.ErrorCode(err) == opslab.ECONFLICT {
 		// Created meanwhile by a sign-in in another tab.
 		u, err = finder.UserByEmail(ctx, email)
@@ -462,7 +352,7 @@ func (s *Server) oidcAccount(ctx context.Context, email, name string) (*opslab.U
 // claim names (by slug or name; a string or a list of strings). A name
 // that matches no team is logged and ignored; nothing here stops the
 // sign-in.
-func (s *Server) oidcJoinTeams(ctx context.Context, u *opslab.User, claim any) {
+func (h *Handler) oidcJoinTeams(ctx context.Context, u *opslab.User, claim any) {
 	var names []string
 	switch v := claim.(type) {
 	case string:
@@ -480,8 +370,8 @@ func (s *Server) oidcJoinTeams(ctx context.Context, u *opslab.User, claim any) {
 	if len(names) == 0 {
 		return
 	}
-	if s.cfg.TeamAdmin == nil {
-		s.log.Warn("single sign-on: the team claim is ignored: teams are not served")
+	if h.teamAdmin == nil {
+		h.kit.Log.Warn("single sign-on: the team claim is ignored: teams are not served")
 		return
 	}
 	var all []*opslab.TeamSummary
@@ -492,13 +382,13 @@ func (s *Server) oidcJoinTeams(ctx context.Context, u *opslab.User, claim any) {
 		}
 		var team *opslab.TeamSummary
 		if opslab.ValidateTeamSlug(strings.ToLower(name)) == nil {
-			team, _ = s.cfg.TeamAdmin.FindTeamSummary(ctx, strings.ToLower(name))
+			team, _ = h.teamAdmin.FindTeamSummary(ctx, strings.ToLower(name))
 		}
 		if team == nil {
 			if all == nil {
 				var err error
-				if all, err = s.cfg.TeamAdmin.ListTeams(ctx); err != nil {
-					s.log.Warn("single sign-on: list teams", "err", err)
+				if all, err = h.teamAdmin.ListTeams(ctx); err != nil {
+					h.kit.Log.Warn("single sign-on: list teams", "err", err)
 					return
 				}
 			}
@@ -510,13 +400,13 @@ func (s *Server) oidcJoinTeams(ctx context.Context, u *opslab.User, claim any) {
 			}
 		}
 		if team == nil {
-			s.log.Info("single sign-on: the team claim names no team here", "claim", s.oidc.cfg.TeamClaim, "team", name, "user", u.ID)
+			h.kit.Log.Info("single sign-on: the team claim names no team here", "claim", h.sso.cfg.TeamClaim, "team", name, "user", u.ID)
 			continue
 		}
-		if _, added, err := s.cfg.TeamAdmin.AddMemberByEmail(ctx, team.ID, u.Email, false); err != nil {
-			s.log.Warn("single sign-on: join team", "team", team.Slug, "user", u.ID, "err", err)
+		if _, added, err := h.teamAdmin.AddMemberByEmail(ctx, team.ID, u.Email, false); err != nil {
+			h.kit.Log.Warn("single sign-on: join team", "team", team.Slug, "user", u.ID, "err", err)
 		} else if added {
-			s.log.Info("single sign-on: joined team", "team", team.Slug, "user", u.ID)
+			h.kit.Log.Info("single sign-on: joined team", "team", team.Slug, "user", u.ID)
 		}
 	}
 }
@@ -556,4 +446,26 @@ func oauthErrorCode(code string) string {
 		return "error"
 	}
 	return code
+}
+
+// OIDCConfig names the OpenID provider of single sign-on.
+type OIDCConfig struct {
+	// Issuer is the provider's issuer URL; empty turns single sign-on off.
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// TeamClaim, when set, names an ID token claim whose value is the name
+	// of a team the signed-in person joins.
+	TeamClaim string
+	// Name is the provider's name on the sign-in button ("Sign in with
+	// Name"); empty uses the issuer's host name.
+	Name string
+}
+
+// Discover fetches the provider's discovery document now, so that main
+// can report an unreachable provider at start. A failure is not final:
+// sign-in tries again.
+func (o *SSO) Discover(ctx context.Context) error {
+	_, err := o.discover(ctx)
+	return err
 }
