@@ -1,7 +1,12 @@
-// Package server is the HTTP adapter: pages, the JSON API, sessions and
-// the safety middleware around them. It depends on the domain packages
-// (opslab, course) and on services passed in by main; it never imports a
-// database or Markdown library.
+// Package server is the HTTP adapter's front door: Config, New and the
+// route table, where every feature is wired, and what every request passes
+// through (recover, observe, security headers, the body cap, cross-origin
+// protection, the session user), health, /metrics and dev mode. The
+// features are packages of their own, each with a small Handler: learning,
+// teams, runbooks and accounts; what they share (rendering, errors, JSON,
+// the signed-in user, sessions, the client address) is the web kit, package
+// kit. It depends on the domain packages (opslab, course) and on services
+// passed in by main; it never imports a database, Markdown or lab package.
 package server
 
 import (
@@ -172,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.observe, securityHeaders, limitBody(MaxBodyBytes), s.crossOrigin, s.loadUser)
+	r.Use(s.kit.Recoverer, s.observe, kit.SecurityHeaders, kit.LimitBody(MaxBodyBytes), s.kit.CrossOrigin, s.loadUser)
 	learn := learning.New(learning.Config{Kit: s.kit, Progress: s.cfg.Progress, Stats: s.cfg.Stats, Labs: s.cfg.Labs,
 		Now: s.cfg.Now, OnProgress: s.metrics.progressEvent})
 	acct := accounts.New(accounts.Config{Kit: s.kit, Users: s.cfg.Users, Sessions: s.sessions, Store: s.cfg.Sessions,
