@@ -2,8 +2,8 @@
 // learning.Labs the server asks for. The server defines that interface
 // where it uses it and knows no lab type; main (and the server's tests)
 // wrap the lab service with New. Each call converts the server's exercise
-// target to lab's and lab's answer to the server's, field by field, and
-// passes errors through unchanged.
+// target to lab's and passes lab's answer (written to the learner as JSON
+// as it is) and errors through unchanged.
 package labhttp
 
 import (
@@ -34,36 +34,33 @@ func target(t learning.Target) lab.Target {
 	return lab.Target{UserID: t.UserID, Course: t.Course, Lesson: t.Lesson, Exercise: t.Exercise}
 }
 
-// started converts lab's answer, keeping nil as nil.
-func started(s *lab.Started) *learning.Started {
-	if s == nil {
-		return nil
-	}
-	out := &learning.Started{Status: s.Status, Kind: s.Kind, Fresh: s.Fresh, Notice: s.Notice, Connect: s.Connect}
-	for _, n := range s.Nodes {
-		out.Nodes = append(out.Nodes, learning.Node{Name: n.Name, Role: n.Role, Address: n.Address})
-	}
-	return out
+// executed is lab's answer to a command as the server's Executed: the
+// embedded answer is what the learner gets as JSON, field for field.
+type executed struct {
+	*lab.Executed
 }
 
-// executed converts lab's answer, keeping nil as nil.
-func executed(e *lab.Executed) *learning.Executed {
+// RanChecks reports whether the answer carries the live checks' verdict.
+func (e executed) RanChecks() bool { return e.Checks != nil }
+
+// answer returns e as the server's Executed, keeping nil as nil.
+func answer(e *lab.Executed) learning.Executed {
 	if e == nil {
 		return nil
 	}
-	return &learning.Executed{Output: e.Output, Notice: e.Notice, Checks: e.Checks, Prompt: e.Prompt}
+	return executed{e}
 }
 
 // Start starts (or reuses) the learner's sandbox for the exercise.
-func (l *Labs) Start(ctx context.Context, t learning.Target) (*learning.Started, error) {
+func (l *Labs) Start(ctx context.Context, t learning.Target) (learning.Started, error) {
 	s, err := l.svc.Start(ctx, target(t))
-	return started(s), err
+	return s, err
 }
 
 // Reset replaces the learner's sandbox with a fresh one.
-func (l *Labs) Reset(ctx context.Context, t learning.Target) (*learning.Started, error) {
+func (l *Labs) Reset(ctx context.Context, t learning.Target) (learning.Started, error) {
 	s, err := l.svc.Reset(ctx, target(t))
-	return started(s), err
+	return s, err
 }
 
 // Stop stops the learner's sandbox.
@@ -72,15 +69,15 @@ func (l *Labs) Stop(ctx context.Context, t learning.Target) error {
 }
 
 // Exec runs one console command on the sandbox's default node.
-func (l *Labs) Exec(ctx context.Context, t learning.Target, line string) (*learning.Executed, error) {
+func (l *Labs) Exec(ctx context.Context, t learning.Target, line string) (learning.Executed, error) {
 	e, err := l.svc.Exec(ctx, target(t), line)
-	return executed(e), err
+	return answer(e), err
 }
 
 // ExecNode runs one console command on the named node ("" = default).
-func (l *Labs) ExecNode(ctx context.Context, t learning.Target, node, line string) (*learning.Executed, error) {
+func (l *Labs) ExecNode(ctx context.Context, t learning.Target, node, line string) (learning.Executed, error) {
 	e, err := l.svc.ExecNode(ctx, target(t), node, line)
-	return executed(e), err
+	return answer(e), err
 }
 
 // Check runs the exercise's checks and records the attempt.

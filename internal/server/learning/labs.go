@@ -11,12 +11,12 @@ import (
 // is used: the server knows no lab implementation, and main hands it one
 // (internal/lab/labhttp adapts *lab.Service).
 type Labs interface {
-	Start(ctx context.Context, t Target) (*Started, error)
-	Reset(ctx context.Context, t Target) (*Started, error)
+	Start(ctx context.Context, t Target) (Started, error)
+	Reset(ctx context.Context, t Target) (Started, error)
 	Stop(ctx context.Context, t Target) error
-	Exec(ctx context.Context, t Target, line string) (*Executed, error)
+	Exec(ctx context.Context, t Target, line string) (Executed, error)
 	// ExecNode is Exec on one node of a multi-node sandbox ("" = default).
-	ExecNode(ctx context.Context, t Target, node, line string) (*Executed, error)
+	ExecNode(ctx context.Context, t Target, node, line string) (Executed, error)
 	Check(ctx context.Context, t Target) (*check.Report, error)
 	RevealHint(ctx context.Context, t Target, index int) error
 	RevealSolution(ctx context.Context, t Target) ([]string, error)
@@ -38,45 +38,14 @@ type Target struct {
 	Exercise *course.Exercise
 }
 
-// Started is the answer to starting or resetting an exercise's sandbox,
-// sent to the learner as JSON.
-type Started struct {
-	Status string `json:"status"` // "ready"
-	// Kind is the sandbox kind.
-	Kind string `json:"sandbox"`
-	// Fresh is true when a new sandbox was started (rather than reused).
-	Fresh bool `json:"fresh"`
-	// Notice tells the learner something they should know, such as that
-	// their previous sandbox had died and this one is empty.
-	Notice string `json:"notice,omitempty"`
-	// Connect shows how to reach the sandbox with the learner's own
-	// client, when the operator allows it.
-	Connect string `json:"connect,omitempty"`
-	// Nodes lists the nodes of a multi-node sandbox, the default first:
-	// what the console's node picker offers. Absent for one server.
-	Nodes []Node `json:"nodes,omitempty"`
-}
+// Started is a lab's answer to starting or resetting a sandbox. The
+// handler writes it to the learner as JSON, as it is, and reads nothing in
+// it: its fields are the lab's.
+type Started any
 
-// Node is one node of a multi-node sandbox as the console shows it.
-type Node struct {
-	Name string `json:"name"`
-	// Role is the node's role when the sandbox started: primary, replica,
-	// sentinel or broker.
-	Role string `json:"role"`
-	// Address is the 127.0.0.1:port the nodes know each other by.
-	Address string `json:"address"`
-}
-
-// Executed is the answer to one console command, sent as JSON.
-type Executed struct {
-	// Output is what the tool printed, refusals and errors included.
-	Output string `json:"output"`
-	// Notice tells the learner about their sandbox (started, restarted).
-	Notice string `json:"notice,omitempty"`
-	// Checks is the exercise's live verdict after the command; nil when
-	// the exercise has no live checks.
-	Checks *check.Report `json:"checks,omitempty"`
-	// Prompt is, in a Redis sandbox, redis-cli's prompt for the console's
-	// connection after the command.
-	Prompt string `json:"prompt,omitempty"`
+// Executed is a lab's answer to one console command, written to the
+// learner as JSON as it is. RanChecks reports whether the command ran the
+// exercise's live checks (which may have changed the learner's progress).
+type Executed interface {
+	RanChecks() bool
 }

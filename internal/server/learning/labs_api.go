@@ -43,14 +43,14 @@ func (h *Handler) target(r *http.Request) (Target, error) {
 
 func (h *Handler) handleExerciseStart(w http.ResponseWriter, r *http.Request) {
 	// Labs is read inside the call: a nil Labs must answer 503, not panic here.
-	h.labStart(w, r, func(ctx context.Context, t Target) (*Started, error) { return h.labs.Start(ctx, t) })
+	h.labStart(w, r, func(ctx context.Context, t Target) (Started, error) { return h.labs.Start(ctx, t) })
 }
 
 func (h *Handler) handleExerciseReset(w http.ResponseWriter, r *http.Request) {
-	h.labStart(w, r, func(ctx context.Context, t Target) (*Started, error) { return h.labs.Reset(ctx, t) })
+	h.labStart(w, r, func(ctx context.Context, t Target) (Started, error) { return h.labs.Reset(ctx, t) })
 }
 
-func (h *Handler) labStart(w http.ResponseWriter, r *http.Request, start func(context.Context, Target) (*Started, error)) {
+func (h *Handler) labStart(w http.ResponseWriter, r *http.Request, start func(context.Context, Target) (Started, error)) {
 	t, err := h.target(r)
 	if err != nil {
 		h.kit.APIError(w, r, err)
@@ -100,7 +100,7 @@ func (h *Handler) handleExerciseExec(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := h.labs.ExecNode(r.Context(), t, req.Node, *req.Command)
-	if res != nil && res.Checks != nil {
+	if res != nil && res.RanChecks() {
 		h.forgetProgress(t.UserID)
 	}
 	if err != nil {

@@ -56,6 +56,17 @@ func New(cfg Config) *Handler {
 		onProgress: cfg.OnProgress, parts: &lessonParts{views: cfg.Kit.Views}}
 }
 
+// APIRoutes registers the lesson, progress and exercise calls on r, the
+// /api router; the caller guards r so that only signed-in users reach them.
+func (h *Handler) APIRoutes(r chi.Router) {
+	r.Get("/courses", h.handleAPICourses)
+	r.Get("/courses/{course}/lessons/{lesson}", h.handleAPILesson)
+	r.Post("/courses/{course}/lessons/{lesson}/complete", h.handleAPILessonComplete)
+	r.Post("/courses/{course}/lessons/{lesson}/activity", h.handleAPILessonActivity)
+	r.Get("/me/progress", h.handleAPIMyProgress)
+	h.labRoutes(r)
+}
+
 // PageRoutes registers the catalogue (open to anyone) and the course and
 // lesson pages, course images and the lesson's done form (signed-in users).
 func (h *Handler) PageRoutes(r chi.Router) {
@@ -67,15 +78,4 @@ func (h *Handler) PageRoutes(r chi.Router) {
 		r.Get("/courses/{course}/files/*", h.handleCourseFile)
 		r.Post("/courses/{course}/lessons/{lesson}/done", h.handleLessonDoneForm)
 	})
-}
-
-// APIRoutes registers the lesson, progress and exercise calls on r, the
-// /api router; the caller guards r so that only signed-in users reach them.
-func (h *Handler) APIRoutes(r chi.Router) {
-	r.Get("/courses", h.handleAPICourses)
-	r.Get("/courses/{course}/lessons/{lesson}", h.handleAPILesson)
-	r.Post("/courses/{course}/lessons/{lesson}/complete", h.handleAPILessonComplete)
-	r.Post("/courses/{course}/lessons/{lesson}/activity", h.handleAPILessonActivity)
-	r.Get("/me/progress", h.handleAPIMyProgress)
-	h.labRoutes(r)
 }
