@@ -25,9 +25,11 @@ if [ ! -x "$bin" ]; then
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp"
   GOBIN="$tmp" "$go" install "golang.org/x/vuln/cmd/govulncheck@$version"
-  rm -rf "$tools"
-  mv "$tmp" "$tools"
-  trap - EXIT
+  # A run alongside may have installed it first; then keep that one.
+  if ! mv -T "$tmp" "$tools" 2>/dev/null && [ ! -x "$bin" ]; then
+    echo "vuln: cannot move govulncheck into $tools" >&2
+    exit 1
+  fi
 fi
 
 db=$(GO="$go" scripts/vulndb.sh)

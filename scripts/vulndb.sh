@@ -58,8 +58,11 @@ if [ ! -f "$tmp/index/db.json" ]; then
   exit 1
 fi
 # Complete or absent: the rename is the only step that makes it visible.
-mv "$tmp" "$db"
-trap - EXIT
+# A run alongside may have renamed its own copy first; then keep that one.
+if ! mv -T "$tmp" "$db" 2>/dev/null && [ ! -f "$db/index/db.json" ]; then
+  echo "vulndb: cannot move the database into $db" >&2
+  exit 1
+fi
 for old in "$cache"/*; do
   if [ "$old" != "$db" ] && [[ "$old" != *.tmp.* ]]; then
     rm -rf "$old"
