@@ -24,6 +24,7 @@ import (
 
 	"github.com/opslab/opslab/internal/resp"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // Config is what Run needs of a driver.
@@ -46,6 +47,7 @@ type Config struct {
 
 // Run runs every attack as a subtest.
 func Run(t *testing.T, cfg Config) {
+	testkit.Slow(t, "the escape suite (bombs and floods until the fence holds)")
 	s := newSuite(cfg)
 	t.Run("Network", s.network)
 	t.Run("Memory", s.memory)

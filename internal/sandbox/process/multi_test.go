@@ -16,6 +16,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/sandbox/redisready"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // node returns the node called name of inst, failing the test if none.
@@ -105,6 +106,7 @@ func TestRedisReplicaSyncs(t *testing.T) {
 }
 
 func TestRedisSentinelFailover(t *testing.T) {
+	testkit.Slow(t, "a Sentinel failover (waits for the sentinels to agree)")
 	d := mustDriver(t, process.Options{})
 	s := spec(sandbox.KindRedisSentinel)
 	begin := time.Now()

@@ -12,6 +12,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/sandbox/redisnode"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // The console filters the learner's typed Redis commands (CheckLearnerCommand,
@@ -254,6 +255,7 @@ func checkSentinelRefusesScripts(t *testing.T, inst sandbox.Instance, n sandbox.
 // the console refuses the typed commands; what the scripts reach is
 // logged.
 func TestClusterScriptsReachOutside(t *testing.T) {
+	testkit.Slow(t, "scripts on every node of a Redis Cluster")
 	d := mustDriver(t, process.Options{})
 	inst := mustStart(t, d, spec(sandbox.KindRedisCluster))
 	n1 := node(t, inst, "node-1")
