@@ -11,6 +11,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opslab/opslab/internal/sandbox/container"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // requireContainerEngine returns an engine client and the static relay
@@ -18,6 +19,7 @@ import (
 // engine (fails under CI, where `make test` sets one up first).
 func requireContainerEngine(t *testing.T) (*client.Client, string) {
 	t.Helper()
+	testkit.Slow(t, "container sandboxes (a container engine)")
 	if os.Getenv("DOCKER_HOST") == "" || os.Getenv("OPSLAB_REDIS_IMAGE") == "" {
 		msg := "no container engine: run `eval \"$(scripts/engine.sh)\"` (make engine) first"
 		if os.Getenv("CI") != "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // relayBinary is the opslab-relay built once for this package's tests.
@@ -42,6 +43,7 @@ func TestMain(m *testing.M) {
 // `make test` runs scripts/engine.sh first, so CI must never skip.
 func requireEngine(t testing.TB) *client.Client {
 	t.Helper()
+	testkit.Slow(t, "container sandboxes (a container engine)")
 	missing := ""
 	switch {
 	case os.Getenv("DOCKER_HOST") == "":
