@@ -43,7 +43,7 @@ func (p Proxies) ClientAddr(r *http.Request) netip.Addr {
 }
 
 // Proxies are the peers whose X-Forwarded-For or Forwarded header names
-// the client (Config.TrustedProxies); from any other peer, the peer is the
+// the client (server.Config.TrustedProxies); from any other peer, the peer is the
 // client.
 type Proxies []netip.Prefix
 

@@ -16,7 +16,7 @@ type passwordSetter interface {
 }
 
 // memorySessions is an opslab.SessionService held in memory, for a server
-// built without Config.Sessions (tests). Its sessions end with the process.
+// built without server.Config.Sessions (tests). Its sessions end with the process.
 // Passwords go to users when it can set them.
 type memorySessions struct {
 	users opslab.UserService
