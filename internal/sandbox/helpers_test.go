@@ -14,6 +14,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // memRecords is an in-memory sandbox.Records. Sharing one between two
@@ -59,24 +60,9 @@ func (r *memRecords) len() int {
 	return len(r.recs)
 }
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFakeClock returns a settable clock for Config.Now.
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 }
 
 // events is an Observer that remembers what it was told.

@@ -134,7 +134,7 @@ func TestManagerCaps(t *testing.T) {
 	if err := acquire(1, "a", sandbox.KindKafka); err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(2 * time.Minute)
+	clock.Add(2 * time.Minute)
 	if err := acquire(1, "b", sandbox.KindRedis); err != nil {
 		t.Fatal(err)
 	}
@@ -203,14 +203,14 @@ func TestManagerReap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(30 * time.Second)
+	clock.Add(30 * time.Second)
 	if err := m.Touch(1, lk("a"), sandbox.KindRedis); err != nil {
 		t.Fatal(err)
 	}
 	if n := m.Reap(ctx); n != 0 {
 		t.Fatalf("Reap after 30s stopped %d", n)
 	}
-	clock.Advance(40 * time.Second) // b idle 70s, a idle 40s
+	clock.Add(40 * time.Second) // b idle 70s, a idle 40s
 	if n := m.Reap(ctx); n != 1 {
 		t.Fatalf("Reap after 70s stopped %d, want 1", n)
 	}
@@ -223,12 +223,12 @@ func TestManagerReap(t *testing.T) {
 
 	// Used all along, a still expires at its max lifetime.
 	for range 3 {
-		clock.Advance(30 * time.Second)
+		clock.Add(30 * time.Second)
 		if _, _, err := m.Acquire(ctx, 1, lk("a"), sandbox.KindRedis); err != nil {
 			t.Fatal(err)
 		}
 	}
-	clock.Advance(30 * time.Second) // 3m10s since start, 30s since use
+	clock.Add(30 * time.Second) // 3m10s since start, 30s since use
 	if n := m.Reap(ctx); n != 1 {
 		t.Fatalf("Reap at max lifetime stopped %d, want 1", n)
 	}
@@ -244,7 +244,7 @@ func TestManagerReap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(3 * time.Minute)
+	clock.Add(3 * time.Minute)
 	c2, created, err := m.Acquire(ctx, 3, lk("c"), sandbox.KindRedis)
 	if err != nil || !created || c2.Spec.ID == c.Spec.ID || c2.Restarts != 0 {
 		t.Errorf("Acquire past lifetime: created=%v id=%s restarts=%d err=%v", created, c2.Spec.ID, c2.Restarts, err)

@@ -53,7 +53,7 @@ type labSite struct {
 	mgr     *sandbox.Manager
 	scratch string
 	log     *syncBuffer
-	clock   *clock
+	clock   *testkit.Clock
 }
 
 func newLabSite(t *testing.T, labCfg lab.Config) *labSite {
@@ -67,7 +67,7 @@ func newLabSite(t *testing.T, labCfg lab.Config) *labSite {
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	mgr, scratch := sandboxkit.ProcessManager(t, db, process.Options{}, sandbox.Config{Logger: log})
-	clk := &clock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	labCfg.Sandboxes, labCfg.Attempts, labCfg.Logger, labCfg.Now = mgr, sqlite.NewAttemptService(db), log, clk.Now
 	svc, err := lab.New(labCfg)
 	if err != nil {
@@ -220,7 +220,7 @@ func TestSandboxActionLimitsHoldInParallel(t *testing.T) {
 	if !strings.Contains(bodies[0], "Too many checks") || !strings.Contains(bodies[0], "Retry-After=2") {
 		t.Fatalf("429 answer: %s", bodies[0])
 	}
-	site.clock.Advance(10 * time.Second)
+	site.clock.Add(10 * time.Second)
 	if st, _, body := c.do("POST", instrExercise+"/reset", ""); st != 200 {
 		t.Fatalf("reset after the wait: %d %s", st, body)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/server/accounts"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // countingUsers is the real SQLite user service, counting the calls that
@@ -46,30 +47,12 @@ func (c *countingUsers) CreateUser(ctx context.Context, n opslab.NewUser) (*opsl
 	return u, err
 }
 
-// clock is a settable time for the limits.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // limitSite is a server over a real SQLite file whose limits run on an
 // injected clock; requests go straight to its handler with any peer.
 type limitSite struct {
 	srv   *server.Server
 	users *countingUsers
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newLimitSite(t *testing.T, trusted ...string) *limitSite {
@@ -82,7 +65,7 @@ func newLimitSite(t *testing.T, trusted ...string) *limitSite {
 	us := sqlite.NewUserService(db)
 	us.BcryptCost = bcrypt.MinCost
 	users := &countingUsers{UserService: us}
-	clk := &clock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	cfg := server.Config{Users: users, Teams: sqlite.NewTeamService(db), Progress: sqlite.NewProgressService(db),
 		SessionKey: bytes.Repeat([]byte("k"), 32), SignupOpen: true, Now: clk.Now}
 	for _, p := range trusted {
@@ -166,7 +149,7 @@ func TestSignInParallelGuessesOnOneAccount(t *testing.T) {
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("owner before the delay: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	site.clock.Advance(time.Second)
+	site.clock.Add(time.Second)
 	if rec := site.login("owner@example.com", "correct-horse-1", "198.51.100.20:4000"); rec.Code != 200 {
 		t.Fatalf("owner after the delay: %d %s", rec.Code, rec.Body)
 	}
@@ -192,11 +175,11 @@ func TestSignInDelayGrows(t *testing.T) {
 		if rec.Code != 429 || rec.Header().Get("Retry-After") != fmt.Sprint(wait) {
 			t.Fatalf("want a wait of %d s: %d, Retry-After %q", wait, rec.Code, rec.Header().Get("Retry-After"))
 		}
-		site.clock.Advance(time.Duration(wait)*time.Second - time.Millisecond)
+		site.clock.Add(time.Duration(wait)*time.Second - time.Millisecond)
 		if rec := site.login("owner@example.com", "guess", peer); rec.Code != 429 {
 			t.Fatalf("just before the %d s wait ends: %d", wait, rec.Code)
 		}
-		site.clock.Advance(time.Millisecond)
+		site.clock.Add(time.Millisecond)
 		if rec := site.login("owner@example.com", "guess", peer); rec.Code != 401 {
 			t.Fatalf("after the %d s wait: %d", wait, rec.Code)
 		}
@@ -204,7 +187,7 @@ func TestSignInDelayGrows(t *testing.T) {
 	if d := accounts.DefaultAccountDelay.Delay(1000); d != accounts.DefaultAccountDelay.Max {
 		t.Fatalf("delay after many failures: %v, want the cap %v", d, accounts.DefaultAccountDelay.Max)
 	}
-	site.clock.Advance(16 * time.Second)
+	site.clock.Add(16 * time.Second)
 	if rec := site.login("owner@example.com", "correct-horse-1", peer); rec.Code != 200 {
 		t.Fatalf("owner after the wait: %d", rec.Code)
 	}
@@ -241,7 +224,7 @@ func TestSignUpParallelFromOneAddress(t *testing.T) {
 	if rec := site.post("/api/register", `{"email":"other@example.com","name":"O","password":"correct-horse-1"}`, "192.0.2.14:4000"); rec.Code != 201 {
 		t.Fatalf("other address: %d %s", rec.Code, rec.Body)
 	}
-	site.clock.Advance(time.Hour)
+	site.clock.Add(time.Hour)
 	if rec := site.post("/api/register", `{"email":"later@example.com","name":"L","password":"correct-horse-1"}`, "192.0.2.13:4000"); rec.Code != 201 {
 		t.Fatalf("first address an hour later: %d %s", rec.Code, rec.Body)
 	}

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +22,10 @@ import (
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 const teamsPassword = "correct-horse-1"
-
-// teamsClock is a settable clock shared by the server and the store.
-type teamsClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *teamsClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *teamsClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // teamsSite is a real router over a real SQLite file with every team
 // store, the demo course of ../markdown/testdata/good (lesson "first" with
@@ -51,7 +33,7 @@ func (c *teamsClock) Add(d time.Duration) {
 type teamsSite struct {
 	*testSite
 	db       *sqlite.DB
-	clk      *teamsClock
+	clk      *testkit.Clock
 	admin    *sqlite.TeamAdminService
 	invites  *sqlite.InviteService
 	progress *sqlite.ProgressService
@@ -73,7 +55,7 @@ func newTeamsSiteFS(t testing.TB, fsys fs.FS, cfg ...func(*server.Config, *sqlit
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clk := &teamsClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	db.Now = clk.Now
 	users := sqlite.NewUserService(db)
 	users.BcryptCost = bcrypt.MinCost

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit"
 	"github.com/opslab/opslab/migrations"
 )
 
@@ -46,30 +46,13 @@ func MustClose(tb testing.TB, db *sqlite.DB) {
 	}
 }
 
-// Clock is a settable clock for DB.Now, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is the settable clock the tests give DB.Now.
+type Clock = testkit.Clock
 
-// NewClock returns a clock set to a fixed instant with a nanosecond part,
-// so storage precision is exercised.
-func NewClock() *Clock {
-	return &Clock{t: time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock forward by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// NewClock returns a settable clock for DB.Now set to a fixed instant
+// with a nanosecond part, so storage precision is exercised.
+func NewClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC))
 }
 
 // NewUserService returns a UserService with the cheapest bcrypt cost.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // recorder is a testing.TB that records how a helper ended the test:
@@ -101,5 +102,17 @@ func TestFreeAddrCanBeListenedOn(t *testing.T) {
 	ln.Close()
 	if p := FreePort(t); p <= 0 || p > 65535 {
 		t.Errorf("FreePort = %d", p)
+	}
+}
+
+func TestClockMovesOnlyWhenTold(t *testing.T) {
+	start := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	c := NewClock(start)
+	if got := c.Now(); !got.Equal(start) {
+		t.Fatalf("Now = %v, want %v", got, start)
+	}
+	c.Add(90 * time.Second)
+	if got, want := c.Now(), start.Add(90*time.Second); !got.Equal(want) {
+		t.Fatalf("after Add: Now = %v, want %v", got, want)
 	}
 }
