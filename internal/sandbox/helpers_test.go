@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -105,17 +104,7 @@ func (e *events) count(s string) int {
 // test, which also fails if a redis process still serves a sandbox in it.
 func scratchDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "osl-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if n := countServers(tb, dir); n != 0 {
-			tb.Errorf("%d redis processes still serve sandboxes under %s", n, dir)
-		}
-		os.RemoveAll(dir)
-	})
-	return dir
+	return sandboxtest.ScratchDir(tb)
 }
 
 // processDriver returns a process driver over dir.

@@ -3,7 +3,6 @@ package process_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,17 +19,7 @@ import (
 // a redis-server still serves a sandbox under it.
 func scratchDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "osl-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if n := countServers(tb, dir); n != 0 {
-			tb.Errorf("%d redis-server processes still serve sandboxes under %s", n, dir)
-		}
-		os.RemoveAll(dir)
-	})
-	return dir
+	return sandboxtest.ScratchDir(tb)
 }
 
 // mustDriver returns a Driver over a fresh scratch directory.

@@ -1,5 +1,6 @@
 // Package sandboxtest helps tests of sandboxes find the processes a driver
-// started, so that a test can prove none is left behind.
+// started, so that a test can prove none is left behind, and gives them
+// scratch directories that check it.
 package sandboxtest
 
 import (
@@ -8,6 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
+
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // RedisPIDs lists the live redis processes (servers and their BGSAVE
@@ -46,4 +50,20 @@ func RedisPIDs(dir string) []int {
 		out = append(out, pid)
 	}
 	return out
+}
+
+// ScratchDir returns a new directory with a short path (unix socket paths
+// must fit in about 100 bytes) for a driver's sandboxes. When tb ends it
+// fails tb if a redis process still serves a sandbox under it, then
+// removes it; register it before the driver, so that the driver's own
+// cleanup (which stops its sandboxes) runs first.
+func ScratchDir(tb testing.TB) string {
+	tb.Helper()
+	dir := testkit.ShortDir(tb, "osl-")
+	tb.Cleanup(func() {
+		if n := len(RedisPIDs(dir)); n != 0 {
+			tb.Errorf("%d redis processes still serve sandboxes under %s", n, dir)
+		}
+	})
+	return dir
 }
