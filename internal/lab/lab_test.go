@@ -3,7 +3,6 @@ package lab_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
@@ -76,11 +76,7 @@ type fixture struct {
 func newFixture(t *testing.T, cfg sandbox.Config) *fixture {
 	t.Helper()
 	testkit.RequireTool(t, "redis-server", "install Debian's redis-server package (make deps-test)")
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	mgr, scratch := sandboxkit.ProcessManager(t, db, process.Options{}, cfg)
 	attempts := sqlite.NewAttemptService(db)
 	svc, err := lab.New(lab.Config{Sandboxes: mgr, Attempts: attempts, ExecRate: 1000, ExecBurst: 1000})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,7 +16,6 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
-	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
 	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
@@ -287,11 +285,6 @@ func TestRunawayKafkaBrokerReplaced(t *testing.T) {
 		t.Skip("java not on PATH")
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	obs := &stops{}
 	mgr, _ := sandboxkit.ProcessManager(t, nil, process.Options{Kafka: process.KafkaApache, KafkaHome: home}, sandbox.Config{Observer: obs})
 	const timeout = 3 * time.Second

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 )
 
 const dashPassword = "correct-horse-1"
@@ -60,11 +60,7 @@ type dashSite struct {
 
 func newDashSite(tb testing.TB, fsys fstest.MapFS) *dashSite {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "opslab.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := dbkit.Open(tb)
 	users := sqlite.NewUserService(db)
 	users.BcryptCost = bcrypt.MinCost
 	s := &dashSite{db: db, teams: sqlite.NewTeamService(db), progress: sqlite.NewProgressService(db),

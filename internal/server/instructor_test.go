@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -22,6 +21,7 @@ import (
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
@@ -62,11 +62,7 @@ type instructorSite struct {
 
 func newInstructorSite(t *testing.T, withLab bool) *instructorSite {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	users := sqlite.NewUserService(db)
 	users.BcryptCost = bcrypt.MinCost
 	attempts := sqlite.NewAttemptService(db)

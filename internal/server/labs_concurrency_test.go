@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 	"github.com/opslab/opslab/internal/testkit/sandboxkit"
 )
 
@@ -59,11 +59,7 @@ type labSite struct {
 func newLabSite(t *testing.T, labCfg lab.Config) *labSite {
 	t.Helper()
 	testkit.RequireTool(t, "redis-server", "install Debian's redis-server package (make deps-test)")
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	buf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	mgr, scratch := sandboxkit.ProcessManager(t, db, process.Options{}, sandbox.Config{Logger: log})

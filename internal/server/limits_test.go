@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"github.com/opslab/opslab/internal/server/accounts"
 	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 )
 
 // countingUsers is the real SQLite user service, counting the calls that
@@ -57,11 +57,7 @@ type limitSite struct {
 
 func newLimitSite(t *testing.T, trusted ...string) *limitSite {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "limits.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	us := sqlite.NewUserService(db)
 	us.BcryptCost = bcrypt.MinCost
 	users := &countingUsers{UserService: us}

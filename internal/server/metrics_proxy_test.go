@@ -2,25 +2,20 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"testing"
 
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 )
 
 // /metrics without a token answers a loopback peer only when that peer is
 // not a trusted proxy and sends no forwarding header; with a token, the
 // token alone.
 func TestMetricsBehindProxy(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := dbkit.Open(t)
 	for _, tc := range []struct {
 		name, token, trusted, remote string
 		header                       []string

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -19,6 +18,7 @@ import (
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 )
 
 const runbookPassword = "correct-horse-1"
@@ -48,11 +48,7 @@ type runbookSite struct {
 func newRunbookSite(t *testing.T, withRunbooks bool) *runbookSite {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "opslab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	users := sqlite.NewUserService(db)
 	users.BcryptCost = bcrypt.MinCost
 	cfg := server.Config{

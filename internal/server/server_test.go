@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -10,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/opslab/opslab/internal/markdown"
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -41,11 +40,7 @@ func newSite(t testing.TB, signupOpen bool) *testSite {
 // newSiteWith serves the content tree fsys.
 func newSiteWith(t testing.TB, signupOpen bool, fsys fs.FS) *testSite {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	users := sqlite.NewUserService(db)
 	users.BcryptCost = bcrypt.MinCost
 	srv, err := server.New(server.Config{
@@ -417,11 +412,7 @@ func TestOperations(t *testing.T) {
 }
 
 func TestNotReadyWithoutContent(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := dbkit.Open(t)
 	srv, err := server.New(server.Config{Users: sqlite.NewUserService(db), Teams: sqlite.NewTeamService(db),
 		Progress: sqlite.NewProgressService(db), SessionKey: bytes.Repeat([]byte("k"), 32)})
 	if err != nil {

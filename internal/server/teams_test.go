@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/opslab/opslab/internal/server"
 	"github.com/opslab/opslab/internal/sqlite"
 	"github.com/opslab/opslab/internal/testkit"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 )
 
 const teamsPassword = "correct-horse-1"
@@ -50,11 +50,7 @@ func newTeamsSite(t testing.TB, cfg ...func(*server.Config, *sqlite.DB)) *teamsS
 // newTeamsSiteFS is newTeamsSite serving the content tree fsys.
 func newTeamsSiteFS(t testing.TB, fsys fs.FS, cfg ...func(*server.Config, *sqlite.DB)) *teamsSite {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	clk := testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	db.Now = clk.Now
 	users := sqlite.NewUserService(db)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -27,6 +26,7 @@ import (
 	"github.com/opslab/opslab/internal/server/accounts"
 	"github.com/opslab/opslab/internal/server/kit"
 	"github.com/opslab/opslab/internal/sqlite"
+	"github.com/opslab/opslab/internal/testkit/dbkit"
 )
 
 // The single sign-on tests run a real OpenID provider in the test (package
@@ -80,11 +80,7 @@ func newSSOSite(t testing.TB, o ssoOptions) *ssoSite {
 	if o.issuer == "" {
 		o.issuer = startProvider(t, public+"/auth/oidc/callback")
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "opslab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbkit.Open(t)
 	site := &ssoSite{url: public, users: sqlite.NewUserService(db), teams: sqlite.NewTeamAdminService(db)}
 	site.users.BcryptCost = bcrypt.MinCost
 	oidcCfg := accounts.OIDCConfig{Issuer: o.issuer, ClientID: ssoClientID, ClientSecret: ssoClientSecret, TeamClaim: ssoTeamClaim, Name: "Example ID"}
