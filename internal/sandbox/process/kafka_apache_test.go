@@ -22,6 +22,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/escapetest"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/testkit"
 )
 
@@ -51,34 +52,7 @@ func apacheDriver(tb testing.TB, dir string) *process.Driver {
 // kafkaPIDs lists the live Java processes (brokers, kafka-storage) whose
 // working directory or command line is under dir.
 func kafkaPIDs(dir string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		proc := filepath.Join("/proc", e.Name())
-		cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte("kafka")) {
-			continue
-		}
-		first, _, _ := bytes.Cut(cmdline, []byte{0})
-		if filepath.Base(string(first)) != "java" {
-			continue
-		}
-		cwd, _ := os.Readlink(filepath.Join(proc, "cwd"))
-		if !strings.HasPrefix(cwd, dir) && !bytes.Contains(cmdline, []byte(dir)) {
-			continue
-		}
-		if stat, err := os.ReadFile(filepath.Join(proc, "stat")); err == nil {
-			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-				continue
-			}
-		}
-		out = append(out, pid)
-	}
-	return out
+	return sandboxtest.KafkaPIDs(dir)
 }
 
 // runTool runs a real client and returns what it printed on stdout.

@@ -18,6 +18,24 @@ import (
 // children) of sandboxes under dir: those whose command line or working
 // directory mentions dir. Zombies (dead, not yet reaped) are left out.
 func RedisPIDs(dir string) []int {
+	return pidsUnder(dir, func(program string, _ []byte) bool {
+		return strings.HasPrefix(program, "redis-")
+	})
+}
+
+// KafkaPIDs lists the live Java processes of Apache Kafka (brokers,
+// kafka-storage) of sandboxes under dir, as RedisPIDs does for Redis.
+func KafkaPIDs(dir string) []int {
+	return pidsUnder(dir, func(program string, cmdline []byte) bool {
+		return program == "java" && bytes.Contains(cmdline, []byte("kafka"))
+	})
+}
+
+// pidsUnder lists the live processes for which match holds, given the
+// base name of the program (the command line's first word) and the whole
+// command line, and whose working directory is under dir or whose command
+// line mentions dir. Zombies are left out.
+func pidsUnder(dir string, match func(program string, cmdline []byte) bool) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -35,7 +53,7 @@ func RedisPIDs(dir string) []int {
 		}
 		first, _, _ := bytes.Cut(cmdline, []byte{0})
 		first, _, _ = bytes.Cut(first, []byte(" "))
-		if !strings.HasPrefix(filepath.Base(string(first)), "redis-") {
+		if !match(filepath.Base(string(first)), cmdline) {
 			continue
 		}
 		cwd, _ := os.Readlink(filepath.Join(proc, "cwd"))
