@@ -20,13 +20,8 @@ import (
 func requireContainerEngine(t *testing.T) (*client.Client, string) {
 	t.Helper()
 	testkit.Slow(t, "container sandboxes (a container engine)")
-	if os.Getenv("DOCKER_HOST") == "" || os.Getenv("OPSLAB_REDIS_IMAGE") == "" {
-		msg := "no container engine: run `eval \"$(scripts/engine.sh)\"` (make engine) first"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testkit.RequireEnv(t, "no container engine: run `eval \"$(scripts/engine.sh)\"` (make engine) first",
+		"DOCKER_HOST", "OPSLAB_REDIS_IMAGE")
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@
 package testkit
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -33,11 +35,35 @@ func RequireTool(t testing.TB, name, install string) string {
 	if err == nil {
 		return path
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("CI is set and %s is not on PATH (%v); %s", name, err, install)
-	}
-	t.Skipf("skipping: %s is not on PATH (%v); %s to run this test", name, err, install)
+	missing(t, fmt.Sprintf("%s is not on PATH (%v); %s", name, err, install))
 	return ""
+}
+
+// RequireEnv skips t unless every named environment variable is set (to
+// anything but ""), with a message naming the unset ones and what sets
+// them; under CI (CI set) it fails t instead, as RequireTool does.
+func RequireEnv(t testing.TB, setBy string, names ...string) {
+	t.Helper()
+	var unset []string
+	for _, n := range names {
+		if os.Getenv(n) == "" {
+			unset = append(unset, n)
+		}
+	}
+	if len(unset) > 0 {
+		missing(t, fmt.Sprintf("%s not set; %s", strings.Join(unset, ", "), setBy))
+	}
+}
+
+// missing ends t for want of something the test needs: a skip, or a
+// failure under CI, where everything is installed first and a skip would
+// hide a broken install step behind a green run.
+func missing(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI is set and %s", why)
+	}
+	t.Skipf("skipping: %s", why)
 }
 
 // ShortDir makes a fresh directory with a short path under the system's

@@ -116,3 +116,23 @@ func TestClockMovesOnlyWhenTold(t *testing.T) {
 		t.Fatalf("after Add: Now = %v, want %v", got, want)
 	}
 }
+
+func TestRequireEnvNamesWhatIsUnset(t *testing.T) {
+	t.Setenv("OPSLAB_TESTKIT_SET", "x")
+	t.Setenv("OPSLAB_TESTKIT_UNSET", "")
+	t.Setenv("CI", "")
+	if r := call(t, func(tb testing.TB) { RequireEnv(tb, "make engine sets it", "OPSLAB_TESTKIT_SET") }); r.skipped != "" || r.failed != "" {
+		t.Errorf("all set: skipped %q, failed %q; want neither", r.skipped, r.failed)
+	}
+	r := call(t, func(tb testing.TB) {
+		RequireEnv(tb, "make engine sets it", "OPSLAB_TESTKIT_SET", "OPSLAB_TESTKIT_UNSET")
+	})
+	if !strings.Contains(r.skipped, "OPSLAB_TESTKIT_UNSET not set; make engine sets it") || strings.Contains(r.skipped, "OPSLAB_TESTKIT_SET,") {
+		t.Errorf("outside CI: skipped %q, want a skip naming only the unset variable", r.skipped)
+	}
+	t.Setenv("CI", "true")
+	r = call(t, func(tb testing.TB) { RequireEnv(tb, "make engine sets it", "OPSLAB_TESTKIT_UNSET") })
+	if !strings.Contains(r.failed, "OPSLAB_TESTKIT_UNSET") || r.skipped != "" {
+		t.Errorf("in CI: skipped %q, failed %q; want a failure", r.skipped, r.failed)
+	}
+}

@@ -44,20 +44,8 @@ func TestMain(m *testing.M) {
 func requireEngine(t testing.TB) *client.Client {
 	t.Helper()
 	testkit.Slow(t, "container sandboxes (a container engine)")
-	missing := ""
-	switch {
-	case os.Getenv("DOCKER_HOST") == "":
-		missing = "DOCKER_HOST is not set"
-	case os.Getenv("OPSLAB_REDIS_IMAGE") == "" || os.Getenv("OPSLAB_KAFKA_IMAGE") == "":
-		missing = "OPSLAB_REDIS_IMAGE and OPSLAB_KAFKA_IMAGE are not set"
-	}
-	if missing != "" {
-		msg := missing + ": run `eval \"$(scripts/engine.sh)\"` (or `make engine`) first"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testkit.RequireEnv(t, "run `eval \"$(scripts/engine.sh)\"` (or `make engine`) first",
+		"DOCKER_HOST", "OPSLAB_REDIS_IMAGE", "OPSLAB_KAFKA_IMAGE")
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
