@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/opslab/opslab/internal/console/kafkacli"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // newBroker starts a one-broker kfake cluster on a loopback port for the
@@ -76,14 +76,10 @@ func wantOutput(t *testing.T, line, got, want string) {
 }
 
 // requireKcat returns the path of kcat, skipping the test when it is
-// not installed.
+// not installed (failing it under CI, where make test installs it).
 func requireKcat(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (apt-get install kcat)")
-	}
-	return p
+	return testkit.RequireTool(t, "kcat", "install it (apt-get install kcat)")
 }
 
 // lines splits output into its lines, dropping the final empty one.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // TestKafkaRealTools starts a real Apache Kafka container and drives it
@@ -65,14 +66,7 @@ func TestKafkaRealTools(t *testing.T) {
 // CI (where `make test` installs it) and skipping elsewhere.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed: %v", name, err)
-		}
-		t.Skipf("%s is not installed: %v", name, err)
-	}
-	return p
+	return testkit.RequireTool(t, name, "install it (make deps-test)")
 }
 
 // kafkaHome returns the Kafka tree scripts/fetch-kafka.sh laid out (or
