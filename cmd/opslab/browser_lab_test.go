@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"github.com/opslab/opslab/internal/course"
 	"image/png"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -212,21 +211,7 @@ func TestBrowserLab(t *testing.T) {
 	}
 
 	// The card with its console in use.
-	shot := takeCardScreenshot(b, card)
-	out := filepath.Join(t.TempDir(), "screenshot-lab.png")
-	if os.Getenv("OPSLAB_UPDATE_SCREENSHOT") == "1" {
-		out = labScreenshotPath
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-	}
-	if err := os.WriteFile(out, shot, 0o644); err != nil {
-		t.Fatalf("write screenshot: %v", err)
-	}
-	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
-		t.Fatalf("screenshot %s is missing or empty: %v", out, err)
-	}
-	t.Logf("card screenshot written to %s (%d bytes)", out, len(shot))
+	writeScreenshot(t, takeCardScreenshot(b, card), "screenshot-lab.png", labScreenshotPath)
 
 	// A reload shows what the server stored: the card passed, the same bar.
 	b.do("reload the lesson", chromedp.Reload())

@@ -672,21 +672,7 @@ func TestBrowserLearnerJourney(t *testing.T) {
 	if st := b.navigate(lessonURL); st != 200 {
 		b.fatalf("GET %s answered %d", lessonURL, st)
 	}
-	shot := takeLessonScreenshot(b)
-	out := filepath.Join(t.TempDir(), "screenshot-lesson.png")
-	if os.Getenv("OPSLAB_UPDATE_SCREENSHOT") == "1" {
-		out = screenshotPath
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-	}
-	if err := os.WriteFile(out, shot, 0o644); err != nil {
-		t.Fatalf("write screenshot: %v", err)
-	}
-	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
-		t.Fatalf("screenshot %s is missing or empty: %v", out, err)
-	}
-	t.Logf("screenshot written to %s (%d bytes)", out, len(shot))
+	writeScreenshot(t, takeLessonScreenshot(b), "screenshot-lesson.png", screenshotPath)
 
 	// The collector must be able to see a CSP violation, or "no violations"
 	// means nothing: a probe tab breaks the policy on purpose.
@@ -739,6 +725,28 @@ func TestBrowserLearnerJourney(t *testing.T) {
 			other.Value, other.Text, other.State, after.Value, after.Text, after.State)
 	}
 	b2.assertClean()
+}
+
+// writeScreenshot writes a screenshot (PNG bytes) to the test's temporary
+// directory as name, or, with OPSLAB_UPDATE_SCREENSHOT=1, to updatePath in
+// the repository (the image the README shows); it fails t when the file
+// is not written or empty.
+func writeScreenshot(t *testing.T, shot []byte, name, updatePath string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	if os.Getenv("OPSLAB_UPDATE_SCREENSHOT") == "1" {
+		out = updatePath
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+	}
+	if err := os.WriteFile(out, shot, 0o644); err != nil {
+		t.Fatalf("write screenshot: %v", err)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Fatalf("screenshot %s is missing or empty: %v", out, err)
+	}
+	t.Logf("screenshot written to %s (%d bytes)", out, len(shot))
 }
 
 // takeLessonScreenshot captures the 1280x900 viewport at the top of the
