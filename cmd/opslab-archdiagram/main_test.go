@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,29 @@ func TestArchitectureDiagramUpToDate(t *testing.T) {
 	}
 	if want != string(doc) {
 		t.Fatalf("the diagram in docs/architecture.md is out of date: run %s", regenerate)
+	}
+}
+
+// TestArchitectureNamesEveryPackage keeps the prose of
+// docs/architecture.md (outside the generated diagram) complete: every
+// package of the module is named there by its path, so that a newcomer
+// reads what each room holds.
+func TestArchitectureNamesEveryPackage(t *testing.T) {
+	pkgs, err := listPackages("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, _ := strings.Cut(string(doc), beginMarker)
+	_, after, _ := strings.Cut(rest, endMarker)
+	prose := before + after
+	for _, p := range pkgs {
+		if !strings.Contains(prose, "`"+p.Path+"`") && !strings.Contains(prose, "`"+p.Path+"/`") {
+			t.Errorf("docs/architecture.md does not name `%s`: say in a line what it holds", p.Path)
+		}
 	}
 }
 
