@@ -31,13 +31,15 @@ run: deps-run build
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
 
 ## build: compile bin/opslab; bin/opslab-kfake (static), which the process
-## driver runs inside each Kafka sandbox's fence; and bin/opslab-relay
-## (static), which the container driver mounts into Kafka containers
+## driver runs inside each Kafka sandbox's fence; bin/opslab-relay
+## (static), which the container driver mounts into Kafka containers; and
+## bin/opslab-workstation (static), the init of a learner's terminal
 build:
 	@scripts/check-go.sh
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/opslab
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/opslab-kfake ./cmd/opslab-kfake
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/opslab-relay ./cmd/opslab-relay
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/opslab-workstation ./cmd/opslab-workstation
 
 ## engine: make a Docker-compatible engine reachable (Docker, or Podman's
 ## service started here) with the sandbox images; prints export DOCKER_HOST=...
@@ -66,14 +68,14 @@ test-content: build
 
 test-go: build
 	$(GO) vet ./...
-	. bin/engine.env && CI=$${CI:-true} OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake $(GO) test -race -count=1 -timeout 30m ./...
+	. bin/engine.env && CI=$${CI:-true} OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake OPSLAB_WORKSTATION_BINARY=$(CURDIR)/bin/opslab-workstation $(GO) test -race -count=1 -timeout 30m ./...
 
 ## test-short: the fast tests only (go test -short: no browser, end-to-end
 ## server, container, Apache Kafka or long sandbox tests; those skip
 ## themselves and run in `make test`); needs redis-server and friends
 ## (make deps-test) but no engine and no Kafka jars
 test-short: build
-	OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake $(GO) test -short -count=1 ./...
+	OPSLAB_KFAKE_BINARY=$(CURDIR)/bin/opslab-kfake OPSLAB_WORKSTATION_BINARY=$(CURDIR)/bin/opslab-workstation $(GO) test -short -count=1 ./...
 
 ## lint: vet, gofmt (fails on any file it would change or cannot read)
 ## and staticcheck (installed into .cache/tools on first use)

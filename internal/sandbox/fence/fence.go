@@ -315,6 +315,50 @@ func (f *Fence) Start(cmd *exec.Cmd) error {
 	return f.seat.do(cmd.Start)
 }
 
+// WorkstationUID returns the user id a learner's shell beside this
+// sandbox runs as: one of a second range as long as the sandboxes', so it
+// is never a sandbox's servers' user nor another sandbox's; -1 unfenced or
+// closed.
+func (f *Fence) WorkstationUID() int {
+	uid := f.UID()
+	if uid < 0 {
+		return -1
+	}
+	return uid + f.host.opts.UIDs
+}
+
+// ErrNoWorkstation is returned by StartInit on a fence that is not real:
+// a shell outside the kernel's fence would be a shell on the platform.
+var ErrNoWorkstation = errors.New("a terminal needs the sandbox fence; this server runs sandboxes unfenced")
+
+// StartInit starts cmd inside the fence's network namespace and group as
+// root, in new mount, process, UTS and IPC namespaces: the init of a
+// learner's workstation (package workstation), which builds its own root
+// and drops to WorkstationUID itself before running anything a learner
+// types. cmd's other SysProcAttr settings (Setsid, Setctty) are kept.
+func (f *Fence) StartInit(cmd *exec.Cmd) error {
+	if f.host.opts.Off {
+		return ErrNoWorkstation
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC
+	cmd.SysProcAttr.Credential = nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seat == nil {
+		return fmt.Errorf("start %s in sandbox %s: its fence is closed", cmd.Path, f.id)
+	}
+	cleanup, err := f.cg.prepare(cmd.SysProcAttr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return f.seat.do(cmd.Start)
+}
+
 // Dial connects to the TCP address addr ("127.0.0.1:port") inside the
 // sandbox's network namespace; unfenced, on the host's loopback.
 func (f *Fence) Dial(ctx context.Context, addr string) (net.Conn, error) {

@@ -1,0 +1,197 @@
+package process
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/workstation"
+)
+
+// Workstation sizes: the home folder and /tmp are tmpfs, charged to the
+// sandbox's memory.
+const (
+	workstationHomeBytes = 16 << 20
+	workstationTmpBytes  = 16 << 20
+	workstationHome      = "/home/learner"
+	workstationHostname  = "workstation"
+)
+
+// FindWorkstationBinary returns the opslab-workstation program:
+// $OPSLAB_WORKSTATION_BINARY if set; else opslab-workstation beside the
+// running executable; else the one on PATH.
+func FindWorkstationBinary() string {
+	if p := os.Getenv("OPSLAB_WORKSTATION_BINARY"); p != "" {
+		return p
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "opslab-workstation")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("opslab-workstation"); err == nil {
+		return p
+	}
+	return "opslab-workstation"
+}
+
+// WorkstationCommand returns the command that starts a learner's shell
+// beside the running sandbox inst, and the function that must start it
+// (inside the sandbox's fence): the caller gives the command its terminal
+// (stdin, stdout, stderr, Setsid, Setctty) and calls start. Each call
+// makes a fresh workstation; its home lives as long as the shell.
+// Unfenced, it fails with an error wrapping sandbox.ErrUnsupported.
+func (d *Driver) WorkstationCommand(inst sandbox.Instance) (*exec.Cmd, func(*exec.Cmd) error, error) {
+	d.mu.Lock()
+	b := d.boxes[inst.Spec.ID]
+	d.mu.Unlock()
+	if b == nil {
+		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w", inst.Spec.ID, sandbox.ErrNotFound)
+	}
+	if !b.fence.Fenced() {
+		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w: a terminal needs the sandbox fence", inst.Spec.ID, sandbox.ErrUnsupported)
+	}
+	bin, err := exec.LookPath(FindWorkstationBinary())
+	if err != nil {
+		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w: opslab-workstation not found (make build puts it in bin/)", inst.Spec.ID, sandbox.ErrUnsupported)
+	}
+	stage, err := os.MkdirTemp(b.fence.Dir(), "workstation-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w", inst.Spec.ID, err)
+	}
+	uid := b.fence.WorkstationUID()
+	plan := workstation.Plan{
+		Stage:     stage,
+		UID:       uid,
+		GID:       uid,
+		HomeBytes: workstationHomeBytes,
+		TmpBytes:  workstationTmpBytes,
+		Hostname:  workstationHostname,
+		ReadOnly:  []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"},
+		Forwards:  workstationForwards(inst),
+		Shell:     []string{"/bin/bash", "--login", "-i"},
+		Dir:       workstationHome,
+	}
+	path := "/usr/local/bin:/usr/bin:/bin"
+	if home := d.kafkaHomeForTools(); home != "" {
+		plan.ReadOnly = append(plan.ReadOnly, home)
+		plan.Files = append(plan.Files, kafkaToolWrappers(home)...)
+		path = "/opt/opslab/bin:" + path
+	}
+	plan.Files = append(plan.Files,
+		workstation.File{Path: "/etc/hosts", Content: workstation.Hosts(workstationHostname, plan.Forwards)},
+		workstation.File{Path: "/etc/hostname", Content: workstationHostname + "\n"},
+		workstation.File{Path: "/etc/passwd", Content: "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
+			"learner:x:" + strconv.Itoa(uid) + ":" + strconv.Itoa(uid) + ":learner:" + workstationHome + ":/bin/bash\n"},
+		workstation.File{Path: "/etc/group", Content: "root:x:0:\nlearner:x:" + strconv.Itoa(uid) + ":\n"},
+		workstation.File{Path: "/etc/profile", Content: workstationProfile},
+	)
+	plan.Env = []string{
+		"HOME=" + workstationHome, "USER=learner", "LOGNAME=learner", "SHELL=/bin/bash",
+		"TERM=xterm-256color", "LANG=C.UTF-8", "PATH=" + path,
+	}
+	enc, err := plan.Encode()
+	if err != nil {
+		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w", inst.Spec.ID, err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{workstation.PlanEnv + "=" + enc}
+	return cmd, b.fence.StartInit, nil
+}
+
+// workstationProfile is the shell's /etc/profile: a prompt that names the
+// user and the workstation, and the nodes at hand.
+const workstationProfile = `PS1='\u@\h:\w\$ '
+export PS1
+`
+
+// workstationForwards names every node of inst: each node by its own name,
+// and the default node also as "redis" or "broker", at the port its tools
+// expect (6379, 26379 for a Sentinel, 9092).
+func workstationForwards(inst sandbox.Instance) []workstation.Forward {
+	nodes := inst.Nodes
+	if len(nodes) == 0 {
+		if n, ok := inst.Node(""); ok {
+			nodes = []sandbox.Node{n}
+		}
+	}
+	var out []workstation.Forward
+	addr := 0
+	add := func(name string, n sandbox.Node) {
+		ip := workstation.NameAddr(addr).String()
+		addr++
+		switch {
+		case !n.Redis.Endpoint.IsZero():
+			port := "6379"
+			if n.Role == sandbox.RoleSentinel {
+				port = "26379"
+			}
+			out = append(out, workstation.Forward{
+				Name: name, Listen: net.JoinHostPort(ip, port),
+				Network: n.Redis.Endpoint.Network, Address: n.Redis.Endpoint.Address,
+				RedisUser: inst.Redis.Client.User, RedisPassword: inst.Redis.Client.Password,
+			})
+		case len(n.Kafka.Seeds) > 0:
+			out = append(out, workstation.Forward{
+				Name: name, Listen: net.JoinHostPort(ip, "9092"), Network: "tcp", Address: n.Kafka.Seeds[0],
+			})
+		}
+	}
+	for i, n := range nodes {
+		if i == 0 {
+			if inst.Spec.Kind.Family() == sandbox.KindKafka {
+				add("broker", n)
+			} else {
+				add("redis", n)
+			}
+		}
+		add(n.Name, n)
+	}
+	return out
+}
+
+// kafkaHomeForTools is the Apache Kafka tree whose scripts the workstation
+// offers, if this machine has one.
+func (d *Driver) kafkaHomeForTools() string {
+	home := d.opts.KafkaHome
+	if home == "" {
+		home = FindKafkaHome()
+	}
+	if home == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(home, "bin", "kafka-topics.sh")); err != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(home)
+	if err != nil {
+		return ""
+	}
+	return abs
+}
+
+// kafkaToolWrappers makes each of Kafka's scripts callable under its own
+// name and without ".sh", as lessons and packaged distributions name them.
+func kafkaToolWrappers(home string) []workstation.File {
+	scripts, _ := filepath.Glob(filepath.Join(home, "bin", "*.sh"))
+	var out []workstation.File
+	for _, s := range scripts {
+		name := filepath.Base(s)
+		body := "#!/bin/sh\nexec " + shellQuote(s) + " \"$@\"\n"
+		out = append(out,
+			workstation.File{Path: "/opt/opslab/bin/" + name, Content: body, Mode: 0o755},
+			workstation.File{Path: "/opt/opslab/bin/" + strings.TrimSuffix(name, ".sh"), Content: body, Mode: 0o755})
+	}
+	return out
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

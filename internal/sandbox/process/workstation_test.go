@@ -1,0 +1,202 @@
+package process_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/terminal"
+	"github.com/opslab/opslab/internal/testkit"
+)
+
+// screen is a test's terminal window: everything the shell printed.
+type screen struct {
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (s *screen) Output(ctx context.Context, p []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out.Write(p)
+	return nil
+}
+func (s *screen) Detached()      {}
+func (s *screen) Ended(code int) {}
+
+func (s *screen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// csi matches the terminal control sequences bash prints (bracketed
+// paste on and off), which are not part of a line's text.
+var csi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
+
+// run types line into the shell and waits for a line of output that
+// starts with marker; it returns the rest of that line.
+func (s *screen) run(t *testing.T, sh *terminal.Shell, line, marker string) string {
+	t.Helper()
+	if err := sh.Input(s, []byte(line+"\r")); err != nil {
+		t.Fatalf("type %q: %v", line, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out := csi.ReplaceAllString(s.String(), "")
+		for _, l := range strings.Split(out, "\n") {
+			l = strings.TrimRight(l, "\r")
+			l = l[strings.LastIndex(l, "\r")+1:] // a carriage return starts the line over
+			if rest, ok := strings.CutPrefix(l, marker); ok {
+				return rest
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("typed %q; no line starting %q came; the screen:\n%s", line, marker, s.String())
+	return ""
+}
+
+// TestWorkstation is a learner's shell beside a real Redis sandbox: the
+// real redis-cli reaches the sandbox's node by name, signed in as the
+// learner's client account; nothing else is reachable or writable, the
+// sandbox's own processes and files are out of sight, and the learner
+// cannot hurt the workstation's init.
+func TestWorkstation(t *testing.T) {
+	testkit.Slow(t, "starts a fenced sandbox and a workstation")
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
+	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
+	d := mustDriver(t, process.Options{})
+	if !d.Fence().Fenced() {
+		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
+	}
+	inst := mustStart(t, d, spec(sandbox.KindRedis))
+
+	st := terminal.CommandStartedBy(func(ctx context.Context) (*exec.Cmd, func(*exec.Cmd) error, error) {
+		return d.WorkstationCommand(inst)
+	})
+	sh, err := terminal.Start(context.Background(), st, terminal.DefaultSize, terminal.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sh.Close() })
+	s := &screen{}
+	if err := sh.Attach(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+
+	// The learner's own user: not root, not the sandbox's servers' user.
+	uid := s.run(t, sh, `echo "UID=$(id -u)"`, "UID=")
+	if uid == "0" || uid == "" {
+		t.Fatalf("the shell runs as user %q", uid)
+	}
+	var server syscall.Stat_t
+	if err := syscall.Stat("/proc/"+strconv.Itoa(inst.PID), &server); err != nil {
+		t.Fatal(err)
+	}
+	if uid == strconv.Itoa(int(server.Uid)) {
+		t.Fatalf("the shell runs as the sandbox's servers' user %s", uid)
+	}
+
+	// The real redis-cli, by name, at the usual port, as the learner.
+	if got := s.run(t, sh, `echo "P=$(redis-cli -h redis PING)"`, "P="); got != "PONG" {
+		t.Fatalf("redis-cli -h redis PING printed %q, want PONG", got)
+	}
+	if got := s.run(t, sh, `echo "S=$(redis-cli -h primary SET made-in-the-terminal yes)"`, "S="); got != "OK" {
+		t.Fatalf("redis-cli -h primary SET printed %q, want OK", got)
+	}
+	admin := dialRedis(t, inst.Redis.Endpoint, inst.Redis.Admin)
+	if v := admin.do("GET", "made-in-the-terminal"); v.Str != "yes" {
+		t.Fatalf("the sandbox holds %+v for the key set in the terminal, want yes", v)
+	}
+	if got := s.run(t, sh, `echo "C=$(redis-cli -h redis CONFIG SET dir /tmp 2>&1)"`, "C="); !strings.Contains(got, "NOPERM") {
+		t.Fatalf("CONFIG SET dir from the terminal printed %q, want the learner's rules to refuse it", got)
+	}
+
+	// Nothing outside the sandbox answers: not the platform's loopback,
+	// not the network.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	reached := make(chan struct{}, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			reached <- struct{}{}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	if got := s.run(t, sh, `(exec 3<>/dev/tcp/127.0.0.1/`+port+`) 2>/dev/null && echo "H=reached" || echo "H=refused"`, "H="); got != "refused" {
+		t.Fatalf("the platform's loopback port from the terminal: %s", got)
+	}
+	if got := s.run(t, sh, `(exec 3<>/dev/tcp/1.1.1.1/53) 2>/dev/null && echo "N=reached" || echo "N=refused"`, "N="); got != "refused" {
+		t.Fatalf("the network from the terminal: %s", got)
+	}
+	select {
+	case <-reached:
+		t.Fatal("the platform's listener got a connection from the terminal")
+	default:
+	}
+
+	// Read-only but for home and /tmp, which are capped.
+	for _, p := range []string{"/usr/x", "/etc/x", "/x", "/bin/x"} {
+		if got := s.run(t, sh, `touch `+p+` 2>/dev/null && echo "W=wrote" || echo "W=refused"`, "W="); got != "refused" {
+			t.Fatalf("touch %s from the terminal: %s", p, got)
+		}
+	}
+	if got := s.run(t, sh, `echo kept > ~/notes && echo "K=$(cat ~/notes)"`, "K="); got != "kept" {
+		t.Fatalf("a file in the home folder: %q", got)
+	}
+	if got := s.run(t, sh, `head -c 64M /dev/zero > ~/big 2>/dev/null && echo "F=fit" || echo "F=full"; rm -f ~/big`, "F="); got != "full" {
+		t.Fatalf("64 MiB into the home folder: %s, want it refused by the cap", got)
+	}
+
+	// The sandbox's servers and folder are out of sight, and so are their
+	// sockets; init shrugs off the learner's signals.
+	if got := s.run(t, sh, `echo "R=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c redis-server)"`, "R="); got != "0" {
+		t.Fatalf("the terminal sees %s redis-server processes", got)
+	}
+	if got := s.run(t, sh, `ls `+inst.Dir+` >/dev/null 2>&1 && echo "D=seen" || echo "D=hidden"`, "D="); got != "hidden" {
+		t.Fatalf("the sandbox's folder from the terminal: %s", got)
+	}
+	if got := s.run(t, sh, `ls /run/opslab >/dev/null 2>&1 && echo "O=listed" || echo "O=denied"`, "O="); got != "denied" {
+		t.Fatalf("the forwards' socket folders from the terminal: %s", got)
+	}
+	if inst.PID > 0 {
+		if got := s.run(t, sh, `kill -9 `+strconv.Itoa(inst.PID)+` 2>/dev/null && echo "K9=killed" || echo "K9=refused"`, "K9="); got != "refused" {
+			t.Fatalf("kill -9 of the sandbox's server from the terminal: %s", got)
+		}
+	}
+	s.run(t, sh, `kill -9 1; kill -TERM 1; echo "I=$(cat /proc/1/comm)"`, "I=")
+	if got := s.run(t, sh, `echo "A=$(redis-cli -h redis PING)"`, "A="); got != "PONG" {
+		t.Fatalf("after the learner signalled init, redis-cli printed %q", got)
+	}
+	if v := admin.do("PING"); v.Str != "PONG" {
+		t.Fatalf("the sandbox's server after the terminal's attacks: %+v", v)
+	}
+
+	// Exiting the shell ends the workstation.
+	if err := sh.Input(s, []byte("exit 4\r")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sh.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the workstation did not end with its shell")
+	}
+	if sh.ExitCode() != 4 {
+		t.Fatalf("the workstation ended with %d, want the shell's 4", sh.ExitCode())
+	}
+}
