@@ -119,3 +119,43 @@ func TestManagerAsksCapabilities(t *testing.T) {
 		t.Errorf("Detach = %v with %d running; want none", err, d3.runningCount())
 	}
 }
+
+// shellDriver is a capsDriver that counts the shells it is asked for.
+type shellDriver struct {
+	*capsDriver
+	shells int
+}
+
+func (d *shellDriver) StartShell(context.Context, sandbox.Instance, uint16, uint16) (sandbox.Terminal, error) {
+	d.shells++
+	return nil, errors.New("no terminal in this fake")
+}
+
+// TestManagerStartShellAsksCapabilities: a shell is asked of the driver
+// only for a kind whose Capabilities say Shell; other kinds get
+// ErrUnsupported without the driver being called.
+func TestManagerStartShellAsksCapabilities(t *testing.T) {
+	ctx := context.Background()
+	d := &shellDriver{capsDriver: &capsDriver{fakeDriver: newFakeDriver(), caps: map[sandbox.Kind]sandbox.Capabilities{
+		sandbox.KindRedis: {Runs: true, Shell: true},
+		sandbox.KindKafka: {Runs: true},
+	}}}
+	m := newManager(t, d, nil, sandbox.Config{})
+	redis, _, err := m.Acquire(ctx, 1, lk("c/l"), sandbox.KindRedis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafka, _, err := m.Acquire(ctx, 1, lk("c/l"), sandbox.KindKafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.StartShell(ctx, kafka, 80, 24); !errors.Is(err, sandbox.ErrUnsupported) {
+		t.Errorf("StartShell beside a kind without Shell: %v, want ErrUnsupported", err)
+	}
+	if d.shells != 0 {
+		t.Errorf("the driver was asked for %d shells for a kind without Shell", d.shells)
+	}
+	if _, err := m.StartShell(ctx, redis, 80, 24); err == nil || d.shells != 1 {
+		t.Errorf("StartShell beside a kind with Shell: err %v, driver asked %d times; want the driver's error, asked once", err, d.shells)
+	}
+}

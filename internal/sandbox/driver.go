@@ -1,6 +1,9 @@
 package sandbox
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // Driver starts, stops and watches sandboxes. Every driver has every verb;
 // Capabilities says which of them work for a kind, and a verb that does
@@ -64,6 +67,27 @@ type Driver interface {
 	// NodeRunning reports whether node's server runs. Errors are those of
 	// StopNode.
 	NodeRunning(ctx context.Context, id, node string) (bool, error)
+
+	// StartShell starts a learner's shell in a workstation beside the
+	// running sandbox inst, on a terminal of cols×rows cells: inside the
+	// sandbox's walls, with its nodes at hand by name (see package
+	// workstation). Each call starts a fresh shell. It returns an error
+	// wrapping ErrUnsupported unless Capabilities.Shell.
+	StartShell(ctx context.Context, inst Instance, cols, rows uint16) (Terminal, error)
+}
+
+// Terminal is a shell started by StartShell, behind its terminal.
+type Terminal interface {
+	// Read returns what the shell printed; after it ended, an error.
+	io.Reader
+	// Write sends keystrokes.
+	io.Writer
+	// Resize tells the shell its window's size.
+	Resize(cols, rows uint16) error
+	// Wait waits for the shell to end and returns its exit status.
+	Wait() (int, error)
+	// Close ends the shell and everything it started.
+	Close() error
 }
 
 // Capabilities is a driver's answer about one kind of sandbox: what works
@@ -82,4 +106,7 @@ type Capabilities struct {
 	// ControlsNodes: StopNode, StartNode and NodeRunning work on the
 	// kind's nodes (the brokers of a real kafka-cluster).
 	ControlsNodes bool
+	// Shell: StartShell works for the kind's sandboxes (a learner's
+	// terminal).
+	Shell bool
 }

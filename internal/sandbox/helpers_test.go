@@ -220,6 +220,10 @@ func (d *fakeDriver) NodeRunning(context.Context, string, string) (bool, error) 
 	return false, sandbox.ErrUnsupported
 }
 
+func (d *fakeDriver) StartShell(context.Context, sandbox.Instance, uint16, uint16) (sandbox.Terminal, error) {
+	return nil, sandbox.ErrUnsupported
+}
+
 func (d *fakeDriver) startCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -74,3 +74,15 @@ func (m *Manager) checkNode(inst Instance, node string) error {
 	}
 	return nil
 }
+
+// StartShell starts a learner's shell beside inst (see Driver.StartShell).
+func (m *Manager) StartShell(ctx context.Context, inst Instance, cols, rows uint16) (Terminal, error) {
+	if !m.Capabilities(inst.Spec.Kind).Shell {
+		return nil, fmt.Errorf("shell beside sandbox %s: %w: the %s driver offers no terminal", inst.Spec.ID, ErrUnsupported, m.driver.Name())
+	}
+	t, err := m.driver.StartShell(ctx, inst, cols, rows)
+	if err != nil {
+		return nil, fmt.Errorf("shell beside sandbox %s: %w", inst.Spec.ID, err)
+	}
+	return t, nil
+}

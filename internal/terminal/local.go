@@ -30,41 +30,6 @@ func Command(newCmd func(ctx context.Context) (*exec.Cmd, error)) Starter {
 	})
 }
 
-// CommandStartedBy is Command for a process that another part must start,
-// such as a sandbox driver that starts it inside a fence: newCmd returns
-// the command and the function that starts it. The command gets the PTY
-// as its standard streams and controlling terminal, in a session of its
-// own.
-func CommandStartedBy(newCmd func(ctx context.Context) (*exec.Cmd, func(*exec.Cmd) error, error)) Starter {
-	return StarterFunc(func(ctx context.Context, size Size) (PTY, error) {
-		cmd, start, err := newCmd(ctx)
-		if err != nil {
-			return nil, err
-		}
-		ptmx, tty, err := pty.Open()
-		if err != nil {
-			return nil, fmt.Errorf("open a pty: %w", err)
-		}
-		defer tty.Close()
-		if err := pty.Setsize(ptmx, &pty.Winsize{Cols: size.Cols, Rows: size.Rows}); err != nil {
-			ptmx.Close()
-			return nil, fmt.Errorf("size the pty: %w", err)
-		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-		if cmd.SysProcAttr == nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{}
-		}
-		cmd.SysProcAttr.Setsid = true
-		cmd.SysProcAttr.Setctty = true
-		cmd.SysProcAttr.Ctty = 0
-		if err := start(cmd); err != nil {
-			ptmx.Close()
-			return nil, fmt.Errorf("start %s on a pty: %w", cmd.Path, err)
-		}
-		return &localPTY{f: ptmx, cmd: cmd}, nil
-	})
-}
-
 // localPTY is a PTY of a local process.
 type localPTY struct {
 	f    *os.File
@@ -75,8 +40,8 @@ type localPTY struct {
 func (p *localPTY) Read(b []byte) (int, error)  { return p.f.Read(b) }
 func (p *localPTY) Write(b []byte) (int, error) { return p.f.Write(b) }
 
-func (p *localPTY) Resize(s Size) error {
-	return pty.Setsize(p.f, &pty.Winsize{Cols: s.Cols, Rows: s.Rows})
+func (p *localPTY) Resize(cols, rows uint16) error {
+	return pty.Setsize(p.f, &pty.Winsize{Cols: cols, Rows: rows})
 }
 
 // Wait waits for the process; a process killed by a signal reports -1.

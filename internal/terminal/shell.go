@@ -177,7 +177,7 @@ func (s *Shell) Resize(w Window, size Size) error {
 	if !size.valid() {
 		return fmt.Errorf("terminal: a window of %d×%d cells is not a size a terminal can have", size.Cols, size.Rows)
 	}
-	if err := s.pty.Resize(size); err != nil {
+	if err := s.pty.Resize(size.Cols, size.Rows); err != nil {
 		return fmt.Errorf("resize shell: %w", err)
 	}
 	s.mu.Lock()

@@ -23,8 +23,9 @@ type PTY interface {
 	io.Reader
 	// Write sends keystrokes to the process.
 	io.Writer
-	// Resize tells the process its window's size.
-	Resize(Size) error
+	// Resize tells the process its window's size in cells. (A sandbox's
+	// Terminal, sandbox.Terminal, is a PTY as it is.)
+	Resize(cols, rows uint16) error
 	// Wait waits for the process to end and returns its exit status.
 	Wait() (int, error)
 	// Close ends the process (and its process group) and frees the PTY.

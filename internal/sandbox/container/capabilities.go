@@ -1,6 +1,11 @@
 package container
 
-import "github.com/opslab/opslab/internal/sandbox"
+import (
+	"context"
+	"fmt"
+
+	"github.com/opslab/opslab/internal/sandbox"
+)
 
 // Capabilities says what the driver does with kind's sandboxes: it runs
 // every kind; its containers keep running while the platform restarts, so
@@ -15,6 +20,12 @@ func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 		RealKafka:     runs && kind.Family() == sandbox.KindKafka,
 		ControlsNodes: kind == sandbox.KindKafkaCluster,
 	}
+}
+
+// StartShell returns an error wrapping ErrUnsupported: a workstation
+// container is not built yet (the terminal issue's container step).
+func (d *Driver) StartShell(_ context.Context, inst sandbox.Instance, _, _ uint16) (sandbox.Terminal, error) {
+	return nil, fmt.Errorf("shell beside sandbox %s: %w: the %s driver has no workstation yet", inst.Spec.ID, sandbox.ErrUnsupported, Name)
 }
 
 var _ sandbox.Driver = (*Driver)(nil)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,8 +81,11 @@ func TestWorkstation(t *testing.T) {
 	}
 	inst := mustStart(t, d, spec(sandbox.KindRedis))
 
-	st := terminal.CommandStartedBy(func(ctx context.Context) (*exec.Cmd, func(*exec.Cmd) error, error) {
-		return d.WorkstationCommand(inst)
+	if !d.Capabilities(inst.Spec.Kind).Shell {
+		t.Fatal("a fenced process driver says it offers no shell")
+	}
+	st := terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
+		return d.StartShell(ctx, inst, size.Cols, size.Rows)
 	})
 	sh, err := terminal.Start(context.Background(), st, terminal.DefaultSize, terminal.Limits{})
 	if err != nil {
