@@ -32,14 +32,15 @@ ARG VERSION=dev
 RUN scripts/check-go.sh \
  && CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/opslab ./cmd/opslab \
  && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/opslab-kfake ./cmd/opslab-kfake \
- && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/opslab-relay ./cmd/opslab-relay
+ && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/opslab-relay ./cmd/opslab-relay \
+ && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/opslab-workstation ./cmd/opslab-workstation
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends redis-server ca-certificates curl \
+ && apt-get install -y --no-install-recommends redis-server redis-tools kcat jq ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data && chmod 0700 /data
-COPY --from=build /out/opslab /out/opslab-kfake /out/opslab-relay /usr/local/bin/
+COPY --from=build /out/opslab /out/opslab-kfake /out/opslab-relay /out/opslab-workstation /usr/local/bin/
 # Root, for the fence (see above); each sandbox runs as its own user.
 VOLUME ["/data"]
 EXPOSE 8080

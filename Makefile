@@ -16,8 +16,8 @@ DATA        ?= ./data
 
 # Debian packages: the sandboxes run real redis-server; tests also drive
 # real clients (redis-cli, kcat) and a real browser (chromium).
-RUN_PACKAGES  := redis-server gcc libc6-dev
-TEST_PACKAGES := $(RUN_PACKAGES) redis-tools kcat chromium maven
+RUN_PACKAGES  := redis-server redis-tools kcat jq gcc libc6-dev
+TEST_PACKAGES := $(RUN_PACKAGES) chromium maven
 
 # staticcheck, installed once into .cache/tools/staticcheck-<version>-<go>.
 STATICCHECK_VERSION := v0.8.2

@@ -18,6 +18,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/terminal"
 )
 
 // Defaults of Config.
@@ -59,8 +60,11 @@ type Config struct {
 	// and 30.
 	CheckRate  float64
 	CheckBurst int
-	Metrics    *Metrics
-	Logger     *slog.Logger
+	// MaxShells bounds the learners' terminals open at once. Default
+	// DefaultMaxShells.
+	MaxShells int
+	Metrics   *Metrics
+	Logger    *slog.Logger
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
 }
@@ -73,6 +77,7 @@ type Service struct {
 	starts  *rateLimiter // starts and resets
 	checks  *rateLimiter
 	serial  *serializer
+	shells  *terminal.Registry // learners' terminals, by sandbox id
 	live    liveState
 	metrics *Metrics
 	log     *slog.Logger
@@ -110,6 +115,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.CheckBurst <= 0 {
 		cfg.CheckBurst = 30
 	}
+	if cfg.MaxShells <= 0 {
+		cfg.MaxShells = DefaultMaxShells
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -126,6 +134,7 @@ func New(cfg Config) (*Service, error) {
 		starts:  newRateLimiter(cfg.StartRate, cfg.StartBurst, cfg.Now),
 		checks:  newRateLimiter(cfg.CheckRate, cfg.CheckBurst, cfg.Now),
 		serial:  newSerializer(),
+		shells:  terminal.NewRegistry(cfg.MaxShells, terminal.Limits{}),
 		live:    liveState{last: map[liveKey]string{}},
 		metrics: cfg.Metrics,
 		log:     cfg.Logger,

@@ -191,6 +191,7 @@ var matrixRoutes = map[string]matrixRow{
 	"POST /api/courses/{course}/lessons/{lesson}/exercises/{exercise}/check":     {jsonReq(mExercise+"/check", ``), signedIn(503, apiOut)},
 	"POST /api/courses/{course}/lessons/{lesson}/exercises/{exercise}/hints/{n}": {jsonReq(mExercise+"/hints/1", ``), signedIn(503, apiOut)},
 	"POST /api/courses/{course}/lessons/{lesson}/exercises/{exercise}/solution":  {jsonReq(mExercise+"/solution", ``), signedIn(503, apiOut)},
+	"GET /api/courses/{course}/lessons/{lesson}/exercises/{exercise}/terminal":   {get(mExercise + "/terminal"), signedIn(503, apiOut)},
 
 	// Instructors: the content tools and anonymous statistics.
 	"GET /api/courses/{course}/lessons/{lesson}/exercises/{exercise}/instructor":    {get(mExercise + "/instructor"), instructors(200, apiOut)},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -40,6 +41,11 @@ type event struct {
 // request from another origin than the page's host, as the rest of the API
 // does.
 func Serve(w http.ResponseWriter, r *http.Request, sh *Shell) {
+	// The server's read and write timeouts bound requests; a terminal is
+	// a long conversation whose reads and writes have their own limits.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered the request

@@ -12,6 +12,7 @@ import (
 	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/lab"
 	"github.com/opslab/opslab/internal/server/learning"
+	"github.com/opslab/opslab/internal/terminal"
 )
 
 // Labs is a lab service seen as learning.Labs and learning.SolutionRunner.
@@ -99,4 +100,9 @@ func (l *Labs) RevealSolution(ctx context.Context, t learning.Target) ([]string,
 // checks it, recording nothing.
 func (l *Labs) RunSolution(ctx context.Context, t learning.Target) (*check.Report, error) {
 	return l.svc.RunSolution(ctx, target(t))
+}
+
+// Shell returns the learner's terminal beside their sandbox.
+func (l *Labs) Shell(ctx context.Context, t learning.Target) (*terminal.Shell, error) {
+	return l.svc.Shell(ctx, target(t))
 }

@@ -202,3 +202,75 @@ func TestWorkstation(t *testing.T) {
 		t.Fatalf("the workstation ended with %d, want the shell's 4", sh.ExitCode())
 	}
 }
+
+// TestWorkstationEndsWithItsSandbox: stopping a sandbox ends its
+// workstation at once (its processes are in the sandbox's group), so a
+// fence made again for another sandbox never holds a former learner's
+// shell.
+func TestWorkstationEndsWithItsSandbox(t *testing.T) {
+	testkit.Slow(t, "starts a fenced sandbox and a workstation")
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
+	d := mustDriver(t, process.Options{})
+	if !d.Fence().Fenced() {
+		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
+	}
+	inst := mustStart(t, d, spec(sandbox.KindRedis))
+	sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
+		return d.StartShell(ctx, inst, size.Cols, size.Rows)
+	}), terminal.DefaultSize, terminal.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	s := &screen{}
+	if err := sh.Attach(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t, sh, `sleep 600 & echo "B=$!"`, "B=")
+	if err := d.Stop(context.Background(), inst.Spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sh.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the workstation outlived its sandbox")
+	}
+}
+
+// TestWorkstationKafka: beside a Kafka sandbox, kcat and Apache Kafka's
+// own scripts (under the names lessons use) reach the broker by name.
+func TestWorkstationKafka(t *testing.T) {
+	testkit.Slow(t, "starts a fenced Kafka sandbox, a workstation and Kafka's JVM tools")
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation and bin/opslab-kfake)", "OPSLAB_WORKSTATION_BINARY", "OPSLAB_KFAKE_BINARY")
+	testkit.RequireTool(t, "kcat", "apt-get install kcat")
+	d := mustDriver(t, process.Options{})
+	if !d.Fence().Fenced() {
+		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
+	}
+	inst := mustStart(t, d, spec(sandbox.KindKafka))
+	sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
+		return d.StartShell(ctx, inst, size.Cols, size.Rows)
+	}), terminal.DefaultSize, terminal.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	s := &screen{}
+	if err := sh.Attach(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.run(t, sh, `echo "T=$(command -v redis-cli kcat jq | wc -l)"`, "T="); got != "3" {
+		t.Fatalf("redis-cli, kcat and jq on the path: %s of 3", got)
+	}
+	if got := s.run(t, sh, `echo "L=$(kcat -b broker:9092 -L -m 10 2>&1 | grep -c 'brokers:')"`, "L="); got != "1" {
+		t.Fatalf("kcat -b broker:9092 -L: %s; the screen:\n%s", got, s.String())
+	}
+	if process.FindKafkaHome() == "" {
+		t.Log("no Apache Kafka tree here (make kafka-jars): the scripts are not checked")
+		return
+	}
+	s.run(t, sh, `kafka-topics --bootstrap-server broker:9092 --create --topic from-terminal --partitions 2 >/dev/null 2>&1; echo "C=$?"`, "C=")
+	if got := s.run(t, sh, `echo "K=$(kafka-topics.sh --bootstrap-server broker:9092 --list 2>&1 | grep -c '^from-terminal$')"`, "K="); got != "1" {
+		t.Fatalf("kafka-topics --list after --create in the terminal: %s; the screen:\n%s", got, s.String())
+	}
+}

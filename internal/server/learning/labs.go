@@ -5,6 +5,7 @@ import (
 
 	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/terminal"
 )
 
 // Labs runs exercises in learners' sandboxes. It is defined here, where it
@@ -20,6 +21,9 @@ type Labs interface {
 	Check(ctx context.Context, t Target) (*check.Report, error)
 	RevealHint(ctx context.Context, t Target, index int) error
 	RevealSolution(ctx context.Context, t Target) ([]string, error)
+	// Shell returns the learner's terminal beside their sandbox of the
+	// exercise (the open one, or a new one).
+	Shell(ctx context.Context, t Target) (*terminal.Shell, error)
 }
 
 // SolutionRunner is the optional ability of Labs to apply an exercise's

@@ -9,6 +9,7 @@ import (
 	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/server/kit"
+	"github.com/opslab/opslab/internal/terminal"
 )
 
 func (h *Handler) labRoutes(r chi.Router) {
@@ -22,6 +23,7 @@ func (h *Handler) labRoutes(r chi.Router) {
 		r.Post("/solution", h.handleExerciseSolution)
 		r.Get("/instructor", h.handleExerciseInstructor)
 		r.Post("/run-solution", h.handleExerciseRunSolution)
+		r.Get("/terminal", h.handleExerciseTerminal)
 	})
 }
 
@@ -75,6 +77,23 @@ func (h *Handler) handleExerciseStop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleExerciseTerminal upgrades to the WebSocket of the learner's
+// terminal beside their sandbox (protocol: package terminal). Errors come
+// before the upgrade, as JSON with their status.
+func (h *Handler) handleExerciseTerminal(w http.ResponseWriter, r *http.Request) {
+	t, err := h.target(r)
+	if err != nil {
+		h.kit.APIError(w, r, err)
+		return
+	}
+	sh, err := h.labs.Shell(r.Context(), t)
+	if err != nil {
+		h.kit.APIError(w, r, err)
+		return
+	}
+	terminal.Serve(w, r, sh)
 }
 
 type execRequest struct {

@@ -1,0 +1,62 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/opslab/opslab/internal/opslab"
+	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/terminal"
+)
+
+// DefaultMaxShells is how many learners' terminals a server keeps open at
+// once by default.
+const DefaultMaxShells = 200
+
+// Shell returns the learner's terminal beside their sandbox of the
+// exercise's kind: the shell already open there (a reload finds it with
+// its scrollback), or a fresh one in a new workstation, starting the
+// sandbox first if it is not running. Opening a new shell counts as a
+// sandbox start against the learner's allowance. It fails with
+// EUNAVAILABLE when this server offers no terminal (the container driver,
+// or sandboxes run unfenced) or has as many open as it allows.
+func (s *Service) Shell(ctx context.Context, t Target) (*terminal.Shell, error) {
+	if err := s.Available(t); err != nil {
+		return nil, err
+	}
+	kind, err := t.kind()
+	if err != nil {
+		return nil, err
+	}
+	if !s.cfg.Sandboxes.Capabilities(kind).Shell {
+		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "This server offers no terminal for %s sandboxes; use the console.", kind.Title())
+	}
+	inst, _, err := s.prepare(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	_ = s.cfg.Sandboxes.Touch(t.UserID, t.sandboxLesson(), inst.Spec.Kind)
+	if sh, ok := s.shells.Lookup(inst.Spec.ID); ok {
+		return sh, nil
+	}
+	if err := s.allowStart(t); err != nil {
+		return nil, err
+	}
+	starter := terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
+		return s.cfg.Sandboxes.StartShell(ctx, inst, size.Cols, size.Rows)
+	})
+	sh, err := s.shells.Open(ctx, inst.Spec.ID, starter, terminal.DefaultSize)
+	switch {
+	case errors.Is(err, terminal.ErrTooMany):
+		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "Too many terminals are open on this server right now; use the console, or try again in a few minutes.")
+	case errors.Is(err, sandbox.ErrUnsupported):
+		return nil, opslab.Errorf(opslab.EUNAVAILABLE, "This server offers no terminal for %s sandboxes; use the console.", kind.Title())
+	case err != nil:
+		return nil, fmt.Errorf("open terminal: %w", err)
+	}
+	return sh, nil
+}
+
+// CloseShells ends every learner's terminal (the server is stopping).
+func (s *Service) CloseShells() { s.shells.CloseAll() }
