@@ -116,12 +116,13 @@
       widen.setAttribute("aria-pressed", on ? "true" : "false");
       widen.textContent = on ? "Narrow console" : "Widen console";
       fit();
+      if (shell) shell.fit();
     }
     widen.addEventListener("click", function () {
       var on = !card.classList.contains("wide");
       setWide(on);
       saveWide(on);
-      input.focus();
+      if (shell && !termPane.hidden) shell.focus(); else input.focus();
     });
     window.addEventListener("resize", fit);
 
@@ -170,6 +171,50 @@
       (card.dataset.requires && card.dataset.requires.split(" ").indexOf("real-kafka") >= 0 && picker
         ? " systemctl stop kafka, systemctl start kafka and systemctl status kafka act on the picked broker." : ""));
     lab.appendChild(help);
+
+    // Console and Terminal tabs: the terminal is a real shell beside the
+    // sandbox (terminal.js, loaded with xterm.js on first use).
+    var tabs = el("div", { "class": "lab-tabs", role: "tablist", "aria-label": "How to work on the sandbox" });
+    var consoleTab = el("button", { type: "button", role: "tab", "class": "lab-tab", "data-role": "tab-console", "aria-selected": "true" }, "Console");
+    var termTab = el("button", { type: "button", role: "tab", "class": "lab-tab", "data-role": "tab-terminal", "aria-selected": "false" }, "Terminal");
+    tabs.appendChild(consoleTab);
+    tabs.appendChild(termTab);
+    lab.insertBefore(tabs, term);
+    var termPane = el("div", { "class": "terminal-pane", "data-role": "terminal", hidden: "" });
+    var termNote = el("p", { "class": "terminal-note", "data-role": "terminal-note", "aria-live": "polite", hidden: "" });
+    var termHelp = el("p", { "class": "console-help", hidden: "" },
+      "A real bash beside your sandbox, with the real tools: " +
+      (kafka ? "kafka-topics --bootstrap-server broker:9092 --list, kcat -b broker:9092 -L" : "redis-cli -h redis") +
+      ". Your home folder lasts as long as the sandbox.");
+    lab.insertBefore(termPane, help);
+    lab.insertBefore(termNote, help);
+    lab.insertBefore(termHelp, help);
+    var shell = null, loading = null;
+    function showTab(terminal) {
+      consoleTab.setAttribute("aria-selected", terminal ? "false" : "true");
+      termTab.setAttribute("aria-selected", terminal ? "true" : "false");
+      [term, line, help].forEach(function (e) { e.hidden = terminal; });
+      if (picker) picker.parentNode.hidden = terminal;
+      termPane.hidden = !terminal;
+      termHelp.hidden = !terminal;
+      if (!terminal) { input.focus(); return; }
+      if (shell) { shell.reopen(); shell.fit(); shell.focus(); return; }
+      if (!loading) loading = window.opslab.loadTerminal();
+      loading.then(function () {
+        shell = window.opslab.openTerminal(termPane, url, function (text) {
+          termNote.textContent = text;
+          termNote.hidden = text === "";
+        });
+        running(true);
+        shell.focus();
+      }).catch(function (e) {
+        termNote.textContent = "The terminal could not load: " + e.message;
+        termNote.hidden = false;
+      });
+    }
+    consoleTab.addEventListener("click", function () { showTab(false); });
+    termTab.addEventListener("click", function () { showTab(true); });
+
     var sol = el("div", { "class": "lab-solution", hidden: "" });
     lab.appendChild(sol);
 
@@ -478,9 +523,38 @@
     }).catch(function () {});
   }
 
+  // loadTerminal loads xterm.js, its fit addon, its style sheet and
+  // terminal.js once, from the content-hashed addresses the lesson page
+  // names.
+  var terminalAssets = null;
+  function loadTerminal() {
+    if (terminalAssets) return terminalAssets;
+    var layout = document.querySelector(".lesson-layout");
+    function script(src) {
+      return new Promise(function (resolve, reject) {
+        var s = el("script", { src: src });
+        s.onload = resolve;
+        s.onerror = function () { reject(new Error("could not load " + src)); };
+        document.head.appendChild(s);
+      });
+    }
+    // The style sheet must apply before xterm.js measures the pane.
+    var css = new Promise(function (resolve, reject) {
+      var link = el("link", { rel: "stylesheet", href: layout.dataset.xtermCss });
+      link.onload = resolve;
+      link.onerror = function () { reject(new Error("could not load " + layout.dataset.xtermCss)); };
+      document.head.appendChild(link);
+    });
+    terminalAssets = css.then(function () { return script(layout.dataset.xtermJs); })
+      .then(function () { return script(layout.dataset.xtermFit); })
+      .then(function () { return script(layout.dataset.terminalJs); });
+    return terminalAssets;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var layout = document.querySelector(".lesson-layout");
     if (!layout || !window.opslab) return;
+    window.opslab.loadTerminal = loadTerminal;
     var base = "/api/courses/" + encodeURIComponent(layout.dataset.course) +
       "/lessons/" + encodeURIComponent(layout.dataset.lesson);
     var cards = [];

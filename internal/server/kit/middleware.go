@@ -13,6 +13,20 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
+// TerminalPagePolicy is the policy of a page that may open a learner's
+// terminal: as strict for scripts, connections and everything else, but
+// styles may be inline, since xterm.js measures the terminal and writes its
+// rules into <style> elements and style attributes as it runs. Only pages
+// that host a terminal (the lesson page) set it, with SetTerminalPagePolicy.
+const TerminalPagePolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// SetTerminalPagePolicy replaces the answer's policy with
+// TerminalPagePolicy; call it before the first byte is written.
+func SetTerminalPagePolicy(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", TerminalPagePolicy)
+}
+
 // SecurityHeaders sets the strict content security policy and the other
 // protective headers on every answer.
 func SecurityHeaders(next http.Handler) http.Handler {

@@ -97,6 +97,7 @@ type lessonPage struct {
 }
 
 func (h *Handler) handleLessonPage(w http.ResponseWriter, r *http.Request) {
+	kit.SetTerminalPagePolicy(w) // the cards' terminals (xterm.js) style inline
 	c, l, err := h.kit.FindLesson(r)
 	if err != nil {
 		h.kit.PageError(w, r, err)
