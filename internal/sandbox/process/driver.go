@@ -119,6 +119,11 @@ type Driver struct {
 type box struct {
 	fence  *fence.Fence
 	relays []*relay.Relay
+
+	// The learner's home for the sandbox's workstations, made on first use.
+	homeOnce sync.Once
+	home     string
+	homeErr  error
 }
 
 // New returns a Driver keeping its sandboxes under opts.Dir, which it

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/workstation"
 )
@@ -66,17 +68,21 @@ func (d *Driver) WorkstationCommand(inst sandbox.Instance) (*exec.Cmd, func(*exe
 		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w", inst.Spec.ID, err)
 	}
 	uid := b.fence.WorkstationUID()
+	home, err := d.workstationHome(b, uid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("workstation of sandbox %s: %w", inst.Spec.ID, err)
+	}
 	plan := workstation.Plan{
-		Stage:     stage,
-		UID:       uid,
-		GID:       uid,
-		HomeBytes: workstationHomeBytes,
-		TmpBytes:  workstationTmpBytes,
-		Hostname:  workstationHostname,
-		ReadOnly:  []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"},
-		Forwards:  workstationForwards(inst),
-		Shell:     []string{"/bin/bash", "--login", "-i"},
-		Dir:       workstationHome,
+		Stage:    stage,
+		UID:      uid,
+		GID:      uid,
+		Home:     home,
+		TmpBytes: workstationTmpBytes,
+		Hostname: workstationHostname,
+		ReadOnly: []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"},
+		Forwards: workstationForwards(inst),
+		Shell:    []string{"/bin/bash", "--login", "-i"},
+		Dir:      workstationHome,
 	}
 	path := "/usr/local/bin:/usr/bin:/bin"
 	if home := d.kafkaHomeForTools(); home != "" {
@@ -103,6 +109,28 @@ func (d *Driver) WorkstationCommand(inst sandbox.Instance) (*exec.Cmd, func(*exe
 	cmd := exec.Command(bin)
 	cmd.Env = []string{workstation.PlanEnv + "=" + enc}
 	return cmd, b.fence.StartInit, nil
+}
+
+// workstationHome returns the learner's home folder beside b's sandbox,
+// making it on first use: a tmpfs of workstationHomeBytes owned by uid
+// (mode 0700), mounted inside the sandbox's folder, so it lasts as long as
+// the sandbox and goes with it. Every shell of the sandbox binds it; the
+// platform reads it for file probes (HomeDir).
+func (d *Driver) workstationHome(b *box, uid int) (string, error) {
+	b.homeOnce.Do(func() {
+		dir := filepath.Join(b.fence.Dir(), "home")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			b.homeErr = fmt.Errorf("make the home folder: %w", err)
+			return
+		}
+		opts := fmt.Sprintf("size=%d,mode=0700,uid=%d,gid=%d", workstationHomeBytes, uid, uid)
+		if err := unix.Mount("workstation-home", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+			b.homeErr = fmt.Errorf("mount the home folder: %w", err)
+			return
+		}
+		b.home = dir
+	})
+	return b.home, b.homeErr
 }
 
 // workstationProfile is the shell's /etc/profile: a prompt that names the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -201,6 +202,21 @@ func TestWorkstation(t *testing.T) {
 	if sh.ExitCode() != 4 {
 		t.Fatalf("the workstation ended with %d, want the shell's 4", sh.ExitCode())
 	}
+
+	// The home folder lasts as long as the sandbox: the next shell finds
+	// what the last one wrote.
+	next, err := terminal.Start(context.Background(), st, terminal.DefaultSize, terminal.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	s2 := &screen{}
+	if err := next.Attach(context.Background(), s2); err != nil {
+		t.Fatal(err)
+	}
+	if got := s2.run(t, next, `echo "N=$(cat ~/notes)"`, "N="); got != "kept" {
+		t.Fatalf("the next shell's home holds %q in notes, want the last shell's kept", got)
+	}
 }
 
 // TestWorkstationEndsWithItsSandbox: stopping a sandbox ends its
@@ -234,6 +250,14 @@ func TestWorkstationEndsWithItsSandbox(t *testing.T) {
 	case <-sh.Done():
 	case <-time.After(30 * time.Second):
 		t.Fatal("the workstation outlived its sandbox")
+	}
+	// Its home folder went with the sandbox: no mount is left behind.
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), inst.Dir) {
+		t.Fatalf("mounts under the stopped sandbox's folder are left:\n%s", mounts)
 	}
 }
 

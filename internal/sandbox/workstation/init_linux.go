@@ -93,20 +93,23 @@ func buildRoot(plan Plan) (map[int]string, error) {
 			return fail("bind "+ro, err)
 		}
 	}
-	// Home and /tmp: capped, the only places the learner may write.
-	home := plan.Dir
-	for _, m := range []struct {
-		path, opts string
-	}{
-		{home, fmt.Sprintf("size=%d,mode=0700,uid=%d,gid=%d", plan.HomeBytes, plan.UID, plan.GID)},
-		{"/tmp", fmt.Sprintf("size=%d,mode=1777", plan.TmpBytes)},
-	} {
-		if err := os.MkdirAll(at(m.path), 0o755); err != nil {
-			return fail("make "+m.path, err)
-		}
-		if err := unix.Mount("workstation", at(m.path), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, m.opts); err != nil {
-			return fail("mount "+m.path, err)
-		}
+	// Home (the driver's capped folder, kept for the sandbox's life) and
+	// /tmp (capped, this workstation's own): the only places the learner
+	// may write.
+	if err := os.MkdirAll(at(plan.Dir), 0o755); err != nil {
+		return fail("make "+plan.Dir, err)
+	}
+	if err := unix.Mount(plan.Home, at(plan.Dir), "", unix.MS_BIND, ""); err != nil {
+		return fail("bind the home folder", err)
+	}
+	if err := unix.Mount("", at(plan.Dir), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return fail("remount the home folder", err)
+	}
+	if err := os.MkdirAll(at("/tmp"), 0o755); err != nil {
+		return fail("make /tmp", err)
+	}
+	if err := unix.Mount("workstation", at("/tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=1777", plan.TmpBytes)); err != nil {
+		return fail("mount /tmp", err)
 	}
 	if err := makeDev(at("/dev")); err != nil {
 		return fail("make /dev", err)

@@ -38,9 +38,12 @@ type Plan struct {
 	// UID and GID are the shell's user: not the sandbox's servers' user.
 	UID int `json:"uid"`
 	GID int `json:"gid"`
-	// HomeBytes and TmpBytes cap the home folder and /tmp.
-	HomeBytes int64 `json:"home_bytes"`
-	TmpBytes  int64 `json:"tmp_bytes"`
+	// Home is the host folder bound at Dir as the learner's home: the
+	// driver's capped tmpfs, kept for the sandbox's life, so that every
+	// shell of the sandbox (and the checks) see the same files.
+	Home string `json:"home"`
+	// TmpBytes caps /tmp, which each workstation has of its own.
+	TmpBytes int64 `json:"tmp_bytes"`
 	// Hostname is the workstation's host name (the prompt shows it).
 	Hostname string `json:"hostname"`
 	// ReadOnly are host paths seen at the same path, read-only: /usr,
@@ -111,8 +114,10 @@ func (p Plan) Validate() error {
 		return bad("stage %q is not an absolute path", p.Stage)
 	case p.UID <= 0 || p.GID <= 0:
 		return bad("the shell must run as a user other than root, not %d:%d", p.UID, p.GID)
-	case p.HomeBytes <= 0 || p.TmpBytes <= 0:
-		return bad("home and /tmp need a size cap")
+	case !filepath.IsAbs(p.Home):
+		return bad("home folder %q is not an absolute path", p.Home)
+	case p.TmpBytes <= 0:
+		return bad("/tmp needs a size cap")
 	case len(p.Shell) == 0 || !filepath.IsAbs(p.Shell[0]):
 		return bad("the shell %q is not an absolute path", p.Shell)
 	case !filepath.IsAbs(p.Dir):
