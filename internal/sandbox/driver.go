@@ -74,6 +74,23 @@ type Driver interface {
 	// workstation). Each call starts a fresh shell. It returns an error
 	// wrapping ErrUnsupported unless Capabilities.Shell.
 	StartShell(ctx context.Context, inst Instance, cols, rows uint16) (Terminal, error)
+
+	// RunShell runs script with bash, non-interactively, in a fresh
+	// workstation beside inst (the learner's home, user and view, as in
+	// StartShell) and returns what it printed and its exit status; ctx
+	// bounds it (past it the workstation is killed and the error wraps
+	// ctx's). Output past MaxShellOutput bytes per stream is cut. Errors
+	// are those of StartShell.
+	RunShell(ctx context.Context, inst Instance, script string) (ShellResult, error)
+}
+
+// MaxShellOutput bounds each stream RunShell keeps.
+const MaxShellOutput = 256 << 10
+
+// ShellResult is what a script run by RunShell printed and how it ended.
+type ShellResult struct {
+	Stdout, Stderr string
+	Exit           int
 }
 
 // Terminal is a shell started by StartShell, behind its terminal.

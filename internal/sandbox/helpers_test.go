@@ -224,6 +224,10 @@ func (d *fakeDriver) StartShell(context.Context, sandbox.Instance, uint16, uint1
 	return nil, sandbox.ErrUnsupported
 }
 
+func (d *fakeDriver) RunShell(context.Context, sandbox.Instance, string) (sandbox.ShellResult, error) {
+	return sandbox.ShellResult{}, sandbox.ErrUnsupported
+}
+
 func (d *fakeDriver) startCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -86,3 +86,15 @@ func (m *Manager) StartShell(ctx context.Context, inst Instance, cols, rows uint
 	}
 	return t, nil
 }
+
+// RunShell runs script in a workstation beside inst (see Driver.RunShell).
+func (m *Manager) RunShell(ctx context.Context, inst Instance, script string) (ShellResult, error) {
+	if !m.Capabilities(inst.Spec.Kind).Shell {
+		return ShellResult{}, fmt.Errorf("run a script beside sandbox %s: %w: the %s driver offers no workstation", inst.Spec.ID, ErrUnsupported, m.driver.Name())
+	}
+	res, err := m.driver.RunShell(ctx, inst, script)
+	if err != nil {
+		return ShellResult{}, fmt.Errorf("run a script beside sandbox %s: %w", inst.Spec.ID, err)
+	}
+	return res, nil
+}

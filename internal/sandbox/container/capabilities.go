@@ -28,4 +28,9 @@ func (d *Driver) StartShell(_ context.Context, inst sandbox.Instance, _, _ uint1
 	return nil, fmt.Errorf("shell beside sandbox %s: %w: the %s driver has no workstation yet", inst.Spec.ID, sandbox.ErrUnsupported, Name)
 }
 
+// RunShell returns an error wrapping ErrUnsupported, as StartShell.
+func (d *Driver) RunShell(_ context.Context, inst sandbox.Instance, _ string) (sandbox.ShellResult, error) {
+	return sandbox.ShellResult{}, fmt.Errorf("script beside sandbox %s: %w: the %s driver has no workstation yet", inst.Spec.ID, sandbox.ErrUnsupported, Name)
+}
+
 var _ sandbox.Driver = (*Driver)(nil)

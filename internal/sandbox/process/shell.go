@@ -1,11 +1,13 @@
 package process
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -80,3 +82,55 @@ func (s *shell) Close() error {
 	})
 	return err
 }
+
+// RunShell runs script with bash -c in a fresh workstation beside inst,
+// its standard input empty, and returns its output (each stream cut at
+// sandbox.MaxShellOutput) and exit status. ctx bounds it: past it the
+// workstation is killed.
+func (d *Driver) RunShell(ctx context.Context, inst sandbox.Instance, script string) (sandbox.ShellResult, error) {
+	cmd, start, err := d.workstationCommand(inst, []string{"/bin/bash", "--noprofile", "--norc", "-c", script})
+	if err != nil {
+		return sandbox.ShellResult{}, err
+	}
+	var stdout, stderr capped
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := start(cmd); err != nil {
+		return sandbox.ShellResult{}, fmt.Errorf("script beside sandbox %s: %w", inst.Spec.ID, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		return sandbox.ShellResult{}, fmt.Errorf("script beside sandbox %s: %w", inst.Spec.ID, ctx.Err())
+	}
+	res := sandbox.ShellResult{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		res.Exit = exit.ExitCode()
+		if res.Exit == 125 && strings.HasPrefix(res.Stderr, "opslab-workstation:") {
+			return sandbox.ShellResult{}, fmt.Errorf("script beside sandbox %s: %s", inst.Spec.ID, strings.TrimSpace(res.Stderr))
+		}
+	default:
+		return sandbox.ShellResult{}, fmt.Errorf("script beside sandbox %s: %w", inst.Spec.ID, err)
+	}
+	return res, nil
+}
+
+// capped keeps the first sandbox.MaxShellOutput bytes written to it and
+// drops the rest, never failing a write.
+type capped struct{ b bytes.Buffer }
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := sandbox.MaxShellOutput - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (c *capped) String() string { return c.b.String() }

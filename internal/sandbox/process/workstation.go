@@ -50,6 +50,11 @@ func FindWorkstationBinary() string {
 // makes a fresh workstation; its home lives as long as the shell.
 // Unfenced, it fails with an error wrapping sandbox.ErrUnsupported.
 func (d *Driver) WorkstationCommand(inst sandbox.Instance) (*exec.Cmd, func(*exec.Cmd) error, error) {
+	return d.workstationCommand(inst, []string{"/bin/bash", "--login", "-i"})
+}
+
+// workstationCommand is WorkstationCommand for the shell argv.
+func (d *Driver) workstationCommand(inst sandbox.Instance, shell []string) (*exec.Cmd, func(*exec.Cmd) error, error) {
 	d.mu.Lock()
 	b := d.boxes[inst.Spec.ID]
 	d.mu.Unlock()
@@ -81,7 +86,7 @@ func (d *Driver) WorkstationCommand(inst sandbox.Instance) (*exec.Cmd, func(*exe
 		Hostname: workstationHostname,
 		ReadOnly: []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"},
 		Forwards: workstationForwards(inst),
-		Shell:    []string{"/bin/bash", "--login", "-i"},
+		Shell:    shell,
 		Dir:      workstationHome,
 	}
 	path := "/usr/local/bin:/usr/bin:/bin"

@@ -3,6 +3,7 @@ package process_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"regexp"
@@ -296,5 +297,35 @@ func TestWorkstationKafka(t *testing.T) {
 	s.run(t, sh, `kafka-topics --bootstrap-server broker:9092 --create --topic from-terminal --partitions 2 >/dev/null 2>&1; echo "C=$?"`, "C=")
 	if got := s.run(t, sh, `echo "K=$(kafka-topics.sh --bootstrap-server broker:9092 --list 2>&1 | grep -c '^from-terminal$')"`, "K="); got != "1" {
 		t.Fatalf("kafka-topics --list after --create in the terminal: %s; the screen:\n%s", got, s.String())
+	}
+}
+
+// TestRunShell: a script runs in a workstation beside the sandbox, as the
+// learner, with the real tools, the learner's home kept between runs; its
+// streams and status come back apart; a script past its context is killed.
+func TestRunShell(t *testing.T) {
+	testkit.Slow(t, "starts a fenced sandbox and workstations")
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
+	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
+	d := mustDriver(t, process.Options{})
+	if !d.Fence().Fenced() {
+		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
+	}
+	inst := mustStart(t, d, spec(sandbox.KindRedis))
+	ctx := context.Background()
+	res, err := d.RunShell(ctx, inst, `echo out; echo err >&2; redis-cli -h redis PING; echo saved > ~/f; exit 7`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stdout != "out\nPONG\n" || res.Stderr != "err\n" || res.Exit != 7 {
+		t.Fatalf("RunShell = %+v, want stdout out/PONG, stderr err, exit 7", res)
+	}
+	if res, err := d.RunShell(ctx, inst, `cat ~/f; id -u`); err != nil || !strings.HasPrefix(res.Stdout, "saved\n") || strings.HasSuffix(res.Stdout, "\n0\n") {
+		t.Fatalf("the next run: %+v, %v; want the home's file, as a user other than root", res, err)
+	}
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, err := d.RunShell(short, inst, `sleep 600`); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a script past its context: %v, want DeadlineExceeded", err)
 	}
 }
