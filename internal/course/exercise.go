@@ -104,6 +104,15 @@ func WaitLine(line string) (d time.Duration, ok bool, err error) {
 	return d, true, nil
 }
 
+// ShellLine reports whether a setup, solution or wrong line is a
+// workstation line, "$ command": a command for bash in the workstation
+// beside the sandbox (as the learner types it in the terminal), not for
+// the console. script is the command.
+func ShellLine(line string) (script string, ok bool) {
+	script, ok = strings.CutPrefix(strings.TrimSpace(line), "$ ")
+	return strings.TrimSpace(script), ok
+}
+
 // SplitNodeLine splits a setup, solution or console line into the node it
 // names and the command: "@replica-1 INFO replication" gives "replica-1"
 // and "INFO replication"; a line without a leading '@' gives "" (the
@@ -207,7 +216,25 @@ type CommandChecker func(kind, line string) error
 var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 var exerciseKeys = []string{"id", "title", "sandbox", "requires", "drill", "task", "hints", "setup", "solution", "wrong", "checks"}
-var checkKeys = append([]string{"redis", "kafka", "node", "field", "message", "label"}, matcherNames...)
+var checkKeys = append([]string{"redis", "kafka", "shell", "file", "node", "field", "message", "label"}, matcherNames...)
+
+// The workstation probes, for any kind of sandbox: they read what the
+// learner made in the terminal beside it.
+const (
+	// ProbeShell runs a command with bash in a fresh workstation beside
+	// the sandbox; its value has the fields stdout, stderr and exit.
+	ProbeShell = "shell"
+	// ProbeFile reads a file of the learner's workstation (a path relative
+	// to the home folder, or absolute); its value has the fields exists,
+	// content, lines and bytes.
+	ProbeFile = "file"
+)
+
+// probeFields are the fields each workstation probe's value has.
+var probeFields = map[string][]string{
+	ProbeShell: {"stdout", "stderr", "exit"},
+	ProbeFile:  {"exists", "content", "lines", "bytes"},
+}
 
 // kafkaProbeRE matches the Kafka probes of the format contract.
 var kafkaProbeRE = regexp.MustCompile(`^(describe topic \S+|describe group \S+|list topics|list groups)$`)
@@ -343,6 +370,12 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 					}
 					continue
 				}
+				if script, ok := ShellLine(item.Value); ok {
+					if script == "" {
+						ps.Add(path, line(item), "%s: %q: a workstation line is \"$ \" and a command for bash", part, item.Value)
+					}
+					continue
+				}
 				node, cmd := SplitNodeLine(item.Value)
 				msg := badNode(node)
 				for _, a := range LineAddrs(cmd) {
@@ -428,6 +461,20 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 					ps.Add(path, kl, "unknown kafka probe %q: use describe topic T, describe group G, list topics or list groups", c.Probe.Command)
 					ok = false
 				}
+			case k.Value == ProbeShell || k.Value == ProbeFile:
+				if c.Probe.Kind != "" {
+					ps.Add(path, kl, "a check has one probe; found %s and %s", c.Probe.Kind, k.Value)
+					ok = false
+					continue
+				}
+				c.Probe.Kind, c.Probe.Command = k.Value, strings.TrimSpace(scalar(ps, path, kl, k.Value, val))
+				if c.Probe.Command == "" {
+					ps.Add(path, kl, "the %s probe is empty", k.Value)
+					ok = false
+				} else if k.Value == ProbeFile && strings.ContainsAny(c.Probe.Command, "\x00\n") {
+					ps.Add(path, kl, "the file probe %q is not a path", c.Probe.Command)
+					ok = false
+				}
 			case k.Value == "node":
 				c.Probe.Node = strings.TrimSpace(scalar(ps, path, kl, "node", val))
 				c.nodeLine = kl
@@ -452,7 +499,7 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 			default:
 				hint := suggest(k.Value, checkKeys)
 				if hint == "" {
-					hint = ": a check holds one probe (redis or kafka), optional field, message and label, and matchers (" + strings.Join(matcherNames, ", ") + ")"
+					hint = ": a check holds one probe (redis, kafka, shell or file), optional field, message and label, and matchers (" + strings.Join(matcherNames, ", ") + ")"
 				}
 				ps.Add(path, kl, "unknown key %q in check%s", k.Value, hint)
 				ok = false
@@ -461,6 +508,19 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 		if c.Probe.Kind == "" && ok {
 			ps.Add(path, at, "a check needs a probe: `redis: <command>` or `kafka: <probe>`")
 			ok = false
+		}
+		if fields, ws := probeFields[c.Probe.Kind]; ws && ok {
+			if c.Field == "" {
+				ps.Add(path, at, "a %s probe needs a field to match: one of %s", c.Probe.Kind, strings.Join(fields, ", "))
+				ok = false
+			} else if !contains(fields, c.Field) {
+				ps.Add(path, at, "a %s probe has no field %q: use one of %s", c.Probe.Kind, c.Field, strings.Join(fields, ", "))
+				ok = false
+			}
+			if c.Probe.Node != "" && ok {
+				ps.Add(path, at, "a %s probe runs in the workstation, not on a node: leave node out", c.Probe.Kind)
+				ok = false
+			}
 		}
 		if len(c.Matchers) == 0 && ok {
 			ps.Add(path, at, "check %q has no matcher: add one of %s", c.Probe.String(), strings.Join(matcherNames, ", "))
@@ -644,6 +704,27 @@ func isServiceLine(cmd string) bool {
 
 // Needs reports whether the exercise declares requirement req.
 func (e *Exercise) Needs(req string) bool { return contains(e.Requires, req) }
+
+// UsesWorkstation reports whether the exercise's checks read the learner's
+// workstation (shell or file probes) or its lines run there ("$ …"),
+// which needs a server that offers the terminal.
+func (e *Exercise) UsesWorkstation() bool {
+	for _, c := range e.Checks {
+		if _, ws := probeFields[c.Probe.Kind]; ws {
+			return true
+		}
+	}
+	lines := append(append([]string(nil), e.Setup...), e.Solution...)
+	for _, w := range e.Wrong {
+		lines = append(lines, w...)
+	}
+	for _, l := range lines {
+		if _, ok := ShellLine(l); ok {
+			return true
+		}
+	}
+	return false
+}
 
 func nodeOf(m *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(m.Content); i += 2 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/opslab/opslab/internal/check"
@@ -61,7 +62,7 @@ func (s *Service) check(ctx context.Context, t Target) (*check.Report, error) {
 
 // runChecks runs the checks with the platform's own access to the sandbox.
 func (s *Service) runChecks(ctx context.Context, t Target, inst sandbox.Instance) check.Report {
-	p := &prober{inst: inst}
+	p := &prober{sandboxes: s.cfg.Sandboxes, inst: inst}
 	defer p.close()
 	rep := check.Run(ctx, t.Exercise.Checks, p, s.cfg.CheckTimeout)
 	s.metrics.check(string(inst.Spec.Kind), rep.Duration, rep.Passed)
@@ -113,8 +114,9 @@ func verdict(rep check.Report) string {
 // prober answers probes with the platform's admin access: one Redis
 // connection per node for the whole run.
 type prober struct {
-	inst  sandbox.Instance
-	conns map[string]*resp.Conn // by node name
+	sandboxes *sandbox.Manager
+	inst      sandbox.Instance
+	conns     map[string]*resp.Conn // by node name
 }
 
 func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
@@ -123,6 +125,10 @@ func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
 		return nil, fmt.Errorf("this %s sandbox has no node %q", p.inst.Spec.Kind, pr.Node)
 	}
 	switch pr.Kind {
+	case course.ProbeShell:
+		return p.shell(ctx, pr.Command)
+	case course.ProbeFile:
+		return p.file(ctx, pr.Command)
 	case course.SandboxRedis:
 		return p.redis(ctx, node, pr.Command)
 	case course.SandboxKafka:
@@ -163,24 +169,107 @@ func (p *prober) redis(ctx context.Context, node sandbox.Node, line string) (any
 	return v.Any(), nil
 }
 
+// shell runs the probe's command in a fresh workstation beside the
+// sandbox: {stdout, stderr, exit}.
+func (p *prober) shell(ctx context.Context, script string) (any, error) {
+	res, err := p.sandboxes.RunShell(ctx, p.inst, script)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"stdout": res.Stdout, "stderr": res.Stderr, "exit": res.Exit}, nil
+}
+
+// maxProbedFile bounds what a file probe reads of a file.
+const maxProbedFile = 128 << 10
+
+// file reads a file of the learner's workstation, as the learner, through
+// a script: {exists, content, lines, bytes}; a path is relative to the
+// home folder unless absolute. content holds at most maxProbedFile bytes;
+// bytes is the file's whole size.
+func (p *prober) file(ctx context.Context, path string) (any, error) {
+	script := `f=` + shellQuote(strings.TrimPrefix(path, "~/")) + `
+if [ ! -f "$f" ]; then exit 3; fi
+stat -c %s -- "$f"
+head -c ` + strconv.Itoa(maxProbedFile) + ` -- "$f"`
+	res, err := p.sandboxes.RunShell(ctx, p.inst, script)
+	if err != nil {
+		return nil, err
+	}
+	switch res.Exit {
+	case 3:
+		return map[string]any{"exists": false, "content": "", "lines": 0, "bytes": 0}, nil
+	case 0:
+	default:
+		return nil, fmt.Errorf("cannot read %s: %s", path, strings.TrimSpace(res.Stderr))
+	}
+	size, content, _ := strings.Cut(res.Stdout, "\n")
+	n, err := strconv.Atoi(size)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the size of %s", path)
+	}
+	lines := strings.Count(content, "\n")
+	if content != "" && !strings.HasSuffix(content, "\n") {
+		lines++
+	}
+	return map[string]any{"exists": true, "content": content, "lines": lines, "bytes": n}, nil
+}
+
+// shellQuote quotes s for bash.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func (p *prober) close() {
 	for _, c := range p.conns {
 		c.Close()
 	}
 }
 
+// runLines runs setup, solution or wrong lines in order: workstation
+// lines ("$ command") with bash beside the sandbox, as the learner (a
+// status other than 0 is an error, with what it printed on stderr), the
+// others in the sandbox's console language, as the platform.
+func (s *Service) runLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		var err error
+		switch inst.Spec.Kind.Family() {
+		case sandbox.KindRedis:
+			err = runRedisLines(ctx, inst, batch)
+		case sandbox.KindKafka:
+			err = s.runKafkaLines(ctx, inst, batch)
+		}
+		batch = nil
+		return err
+	}
+	for _, line := range lines {
+		script, ok := course.ShellLine(line)
+		if !ok {
+			batch = append(batch, line)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		res, err := s.cfg.Sandboxes.RunShell(ctx, inst, script)
+		if err != nil {
+			return fmt.Errorf("%s: %w", line, err)
+		}
+		if res.Exit != 0 {
+			return fmt.Errorf("%s: exit %d: %s", line, res.Exit, strings.TrimSpace(res.Stderr))
+		}
+	}
+	return flush()
+}
+
 // setup runs the exercise's setup lines on the sandbox as the platform.
 func (s *Service) setup(ctx context.Context, t Target, inst sandbox.Instance) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SetupTimeout)
 	defer cancel()
-	var err error
-	switch inst.Spec.Kind.Family() {
-	case sandbox.KindRedis:
-		err = runRedisLines(ctx, inst, t.Exercise.Setup)
-	case sandbox.KindKafka:
-		err = s.runKafkaLines(ctx, inst, t.Exercise.Setup)
-	}
-	if err != nil {
+	if err := s.runLines(ctx, inst, t.Exercise.Setup); err != nil {
 		s.log.Error("exercise setup failed", "course", t.Course.Slug, "lesson", t.Lesson.Slug, "exercise", t.Exercise.ID, "err", err)
 		return &opslab.Error{Code: opslab.EINTERNAL, Message: "This exercise's setup failed, so it cannot start: please tell your instructor (" + err.Error() + ")."}
 	}
@@ -196,13 +285,7 @@ func (s *Service) ApplySolution(ctx context.Context, t Target) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SetupTimeout)
 	defer cancel()
-	switch inst.Spec.Kind.Family() {
-	case sandbox.KindRedis:
-		err = runRedisLines(ctx, inst, t.Exercise.Solution)
-	case sandbox.KindKafka:
-		err = s.runKafkaLines(ctx, inst, t.Exercise.Solution)
-	}
-	if err != nil {
+	if err := s.runLines(ctx, inst, t.Exercise.Solution); err != nil {
 		return fmt.Errorf("apply solution: %w", err)
 	}
 	return nil

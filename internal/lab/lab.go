@@ -376,6 +376,10 @@ func (s *Service) Unmet(e *course.Exercise) string {
 		return "This exercise needs real Apache Kafka brokers, and this server runs its " + e.Sandbox +
 			" sandboxes on kfake, an in-process stand-in. It runs where the platform uses containers (opslab serve --sandbox container); every other exercise works here."
 	}
+	if e.UsesWorkstation() && !s.cfg.Sandboxes.Capabilities(sandbox.Kind(e.Sandbox)).Shell {
+		return "This exercise is done in the terminal beside the sandbox, which this server does not offer for " + e.Sandbox +
+			" sandboxes (it needs the process driver with the sandbox fence); every console exercise works here."
+	}
 	return ""
 }
 

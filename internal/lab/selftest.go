@@ -159,11 +159,6 @@ func (s *Service) runWrongLines(ctx context.Context, inst sandbox.Instance, line
 		if ctx.Err() != nil {
 			return
 		}
-		switch inst.Spec.Kind.Family() {
-		case sandbox.KindRedis:
-			_ = runRedisLines(ctx, inst, []string{line})
-		case sandbox.KindKafka:
-			_ = s.runKafkaLines(ctx, inst, []string{line})
-		}
+		_ = s.runLines(ctx, inst, []string{line})
 	}
 }
