@@ -373,8 +373,12 @@ func (s *Service) Unmet(e *course.Exercise) string {
 		return ""
 	}
 	if e.Needs(course.RequireRealKafka) && !s.cfg.Sandboxes.Capabilities(sandbox.Kind(e.Sandbox)).RealKafka {
+		where := "where the platform uses containers (opslab serve --sandbox container)"
+		if e.Sandbox == course.SandboxKafka {
+			where = "where the platform runs real brokers (opslab serve --kafka apache, or --sandbox container)"
+		}
 		return "This exercise needs real Apache Kafka brokers, and this server runs its " + e.Sandbox +
-			" sandboxes on kfake, an in-process stand-in. It runs where the platform uses containers (opslab serve --sandbox container); every other exercise works here."
+			" sandboxes on kfake, an in-process stand-in. It runs " + where + "; every other exercise works here."
 	}
 	if e.UsesWorkstation() && !s.cfg.Sandboxes.Capabilities(sandbox.Kind(e.Sandbox)).Shell {
 		return "This exercise is done in the terminal beside the sandbox, which this server does not offer for " + e.Sandbox +
