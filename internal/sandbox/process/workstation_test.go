@@ -329,3 +329,71 @@ func TestRunShell(t *testing.T) {
 		t.Fatalf("a script past its context: %v, want DeadlineExceeded", err)
 	}
 }
+
+// TestWorkstationEscapes: the attacks of the escape suite from a learner's
+// shell. A fork bomb is held by the sandbox's process limit and dies with
+// the shell, leaving the sandbox serving and a new shell working; another
+// learner's sandbox (its folder, its server's address, its processes) is
+// out of reach.
+func TestWorkstationEscapes(t *testing.T) {
+	testkit.Slow(t, "starts fenced sandboxes and workstations, and a fork bomb")
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
+	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
+	d := mustDriver(t, process.Options{})
+	if !d.Fence().Fenced() {
+		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
+	}
+	mine := mustStart(t, d, spec(sandbox.KindRedis))
+	other := mustStart(t, d, spec(sandbox.KindRedis))
+	open := func() (*terminal.Shell, *screen) {
+		t.Helper()
+		sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
+			return d.StartShell(ctx, mine, size.Cols, size.Rows)
+		}), terminal.DefaultSize, terminal.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sh.Close() })
+		s := &screen{}
+		if err := sh.Attach(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		return sh, s
+	}
+	sh, s := open()
+
+	// Another learner's sandbox.
+	if got := s.run(t, sh, `ls `+other.Dir+` >/dev/null 2>&1 && echo "OD=seen" || echo "OD=hidden"`, "OD="); got != "hidden" {
+		t.Fatalf("another sandbox's folder from the terminal: %s", got)
+	}
+	if other.Redis.TCP.Address != "" {
+		if got := s.run(t, sh, `(exec 3<>/dev/tcp/`+strings.Replace(other.Redis.TCP.Address, ":", "/", 1)+`) 2>/dev/null && echo "OT=reached" || echo "OT=refused"`, "OT="); got != "refused" {
+			t.Fatalf("another sandbox's server address from the terminal: %s", got)
+		}
+	}
+	if got := s.run(t, sh, `kill -0 `+strconv.Itoa(other.PID)+` 2>/dev/null && echo "OP=seen" || echo "OP=none"`, "OP="); got != "none" {
+		t.Fatalf("another sandbox's server process from the terminal: %s", got)
+	}
+
+	// A fork bomb: held by the process limit; the sandbox still serves.
+	if err := sh.Input(s, []byte("bomb() { bomb | bomb & }; bomb\r")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // let it hit the limit; nothing is timed
+	admin := dialRedis(t, mine.Redis.Endpoint, mine.Redis.Admin)
+	if v := admin.do("PING"); v.Str != "PONG" {
+		t.Fatalf("the sandbox's server during a fork bomb in its terminal: %+v", v)
+	}
+	otherAdmin := dialRedis(t, other.Redis.Endpoint, other.Redis.Admin)
+	if v := otherAdmin.do("PING"); v.Str != "PONG" {
+		t.Fatalf("another sandbox's server during the fork bomb: %+v", v)
+	}
+	// Ending the shell ends the bomb with it (the namespace's init dies),
+	// and a new shell starts.
+	_ = sh.Close()
+	<-sh.Done()
+	sh2, s2 := open()
+	if got := s2.run(t, sh2, `echo "AFTER=$(redis-cli -h redis PING)"`, "AFTER="); got != "PONG" {
+		t.Fatalf("a new shell after the fork bomb: %q", got)
+	}
+}
