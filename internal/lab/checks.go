@@ -53,7 +53,13 @@ func (s *Service) check(ctx context.Context, t Target) (*check.Report, error) {
 	}
 	_ = s.cfg.Sandboxes.Touch(t.UserID, t.sandboxLesson(), inst.Spec.Kind)
 	rep := s.runChecks(ctx, t, inst)
-	if err := s.record(ctx, t, rep, opslab.AttemptCheck); err != nil {
+	var commands []string
+	if !rep.Passed {
+		if key, err := t.serialKey(); err == nil {
+			commands = s.commandsBefore(ctx, key, inst)
+		}
+	}
+	if err := s.recordWith(ctx, t, rep, opslab.AttemptCheck, commands); err != nil {
 		return nil, err
 	}
 	s.live.changed(liveKey{t.UserID, t.key()}, verdict(rep))
@@ -82,12 +88,17 @@ func (s *Service) recordLive(ctx context.Context, t Target, rep check.Report) {
 }
 
 func (s *Service) record(ctx context.Context, t Target, rep check.Report, kind opslab.AttemptKind) error {
+	return s.recordWith(ctx, t, rep, kind, nil)
+}
+
+// recordWith records the attempt with the commands run before it.
+func (s *Service) recordWith(ctx context.Context, t Target, rep check.Report, kind opslab.AttemptKind, commands []string) error {
 	if s.cfg.Attempts == nil {
 		return nil
 	}
 	a := opslab.Attempt{
 		UserID: t.UserID, Course: t.Course.Slug, Lesson: t.Lesson.Slug, Exercise: t.Exercise.ID,
-		ContentHash: t.Exercise.Hash, Passed: rep.Passed, Kind: kind, FailedChecks: []string{},
+		ContentHash: t.Exercise.Hash, Passed: rep.Passed, Kind: kind, FailedChecks: []string{}, Commands: commands,
 	}
 	for _, i := range rep.Failed() {
 		a.FailedChecks = append(a.FailedChecks, fmt.Sprintf("%d: %s", i+1, rep.Checks[i].Message))

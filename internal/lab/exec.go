@@ -81,6 +81,13 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 	if err != nil {
 		return nil, err
 	}
+	if key, err := t.serialKey(); err == nil {
+		kept := line
+		if node != "" && cmd.Node == "" {
+			kept = "@" + node + " " + line
+		}
+		s.recent.add(key, s.cfg.Now(), kept)
+	}
 	res := &Executed{}
 	if fresh {
 		res.Notice = "Started a sandbox for this exercise."

@@ -78,6 +78,10 @@ type Service struct {
 	checks  *rateLimiter
 	serial  *serializer
 	shells  *terminal.Registry // learners' terminals, by sandbox id
+	recent  *recentCommands    // console commands, for failed checks
+
+	usedMu  sync.Mutex
+	used    map[string]bool // sandbox ids where a terminal was opened
 	live    liveState
 	metrics *Metrics
 	log     *slog.Logger
@@ -135,6 +139,8 @@ func New(cfg Config) (*Service, error) {
 		checks:  newRateLimiter(cfg.CheckRate, cfg.CheckBurst, cfg.Now),
 		serial:  newSerializer(),
 		shells:  terminal.NewRegistry(cfg.MaxShells, terminal.Limits{}),
+		recent:  newRecentCommands(),
+		used:    map[string]bool{},
 		live:    liveState{last: map[liveKey]string{}},
 		metrics: cfg.Metrics,
 		log:     cfg.Logger,
@@ -353,6 +359,9 @@ func (s *Service) stop(ctx context.Context, t Target) error {
 		return fmt.Errorf("stop sandbox: %w", err)
 	}
 	s.redis.forgetOwner(t.UserID, t.sandboxLesson())
+	if key, err := t.serialKey(); err == nil {
+		s.recent.forget(key)
+	}
 	return nil
 }
 

@@ -46,6 +46,9 @@ func (s *Service) Shell(ctx context.Context, t Target) (*terminal.Shell, error) 
 	starter := terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
 		return s.cfg.Sandboxes.StartShell(ctx, inst, size.Cols, size.Rows)
 	})
+	s.usedMu.Lock()
+	s.used[inst.Spec.ID] = true
+	s.usedMu.Unlock()
 	sh, err := s.shells.Open(ctx, inst.Spec.ID, starter, terminal.DefaultSize)
 	switch {
 	case errors.Is(err, terminal.ErrTooMany):
@@ -60,3 +63,10 @@ func (s *Service) Shell(ctx context.Context, t Target) (*terminal.Shell, error) 
 
 // CloseShells ends every learner's terminal (the server is stopping).
 func (s *Service) CloseShells() { s.shells.CloseAll() }
+
+// shellUsed reports whether a terminal was opened beside sandbox id.
+func (s *Service) shellUsed(id string) bool {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	return s.used[id]
+}

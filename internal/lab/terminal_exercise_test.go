@@ -3,8 +3,11 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
@@ -80,5 +83,83 @@ func TestTerminalExercise(t *testing.T) {
 	_, ps := course.ParseExercise("x.md", 900, []byte(strings.Replace(bigkeysReport, "    field: exists\n", "", 1)), nil)
 	if len(ps) == 0 || !strings.Contains(fmt.Sprint(ps), "needs a field") {
 		t.Fatalf("a file probe without a field: %v", ps)
+	}
+}
+
+// collector is a terminal window that keeps what the shell printed.
+type collector struct {
+	mu  sync.Mutex
+	out strings.Builder
+}
+
+func (c *collector) Output(_ context.Context, p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out.Write(p)
+	return nil
+}
+func (c *collector) Detached() {}
+func (c *collector) Ended(int) {}
+func (c *collector) has(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Contains(c.out.String(), s)
+}
+
+// TestFailedCheckKeepsCommands: a failed check is recorded with the
+// commands the learner ran before it, in the console and in the terminal
+// (marked "$ "), in the order they ran; a pass keeps none.
+func TestFailedCheckKeepsCommands(t *testing.T) {
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
+	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
+	f := newFixture(t, sandbox.Config{})
+	if !f.mgr.Capabilities(sandbox.KindRedis).Shell {
+		t.Skip("this machine cannot fence sandboxes: no workstation")
+	}
+	ctx := context.Background()
+	tg := f.target(0, "board")
+	if _, err := f.svc.Start(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(t, tg, "ZADD board 1 alice")
+	sh, err := f.svc.Shell(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &collector{}
+	if err := sh.Attach(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !w.has("$ ") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := sh.Input(w, []byte("redis-cli -h redis ZSCORE board alice\r")); err != nil {
+		t.Fatal(err)
+	}
+	for !w.has("\"1\"") && !w.has("\r\n1\r\n") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the prompt after it logs the line; nothing is timed
+	f.exec(t, tg, "ZCARD board")
+	rep, err := f.svc.Check(ctx, tg)
+	if err != nil || rep.Passed {
+		t.Fatalf("check: %+v %v, want a failure", rep, err)
+	}
+	list, err := f.attempts.ListAttempts(ctx, f.users[0], opslab.ExerciseKey{Course: "c", Lesson: "l", Exercise: "board"}, 1)
+	if err != nil || len(list) != 1 {
+		t.Fatal(list, err)
+	}
+	want := []string{"ZADD board 1 alice", "$ redis-cli -h redis ZSCORE board alice", "ZCARD board"}
+	if !slices.Equal(list[0].Commands, want) {
+		t.Fatalf("the failed check kept %q, want %q", list[0].Commands, want)
+	}
+	f.exec(t, tg, "ZADD board 2 bob")
+	if rep, err := f.svc.Check(ctx, tg); err != nil || !rep.Passed {
+		t.Fatalf("check after the fix: %+v %v", rep, err)
+	}
+	list, _ = f.attempts.ListAttempts(ctx, f.users[0], opslab.ExerciseKey{Course: "c", Lesson: "l", Exercise: "board"}, 1)
+	if len(list) != 1 || list[0].Commands != nil {
+		t.Fatalf("a pass kept commands: %+v", list)
 	}
 }

@@ -57,8 +57,19 @@ type Attempt struct {
 	// FailedChecks holds one message per failed check; empty when Passed.
 	FailedChecks []string
 	Kind         AttemptKind
-	CreatedAt    time.Time
+	// Commands are the last commands the learner ran in the sandbox's
+	// console and terminal before a failed check, newest last (at most
+	// MaxAttemptCommands of at most MaxAttemptCommandBytes each); empty
+	// for a pass and a live check.
+	Commands  []string
+	CreatedAt time.Time
 }
+
+// Bounds of Attempt.Commands.
+const (
+	MaxAttemptCommands     = 20
+	MaxAttemptCommandBytes = 300
+)
 
 // Key returns the exercise the attempt is for.
 func (a *Attempt) Key() ExerciseKey {
@@ -78,6 +89,14 @@ func (a *Attempt) Validate() error {
 	}
 	if a.Passed && len(a.FailedChecks) > 0 {
 		return Errorf(EINVALID, "A passing attempt cannot have failed checks.")
+	}
+	if len(a.Commands) > MaxAttemptCommands {
+		return Errorf(EINVALID, "An attempt keeps at most %d commands, not %d.", MaxAttemptCommands, len(a.Commands))
+	}
+	for _, c := range a.Commands {
+		if len(c) > MaxAttemptCommandBytes {
+			return Errorf(EINVALID, "A kept command is at most %d bytes.", MaxAttemptCommandBytes)
+		}
 	}
 	return nil
 }

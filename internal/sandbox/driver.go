@@ -84,6 +84,11 @@ type Driver interface {
 	RunShell(ctx context.Context, inst Instance, script string) (ShellResult, error)
 }
 
+// CommandLog is the file, in the learner's home, where the interactive
+// shells of StartShell append each command line the learner runs, as
+// "<unix seconds, with microseconds>\t<command>" (at most 300 bytes of it).
+const CommandLog = ".opslab-commands"
+
 // MaxShellOutput bounds each stream RunShell keeps.
 const MaxShellOutput = 256 << 10
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/opslab/opslab/internal/opslab"
 )
@@ -41,6 +42,15 @@ func (s *AttemptService) RecordAttempt(ctx context.Context, a opslab.Attempt) (*
 		return nil, fmt.Errorf("record attempt: encode failed checks: %w", err)
 	}
 
+	commands := a.Commands
+	if commands == nil {
+		commands = []string{}
+	}
+	commandsJSON, err := json.Marshal(commands)
+	if err != nil {
+		return nil, fmt.Errorf("record attempt: encode commands: %w", err)
+	}
+
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("record attempt: %w", err)
@@ -49,12 +59,18 @@ func (s *AttemptService) RecordAttempt(ctx context.Context, a opslab.Attempt) (*
 
 	a.CreatedAt = tx.now
 	a.FailedChecks = append([]string(nil), a.FailedChecks...)
+	a.Commands = append([]string(nil), a.Commands...)
+	// The commands column (migration 0007) is named only when there are
+	// commands: its default is the empty list, and the migration tests
+	// record attempts on the schemas before it.
+	cols, args := "", []any{a.UserID, a.Course, a.Lesson, a.Exercise, a.ContentHash, a.Passed, string(failedJSON), string(a.Kind), formatTime(a.CreatedAt)}
+	if len(commands) > 0 {
+		cols, args = ", commands", append(args, string(commandsJSON))
+	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO exercise_attempts
-			(user_id, course, lesson, exercise, content_hash, passed, failed_checks, kind, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.UserID, a.Course, a.Lesson, a.Exercise, a.ContentHash, a.Passed, string(failedJSON),
-		string(a.Kind), formatTime(a.CreatedAt))
+			(user_id, course, lesson, exercise, content_hash, passed, failed_checks, kind, created_at`+cols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?`+strings.Repeat(", ?", len(args)-9)+`)`, args...)
 	if err != nil {
 		return nil, wrap("record attempt", mapUserFK(err, a.UserID))
 	}
@@ -90,7 +106,7 @@ func (s *AttemptService) ListAttempts(ctx context.Context, userID int64, k opsla
 	defer tx.Rollback()
 
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, content_hash, passed, failed_checks, kind, created_at
+		SELECT id, content_hash, passed, failed_checks, kind, commands, created_at
 		FROM exercise_attempts
 		WHERE user_id = ? AND course = ? AND lesson = ? AND exercise = ?
 		ORDER BY id DESC LIMIT ?`,
@@ -102,8 +118,11 @@ func (s *AttemptService) ListAttempts(ctx context.Context, userID int64, k opsla
 	attempts := []*opslab.Attempt{}
 	for rows.Next() {
 		a := &opslab.Attempt{UserID: userID, Course: k.Course, Lesson: k.Lesson, Exercise: k.Exercise}
-		var failed, kind, created string
-		if err := rows.Scan(&a.ID, &a.ContentHash, &a.Passed, &failed, &kind, &created); err != nil {
+		var failed, kind, commands, created string
+		if err := rows.Scan(&a.ID, &a.ContentHash, &a.Passed, &failed, &kind, &commands, &created); err != nil {
+			return nil, fmt.Errorf("list attempts: %w", err)
+		}
+		if err := decodeCommands(commands, a); err != nil {
 			return nil, fmt.Errorf("list attempts: %w", err)
 		}
 		if err := json.Unmarshal([]byte(failed), &a.FailedChecks); err != nil {
@@ -234,4 +253,16 @@ func (s *AttemptService) SolutionRevealed(ctx context.Context, userID int64, k o
 		return false, fmt.Errorf("solution revealed: %w", err)
 	}
 	return revealed, nil
+}
+
+// decodeCommands reads an attempt's commands column into a (nil when
+// none).
+func decodeCommands(col string, a *opslab.Attempt) error {
+	if err := json.Unmarshal([]byte(col), &a.Commands); err != nil {
+		return fmt.Errorf("decode commands of attempt %d: %w", a.ID, err)
+	}
+	if len(a.Commands) == 0 {
+		a.Commands = nil
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,4 +165,36 @@ func TestAttemptService_Reveals(t *testing.T) {
 		AssertCode(t, s.RecordSolutionReveal(ctx, 999, key), opslab.ENOTFOUND)
 		AssertCode(t, s.RecordSolutionReveal(ctx, ann.ID, opslab.ExerciseKey{}), opslab.EINVALID)
 	})
+}
+
+// TestAttemptService_Commands: a failed check keeps the commands run
+// before it, newest last, and gives them back as they were (quotes,
+// markup and all); more than the cap is refused.
+func TestAttemptService_Commands(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	ann := MustCreateUser(t, db, "ann@example.com", opslab.RoleLearner, "")
+	s := sqlite.NewAttemptService(db)
+	k := opslab.ExerciseKey{Course: "c", Lesson: "l", Exercise: "e"}
+	cmds := []string{`SET "a b" <script>`, "$ redis-cli -h redis --bigkeys > big.txt"}
+	if _, err := s.RecordAttempt(ctx, opslab.Attempt{UserID: ann.ID, Course: k.Course, Lesson: k.Lesson, Exercise: k.Exercise,
+		ContentHash: "h", Kind: opslab.AttemptCheck, FailedChecks: []string{"1: no"}, Commands: cmds}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordAttempt(ctx, opslab.Attempt{UserID: ann.ID, Course: k.Course, Lesson: k.Lesson, Exercise: k.Exercise,
+		ContentHash: "h", Kind: opslab.AttemptCheck, Passed: true}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListAttempts(ctx, ann.ID, k, 0)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if list[0].Commands != nil || !slices.Equal(list[1].Commands, cmds) {
+		t.Fatalf("commands: newest %q, oldest %q; want none and %q", list[0].Commands, list[1].Commands, cmds)
+	}
+	too := make([]string, opslab.MaxAttemptCommands+1)
+	if _, err := s.RecordAttempt(ctx, opslab.Attempt{UserID: ann.ID, Course: k.Course, Lesson: k.Lesson, Exercise: k.Exercise,
+		ContentHash: "h", Kind: opslab.AttemptCheck, FailedChecks: []string{"1: no"}, Commands: too}); opslab.ErrorCode(err) != opslab.EINVALID {
+		t.Fatalf("too many commands: %v, want EINVALID", err)
+	}
 }

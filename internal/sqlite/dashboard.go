@@ -371,15 +371,18 @@ func (s *DashboardService) LearnerHistory(ctx context.Context, teamID, userID in
 	}
 
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, lesson, exercise, content_hash, passed, failed_checks, kind, created_at
+		SELECT id, lesson, exercise, content_hash, passed, failed_checks, kind, commands, created_at
 		FROM exercise_attempts WHERE user_id = ? AND course = ? ORDER BY id`, userID, course)
 	if err != nil {
 		return nil, fmt.Errorf("learner history: attempts: %w", err)
 	}
 	err = scanRows(rows, func() error {
 		a := &opslab.Attempt{UserID: userID, Course: course}
-		var failed, kind, created string
-		if err := rows.Scan(&a.ID, &a.Lesson, &a.Exercise, &a.ContentHash, &a.Passed, &failed, &kind, &created); err != nil {
+		var failed, kind, commands, created string
+		if err := rows.Scan(&a.ID, &a.Lesson, &a.Exercise, &a.ContentHash, &a.Passed, &failed, &kind, &commands, &created); err != nil {
+			return err
+		}
+		if err := decodeCommands(commands, a); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(failed), &a.FailedChecks); err != nil {

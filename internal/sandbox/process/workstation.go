@@ -140,8 +140,28 @@ func (d *Driver) workstationHome(b *box, uid int) (string, error) {
 
 // workstationProfile is the shell's /etc/profile: a prompt that names the
 // user and the workstation, and the nodes at hand.
+//
+// Every command line the learner runs is also appended, with its time, to
+// ~/.opslab-commands (sandbox.CommandLog), so that the platform can keep the last
+// ones with a failed check for the learner's team lead; the first prompt
+// only notes where the history stands (a reopened shell loads the earlier
+// history, which was logged then).
 const workstationProfile = `PS1='\u@\h:\w\$ '
 export PS1
+__opslab_log() {
+  local h n c
+  h=$(HISTTIMEFORMAT= builtin history 1) || return
+  h=${h#"${h%%[![:space:]]*}"}
+  n=${h%%[!0-9]*}
+  c=${h#"$n"}
+  c=${c#\*}
+  c=${c#"${c%%[![:space:]]*}"}
+  if [ -z "${__opslab_started:-}" ]; then __opslab_started=1; __opslab_last=$n; return; fi
+  [ -n "$n" ] && [ "$n" != "$__opslab_last" ] || return
+  __opslab_last=$n
+  printf '%s\t%s\n' "$EPOCHREALTIME" "${c:0:300}" >> ~/.opslab-commands
+}
+PROMPT_COMMAND=__opslab_log
 `
 
 // workstationForwards names every node of inst: each node by its own name,

@@ -253,9 +253,22 @@ func makeDev(dev string) error {
 	return nil
 }
 
-// listen starts forwarding fw.Listen to the node.
+// listen starts forwarding fw.Listen to the node. Several workstations of
+// one sandbox (a terminal, and the scripts of checks beside it) share the
+// sandbox's network namespace: their inits all listen on the names'
+// addresses with SO_REUSEPORT (all as root), and the kernel hands each
+// connection to one of them, any of which forwards it the same way.
 func listen(fw Forward) error {
-	l, err := net.Listen("tcp", fw.Listen)
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	l, err := lc.Listen(context.Background(), "tcp", fw.Listen)
 	if err != nil {
 		return fmt.Errorf("workstation: listen for %s on %s: %w", fw.Name, fw.Listen, err)
 	}
