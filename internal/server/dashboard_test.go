@@ -551,3 +551,36 @@ func TestTeamLearnerDetail(t *testing.T) {
 		}
 	})
 }
+
+// TestTeamLearnerDetailCommands: a failed check's kept commands (console
+// and terminal) show on the learner detail, escaped, and in its JSON; a
+// learner does not see another's.
+func TestTeamLearnerDetailCommands(t *testing.T) {
+	f := newTeamFixture(t)
+	_, err := f.attempts.RecordAttempt(context.Background(), opslab.Attempt{UserID: f.ann.ID, Course: "ops", Lesson: "lesson-02",
+		Exercise: "ex-1", ContentHash: "h", FailedChecks: []string{"1: k1 must hold v."}, Kind: opslab.AttemptCheck,
+		Commands: []string{"SET k1 <script>alert(1)</script>", "$ redis-cli -h redis GET k1 | head"}})
+	f.must(t, err)
+	lea := f.signIn(t, "lea@example.com")
+	st, _, page := lea.do("GET", fmt.Sprintf("/teams/ops/learners/%d", f.ann.ID), "")
+	if st != 200 {
+		t.Fatalf("detail: %d", st)
+	}
+	for _, want := range []string{`data-role="commands"`, "2 commands before this check",
+		"SET k1 &lt;script&gt;alert(1)&lt;/script&gt;", "$ redis-cli -h redis GET k1 | head"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>alert(1)") {
+		t.Error("a kept command is not escaped")
+	}
+	st, _, body := lea.do("GET", fmt.Sprintf("/api/teams/ops/learners/%d", f.ann.ID), "")
+	if st != 200 || !strings.Contains(body, `"commands":["SET k1 \u003cscript\u003ealert(1)\u003c/script\u003e","$ redis-cli -h redis GET k1 | head"]`) {
+		t.Fatalf("detail API: %d %s", st, body)
+	}
+	bob := f.signIn(t, "bob@example.com")
+	if st, _, _ := bob.do("GET", fmt.Sprintf("/api/teams/ops/learners/%d", f.ann.ID), ""); st != 403 && st != 404 {
+		t.Fatalf("a learner reads another's commands: %d", st)
+	}
+}

@@ -294,7 +294,7 @@ func learnerJSONOf(ld *teamLearnerDetail) learnerJSON {
 			ej := learnerExerciseJSON{ID: e.ID, Title: e.Title, Attempts: []attemptJSON{}, Hints: []hintJSON{},
 				SolutionReveals: []time.Time{}}
 			for _, a := range h.attempts {
-				aj := attemptJSON{At: a.CreatedAt.UTC(), Kind: string(a.Kind), Passed: a.Passed, FailedChecks: []failedCheckText{}}
+				aj := attemptJSON{At: a.CreatedAt.UTC(), Kind: string(a.Kind), Passed: a.Passed, FailedChecks: []failedCheckText{}, Commands: a.Commands}
 				for _, f := range a.FailedChecks {
 					aj.FailedChecks = append(aj.FailedChecks, splitFailedCheck(f))
 				}
@@ -578,7 +578,7 @@ func learnerPageOf(ld *teamLearnerDetail) learnerPageView {
 				}
 				for _, a := range attempts {
 					av := attemptView{ISO: a.CreatedAt.UTC().Format(time.RFC3339), When: formatWhen(a.CreatedAt),
-						Kind: "Check", Passed: a.Passed}
+						Kind: "Check", Passed: a.Passed, Commands: a.Commands}
 					if a.Kind == opslab.AttemptLive {
 						av.Kind = "Live check"
 					}

@@ -157,6 +157,9 @@ type attemptJSON struct {
 	Kind         string            `json:"kind"` // "check" or "live"
 	Passed       bool              `json:"passed"`
 	FailedChecks []failedCheckText `json:"failed_checks"`
+	// Commands are the console and terminal commands run before a failed
+	// check (terminal lines start with "$ "); absent when none were kept.
+	Commands []string `json:"commands,omitempty"`
 }
 
 type hintJSON struct {

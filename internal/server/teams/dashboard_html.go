@@ -133,6 +133,7 @@ type attemptView struct {
 	Kind      string // "Check" or "Live check"
 	Passed    bool
 	Failed    []failedCheckText
+	Commands  []string // run before a failed check, oldest first
 }
 
 type revealView struct {
