@@ -138,6 +138,22 @@ func TestBrowserTerminal(t *testing.T) {
 	typeLine(`echo "MARK=$MARK"`)
 	waitScreen("the same shell's variable", "MARK=4242")
 
+	// A code block of the lesson goes to the open terminal, pasted at the
+	// prompt (not run: Enter is the learner's).
+	want := evalIn[string](b, "find a redis-cli block", `(() => {
+  const pre = Array.from(document.querySelectorAll(".lesson-body pre")).find(p => (p.querySelector("code") || {}).innerText?.startsWith("redis-cli INFO persistence"));
+  if (!pre) return "";
+  pre.setAttribute("data-test", "paste-me");
+  return pre.querySelector("code").innerText.trim().split("\n")[0];
+})()`)
+	if want == "" {
+		b.fatalf("lesson 11 has no code block starting with redis-cli INFO persistence")
+	}
+	b.do("paste the block into the terminal",
+		chromedp.ScrollIntoView(chromedp.CSS(`pre[data-test=paste-me]`)),
+		chromedp.Click(chromedp.CSS(`pre[data-test=paste-me] .paste-button`), chromedp.NodeVisible))
+	waitScreen("the pasted block at the prompt", "learner@workstation:~$ "+want[:40])
+
 	b.do("show the card", chromedp.ScrollIntoView(chromedp.CSS(card)))
 	ctx, cancel := b.stepContext()
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

@@ -66,7 +66,10 @@
 
     // Copy buttons on code blocks.
     document.querySelectorAll(".lesson-body pre").forEach(function (pre) {
-      if (!navigator.clipboard) return;
+      if (navigator.clipboard) copyButton(pre);
+      pasteButton(pre);
+    });
+    function copyButton(pre) {
       var b = document.createElement("button");
       b.type = "button";
       b.className = "copy-button";
@@ -80,7 +83,23 @@
         });
       });
       pre.appendChild(b);
-    });
+    }
+    // With a card's terminal open, a block can go straight to it: pasted
+    // at the prompt, for the learner to read and run with Enter.
+    function pasteButton(pre) {
+      var t = document.createElement("button");
+      t.type = "button";
+      t.className = "copy-button paste-button";
+      t.textContent = "To terminal";
+      t.setAttribute("aria-label", "Paste this code into the open terminal");
+      t.addEventListener("click", function () {
+        var shell = window.opslab && window.opslab.activeShell;
+        if (!shell) return;
+        var code = pre.querySelector("code") || pre;
+        shell.paste(code.innerText.replace(/\n$/, ""));
+      });
+      pre.appendChild(t);
+    }
 
     var layout = document.querySelector(".lesson-layout");
     if (!layout) return;

@@ -198,7 +198,7 @@
       termPane.hidden = !terminal;
       termHelp.hidden = !terminal;
       if (!terminal) { input.focus(); return; }
-      if (shell) { shell.reopen(); shell.fit(); shell.focus(); return; }
+      if (shell) { window.opslab.activeShell = shell; shell.reopen(); shell.fit(); shell.focus(); return; }
       if (!loading) loading = window.opslab.loadTerminal();
       loading.then(function () {
         shell = window.opslab.openTerminal(termPane, url, function (text) {
@@ -206,6 +206,8 @@
           termNote.hidden = text === "";
         });
         running(true);
+        window.opslab.activeShell = shell;
+        document.body.classList.add("has-terminal");
         shell.focus();
       }).catch(function (e) {
         termNote.textContent = "The terminal could not load: " + e.message;
