@@ -363,7 +363,13 @@ func splitSupported(all []*testJob, drv sandbox.Driver) (run []*testJob, skipped
 		case !c.Runs:
 			skipped = append(skipped, skippedJob{j, fmt.Sprintf("the %s driver does not run %s sandboxes", drv.Name(), j.ex.Sandbox)})
 		case j.ex.Needs(course.RequireRealKafka) && !c.RealKafka:
-			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it needs real Apache Kafka, and the %s driver runs %s sandboxes on kfake (it runs with --sandbox container)", drv.Name(), j.ex.Sandbox)})
+			where := "--sandbox container"
+			if j.ex.Sandbox == course.SandboxKafka {
+				where = "--kafka apache or --sandbox container"
+			}
+			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it needs real Apache Kafka, and the %s driver runs %s sandboxes on kfake (it runs with %s)", drv.Name(), j.ex.Sandbox, where)})
+		case j.ex.UsesWorkstation() && !c.Shell:
+			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it is done in the terminal, and the %s driver offers no workstation beside %s sandboxes here (the process driver, fenced, does)", drv.Name(), j.ex.Sandbox)})
 		default:
 			run = append(run, j)
 		}
