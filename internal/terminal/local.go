@@ -30,6 +30,11 @@ func Command(newCmd func(ctx context.Context) (*exec.Cmd, error)) Starter {
 	})
 }
 
+// Started returns the PTY of cmd, which was started with the other end of
+// ptmx as its terminal, in a session of its own: closing it kills cmd's
+// process group and closes ptmx.
+func Started(ptmx *os.File, cmd *exec.Cmd) PTY { return &localPTY{f: ptmx, cmd: cmd} }
+
 // localPTY is a PTY of a local process.
 type localPTY struct {
 	f    *os.File

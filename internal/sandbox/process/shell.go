@@ -5,15 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/creack/pty"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/terminal"
 )
 
 // StartShell starts a learner's shell in a fresh workstation beside inst
@@ -38,49 +37,9 @@ func (d *Driver) StartShell(_ context.Context, inst sandbox.Instance, cols, rows
 		ptmx.Close()
 		return nil, fmt.Errorf("shell beside sandbox %s: %w", inst.Spec.ID, err)
 	}
-	return &shell{f: ptmx, cmd: cmd}, nil
-}
-
-// shell is a workstation's init behind the PTY it was started on.
-type shell struct {
-	f    *os.File
-	cmd  *exec.Cmd
-	once sync.Once
-}
-
-func (s *shell) Read(b []byte) (int, error)  { return s.f.Read(b) }
-func (s *shell) Write(b []byte) (int, error) { return s.f.Write(b) }
-
-func (s *shell) Resize(cols, rows uint16) error {
-	return pty.Setsize(s.f, &pty.Winsize{Cols: cols, Rows: rows})
-}
-
-// Wait returns the shell's exit status (the workstation's init exits with
-// it); -1 when it was killed.
-func (s *shell) Wait() (int, error) {
-	err := s.cmd.Wait()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &exit):
-		return exit.ExitCode(), nil
-	default:
-		return -1, err
-	}
-}
-
-// Close kills the workstation's init, and with it every process of its
-// namespace, and closes the PTY.
-func (s *shell) Close() error {
-	var err error
-	s.once.Do(func() {
-		if s.cmd.Process != nil {
-			_ = s.cmd.Process.Signal(syscall.SIGKILL)
-		}
-		err = s.f.Close()
-	})
-	return err
+	// Closing it kills the init's process group, and with the init every
+	// process of its namespace.
+	return terminal.Started(ptmx, cmd), nil
 }
 
 // RunShell runs script with bash -c in a fresh workstation beside inst,

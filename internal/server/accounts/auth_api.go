@@ -18,6 +18,12 @@ func (h *Handler) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.signIn(r.Context(), r, c.Email, c.Password)
+	h.startSession(w, r, u, err, http.StatusOK)
+}
+
+// startSession answers a sign-in or sign-up: err (with Retry-After for a
+// limit), or a new session for u and u as JSON with status.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *opslab.User, err error, status int) {
 	if err != nil {
 		kit.SetRetryAfter(w, err)
 		h.kit.APIError(w, r, err)
@@ -27,7 +33,7 @@ func (h *Handler) handleAPILogin(w http.ResponseWriter, r *http.Request) {
 		h.kit.APIError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusOK, kit.ToUserJSON(u))
+	kit.WriteJSON(w, status, kit.ToUserJSON(u))
 }
 
 func (h *Handler) handleAPILogout(w http.ResponseWriter, r *http.Request) {
@@ -42,16 +48,7 @@ func (h *Handler) handleAPIRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.register(r.Context(), r, c.withDefaultName())
-	if err != nil {
-		kit.SetRetryAfter(w, err)
-		h.kit.APIError(w, r, err)
-		return
-	}
-	if err := h.sessions.SignIn(w, r, u.ID); err != nil {
-		h.kit.APIError(w, r, err)
-		return
-	}
-	kit.WriteJSON(w, http.StatusCreated, kit.ToUserJSON(u))
+	h.startSession(w, r, u, err, http.StatusCreated)
 }
 
 func (h *Handler) handleAPIMe(w http.ResponseWriter, r *http.Request) {
