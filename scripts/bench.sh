@@ -42,6 +42,12 @@ echo
 labbench -unfenced
 
 echo
+echo "## Terminal (issue 15): ready, keystroke echo, memory, many at once; baseline a bare bash -i on a PTY"
+echo
+go run ./bench/termbench -bin bin/opslab -runs "${TERM_RUNS:-60}" -keys "${TERM_KEYS:-200}" \
+  -idle "${TERM_IDLE:-10}" -many "${TERM_MANY:-100}"
+
+echo
 echo "## Driver start alone, fenced beside unfenced (Go benchmarks)"
 echo
 OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced|BenchmarkKafkaStartAndSetup' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
