@@ -11,20 +11,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/opslab/opslab/bench/benchkit"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -93,81 +90,43 @@ func main() {
 }
 
 type bench struct {
-	bin, content, url, data string
-	unfenced                bool
-	cmd                     *exec.Cmd
-	users                   int
+	bin, content, url string
+	unfenced          bool
+	srv               *benchkit.Server
+	cmd               *exec.Cmd
+	users             int
 }
 
 func (b *bench) startServer() error {
-	dir, err := os.MkdirTemp("", "lb")
-	if err != nil {
-		return err
-	}
-	b.data = dir
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--sandbox-max-redis", "5000",
-		"--sandbox-max-kafka", "5000", "--log-level", "error", "--signups-per-hour", "-1", "--sandbox-per-learner", "3"}
+	args := []string{"--sandbox-max-redis", "5000", "--sandbox-max-kafka", "5000", "--log-level", "error",
+		"--signups-per-hour", "-1", "--sandbox-per-learner", "3"}
 	if b.content != "" {
 		args = append(args, "--content", b.content)
 	}
 	if b.unfenced {
 		args = append(args, "--unfenced")
 	}
-	b.cmd = exec.Command(b.bin, args...)
-	out, err := b.cmd.StdoutPipe()
+	srv, err := benchkit.Serve(b.bin, args...)
 	if err != nil {
 		return err
 	}
-	b.cmd.Stderr = os.Stderr
-	if err := b.cmd.Start(); err != nil {
-		return err
-	}
-	buf := make([]byte, 256)
-	n, _ := out.Read(buf)
-	line := string(buf[:n])
-	i := strings.Index(line, "http://")
-	if i < 0 {
-		return fmt.Errorf("server did not say where it listens: %q", line)
-	}
-	b.url = strings.TrimSpace(line[i:])
-	go io.Copy(io.Discard, out)
+	b.srv, b.url, b.cmd = srv, srv.URL, srv.Cmd
 	return nil
 }
 
-func (b *bench) stop() {
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	_ = b.cmd.Wait()
-	os.RemoveAll(b.data)
-}
+func (b *bench) stop() { b.srv.Stop() }
 
 // learner is a signed-in API client.
-type learner struct {
-	url string
-	c   *http.Client
-}
+type learner = benchkit.Learner
 
 func (b *bench) newLearner() *learner {
-	jar, _ := cookiejar.New(nil)
-	l := &learner{url: b.url, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
 	b.users++
-	body := fmt.Sprintf(`{"email":"l%d-%d@bench.test","name":"L","password":"bench-password-1"}`, b.users, time.Now().UnixNano())
-	if st, _ := l.post("/api/register", body); st != 201 {
-		fail(fmt.Errorf("register: %d", st))
+	l, err := benchkit.NewLearner(b.url, &http.Client{Timeout: 60 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 4}}, "l", b.users)
+	if err != nil {
+		fail(err)
 	}
 	return l
-}
-
-func (l *learner) post(path, body string) (int, []byte) {
-	req, _ := http.NewRequest("POST", l.url+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := l.c.Do(req)
-	if err != nil {
-		return 0, []byte(err.Error())
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
 }
 
 func (b *bench) starts(path string, n int) []time.Duration {
@@ -175,32 +134,32 @@ func (b *bench) starts(path string, n int) []time.Duration {
 	for i := 0; i < n; i++ {
 		l := b.newLearner()
 		t0 := time.Now()
-		st, body := l.post(path+"/start", "")
+		st, body := l.Post(path+"/start", "")
 		d := time.Since(t0)
 		if st != 200 {
 			fail(fmt.Errorf("start: %d %s", st, body))
 		}
 		ds = append(ds, d)
-		l.post(path+"/stop", "")
+		l.Post(path+"/stop", "")
 	}
 	return ds
 }
 
 func (b *bench) checks(path string, n int) []time.Duration {
 	l := b.newLearner()
-	if st, body := l.post(path+"/start", ""); st != 200 {
+	if st, body := l.Post(path+"/start", ""); st != 200 {
 		fail(fmt.Errorf("start: %d %s", st, body))
 	}
 	var ds []time.Duration
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
-		st, body := l.post(path+"/check", "")
+		st, body := l.Post(path+"/check", "")
 		if st != 200 {
 			fail(fmt.Errorf("check: %d %s", st, body))
 		}
 		ds = append(ds, time.Since(t0))
 	}
-	l.post(path+"/stop", "")
+	l.Post(path+"/stop", "")
 	return ds
 }
 
@@ -214,7 +173,7 @@ func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	var ls []*learner
 	for i := 0; i < n; i++ {
 		l := b.newLearner()
-		if st, body := l.post(redisPath+"/start", ""); st != 200 {
+		if st, body := l.Post(redisPath+"/start", ""); st != 200 {
 			fail(fmt.Errorf("start: %d %s", st, body))
 		}
 		ls = append(ls, l)
@@ -227,7 +186,7 @@ func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	redisPSS += pss(b.cmd.Process.Pid) - base
 	fmt.Printf("| redis | %d | %s | %s |\n", n, mib(redisPSS), mib(redisPSS/int64(n)))
 	for _, l := range ls {
-		l.post(redisPath+"/stop", "")
+		l.Post(redisPath+"/stop", "")
 	}
 	if kafkaPath == "" {
 		return
@@ -237,7 +196,7 @@ func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	ls = nil
 	for i := 0; i < n; i++ {
 		l := b.newLearner()
-		if st, body := l.post(kafkaPath+"/start", ""); st != 200 {
+		if st, body := l.Post(kafkaPath+"/start", ""); st != 200 {
 			fail(fmt.Errorf("start: %d %s", st, body))
 		}
 		ls = append(ls, l)
@@ -249,7 +208,7 @@ func (b *bench) memory(redisPath, kafkaPath string, n int) {
 	}
 	fmt.Printf("| kafka (kfake, an opslab-kfake child each) | %d | %s | %s |\n", n, mib(k), mib(k/int64(n)))
 	for _, l := range ls {
-		l.post(kafkaPath+"/stop", "")
+		l.Post(kafkaPath+"/stop", "")
 	}
 }
 
@@ -270,7 +229,7 @@ func (b *bench) load(path string, n int, d time.Duration) {
 			defer wg.Done()
 			timed := func(dst *[]time.Duration, p, body string) {
 				t0 := time.Now()
-				st, _ := l.post(p, body)
+				st, _ := l.Post(p, body)
 				el := time.Since(t0)
 				mu.Lock()
 				defer mu.Unlock()
@@ -328,22 +287,6 @@ func bareRedisStarts(n int) []time.Duration {
 	return ds
 }
 
-func row(name string, ds []time.Duration) {
-	sortD(ds)
-	fmt.Printf("| %s | %d | %s | %s | %s |\n", name, len(ds), q(ds, .5), q(ds, .95), q(ds, 1))
-}
-
-func sortD(ds []time.Duration) { sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] }) }
-
-func q(ds []time.Duration, p float64) string {
-	if len(ds) == 0 {
-		return "-"
-	}
-	i := int(p*float64(len(ds))+0.5) - 1
-	i = max(0, min(i, len(ds)-1))
-	return fmt.Sprintf("%.1f ms", float64(ds[i].Microseconds())/1000)
-}
-
 func sum(m map[string]int) int {
 	n := 0
 	for _, v := range m {
@@ -353,66 +296,10 @@ func sum(m map[string]int) int {
 }
 
 // pss is a process's proportional set size in bytes.
-func pss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "Pss:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // childPIDs lists the server's child processes whose name starts with
 // comm: redis-server, or opslab-kfake for kfake sandboxes.
-func childPIDs(parent int, comm string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		name, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if strings.HasPrefix(string(name), comm) && ppid(pid) == parent {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-func ppid(pid int) int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[1])
-	return n
-}
-
-func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
-
-func memTotal() string {
-	b, _ := os.ReadFile("/proc/meminfo")
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		return "?"
-	}
-	kb, _ := strconv.ParseInt(f[1], 10, 64)
-	return fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20))
-}
+func childPIDs(parent int, comm string) []int { return benchkit.Processes(parent, comm, false) }
 
 // running is stopped by fail, so that no server outlives the benchmark.
 var running *bench
@@ -449,3 +336,13 @@ func exercisePath(cle string) string {
 	}
 	return fmt.Sprintf("/api/courses/%s/lessons/%s/exercises/%s", p[0], p[1], p[2])
 }
+
+// The helpers shared with bench/termbench.
+var (
+	row      = benchkit.Row
+	q        = benchkit.Quantile
+	sortD    = benchkit.Sort
+	pss      = benchkit.PSS
+	mib      = benchkit.MiB
+	memTotal = benchkit.MemTotal
+)

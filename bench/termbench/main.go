@@ -16,19 +16,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/opslab/opslab/bench/benchkit"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -266,79 +264,38 @@ func (b *baseline) open(i int) (time.Duration, *term) {
 }
 
 type bench struct {
-	bin, url, data string
-	cmd            *exec.Cmd
-	users          int
+	bin, url string
+	srv      *benchkit.Server
+	cmd      *exec.Cmd
+	users    int
 }
 
 func (b *bench) startServer(many int) error {
-	dir, err := os.MkdirTemp("", "tb")
+	srv, err := benchkit.Serve(b.bin, "--sandbox-max-redis", strconv.Itoa(max(500, 2*many)),
+		"--log-level", "error", "--signups-per-hour", "-1")
 	if err != nil {
 		return err
 	}
-	b.data = dir
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--sandbox-max-redis", strconv.Itoa(max(500, 2*many)),
-		"--log-level", "error", "--signups-per-hour", "-1"}
-	b.cmd = exec.Command(b.bin, args...)
-	out, err := b.cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	b.cmd.Stderr = os.Stderr
-	if err := b.cmd.Start(); err != nil {
-		return err
-	}
-	buf := make([]byte, 256)
-	n, _ := out.Read(buf)
-	line := string(buf[:n])
-	i := strings.Index(line, "http://")
-	if i < 0 {
-		return fmt.Errorf("server did not say where it listens: %q", line)
-	}
-	b.url = strings.TrimSpace(line[i:])
-	go io.Copy(io.Discard, out)
+	b.srv, b.url, b.cmd = srv, srv.URL, srv.Cmd
 	return nil
 }
 
-func (b *bench) stop() {
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	_ = b.cmd.Wait()
-	os.RemoveAll(b.data)
-}
+func (b *bench) stop() { b.srv.Stop() }
 
-// learner is a signed-in API client.
-type learner struct {
-	url string
-	c   *http.Client
-}
+// learner is a signed-in API client that opens terminals.
+type learner struct{ *benchkit.Learner }
 
 func (b *bench) newLearner() *learner {
-	jar, _ := cookiejar.New(nil)
-	l := &learner{url: b.url, c: &http.Client{Jar: jar}}
 	b.users++
-	body := fmt.Sprintf(`{"email":"t%d-%d@bench.test","name":"T","password":"bench-password-1"}`, b.users, time.Now().UnixNano())
-	if st, _ := l.post("/api/register", body); st != 201 {
-		fail(fmt.Errorf("register: %d", st))
-	}
-	return l
-}
-
-func (l *learner) post(path, body string) (int, []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "POST", l.url+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := l.c.Do(req)
+	l, err := benchkit.NewLearner(b.url, &http.Client{}, "t", b.users)
 	if err != nil {
-		return 0, []byte(err.Error())
+		fail(err)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return &learner{l}
 }
 
 func (l *learner) start(expath string) {
-	if st, body := l.post(expath+"/start", ""); st != 200 {
+	if st, body := l.Post(expath+"/start", ""); st != 200 {
 		fail(fmt.Errorf("start: %d %s", st, body))
 	}
 }
@@ -346,11 +303,11 @@ func (l *learner) start(expath string) {
 // terminal opens the learner's terminal and times the WebSocket request
 // to the first prompt.
 func (l *learner) terminal(ctx context.Context, expath string) (time.Duration, *term, error) {
-	url := "ws" + strings.TrimPrefix(l.url, "http") + expath + "/terminal"
+	url := "ws" + strings.TrimPrefix(l.URL, "http") + expath + "/terminal"
 	t0 := time.Now()
 	c, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{
-		HTTPClient: l.c,
-		HTTPHeader: http.Header{"Origin": {l.url}},
+		HTTPClient: l.C,
+		HTTPHeader: http.Header{"Origin": {l.URL}},
 	})
 	if err != nil {
 		st := 0
@@ -393,7 +350,7 @@ func (b *bench) opens(expath string, n int) (warm, cold []time.Duration) {
 		} else {
 			cold = append(cold, d)
 		}
-		l.post(expath+"/stop", "")
+		l.Post(expath+"/stop", "")
 	}
 	return warm, cold
 }
@@ -409,7 +366,7 @@ func (b *bench) echo(expath string, n int) []time.Duration {
 	}
 	ds := echoes(c, n)
 	c.close()
-	l.post(expath+"/stop", "")
+	l.Post(expath+"/stop", "")
 	return ds
 }
 
@@ -480,7 +437,7 @@ func (b *bench) memory(expath string, n int) {
 	fmt.Printf("\n(%d idle workstations, each beside its own Redis sandbox; measured 3 s after the prompt.)\n", n)
 	for _, o := range ones {
 		o.c.close()
-		o.l.post(expath+"/stop", "")
+		o.l.Post(expath+"/stop", "")
 	}
 }
 
@@ -602,7 +559,7 @@ func (b *bench) many(expath string, n int) {
 		if c != nil {
 			c.close()
 		}
-		ls[i].post(expath+"/stop", "")
+		ls[i].Post(expath+"/stop", "")
 	}
 }
 
@@ -623,86 +580,10 @@ func contains(xs []int, x int) bool {
 	return false
 }
 
-func row(name string, ds []time.Duration) {
-	sortD(ds)
-	fmt.Printf("| %s | %d | %s | %s | %s |\n", name, len(ds), q(ds, .5), q(ds, .95), q(ds, 1))
-}
-
-func sortD(ds []time.Duration) { sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] }) }
-
-func q(ds []time.Duration, p float64) string {
-	if len(ds) == 0 {
-		return "-"
-	}
-	i := int(p*float64(len(ds))+0.5) - 1
-	i = max(0, min(i, len(ds)-1))
-	return ms(ds[i])
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
 // mem is a process's resident set size and proportional set size in bytes.
-func mem(pid int) (rss, pss int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "Rss:":
-			rss = kb << 10
-		case "Pss:":
-			pss = kb << 10
-		}
-	}
-	return rss, pss
-}
-
-func pss(pid int) int64 { _, p := mem(pid); return p }
 
 // descendants lists the processes under root (at any depth) whose name
 // starts with comm.
-func descendants(root int, comm string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		name, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if !strings.HasPrefix(string(name), comm) {
-			continue
-		}
-		for p := ppid(pid); p > 1; p = ppid(p) {
-			if p == root {
-				out = append(out, pid)
-				break
-			}
-		}
-	}
-	return out
-}
-
-func ppid(pid int) int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[1])
-	return n
-}
 
 // cgroupMemory is the file holding the memory charge of pid's control
 // group: memory.current (cgroup v2) or memory.usage_in_bytes (cgroup v1's
@@ -742,19 +623,6 @@ func readInt(path string) int64 {
 	return n
 }
 
-func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
-
-func memTotal() string {
-	b, _ := os.ReadFile("/proc/meminfo")
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		return "?"
-	}
-	kb, _ := strconv.ParseInt(f[1], 10, 64)
-	return fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20))
-}
-
 // running is stopped by fail, so that no server outlives the benchmark.
 var running *bench
 
@@ -765,3 +633,19 @@ func fail(err error) {
 	}
 	os.Exit(1)
 }
+
+// descendants lists the processes under root (at any depth) whose name
+// starts with comm.
+func descendants(root int, comm string) []int { return benchkit.Processes(root, comm, true) }
+
+// The helpers shared with bench/labbench.
+var (
+	row      = benchkit.Row
+	q        = benchkit.Quantile
+	sortD    = benchkit.Sort
+	ms       = benchkit.MS
+	mem      = benchkit.Mem
+	pss      = benchkit.PSS
+	mib      = benchkit.MiB
+	memTotal = benchkit.MemTotal
+)
