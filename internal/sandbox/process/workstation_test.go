@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -268,7 +269,21 @@ func TestWorkstationKafka(t *testing.T) {
 	testkit.Slow(t, "starts a fenced Kafka sandbox, a workstation and Kafka's JVM tools")
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation and bin/opslab-kfake)", "OPSLAB_WORKSTATION_BINARY", "OPSLAB_KFAKE_BINARY")
 	testkit.RequireTool(t, "kcat", "apt-get install kcat")
-	d := mustDriver(t, process.Options{})
+	// The Kafka tree is reached through a path under /tmp, as in a
+	// checkout there (CI clones into /tmp): the workstation's own /tmp must
+	// not hide it.
+	opts := process.Options{}
+	if home := process.FindKafkaHome(); home != "" {
+		link := filepath.Join(t.TempDir(), "kafka")
+		if err := os.Symlink(home, link); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(link, "/tmp/") {
+			t.Logf("the temporary folder %s is not under /tmp", link)
+		}
+		opts.KafkaHome = link
+	}
+	d := mustDriver(t, opts)
 	if !d.Fence().Fenced() {
 		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
 	}

@@ -80,6 +80,15 @@ func buildRoot(plan Plan) (map[int]string, error) {
 	}
 	at := func(p string) string { return filepath.Join(root, p) }
 
+	// /tmp (capped, this workstation's own) first: a read-only folder that
+	// lives under the host's /tmp (a Kafka tree in a checkout there) is
+	// bound on top of it, not hidden by it.
+	if err := os.MkdirAll(at("/tmp"), 0o755); err != nil {
+		return fail("make /tmp", err)
+	}
+	if err := unix.Mount("workstation", at("/tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=1777", plan.TmpBytes)); err != nil {
+		return fail("mount /tmp", err)
+	}
 	// The host's system folders, read-only, no set-user-id, no devices.
 	for _, ro := range plan.ReadOnly {
 		fi, err := os.Stat(ro)
@@ -94,8 +103,7 @@ func buildRoot(plan Plan) (map[int]string, error) {
 		}
 	}
 	// Home (the driver's capped folder, kept for the sandbox's life) and
-	// /tmp (capped, this workstation's own): the only places the learner
-	// may write.
+	// /tmp: the only places the learner may write.
 	if err := os.MkdirAll(at(plan.Dir), 0o755); err != nil {
 		return fail("make "+plan.Dir, err)
 	}
@@ -104,12 +112,6 @@ func buildRoot(plan Plan) (map[int]string, error) {
 	}
 	if err := unix.Mount("", at(plan.Dir), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 		return fail("remount the home folder", err)
-	}
-	if err := os.MkdirAll(at("/tmp"), 0o755); err != nil {
-		return fail("make /tmp", err)
-	}
-	if err := unix.Mount("workstation", at("/tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("size=%d,mode=1777", plan.TmpBytes)); err != nil {
-		return fail("mount /tmp", err)
 	}
 	if err := makeDev(at("/dev")); err != nil {
 		return fail("make /dev", err)
