@@ -42,6 +42,35 @@ func (s *screen) String() string {
 	return s.out.String()
 }
 
+// fencedDriver is a process driver with opts, skipping the test on a
+// machine that cannot fence sandboxes (a workstation needs the fence).
+func fencedDriver(t *testing.T, opts process.Options) *process.Driver {
+	t.Helper()
+	d := mustDriver(t, opts)
+	if !d.Fence().Fenced() {
+		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
+	}
+	return d
+}
+
+// openShell starts a learner's shell beside inst, ended after the test,
+// with a screen attached as its window.
+func openShell(t *testing.T, d *process.Driver, inst sandbox.Instance) (*terminal.Shell, *screen) {
+	t.Helper()
+	sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
+		return d.StartShell(ctx, inst, size.Cols, size.Rows)
+	}), terminal.DefaultSize, terminal.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sh.Close() })
+	s := &screen{}
+	if err := sh.Attach(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return sh, s
+}
+
 // csi matches the terminal control sequences bash prints (bracketed
 // paste on and off), which are not part of a line's text.
 var csi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
@@ -78,27 +107,13 @@ func TestWorkstation(t *testing.T) {
 	testkit.Slow(t, "starts a fenced sandbox and a workstation")
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
 	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
-	d := mustDriver(t, process.Options{})
-	if !d.Fence().Fenced() {
-		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
-	}
+	d := fencedDriver(t, process.Options{})
 	inst := mustStart(t, d, spec(sandbox.KindRedis))
 
 	if !d.Capabilities(inst.Spec.Kind).Shell {
 		t.Fatal("a fenced process driver says it offers no shell")
 	}
-	st := terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
-		return d.StartShell(ctx, inst, size.Cols, size.Rows)
-	})
-	sh, err := terminal.Start(context.Background(), st, terminal.DefaultSize, terminal.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sh.Close() })
-	s := &screen{}
-	if err := sh.Attach(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
+	sh, s := openShell(t, d, inst)
 
 	// The learner's own user: not root, not the sandbox's servers' user.
 	uid := s.run(t, sh, `echo "UID=$(id -u)"`, "UID=")
@@ -207,15 +222,7 @@ func TestWorkstation(t *testing.T) {
 
 	// The home folder lasts as long as the sandbox: the next shell finds
 	// what the last one wrote.
-	next, err := terminal.Start(context.Background(), st, terminal.DefaultSize, terminal.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer next.Close()
-	s2 := &screen{}
-	if err := next.Attach(context.Background(), s2); err != nil {
-		t.Fatal(err)
-	}
+	next, s2 := openShell(t, d, inst)
 	if got := s2.run(t, next, `echo "N=$(cat ~/notes)"`, "N="); got != "kept" {
 		t.Fatalf("the next shell's home holds %q in notes, want the last shell's kept", got)
 	}
@@ -228,22 +235,9 @@ func TestWorkstation(t *testing.T) {
 func TestWorkstationEndsWithItsSandbox(t *testing.T) {
 	testkit.Slow(t, "starts a fenced sandbox and a workstation")
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
-	d := mustDriver(t, process.Options{})
-	if !d.Fence().Fenced() {
-		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
-	}
+	d := fencedDriver(t, process.Options{})
 	inst := mustStart(t, d, spec(sandbox.KindRedis))
-	sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
-		return d.StartShell(ctx, inst, size.Cols, size.Rows)
-	}), terminal.DefaultSize, terminal.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
-	s := &screen{}
-	if err := sh.Attach(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
+	sh, s := openShell(t, d, inst)
 	s.run(t, sh, `sleep 600 & echo "B=$!"`, "B=")
 	if err := d.Stop(context.Background(), inst.Spec.ID); err != nil {
 		t.Fatal(err)
@@ -283,22 +277,9 @@ func TestWorkstationKafka(t *testing.T) {
 		}
 		opts.KafkaHome = link
 	}
-	d := mustDriver(t, opts)
-	if !d.Fence().Fenced() {
-		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
-	}
+	d := fencedDriver(t, opts)
 	inst := mustStart(t, d, spec(sandbox.KindKafka))
-	sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
-		return d.StartShell(ctx, inst, size.Cols, size.Rows)
-	}), terminal.DefaultSize, terminal.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
-	s := &screen{}
-	if err := sh.Attach(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
+	sh, s := openShell(t, d, inst)
 	if got := s.run(t, sh, `echo "T=$(command -v redis-cli kcat jq | wc -l)"`, "T="); got != "3" {
 		t.Fatalf("redis-cli, kcat and jq on the path: %s of 3", got)
 	}
@@ -322,10 +303,7 @@ func TestRunShell(t *testing.T) {
 	testkit.Slow(t, "starts a fenced sandbox and workstations")
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
 	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
-	d := mustDriver(t, process.Options{})
-	if !d.Fence().Fenced() {
-		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
-	}
+	d := fencedDriver(t, process.Options{})
 	inst := mustStart(t, d, spec(sandbox.KindRedis))
 	ctx := context.Background()
 	res, err := d.RunShell(ctx, inst, `echo out; echo err >&2; redis-cli -h redis PING; echo saved > ~/f; exit 7`)
@@ -354,28 +332,10 @@ func TestWorkstationEscapes(t *testing.T) {
 	testkit.Slow(t, "starts fenced sandboxes and workstations, and a fork bomb")
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
 	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
-	d := mustDriver(t, process.Options{})
-	if !d.Fence().Fenced() {
-		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
-	}
+	d := fencedDriver(t, process.Options{})
 	mine := mustStart(t, d, spec(sandbox.KindRedis))
 	other := mustStart(t, d, spec(sandbox.KindRedis))
-	open := func() (*terminal.Shell, *screen) {
-		t.Helper()
-		sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
-			return d.StartShell(ctx, mine, size.Cols, size.Rows)
-		}), terminal.DefaultSize, terminal.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sh.Close() })
-		s := &screen{}
-		if err := sh.Attach(context.Background(), s); err != nil {
-			t.Fatal(err)
-		}
-		return sh, s
-	}
-	sh, s := open()
+	sh, s := openShell(t, d, mine)
 
 	// Another learner's sandbox.
 	if got := s.run(t, sh, `ls `+other.Dir+` >/dev/null 2>&1 && echo "OD=seen" || echo "OD=hidden"`, "OD="); got != "hidden" {
@@ -407,7 +367,7 @@ func TestWorkstationEscapes(t *testing.T) {
 	// and a new shell starts.
 	_ = sh.Close()
 	<-sh.Done()
-	sh2, s2 := open()
+	sh2, s2 := openShell(t, d, mine)
 	if got := s2.run(t, sh2, `echo "AFTER=$(redis-cli -h redis PING)"`, "AFTER="); got != "PONG" {
 		t.Fatalf("a new shell after the fork bomb: %q", got)
 	}
