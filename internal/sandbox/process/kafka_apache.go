@@ -234,12 +234,22 @@ func (d *Driver) launchKafka(ctx context.Context, inst *sandbox.Instance, b *box
 	if err := b.fence.Own(data, filepath.Join(dir, kafkaTmpDir)); err != nil {
 		return nil, err
 	}
+	// The log directory is open to other users, as a packaged broker's
+	// is: the sandbox's folder keeps them out, and a workstation shows it,
+	// read-only, at KafkaLogDir.
+	if err := os.Chmod(data, 0o755); err != nil {
+		return nil, err
+	}
 	output, err := os.OpenFile(filepath.Join(dir, kafkaOutputFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	defer output.Close()
-	cmd := exec.Command(a.java, a.jvmArgs(dir, kafkaMainClass, filepath.Join(dir, kafkaConfigFile))...)
+	// The broker runs with umask 022, whatever the platform's, so that the
+	// workstation's learner can read the segments it writes (see
+	// kafkaLogBinds); sh hands its process over to java with exec.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `umask 022 && exec "$0" "$@"`, a.java},
+		a.jvmArgs(dir, kafkaMainClass, filepath.Join(dir, kafkaConfigFile))...)...)
 	cmd.Dir = dir                                           // how a leftover broker is recognised (see serverPIDs)
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"} // the platform's secrets stay out of the sandbox
 	cmd.Stdout, cmd.Stderr = output, output

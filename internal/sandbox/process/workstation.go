@@ -89,6 +89,7 @@ func (d *Driver) workstationCommand(inst sandbox.Instance, shell []string) (*exe
 		Shell:    shell,
 		Dir:      workstationHome,
 	}
+	plan.Binds = d.kafkaLogBinds(inst, b)
 	path := "/usr/local/bin:/usr/bin:/bin"
 	if home := d.kafkaHomeForTools(); home != "" {
 		plan.ReadOnly = append(plan.ReadOnly, home)
@@ -207,6 +208,32 @@ func workstationForwards(inst sandbox.Instance) []workstation.Forward {
 		add(n.Name, n)
 	}
 	return out
+}
+
+// KafkaLogDir is where a workstation beside an Apache Kafka sandbox shows
+// the broker's log directory (its log.dirs: one folder per partition, of
+// segment files), read-only, as a packaged broker keeps it. A kfake
+// sandbox (the default, and every kafka-cluster sandbox of this driver)
+// keeps its records in memory: there is nothing to show, and nothing is
+// there.
+const KafkaLogDir = "/var/lib/kafka/data"
+
+// kafkaLogBinds returns the binds that show the log directory of b's
+// broker at KafkaLogDir, if inst is an Apache Kafka sandbox; else none.
+// The broker writes its files readable by other users (see launchKafka)
+// and its log directory is open to them, so the learner's user reads the
+// segments; the bind is read-only, so it cannot change them.
+func (d *Driver) kafkaLogBinds(inst sandbox.Instance, b *box) []workstation.Bind {
+	if d.apache == nil || inst.Spec.Kind != sandbox.KindKafka {
+		return nil
+	}
+	d.mu.Lock()
+	_, running := d.brokers[inst.Spec.ID]
+	d.mu.Unlock()
+	if !running {
+		return nil
+	}
+	return []workstation.Bind{{Source: filepath.Join(b.fence.Dir(), kafkaDataDir), Target: KafkaLogDir}}
 }
 
 // kafkaHomeForTools is the Apache Kafka tree whose scripts the workstation

@@ -102,6 +102,9 @@ func buildRoot(plan Plan) (map[int]string, error) {
 			return fail("bind "+ro, err)
 		}
 	}
+	if err := mountBinds(root, plan.Binds); err != nil {
+		return nil, err
+	}
 	// Home (the driver's capped folder, kept for the sandbox's life) and
 	// /tmp: the only places the learner may write.
 	if err := os.MkdirAll(at(plan.Dir), 0o755); err != nil {
@@ -188,6 +191,31 @@ func buildRoot(plan Plan) (map[int]string, error) {
 		return fail("make the root read-only", err)
 	}
 	return sockets, nil
+}
+
+// mountBinds shows each bind's source at its target under root,
+// read-only, without set-user-id programs, devices or execution. A source
+// that is missing is an error: unlike a system folder, the driver asked
+// for it by name.
+func mountBinds(root string, binds []Bind) error {
+	for _, bd := range binds {
+		fi, err := os.Stat(bd.Source)
+		if err != nil {
+			return fmt.Errorf("workstation: bind %s at %s: %w", bd.Source, bd.Target, err)
+		}
+		dst := filepath.Join(root, bd.Target)
+		if err := mountPoint(dst, fi.IsDir()); err != nil {
+			return fmt.Errorf("workstation: make %s: %w", bd.Target, err)
+		}
+		if err := unix.Mount(bd.Source, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("workstation: bind %s at %s: %w", bd.Source, bd.Target, err)
+		}
+		flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+		if err := unix.Mount("", dst, "", flags, ""); err != nil {
+			return fmt.Errorf("workstation: make %s read-only: %w", bd.Target, err)
+		}
+	}
+	return nil
 }
 
 // mountPoint makes an empty directory or file at p (and its parents) to

@@ -59,6 +59,21 @@ type Plan struct {
 	Env   []string `json:"env"`
 	// Dir is the shell's working directory (the home folder).
 	Dir string `json:"dir"`
+	// Binds are host paths seen at other paths, read-only (a broker's log
+	// directory at /var/lib/kafka/data); see Bind.
+	Binds []Bind `json:"binds,omitempty"`
+}
+
+// Bind shows the host path Source at Target in the workstation,
+// read-only, with no set-user-id programs, devices or execution. Source
+// must exist when the workstation starts; Target is made in the new root,
+// so it may lie neither on nor under a folder the plan already uses (a
+// ReadOnly path, the home, /tmp, /dev, /proc, the forwards' sockets) nor
+// above one of them. The learner reads what the files' own modes let
+// their user read.
+type Bind struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
 }
 
 // File is a file of the new root.
@@ -128,6 +143,9 @@ func (p Plan) Validate() error {
 			return bad("read-only path %q is not a clean absolute path below /", ro)
 		}
 	}
+	if err := p.validateBinds(); err != nil {
+		return err
+	}
 	for _, f := range p.Files {
 		if !filepath.IsAbs(f.Path) || filepath.Clean(f.Path) != f.Path || f.Path == "/" {
 			return bad("file %q is not a clean absolute path", f.Path)
@@ -153,6 +171,41 @@ func (p Plan) Validate() error {
 		if strings.ContainsAny(fw.Name, " \t\n") {
 			return bad("forward name %q has spaces", fw.Name)
 		}
+	}
+	return nil
+}
+
+// validateBinds returns an error naming the first bind of p that is not
+// a clean absolute path below /, or whose target would cover, or be
+// covered by, a folder the workstation already uses or another bind.
+func (p Plan) validateBinds() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("workstation plan: "+format, args...)
+	}
+	clean := func(s string) bool { return filepath.IsAbs(s) && filepath.Clean(s) == s && s != "/" }
+	// overlaps: a and b are the same path or one lies inside the other.
+	overlaps := func(a, b string) bool {
+		return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
+	}
+	// The new root's own folders (init's socket binds, its files, the old
+	// root's mount point), then the plan's.
+	taken := append([]string{"/tmp", "/dev", "/proc", "/run/opslab", "/.files", "/.old", filepath.Clean(p.Dir)}, p.ReadOnly...)
+	for _, f := range p.Files {
+		taken = append(taken, f.Path)
+	}
+	for _, bd := range p.Binds {
+		if !clean(bd.Source) {
+			return bad("bind source %q is not a clean absolute path below /", bd.Source)
+		}
+		if !clean(bd.Target) {
+			return bad("bind target %q is not a clean absolute path below /", bd.Target)
+		}
+		for _, t := range taken {
+			if overlaps(bd.Target, t) {
+				return bad("bind target %s overlaps %s, which the workstation already uses", bd.Target, t)
+			}
+		}
+		taken = append(taken, bd.Target)
 	}
 	return nil
 }
