@@ -14,9 +14,10 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./data
 
-# Debian packages: the sandboxes run real redis-server; tests also drive
-# real clients (redis-cli, kcat) and a real browser (chromium).
-RUN_PACKAGES  := redis-server redis-tools kcat jq gcc libc6-dev
+# Debian packages: the sandboxes run real redis-server and PostgreSQL
+# (postgresql: the server, initdb and psql); tests also drive real clients
+# (redis-cli, kcat, psql) and a real browser (chromium).
+RUN_PACKAGES  := redis-server redis-tools kcat jq gcc libc6-dev postgresql
 TEST_PACKAGES := $(RUN_PACKAGES) chromium maven
 
 # staticcheck, installed once into .cache/tools/staticcheck-<version>-<go>.

@@ -35,8 +35,9 @@ const RequireRealKafka = "real-kafka"
 // Requirements lists the values `requires` may hold.
 var Requirements = []string{RequireRealKafka}
 
-// SandboxKinds lists the kinds of sandbox the platform can start.
-var SandboxKinds = kinds.Names()
+// SandboxKinds lists the kinds of sandbox an exercise may use: those the
+// platform starts and whose console and probes exist (not postgres yet).
+var SandboxKinds = kinds.ExerciseNames()
 
 // SandboxNodes returns the node names of a sandbox kind, the default node
 // first; nil for an unknown kind.

@@ -10,11 +10,15 @@ import "strings"
 // Kind is the kind of server a sandbox runs.
 type Kind string
 
-// The kinds of sandbox the platform offers. The first two are one server;
-// the others are several nodes of one family (see Kind.Nodes).
+// The kinds of sandbox the platform offers. Redis, Kafka and Postgres are
+// one server each; the others are several nodes of one family (see
+// Kind.Nodes).
 const (
 	Redis Kind = "redis"
 	Kafka Kind = "kafka"
+	// Postgres is one PostgreSQL server with a database "appdb" owned by
+	// the learner's role. Exercises cannot use it yet (see Exercises).
+	Postgres Kind = "postgres"
 	// RedisReplica is a Redis primary and one replica of it.
 	RedisReplica Kind = "redis-replica"
 	// RedisSentinel is a Redis primary, two replicas and three Sentinels
@@ -47,28 +51,31 @@ type NodeInfo struct {
 
 // all lists every kind in its stable order, with its title and nodes; the
 // first node is the default node (the console's and the checks' when none
-// is named).
+// is named). noExercises marks a kind that drivers run but exercises
+// cannot use yet: its console and probes are not built.
 var all = []struct {
-	kind  Kind
-	title string
-	nodes []NodeInfo
+	kind        Kind
+	title       string
+	nodes       []NodeInfo
+	noExercises bool
 }{
-	{Redis, "Redis", []NodeInfo{{"primary", RolePrimary}}},
-	{Kafka, "Kafka", []NodeInfo{{"broker-0", RoleBroker}}},
+	{Redis, "Redis", []NodeInfo{{"primary", RolePrimary}}, false},
+	{Kafka, "Kafka", []NodeInfo{{"broker-0", RoleBroker}}, false},
 	{RedisReplica, "Redis replication", []NodeInfo{
 		{"primary", RolePrimary}, {"replica-1", RoleReplica},
-	}},
+	}, false},
 	{RedisSentinel, "Redis Sentinel", []NodeInfo{
 		{"primary", RolePrimary}, {"replica-1", RoleReplica}, {"replica-2", RoleReplica},
 		{"sentinel-1", RoleSentinel}, {"sentinel-2", RoleSentinel}, {"sentinel-3", RoleSentinel},
-	}},
+	}, false},
 	{RedisCluster, "Redis Cluster", []NodeInfo{
 		{"node-1", RolePrimary}, {"node-2", RolePrimary}, {"node-3", RolePrimary},
 		{"node-4", RoleReplica}, {"node-5", RoleReplica}, {"node-6", RoleReplica},
-	}},
+	}, false},
 	{KafkaCluster, "Kafka cluster", []NodeInfo{
 		{"broker-0", RoleBroker}, {"broker-1", RoleBroker}, {"broker-2", RoleBroker},
-	}},
+	}, false},
+	{Postgres, "PostgreSQL", []NodeInfo{{"db", RolePrimary}}, true},
 }
 
 // All returns every valid Kind, in a stable order (a fresh slice).
@@ -87,6 +94,30 @@ func Names() []string {
 		out[i] = string(e.kind)
 	}
 	return out
+}
+
+// ExerciseNames returns the names of the kinds an exercise may use (see
+// Kind.Exercises), in the order of All.
+func ExerciseNames() []string {
+	var out []string
+	for _, e := range all {
+		if !e.noExercises {
+			out = append(out, string(e.kind))
+		}
+	}
+	return out
+}
+
+// Exercises reports whether an exercise may use k: k is valid and the
+// console and probes know it. A kind that drivers run but exercises cannot
+// use yet (Postgres) answers false.
+func (k Kind) Exercises() bool {
+	for _, e := range all {
+		if e.kind == k {
+			return !e.noExercises
+		}
+	}
+	return false
 }
 
 // entry returns k's row of the list; ok is false for an unknown kind.
@@ -115,11 +146,15 @@ func (k Kind) Title() string {
 }
 
 // Family is the single-server kind whose console, commands and probes k
-// uses: Redis for every Redis kind, Kafka for every Kafka kind. An unknown
-// kind's family is Redis unless its name starts with "kafka".
+// uses: Redis for every Redis kind, Kafka for every Kafka kind, Postgres
+// for Postgres. An unknown kind's family is Redis unless its name starts
+// with "kafka" or "postgres".
 func (k Kind) Family() Kind {
-	if strings.HasPrefix(string(k), "kafka") {
+	switch {
+	case strings.HasPrefix(string(k), "kafka"):
 		return Kafka
+	case strings.HasPrefix(string(k), "postgres"):
+		return Postgres
 	}
 	return Redis
 }

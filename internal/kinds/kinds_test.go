@@ -15,7 +15,7 @@ func TestKinds(t *testing.T) {
 		if !k.Valid() || len(k.Nodes()) == 0 || k.Title() == string(k) {
 			t.Errorf("%s: valid %v, nodes %v, title %q", k, k.Valid(), k.Nodes(), k.Title())
 		}
-		if f := k.Family(); f != kinds.Redis && f != kinds.Kafka {
+		if f := k.Family(); f != kinds.Redis && f != kinds.Kafka && f != kinds.Postgres {
 			t.Errorf("%s: family %s", k, f)
 		}
 		if k.Weight() != len(k.Nodes()) || k.MultiNode() != (len(k.Nodes()) > 1) {
@@ -31,7 +31,17 @@ func TestKinds(t *testing.T) {
 	if k := kinds.Kind("mongo"); k.Valid() || k.Nodes() != nil || k.Weight() != 1 {
 		t.Errorf("mongo: valid %v, nodes %v, weight %d", k.Valid(), k.Nodes(), k.Weight())
 	}
-	if !slices.Equal(kinds.Names(), []string{"redis", "kafka", "redis-replica", "redis-sentinel", "redis-cluster", "kafka-cluster"}) {
+	if !slices.Equal(kinds.Names(), []string{"redis", "kafka", "redis-replica", "redis-sentinel", "redis-cluster", "kafka-cluster", "postgres"}) {
 		t.Errorf("names %v", kinds.Names())
+	}
+	// Postgres runs but has no console or probes yet: no exercise may use it.
+	if !slices.Equal(kinds.ExerciseNames(), []string{"redis", "kafka", "redis-replica", "redis-sentinel", "redis-cluster", "kafka-cluster"}) {
+		t.Errorf("exercise names %v", kinds.ExerciseNames())
+	}
+	if kinds.Postgres.Exercises() || !kinds.Redis.Exercises() || kinds.Kind("mongo").Exercises() {
+		t.Error("Exercises wrong")
+	}
+	if kinds.Postgres.Family() != kinds.Postgres || kinds.Postgres.MultiNode() {
+		t.Errorf("postgres: family %s, multi-node %v", kinds.Postgres.Family(), kinds.Postgres.MultiNode())
 	}
 }

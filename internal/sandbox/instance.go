@@ -64,6 +64,31 @@ type KafkaAccess struct {
 	Seeds []string
 }
 
+// PostgresDatabase is the database of a Postgres sandbox that its learner
+// role owns.
+const PostgresDatabase = "appdb"
+
+// PostgresAccess says how the platform reaches a Postgres sandbox.
+type PostgresAccess struct {
+	// Endpoint is the server's unix socket (Network "unix"): the socket
+	// file itself, Dir/.s.PGSQL.<Port>.
+	Endpoint Endpoint
+	// Dir is the folder holding the socket: what libpq calls the host
+	// ("psql -h Dir -p Port").
+	Dir string
+	// Port is the server's port number, which names its socket file.
+	Port int
+	// Database is the learner's database, PostgresDatabase.
+	Database string
+	// Learner is the role learner work runs as: it owns Database and
+	// nothing else, and is no superuser, cannot create roles or
+	// databases, nor read or write the server's files or run programs.
+	Learner Credentials
+	// Admin is the platform's superuser, for checks of a learner's work.
+	// Never show it to a learner.
+	Admin Credentials
+}
+
 // Instance is a running sandbox, as a driver started it.
 type Instance struct {
 	// Spec is what the sandbox was started from.
@@ -81,6 +106,8 @@ type Instance struct {
 	Redis RedisAccess
 	// Kafka is set for a KindKafka sandbox.
 	Kafka KafkaAccess
+	// Postgres is set for a KindPostgres sandbox.
+	Postgres PostgresAccess
 	// Nodes lists the nodes of a multi-node kind, in the order of
 	// Spec.Kind.Nodes(); Redis and Kafka above are then the first node's
 	// access (the primary, the first broker). Empty for a single-server
@@ -107,6 +134,8 @@ type Node struct {
 	Redis RedisAccess
 	// Kafka is how the platform reaches a broker: Seeds is its address.
 	Kafka KafkaAccess
+	// Postgres is how the platform reaches a PostgreSQL server.
+	Postgres PostgresAccess
 }
 
 // Node returns the node called name, or the default (first) node when name
@@ -117,7 +146,7 @@ func (i Instance) Node(name string) (Node, bool) {
 		if len(infos) == 0 || (name != "" && name != infos[0].Name) {
 			return Node{}, false
 		}
-		return Node{Name: infos[0].Name, Role: infos[0].Role, PID: i.PID, Redis: i.Redis, Kafka: i.Kafka}, true
+		return Node{Name: infos[0].Name, Role: infos[0].Role, PID: i.PID, Redis: i.Redis, Kafka: i.Kafka, Postgres: i.Postgres}, true
 	}
 	if name == "" {
 		return i.Nodes[0], true

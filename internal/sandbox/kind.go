@@ -24,6 +24,7 @@ const (
 	KindRedisSentinel = kinds.RedisSentinel
 	KindRedisCluster  = kinds.RedisCluster
 	KindKafkaCluster  = kinds.KafkaCluster
+	KindPostgres      = kinds.Postgres
 )
 
 // Node roles, as a node starts (Redis roles change with failovers).

@@ -12,7 +12,7 @@ func TestKindNodesAndWeights(t *testing.T) {
 		if len(k.Nodes()) == 0 || k.Weight() != len(k.Nodes()) {
 			t.Errorf("%s: %d nodes, weight %d", k, len(k.Nodes()), k.Weight())
 		}
-		if k.MultiNode() != (k != sandbox.KindRedis && k != sandbox.KindKafka) {
+		if k.MultiNode() != (k != sandbox.KindRedis && k != sandbox.KindKafka && k != sandbox.KindPostgres) {
 			t.Errorf("%s: MultiNode %v", k, k.MultiNode())
 		}
 	}

@@ -82,6 +82,9 @@ type Options struct {
 	// KfakeBinary is the opslab-kfake program that runs a kfake sandbox.
 	// Default FindKfakeBinary().
 	KfakeBinary string
+	// PostgresBin is the folder of PostgreSQL's postgres and initdb
+	// programs. Default: the newest /usr/lib/postgresql/<version>/bin.
+	PostgresBin string
 	// Fence configures the kernel's fence around each sandbox (see package
 	// fence). Fence.Off runs sandboxes without it: for a single trusted
 	// user, on a machine that cannot fence. Without Off, a machine that
@@ -106,6 +109,8 @@ type Driver struct {
 	brokers map[string]*child // Apache Kafka brokers, by sandbox id
 
 	groups map[string]*redisGroup // multi-node Redis sandboxes, by id
+
+	postgres *postgres // PostgreSQL's programs, template and servers
 
 	fence *fence.Host
 	boxes map[string]*box // every started sandbox's fence and relays, by id
@@ -139,7 +144,8 @@ func New(opts Options) (*Driver, error) {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}
 	root := filepath.Join(dir, "sandboxes")
-	if n := len(filepath.Join(root, strings.Repeat("x", sandbox.MaxIDLen), socketName)); n > maxSocketPath {
+	// PostgreSQL's socket name is the longest of any kind's.
+	if n := len(filepath.Join(root, strings.Repeat("x", sandbox.MaxIDLen), pgSocketName)); n > maxSocketPath {
 		return nil, fmt.Errorf("new process driver: %w: scratch directory %q is too long: a sandbox socket path would take %d bytes, over the %d allowed; use a shorter one",
 			sandbox.ErrInvalid, dir, n, maxSocketPath)
 	}
@@ -187,6 +193,8 @@ func New(opts Options) (*Driver, error) {
 		brokers: make(map[string]*child),
 
 		groups: make(map[string]*redisGroup),
+
+		postgres: newPostgres(opts.PostgresBin),
 
 		fence: host,
 		boxes: make(map[string]*box),
@@ -243,6 +251,8 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 		inst, err = d.startRedisCluster(ctx, spec, b)
 	case sandbox.KindKafkaCluster:
 		inst, err = d.startKfake(ctx, spec, b)
+	case sandbox.KindPostgres:
+		inst, err = d.startPostgres(ctx, spec, b)
 	default:
 		err = fmt.Errorf("%w: kind %s", sandbox.ErrUnsupported, spec.Kind)
 	}
@@ -326,9 +336,12 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	group := d.groups[id]
 	delete(d.groups, id)
 	d.mu.Unlock()
+	pg := d.postgres.take(id)
 
 	var err error
 	switch {
+	case pg != nil:
+		err = d.stopPostgres(ctx, pg)
 	case srv != nil:
 		err = d.stopChild(ctx, srv, "redis-server")
 	case k != nil:
@@ -360,7 +373,10 @@ func (d *Driver) Alive(_ context.Context, id string) bool {
 	broker := d.brokers[id]
 	group := d.groups[id]
 	d.mu.Unlock()
+	pg := d.postgres.server(id)
 	switch {
+	case pg != nil:
+		return !pg.exited()
 	case group != nil:
 		return !group.exited() // one node dead breaks the sandbox
 	case srv != nil:

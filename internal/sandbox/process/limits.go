@@ -40,11 +40,15 @@ const (
 //   - kfake (one process for all its brokers): 2M+96 MiB, 64 threads, 1 MiB
 //     of tmpfs (it keeps everything in memory);
 //   - a real Apache Kafka broker (apacheKafka): 768 MiB of memory plus 4M+64
-//     MiB of tmpfs for its partitions and metadata log, 512 threads.
+//     MiB of tmpfs for its partitions and metadata log, 512 threads;
+//   - PostgreSQL (postgresLimits): 256 MiB plus its tmpfs of 96 MiB+2M,
+//     64 processes.
 func Limits(spec sandbox.Spec, apacheKafka bool) fence.Limits {
 	m := spec.MemoryCap()
 	n := int64(len(spec.Kind.Nodes()))
 	switch {
+	case spec.Kind == sandbox.KindPostgres:
+		return postgresLimits(m)
 	case spec.Kind == sandbox.KindKafka && apacheKafka:
 		disk := 4*m + apacheLogDisk
 		return fence.Limits{MemoryBytes: apacheMemory + disk, MilliCPU: 1000, Pids: apachePids, DiskBytes: disk}
