@@ -83,9 +83,9 @@ type postgres struct {
 	bin string // folder of postgres and initdb
 	err error  // why Postgres sandboxes cannot run, if they cannot
 
-	build    sync.Mutex // held while the template is made
-	template string     // the template's data directory, once made
-	secret   string     // the template's admin password
+	build    sync.Mutex  // held while the template is made
+	template []treeEntry // the template's data directory, once made
+	secret   string      // the template's admin password
 
 	mu      sync.Mutex
 	servers map[string]*child // by sandbox id
@@ -167,7 +167,7 @@ func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec, b *box) (
 	}
 	dir := d.dir(spec.ID)
 	data := filepath.Join(dir, pgDataDir)
-	if err := copyTree(template, data, b.fence.UID()); err != nil {
+	if err := writeTree(template, data, b.fence.UID()); err != nil {
 		return sandbox.Instance{}, fmt.Errorf("copy the template data directory: %w", err)
 	}
 	if err := writeOwned(b.fence, filepath.Join(data, "postgresql.conf"), postgresConf(dir, spec.MemoryCap())); err != nil {
@@ -328,23 +328,29 @@ func (d *Driver) stopPostgres(ctx context.Context, srv *child) error {
 	}
 }
 
-// postgresTemplate returns the template data directory and its admin
-// password, making them on first use: concurrent first starts wait for
-// one build. A failed build is tried again at the next start.
-func (d *Driver) postgresTemplate(ctx context.Context) (string, string, error) {
+// postgresTemplate returns the template data directory, read into memory
+// (each sandbox's copy is written from there: about 1,000 files and 30
+// MiB), and its admin password, making them on first use: concurrent
+// first starts wait for one build. A failed build is tried again at the
+// next start.
+func (d *Driver) postgresTemplate(ctx context.Context) ([]treeEntry, string, error) {
 	p := d.postgres
 	p.build.Lock()
 	defer p.build.Unlock()
-	if p.template != "" {
+	if p.template != nil {
 		return p.template, p.secret, nil
 	}
 	dest := filepath.Join(filepath.Dir(d.root), pgTemplate)
 	secret := redisnode.NewSecret()
 	if err := d.buildPostgresTemplate(ctx, dest, secret); err != nil {
-		return "", "", fmt.Errorf("make the postgres template: %w", err)
+		return nil, "", fmt.Errorf("make the postgres template: %w", err)
 	}
-	p.template, p.secret = dest, secret
-	return dest, secret, nil
+	tree, err := readTree(dest)
+	if err != nil {
+		return nil, "", fmt.Errorf("make the postgres template: %w", err)
+	}
+	p.template, p.secret = tree, secret
+	return tree, secret, nil
 }
 
 // buildPostgresTemplate makes dest, a data directory with the admin role

@@ -7,7 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -45,72 +45,122 @@ func hmacSHA256(key []byte, msg string) []byte {
 	return h.Sum(nil)
 }
 
-// copyTree copies the directory src to dst, which must not exist, keeping
-// each entry's permission bits, and gives every copy to uid (unless uid is
-// negative: the copies are then the platform's). Only directories and
-// regular files are copied; anything else is an error.
-func copyTree(src, dst string, uid int) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	if err := os.Mkdir(dst, st.Mode().Perm()); err != nil {
-		return err
-	}
-	if err := chownTo(dst, uid); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-		switch {
-		case e.IsDir():
-			if err := copyTree(from, to, uid); err != nil {
-				return err
-			}
-		case e.Type().IsRegular():
-			if err := copyFile(from, to, uid); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("copy %s: not a file or a folder", from)
-		}
-	}
-	return nil
+// treeEntry is one folder or regular file of a tree read by readTree.
+type treeEntry struct {
+	rel  string      // path under the tree's root ("" for the root)
+	mode os.FileMode // permission bits, with os.ModeDir for a folder
+	data []byte      // a file's content
 }
 
-// copyFile copies the regular file src to the new file dst, with src's
-// permission bits, owned by uid (when not negative).
-func copyFile(src, dst string, uid int) error {
-	in, err := os.Open(src)
+// readTree reads the folder root and everything under it into memory,
+// folders before what they hold. Only folders and regular files are
+// allowed; anything else is an error.
+func readTree(root string) ([]treeEntry, error) {
+	var out []treeEntry
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		if rel == "." {
+			rel = ""
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.IsDir():
+			out = append(out, treeEntry{rel: rel, mode: os.ModeDir | info.Mode().Perm()})
+		case e.Type().IsRegular():
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			out = append(out, treeEntry{rel: rel, mode: info.Mode().Perm(), data: data})
+		default:
+			return fmt.Errorf("read %s: not a file or a folder", path)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("read the tree %s: %w", root, err)
 	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
+	return out, nil
+}
+
+// writeTree writes the tree readTree read to dst, which must not exist,
+// every folder and file given to uid (unless uid is negative: they are
+// then the platform's). The folders are made first, then the files by a
+// few goroutines at once.
+func writeTree(entries []treeEntry, dst string, uid int) error {
+	var files []treeEntry
+	for _, e := range entries {
+		if !e.mode.IsDir() {
+			files = append(files, e)
+			continue
+		}
+		path := filepath.Join(dst, e.rel)
+		if err := os.Mkdir(path, e.mode.Perm()); err != nil {
+			return err
+		}
+		if err := chownTo(path, uid); err != nil {
+			return err
+		}
 	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
+	const workers = 4
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			var err error
+			for i := w; i < len(files) && err == nil; i += workers {
+				err = writeFile(filepath.Join(dst, files[i].rel), files[i], uid)
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range workers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// writeFile makes the new file path with e's mode and content, owned by
+// uid when it is not negative.
+func writeFile(path string, e treeEntry, uid int) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, e.mode.Perm())
 	if err != nil {
 		return err
 	}
 	if uid >= 0 {
-		if err := out.Chown(uid, uid); err != nil {
-			out.Close()
+		if err := f.Chown(uid, uid); err != nil {
+			f.Close()
 			return err
 		}
 	}
-	if st.Size() > 0 {
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
+	if len(e.data) > 0 {
+		if _, err := f.Write(e.data); err != nil {
+			f.Close()
 			return err
 		}
 	}
-	return out.Close()
+	return f.Close()
+}
+
+// copyTree copies the folder src to dst, which must not exist, as
+// writeTree does.
+func copyTree(src, dst string, uid int) error {
+	entries, err := readTree(src)
+	if err != nil {
+		return err
+	}
+	return writeTree(entries, dst, uid)
 }
 
 func chownTo(path string, uid int) error {
