@@ -3,9 +3,12 @@
 // process in its own directory, reachable only through a unix socket there
 // (and, as an option, a loopback TCP port relayed into it); each Kafka
 // sandbox is a kfake cluster in a child process (opslab-kfake), or a real
-// Apache Kafka broker, reached through a relay on a loopback port. Every
-// sandbox is fenced by the kernel (see package fence): its own network
-// namespace, cgroup, tmpfs folder and user id. It runs on Linux only.
+// Apache Kafka broker, reached through a relay on a loopback port; each
+// Postgres sandbox is a PostgreSQL server on a copy of a template data
+// directory, reached through a unix socket in its directory (postgres.go,
+// docs/postgres.md). Every sandbox is fenced by the kernel (see package
+// fence): its own network namespace, cgroup, tmpfs folder and user id. It
+// runs on Linux only.
 package process
 
 import (

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opslab/opslab/bench/benchkit"
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
 )
@@ -142,4 +143,42 @@ func reportQuantiles(b *testing.B, times []time.Duration) {
 	}
 	b.ReportMetric(at(0.5), "p50-ms")
 	b.ReportMetric(at(0.95), "p95-ms")
+}
+
+// BenchmarkPostgresIdleMemory starts idle postgres sandboxes (each after
+// one learner session that created a table and left) and reports what one
+// takes: pss-MiB, the proportional set size of its server's processes
+// (shared pages split between them and the other sandboxes' servers), and
+// tmpfs-MiB, its folder's used size (the data directory: tmpfs pages are
+// memory, counted in the sandbox's cgroup).
+func BenchmarkPostgresIdleMemory(b *testing.B) {
+	d := mustDriver(b, process.Options{})
+	ctx := context.Background()
+	var pss, disk int64
+	n := 0
+	for b.Loop() {
+		s := spec(sandbox.KindPostgres)
+		inst, err := d.Start(ctx, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = d.Stop(ctx, s.ID) })
+		c := pgConnect(b, inst, inst.Postgres.Learner, "appdb")
+		if err := pgExec(c, "CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g"); err != nil {
+			b.Fatal(err)
+		}
+		c.Close(ctx)
+		time.Sleep(200 * time.Millisecond) // the backend's exit
+		for _, pid := range postgresPIDs(inst.Dir) {
+			pss += benchkit.PSS(pid)
+		}
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(inst.Dir, &st); err != nil {
+			b.Fatal(err)
+		}
+		disk += int64(st.Blocks-st.Bfree) * st.Bsize
+		n++
+	}
+	b.ReportMetric(float64(pss)/float64(n)/(1<<20), "pss-MiB")
+	b.ReportMetric(float64(disk)/float64(n)/(1<<20), "tmpfs-MiB")
 }

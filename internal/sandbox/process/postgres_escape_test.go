@@ -169,3 +169,70 @@ func TestPostgresSandboxesApart(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresCaps: the learner's exhaustion attacks hit the sandbox's
+// caps with PostgreSQL's own errors, and the server keeps answering: a
+// sort past temp_file_limit, a table that fills the sandbox's tmpfs (of
+// the size process.Limits promises), and more connections than the role
+// may hold (the platform's reserved ones stay free).
+func TestPostgresCaps(t *testing.T) {
+	d := pgDriver(t, process.Options{})
+	inst := mustStart(t, d, spec(sandbox.KindPostgres))
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(inst.Dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	if size, limit := int64(st.Blocks)*st.Bsize, process.Limits(inst.Spec, false).DiskBytes; size != limit {
+		t.Fatalf("the sandbox's folder is %d bytes, want its tmpfs of %d", size, limit)
+	}
+	learner := pgConnect(t, inst, inst.Postgres.Learner, "appdb")
+
+	err := pgExec(learner, "SELECT count(*) FROM (SELECT g, md5(g::text) FROM generate_series(1, 5000000) g ORDER BY 2 DESC) s")
+	if want := fmt.Sprintf("temporary file size exceeds temp_file_limit (%dkB)", inst.Spec.MemoryCap()>>10); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a sort past temp_file_limit: %v, want %q", err, want)
+	}
+
+	if err := pgExec(learner, "CREATE TABLE big (s text)"); err != nil {
+		t.Fatal(err)
+	}
+	full := false
+	for range 20 { // 48 MB a statement: the tmpfs fills long before 20
+		err := pgExec(learner, "INSERT INTO big SELECT repeat(md5(g::text), 30) FROM generate_series(1, 50000) g")
+		if err != nil {
+			if !strings.Contains(err.Error(), "could not extend file") && !strings.Contains(err.Error(), "No space left on device") {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			full = true
+			break
+		}
+	}
+	if !full {
+		t.Fatal("the sandbox's disk never filled")
+	}
+	if err := pgExec(learner, "DROP TABLE big"); err != nil {
+		t.Errorf("after the disk filled: %v", err)
+	}
+	if !d.Alive(context.Background(), inst.Spec.ID) {
+		t.Fatal("the server died of a full disk")
+	}
+
+	// The learner holds at most max_connections minus the 3 reserved.
+	conns := 1 // learner, above
+	for ; conns < process.PostgresMaxConnections; conns++ {
+		c, err := pgTryConnect(inst, inst.Postgres.Learner, "appdb")
+		if err != nil {
+			if !strings.Contains(err.Error(), `too many connections for role "learner"`) {
+				t.Fatalf("connection %d: %v", conns+1, err)
+			}
+			break
+		}
+		t.Cleanup(func() { c.Close(context.Background()) })
+	}
+	if conns != process.PostgresMaxConnections-3 {
+		t.Errorf("the learner held %d connections, want %d", conns, process.PostgresMaxConnections-3)
+	}
+	admin := pgConnect(t, inst, inst.Postgres.Admin, "appdb")
+	if got := pgValue(t, admin, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'learner'"); got != fmt.Sprint(conns) {
+		t.Errorf("admin sees %s learner sessions, want %d", got, conns)
+	}
+}
