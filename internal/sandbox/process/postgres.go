@@ -360,7 +360,7 @@ func (d *Driver) postgresTemplate(ctx context.Context) ([]treeEntry, string, err
 // copied out. dest is the platform's (mode 0700); a template left by an
 // earlier run is replaced, its password being lost.
 func (d *Driver) buildPostgresTemplate(ctx context.Context, dest, secret string) error {
-	if err := os.RemoveAll(dest); err != nil {
+	if err := d.removeTemplateLeftovers(dest); err != nil {
 		return err
 	}
 	suffix := redisnode.NewSecret()[:12]
@@ -429,6 +429,28 @@ func (d *Driver) buildPostgresTemplate(ctx context.Context, dest, secret string)
 		return err
 	}
 	return os.Rename(tmp, dest)
+}
+
+// removeTemplateLeftovers removes what an earlier run of the platform left
+// of its template (dest) and of builds it did not finish: staging
+// folders, half-written copies, and build fences (their tmpfs and cgroup
+// too).
+func (d *Driver) removeTemplateLeftovers(dest string) error {
+	scratch := filepath.Dir(d.root)
+	var errs []error
+	builds, _ := filepath.Glob(filepath.Join(scratch, "pgbuild-*"))
+	for _, dir := range builds {
+		errs = append(errs, d.fence.Remove(filepath.Base(dir), dir))
+	}
+	stale, _ := filepath.Glob(filepath.Join(scratch, "pginit-*"))
+	tmps, _ := filepath.Glob(dest + ".tmp-*")
+	for _, dir := range append(append(stale, tmps...), dest) {
+		errs = append(errs, os.RemoveAll(dir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove an earlier template: %w", err)
+	}
+	return nil
 }
 
 // runInitdb makes a fresh cluster in staging/data with initdb, the admin

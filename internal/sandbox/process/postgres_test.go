@@ -327,3 +327,43 @@ func TestPostgresUnsupported(t *testing.T) {
 		t.Errorf("capabilities %+v: runs, no shell yet", c)
 	}
 }
+
+// TestPostgresTemplateLeftovers: what a platform that died while making
+// its template left (a staging folder, a half-written copy, a build fence
+// with its tmpfs, an old template) is removed by the next template build.
+func TestPostgresTemplateLeftovers(t *testing.T) {
+	scratch := scratchDir(t)
+	d := pgDriver(t, process.Options{Dir: scratch})
+	var left []string
+	for _, name := range []string{"pginit-0123456789ab", "pgtemplate.tmp-0123456789ab", "pgtemplate"} {
+		dir := filepath.Join(scratch, name)
+		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, dir)
+	}
+	build := filepath.Join(scratch, "pgbuild-0123456789ab")
+	if _, err := d.Fence().New("pgbuild-0123456789ab", build, process.Limits(spec(sandbox.KindPostgres), false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(build, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	left = append(left, build)
+	mustStart(t, d, spec(sandbox.KindPostgres))
+	for _, dir := range left[:3] {
+		if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s/data after the build: %v", dir, err)
+		}
+	}
+	if _, err := os.Stat(build); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old build fence after the build: %v", err)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), build) {
+		t.Errorf("the old build fence's tmpfs is still mounted")
+	}
+}
