@@ -17,9 +17,9 @@ import (
 // nobody is the shell's user in these tests: not root.
 const nobody = 65534
 
-// runInit runs opslab-workstation as root, as process 1 of fresh
-// namespaces (as the process driver starts it, without the sandbox's
-// fence), with a plan whose shell runs script as nobody and whose binds
+// runInit runs opslab-workstation as root with umask 077, as process 1
+// of fresh namespaces (as the process driver starts it, without the
+// sandbox's fence), with a plan whose shell runs script as nobody and whose binds
 // are binds. It returns the shell's output, what init printed on stderr,
 // and the exit status.
 func runInit(t *testing.T, binds []workstation.Bind, script string) (string, string, int) {
@@ -52,7 +52,12 @@ func runInit(t *testing.T, binds []workstation.Bind, script string) (string, str
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A platform with a strict umask, which init inherits: the new root's
+	// folders must still let the learner through. The tests of this
+	// package run one at a time.
+	old := syscall.Umask(0o077)
 	err = cmd.Run()
+	syscall.Umask(old)
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

@@ -35,6 +35,10 @@ func Run(plan Plan) (int, error) {
 	// whatever it has no handler for, and here it has none.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGTSTP,
 		syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE, syscall.SIGUSR1, syscall.SIGUSR2)
+	// The new root's folders (/home, /var/lib, …) are made for the learner
+	// to pass through whatever umask the platform runs with; the shell
+	// inherits the usual 022.
+	unix.Umask(0o022)
 	sockets, err := buildRoot(plan)
 	if err != nil {
 		return 0, err
