@@ -24,14 +24,14 @@ func TestWorkstationKafkaLog(t *testing.T) {
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
 	testkit.RequireTool(t, "kcat", "apt-get install kcat")
 	home := requireKafkaHome(t)
-	// The broker is started by a platform with a strict umask: it must
-	// still write segments the learner can read. Tests of this package
-	// other than t.Parallel subtests run one at a time, so this touches no
-	// other test.
-	d := fencedDriver(t, process.Options{Kafka: process.KafkaApache, KafkaHome: home})
+	// A platform with a strict umask: the broker must still write segments
+	// the learner can read, and the workstation must still let the learner
+	// in. Tests of this package other than t.Parallel subtests run one at
+	// a time, so this touches no other test.
 	old := syscall.Umask(0o077)
+	t.Cleanup(func() { syscall.Umask(old) })
+	d := fencedDriver(t, process.Options{Kafka: process.KafkaApache, KafkaHome: home})
 	inst := mustStart(t, d, spec(sandbox.KindKafka))
-	syscall.Umask(old)
 	ctx := context.Background()
 	sh := func(script string) sandbox.ShellResult {
 		t.Helper()
