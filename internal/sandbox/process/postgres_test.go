@@ -19,6 +19,7 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/fence"
 	"github.com/opslab/opslab/internal/sandbox/process"
+	"github.com/opslab/opslab/internal/testkit"
 )
 
 // pgConnect signs in to database as user on inst's server, and closes
@@ -107,6 +108,7 @@ func postgresPIDs(dir string) []int {
 // postgres processes left after the test.
 func pgDriver(t *testing.T, opts process.Options) *process.Driver {
 	t.Helper()
+	testkit.RequireTool(t, "psql", "apt-get install postgresql (make deps-test)")
 	if opts.Dir == "" {
 		opts.Dir = scratchDir(t)
 	}
