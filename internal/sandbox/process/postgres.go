@@ -151,8 +151,9 @@ func (p *postgres) take(id string) *child {
 }
 
 // startPostgres starts a PostgreSQL server in the already fenced folder of
-// spec.ID, from a copy of the template, with fresh passwords, and returns
-// once the learner's role can sign in. On error nothing is left running.
+// spec.ID, on a copy of the template, and returns once it accepts
+// connections and both roles have the sandbox's own fresh passwords. On
+// error nothing is left running.
 func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec, b *box) (sandbox.Instance, error) {
 	p := d.postgres
 	if p.err != nil {
