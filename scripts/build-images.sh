@@ -7,10 +7,15 @@
 #   Kafka: Apache Kafka's jars from Maven Central (scripts/fetch-kafka.sh)
 #          on the machine's Java 17 runtime, laid out as in the official
 #          apache/kafka image (/opt/kafka/bin, /opt/kafka/libs).
+#   Workstation: a learner's shell machine: bash and the usual tools,
+#          redis-cli, kcat and jq from Debian's packages, and the Kafka
+#          tree with its Java runtime (each kafka-*.sh also on PATH under
+#          its name with and without ".sh").
 #
 # Writes the image names to $OPSLAB_ENGINE_DIR/images.env as
-# `export OPSLAB_REDIS_IMAGE=...` and `export OPSLAB_KAFKA_IMAGE=...`.
-# Usage: DOCKER_HOST=unix:///path scripts/build-images.sh [redis] [kafka]
+# `export OPSLAB_REDIS_IMAGE=...`, `export OPSLAB_KAFKA_IMAGE=...` and
+# `export OPSLAB_WORKSTATION_IMAGE=...`.
+# Usage: DOCKER_HOST=unix:///path scripts/build-images.sh [redis] [kafka] [workstation]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +23,7 @@ state=${OPSLAB_ENGINE_DIR:-/tmp/opslab-engine}
 host=${DOCKER_HOST:?DOCKER_HOST must name the engine}
 mkdir -p "$state"
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(redis kafka)
+[ ${#want[@]} -eq 0 ] && want=(redis kafka workstation)
 
 say() { echo "images: $*"; }
 
@@ -66,6 +71,35 @@ script_hash=$(sha256sum "$0" | cut -c1-8)
 
 "$root/scripts/ensure-packages.sh" jq busybox-static redis-server
 
+# The workstation's Debian packages: a shell, the usual tools, the clients.
+workstation_packages="bash dash coreutils grep sed mawk findutils procps less ncurses-base ncurses-bin
+  bsdextrautils diffutils gzip tar file hostname libc-bin redis-tools kcat jq"
+# shellcheck disable=SC2086
+"$root/scripts/ensure-packages.sh" $workstation_packages
+
+# copy_java ROOTFS copies the machine's Java runtime into ROOTFS, at the
+# same path, with the system libraries it needs; prints its home.
+copy_java() {
+  local rootfs=$1 java_home so
+  java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+  mkdir -p "$rootfs$(dirname "$java_home")" "$rootfs/usr/bin"
+  cp -a "$java_home" "$rootfs$java_home"
+  # Debian links the JDK's configuration to /etc/java-17-openjdk and
+  # elsewhere: replace each link by what it points to, or drop it.
+  find "$rootfs$java_home" -type l | while read -r link; do
+    target=$(readlink -f "${link#"$rootfs"}" || true)
+    rm -f "$link"
+    if [ -n "$target" ] && [ -f "$target" ]; then cp -L "$target" "$link"; fi
+  done
+  # The JDK's own libraries need these system ones.
+  for so in $(find "$java_home" -name '*.so' -o -path '*/bin/java' -type f); do
+    copy_with_libs "$rootfs" "$so" >/dev/null 2>&1 || true
+  done
+  rm -rf "$rootfs$java_home/lib/src.zip" "$rootfs$java_home/jmods" "$rootfs$java_home/man"
+  ln -sf "$java_home/bin/java" "$rootfs/usr/bin/java"
+  echo "$java_home"
+}
+
 busybox_tools="sh ash cat dirname basename readlink ls mkdir rm sleep env grep sed head tail cut tr wc id uname expr test nc ps"
 
 env_file="$state/images.env"
@@ -108,26 +142,12 @@ for what in "${want[@]}"; do
     if exists "$image"; then
       say "$image is present"
     else
-      java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
-      say "building $image from Apache Kafka $ver and the Java runtime in $java_home"
       rootfs=$(mktemp -d)
       trap 'rm -rf "$rootfs"' EXIT
       mkdir -p "$rootfs/opt" "$rootfs/bin" "$rootfs/usr/bin" "$rootfs/etc" "$rootfs/tmp" \
-        "$rootfs/var/lib/kafka/data" "$rootfs/run/opslab" "$rootfs$(dirname "$java_home")"
-      cp -a "$java_home" "$rootfs$java_home"
-      # Debian links the JDK's configuration to /etc/java-17-openjdk and
-      # elsewhere: replace each link by what it points to, or drop it.
-      find "$rootfs$java_home" -type l | while read -r link; do
-        target=$(readlink -f "${link#"$rootfs"}" || true)
-        rm -f "$link"
-        if [ -n "$target" ] && [ -f "$target" ]; then cp -L "$target" "$link"; fi
-      done
-      # The JDK's own libraries need these system ones.
-      for so in $(find "$java_home" -name '*.so' -o -path '*/bin/java' -type f); do
-        copy_with_libs "$rootfs" "$so" >/dev/null 2>&1 || true
-      done
-      rm -rf "$rootfs$java_home/lib/src.zip" "$rootfs$java_home/jmods" "$rootfs$java_home/man"
-      ln -s "$java_home/bin/java" "$rootfs/usr/bin/java"
+        "$rootfs/var/lib/kafka/data" "$rootfs/run/opslab"
+      java_home=$(copy_java "$rootfs")
+      say "building $image from Apache Kafka $ver and the Java runtime in $java_home"
       cp /bin/busybox "$rootfs/bin/busybox"
       for tool in $busybox_tools; do ln -sf busybox "$rootfs/bin/$tool"; done
       cp -a "$kafka_home" "$rootfs/opt/kafka"
@@ -143,6 +163,60 @@ for what in "${want[@]}"; do
     fi
     set_env OPSLAB_KAFKA_IMAGE "$image"
     ;;
-  *) echo "unknown image $what (use redis or kafka)" >&2; exit 2 ;;
+  workstation)
+    (cd "$root" && scripts/fetch-kafka.sh)
+    kafka_home=$(dirname "$(ls -d "$root"/.cache/kafka-*/VERSION | sort -V | head -n 1)")
+    ver=$(basename "$kafka_home" | sed 's/^kafka-//')
+    # The tag also names the packages' versions: an upgraded redis-tools
+    # or kcat builds a fresh image.
+    # shellcheck disable=SC2086
+    pkg_hash=$(dpkg-query -W -f='${Package}=${Version}\n' $workstation_packages | sha256sum | cut -c1-8)
+    image="localhost/opslab-workstation:$ver-$pkg_hash-$script_hash"
+    if exists "$image"; then
+      say "$image is present"
+    else
+      say "building $image from Debian's packages and Apache Kafka $ver"
+      rootfs=$(mktemp -d)
+      trap 'rm -rf "$rootfs"' EXIT
+      # Debian's merged /usr: /bin, /lib, /lib64 and /sbin are links.
+      mkdir -p "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/usr/lib" "$rootfs/usr/lib64" "$rootfs/usr/local/bin"
+      for d in bin sbin lib lib64; do ln -s "usr/$d" "$rootfs/$d"; done
+      # Every file the packages installed (links followed, so that
+      # /etc/alternatives resolves), without their documentation.
+      # shellcheck disable=SC2086
+      dpkg -L $workstation_packages | sort -u | grep -v -E '^/usr/share/(doc|man|info|locale|lintian|bug)/' |
+        while read -r f; do if [ -f "$f" ]; then printf '%s\n' "${f#/}"; fi; done >"$rootfs.files"
+      tar -C / --dereference -c -T "$rootfs.files" | tar -C "$rootfs" -x --keep-directory-symlink
+      rm -f "$rootfs.files"
+      # The shared libraries of every program.
+      for f in "$rootfs"/usr/bin/* "$rootfs"/usr/sbin/*; do
+        [ -f "$f" ] && copy_with_libs "$rootfs" "/usr/${f#"$rootfs"/usr/}" >/dev/null 2>&1 || true
+      done
+      java_home=$(copy_java "$rootfs")
+      mkdir -p "$rootfs/opt"
+      cp -a "$kafka_home" "$rootfs/opt/kafka"
+      for s in "$rootfs"/opt/kafka/bin/*.sh; do
+        n=$(basename "$s")
+        printf '#!/bin/sh\nexec /opt/kafka/bin/%s "$@"\n' "$n" >"$rootfs/usr/local/bin/$n"
+        cp "$rootfs/usr/local/bin/$n" "$rootfs/usr/local/bin/${n%.sh}"
+        chmod 755 "$rootfs/usr/local/bin/$n" "$rootfs/usr/local/bin/${n%.sh}"
+      done
+      mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/home/learner" "$rootfs/run/opslab" "$rootfs/var/lib/kafka"
+      # The driver binds /etc/hosts, /etc/passwd, /etc/group and
+      # /etc/profile per sandbox; these are the defaults beneath.
+      printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nlearner:x:2000:2000:learner:/home/learner:/bin/bash\n' >"$rootfs/etc/passwd"
+      printf 'root:x:0:\nlearner:x:2000:\n' >"$rootfs/etc/group"
+      printf 'passwd: files\ngroup: files\nhosts: files\n' >"$rootfs/etc/nsswitch.conf"
+      touch "$rootfs/etc/hosts" "$rootfs/etc/profile"
+      chmod 1777 "$rootfs/tmp"
+      import_rootfs "$rootfs" localhost/opslab-workstation "$ver-$pkg_hash-$script_hash" \
+        "ENV PATH=/usr/local/bin:/usr/bin:/bin:/opt/kafka/bin" "ENV JAVA_HOME=$java_home" \
+        'ENV LANG=C.UTF-8' 'WORKDIR /home/learner'
+      rm -rf "$rootfs"; trap - EXIT
+      say "built $image"
+    fi
+    set_env OPSLAB_WORKSTATION_IMAGE "$image"
+    ;;
+  *) echo "unknown image $what (use redis, kafka or workstation)" >&2; exit 2 ;;
   esac
 done

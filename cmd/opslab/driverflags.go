@@ -20,17 +20,18 @@ type driverFlags struct {
 	name  string
 	kafka kafkaFlags
 
-	redisImage    string
-	kafkaImage    string
-	relay         string
-	cpus          float64
-	kafkaMemoryMB int
-	redisPids     int
-	kafkaPids     int
-	warmRedis     int
-	warmKafka     int
-	warmCluster   int
-	unfenced      bool
+	redisImage       string
+	kafkaImage       string
+	relay            string
+	cpus             float64
+	kafkaMemoryMB    int
+	redisPids        int
+	kafkaPids        int
+	warmRedis        int
+	workstationImage string
+	warmKafka        int
+	warmCluster      int
+	unfenced         bool
 }
 
 // register adds the flags to fs.
@@ -39,6 +40,7 @@ func (f *driverFlags) register(fs *flag.FlagSet) {
 	f.kafka.register(fs)
 	fs.StringVar(&f.redisImage, "redis-image", envOr("OPSLAB_REDIS_IMAGE", container.DefaultRedisImage), "container driver: the Redis `IMAGE` (default $OPSLAB_REDIS_IMAGE, else the official image)")
 	fs.StringVar(&f.kafkaImage, "kafka-image", envOr("OPSLAB_KAFKA_IMAGE", container.DefaultKafkaImage), "container driver: the Apache Kafka `IMAGE` (default $OPSLAB_KAFKA_IMAGE, else the official image)")
+	fs.StringVar(&f.workstationImage, "workstation-image", envOr("OPSLAB_WORKSTATION_IMAGE", container.DefaultWorkstationImage), "container driver: the learners' workstation `IMAGE` (default $OPSLAB_WORKSTATION_IMAGE; make engine builds one)")
 	fs.StringVar(&f.relay, "container-relay", "", "container driver: the static opslab-relay `BINARY` mounted into Kafka containers (default: beside this executable)")
 	fs.Float64Var(&f.cpus, "sandbox-cpus", 1, "container driver: CPUs each sandbox container may use")
 	fs.IntVar(&f.kafkaMemoryMB, "sandbox-kafka-memory-mb", 1024, "container driver: memory limit of each Kafka container, in MiB (a Redis container gets its --sandbox-memory-mb cap plus 64)")
@@ -105,6 +107,7 @@ func (f *driverFlags) newDriver(ctx context.Context, cmd, scratch string, loopba
 			RedisImage:       f.redisImage,
 			KafkaImage:       f.kafkaImage,
 			RelayBinary:      f.relay,
+			WorkstationImage: f.workstationImage,
 			NanoCPUs:         int64(f.cpus * 1e9),
 			KafkaMemoryBytes: int64(f.kafkaMemoryMB) << 20,
 			LoopbackTCP:      loopbackTCP,

@@ -63,7 +63,9 @@ func (r Report) Failed() []int {
 }
 
 // Run runs every check in order, bounded by timeout (DefaultTimeout if
-// zero). Checks not reached in time fail with a "timed out" message.
+// zero). Checks not reached in time fail with a "timed out" message. A
+// shell probe named by several checks runs once, and each of them judges
+// that one run.
 func Run(ctx context.Context, checks []course.Check, p Prober, timeout time.Duration) Report {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -72,6 +74,14 @@ func Run(ctx context.Context, checks []course.Check, p Prober, timeout time.Dura
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rep := Report{Passed: true, Checks: make([]Result, len(checks))}
+	// A script that several checks read (its stdout, then its exit
+	// status) runs once: it may start a JVM, and its one run is what
+	// every such check judges.
+	type probed struct {
+		v   any
+		err error
+	}
+	ran := map[course.Probe]probed{}
 	for i, c := range checks {
 		if ctx.Err() != nil {
 			rep.TimedOut = true
@@ -79,7 +89,18 @@ func Run(ctx context.Context, checks []course.Check, p Prober, timeout time.Dura
 			rep.Passed = false
 			continue
 		}
-		v, err := p.Probe(ctx, c.Probe)
+		var (
+			v   any
+			err error
+		)
+		if r, ok := ran[c.Probe]; ok {
+			v, err = r.v, r.err
+		} else {
+			v, err = p.Probe(ctx, c.Probe)
+			if c.Probe.Kind == course.ProbeShell {
+				ran[c.Probe] = probed{v, err}
+			}
+		}
 		if err != nil && (errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil) {
 			rep.TimedOut = true
 			rep.Checks[i] = Result{Message: fmt.Sprintf("%s: timed out after %s.", c.Probe.Command, timeout)}

@@ -143,3 +143,34 @@ func TestShowShortensLongValues(t *testing.T) {
 		t.Fatalf("%d runes: %q", len([]rune(s)), s)
 	}
 }
+
+// counted answers every probe and counts how often each was asked.
+type counted map[course.Probe]int
+
+func (c counted) Probe(ctx context.Context, p course.Probe) (any, error) {
+	c[p]++
+	if p.Kind == course.ProbeShell {
+		return map[string]any{"stdout": "retention.ms=259200000\n", "stderr": "", "exit": int64(0)}, nil
+	}
+	return "zset", nil
+}
+
+// TestShellProbeRunsOncePerCheck: a script several checks read (a JVM
+// tool's output, then its status) runs once per check; a Redis probe is
+// asked each time.
+func TestShellProbeRunsOncePerCheck(t *testing.T) {
+	checks := parseChecks(t, "  - shell: kafka-configs --describe\n    field: stdout\n    contains: retention.ms\n"+
+		"  - shell: kafka-configs --describe\n    field: exit\n    equals: 0\n"+
+		"  - redis: TYPE k\n    equals: zset\n  - redis: TYPE k\n    equals: zset\n")
+	asked := counted{}
+	rep := check.Run(context.Background(), checks, asked, 0)
+	if !rep.Passed {
+		t.Fatalf("%+v", rep)
+	}
+	if n := asked[checks[0].Probe]; n != 1 {
+		t.Errorf("the shell probe named by two checks ran %d times, want 1", n)
+	}
+	if n := asked[checks[2].Probe]; n != 2 {
+		t.Errorf("the Redis probe named by two checks was asked %d times, want 2", n)
+	}
+}

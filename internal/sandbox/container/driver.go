@@ -107,6 +107,19 @@ type Options struct {
 	// RelayBinary is the static opslab-relay binary mounted into Kafka
 	// containers. Default: opslab-relay beside the running executable.
 	RelayBinary string
+	// WorkstationImage names the learners' workstation image. Default
+	// DefaultWorkstationImage.
+	WorkstationImage string
+	// WorkstationBinary is the static opslab-workstation binary mounted
+	// into workstation containers as their gate. Default:
+	// $OPSLAB_WORKSTATION_BINARY, else opslab-workstation beside the
+	// running executable.
+	WorkstationBinary string
+	// WorkstationMemoryBytes and WorkstationPids cap a workstation
+	// container. Defaults DefaultWorkstationMemoryBytes and
+	// DefaultWorkstationPids.
+	WorkstationMemoryBytes int64
+	WorkstationPids        int64
 	// RedisOverheadBytes is added to a Redis sandbox's memory cap to give
 	// its container's memory limit (the server, its buffers and a fork for
 	// BGSAVE need room beyond maxmemory). Default DefaultRedisOverheadBytes.
@@ -168,6 +181,7 @@ type box struct {
 	container string       // container id (the first node's, for a multi-node kind)
 	relay     *relay.Relay // host side of a Kafka sandbox's relay, or of a Redis one's TCP port, or nil
 	nodes     []nodeBox
+	ws        wsState // the learner's workstation (see workstation.go)
 }
 
 // nodeBox is one node of a multi-node sandbox: its container and the host
@@ -256,7 +270,18 @@ func (o *Options) fill(dir string) error {
 			o.RelayBinary = filepath.Join(filepath.Dir(exe), "opslab-relay")
 		}
 	}
-	for _, v := range []int64{o.RedisOverheadBytes, o.KafkaMemoryBytes, o.NanoCPUs, o.RedisPids, o.KafkaPids, int64(o.StartTimeout), int64(o.KafkaPartitions)} {
+	if o.WorkstationImage == "" {
+		o.WorkstationImage = DefaultWorkstationImage
+	}
+	if o.WorkstationBinary == "" {
+		o.WorkstationBinary = os.Getenv("OPSLAB_WORKSTATION_BINARY")
+	}
+	if o.WorkstationBinary == "" {
+		if exe, err := os.Executable(); err == nil {
+			o.WorkstationBinary = filepath.Join(filepath.Dir(exe), "opslab-workstation")
+		}
+	}
+	for _, v := range []int64{o.RedisOverheadBytes, o.KafkaMemoryBytes, o.NanoCPUs, o.RedisPids, o.KafkaPids, int64(o.StartTimeout), int64(o.KafkaPartitions), o.WorkstationMemoryBytes, o.WorkstationPids} {
 		if v < 0 {
 			return fmt.Errorf("%w: negative option", sandbox.ErrInvalid)
 		}
@@ -269,6 +294,8 @@ func (o *Options) fill(dir string) error {
 	setDefault(&o.StartTimeout, DefaultStartTimeout)
 	setDefault(&o.AliveEvery, DefaultAliveEvery)
 	setDefault(&o.KafkaPartitions, DefaultKafkaPartitions)
+	setDefault(&o.WorkstationMemoryBytes, DefaultWorkstationMemoryBytes)
+	setDefault(&o.WorkstationPids, DefaultWorkstationPids)
 	if o.KafkaHeap == "" {
 		o.KafkaHeap = DefaultKafkaHeap
 	}
@@ -414,6 +441,9 @@ func (d *Driver) remove(ctx context.Context, id string) (bool, error) {
 	}
 	if _, err := os.Stat(d.dir(id)); err == nil {
 		found = true
+	}
+	if err := d.unmountAll(id); err != nil {
+		return found, err
 	}
 	if err := os.RemoveAll(d.dir(id)); err != nil {
 		return found, fmt.Errorf("remove sandbox directory: %w", err)

@@ -40,8 +40,15 @@ func (d *Driver) ExecNode(ctx context.Context, id, node string, argv []string) (
 }
 
 func (d *Driver) exec(ctx context.Context, id, ctr string, argv []string) (string, int, error) {
+	return d.execAs(ctx, id, ctr, "", argv)
+}
+
+// execAs runs argv in the container ctr of sandbox id as user ("" for the
+// container's), waits for it, and returns its combined output and exit
+// code.
+func (d *Driver) execAs(ctx context.Context, id, ctr, user string, argv []string) (string, int, error) {
 	ex, err := d.cli.ExecCreate(ctx, ctr, client.ExecCreateOptions{
-		Cmd: argv, AttachStdout: true, AttachStderr: true,
+		User: user, Cmd: argv, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {
 		return "", 0, fmt.Errorf("exec in sandbox %s: %w", id, err)

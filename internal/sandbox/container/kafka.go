@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
+	"golang.org/x/sys/unix"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
@@ -62,6 +63,9 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 		return nil, err
 	}
 	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.Port(), d.labels(spec))
+	if err := d.shareKafkaData(spec, host); err != nil {
+		return nil, err
+	}
 	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) })
 	if err != nil {
 		return nil, err
@@ -110,6 +114,43 @@ func (d *Driver) kafkaContainer(spec sandbox.Spec, mnt string, user uidGid, clus
 	host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: d.opts.RelayBinary, Target: relayPath, ReadOnly: true})
 	host.Mounts = append(host.Mounts, tmpfs(dataDir, 4*spec.MemoryCap()), tmpfs("/tmp", 64<<20))
 	return cfg, host
+}
+
+// KafkaLogDir is where a workstation beside a Kafka sandbox shows the
+// broker's log directory (log.dirs: a folder per partition, of segment
+// files), read-only, as a packaged broker keeps it and as the process
+// driver shows it.
+const KafkaLogDir = "/var/lib/kafka/data"
+
+// kafkaDataDir returns the host folder that holds the broker's log
+// directory of the Kafka sandbox id, when shareKafkaData made it.
+func (d *Driver) kafkaDataDir(id string) string { return filepath.Join(d.dir(id), "data") }
+
+// shareKafkaData puts the broker's log directory of spec's sandbox in a
+// size-capped tmpfs that the driver mounts in the sandbox's folder (the
+// same cap as the container's own tmpfs would have), instead of the
+// container's own, so that the workstation can show it read-only at
+// KafkaLogDir for kafka-dump-log.sh. A driver that is not root cannot
+// mount it, and keeps the container's own tmpfs (the workstation then
+// shows no log directory).
+func (d *Driver) shareKafkaData(spec sandbox.Spec, host *container.HostConfig) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	dir := d.kafkaDataDir(spec.ID)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("make the broker's data folder: %w", err)
+	}
+	opts := fmt.Sprintf("size=%d,mode=0755,uid=1000,gid=1000", 4*spec.MemoryCap())
+	if err := unix.Mount("opslab-kafka-data", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		return fmt.Errorf("mount the broker's data folder: %w", err)
+	}
+	for i, m := range host.Mounts {
+		if m.Target == dataDir {
+			host.Mounts[i] = mount.Mount{Type: mount.TypeBind, Source: dir, Target: dataDir}
+		}
+	}
+	return nil
 }
 
 // kafkaConfig returns the broker's server.properties: one KRaft node on

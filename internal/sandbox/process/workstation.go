@@ -2,7 +2,6 @@ package process
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,7 +84,7 @@ func (d *Driver) workstationCommand(inst sandbox.Instance, shell []string) (*exe
 		TmpBytes: workstationTmpBytes,
 		Hostname: workstationHostname,
 		ReadOnly: []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"},
-		Forwards: workstationForwards(inst),
+		Forwards: workstation.Forwards(inst),
 		Shell:    shell,
 		Dir:      workstationHome,
 	}
@@ -102,7 +101,7 @@ func (d *Driver) workstationCommand(inst sandbox.Instance, shell []string) (*exe
 		workstation.File{Path: "/etc/passwd", Content: "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
 			"learner:x:" + strconv.Itoa(uid) + ":" + strconv.Itoa(uid) + ":learner:" + workstationHome + ":/bin/bash\n"},
 		workstation.File{Path: "/etc/group", Content: "root:x:0:\nlearner:x:" + strconv.Itoa(uid) + ":\n"},
-		workstation.File{Path: "/etc/profile", Content: workstationProfile},
+		workstation.File{Path: "/etc/profile", Content: workstation.Profile(workstationHostname)},
 	)
 	plan.Env = []string{
 		"HOME=" + workstationHome, "USER=learner", "LOGNAME=learner", "SHELL=/bin/bash",
@@ -137,77 +136,6 @@ func (d *Driver) workstationHome(b *box, uid int) (string, error) {
 		b.home = dir
 	})
 	return b.home, b.homeErr
-}
-
-// workstationProfile is the shell's /etc/profile: a prompt that names the
-// user and the workstation, and the nodes at hand.
-//
-// Every command line the learner runs is also appended, with its time, to
-// ~/.opslab-commands (sandbox.CommandLog), so that the platform can keep the last
-// ones with a failed check for the learner's team lead; the first prompt
-// only notes where the history stands (a reopened shell loads the earlier
-// history, which was logged then).
-const workstationProfile = `PS1='\u@\h:\w\$ '
-export PS1
-__opslab_log() {
-  local h n c
-  h=$(HISTTIMEFORMAT= builtin history 1) || return
-  h=${h#"${h%%[![:space:]]*}"}
-  n=${h%%[!0-9]*}
-  c=${h#"$n"}
-  c=${c#\*}
-  c=${c#"${c%%[![:space:]]*}"}
-  if [ -z "${__opslab_started:-}" ]; then __opslab_started=1; __opslab_last=$n; return; fi
-  [ -n "$n" ] && [ "$n" != "$__opslab_last" ] || return
-  __opslab_last=$n
-  printf '%s\t%s\n' "$EPOCHREALTIME" "${c:0:300}" >> ~/.opslab-commands
-}
-PROMPT_COMMAND=__opslab_log
-`
-
-// workstationForwards names every node of inst: each node by its own name,
-// and the default node also as "redis" or "broker", at the port its tools
-// expect (6379, 26379 for a Sentinel, 9092).
-func workstationForwards(inst sandbox.Instance) []workstation.Forward {
-	nodes := inst.Nodes
-	if len(nodes) == 0 {
-		if n, ok := inst.Node(""); ok {
-			nodes = []sandbox.Node{n}
-		}
-	}
-	var out []workstation.Forward
-	addr := 0
-	add := func(name string, n sandbox.Node) {
-		ip := workstation.NameAddr(addr).String()
-		addr++
-		switch {
-		case !n.Redis.Endpoint.IsZero():
-			port := "6379"
-			if n.Role == sandbox.RoleSentinel {
-				port = "26379"
-			}
-			out = append(out, workstation.Forward{
-				Name: name, Listen: net.JoinHostPort(ip, port),
-				Network: n.Redis.Endpoint.Network, Address: n.Redis.Endpoint.Address,
-				RedisUser: inst.Redis.Client.User, RedisPassword: inst.Redis.Client.Password,
-			})
-		case len(n.Kafka.Seeds) > 0:
-			out = append(out, workstation.Forward{
-				Name: name, Listen: net.JoinHostPort(ip, "9092"), Network: "tcp", Address: n.Kafka.Seeds[0],
-			})
-		}
-	}
-	for i, n := range nodes {
-		if i == 0 {
-			if inst.Spec.Kind.Family() == sandbox.KindKafka {
-				add("broker", n)
-			} else {
-				add("redis", n)
-			}
-		}
-		add(n.Name, n)
-	}
-	return out
 }
 
 // KafkaLogDir is where a workstation beside an Apache Kafka sandbox shows

@@ -1,46 +1,22 @@
 package process_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/process"
-	"github.com/opslab/opslab/internal/terminal"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/testkit"
 )
-
-// screen is a test's terminal window: everything the shell printed.
-type screen struct {
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func (s *screen) Output(ctx context.Context, p []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.out.Write(p)
-	return nil
-}
-func (s *screen) Detached()      {}
-func (s *screen) Ended(code int) {}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
-}
 
 // fencedDriver is a process driver with opts, skipping the test on a
 // machine that cannot fence sandboxes (a workstation needs the fence).
@@ -51,51 +27,6 @@ func fencedDriver(t *testing.T, opts process.Options) *process.Driver {
 		t.Skipf("this machine cannot fence sandboxes: %v", d.Fence().Problems())
 	}
 	return d
-}
-
-// openShell starts a learner's shell beside inst, ended after the test,
-// with a screen attached as its window.
-func openShell(t *testing.T, d *process.Driver, inst sandbox.Instance) (*terminal.Shell, *screen) {
-	t.Helper()
-	sh, err := terminal.Start(context.Background(), terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
-		return d.StartShell(ctx, inst, size.Cols, size.Rows)
-	}), terminal.DefaultSize, terminal.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sh.Close() })
-	s := &screen{}
-	if err := sh.Attach(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	return sh, s
-}
-
-// csi matches the terminal control sequences bash prints (bracketed
-// paste on and off), which are not part of a line's text.
-var csi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
-
-// run types line into the shell and waits for a line of output that
-// starts with marker; it returns the rest of that line.
-func (s *screen) run(t *testing.T, sh *terminal.Shell, line, marker string) string {
-	t.Helper()
-	if err := sh.Input(s, []byte(line+"\r")); err != nil {
-		t.Fatalf("type %q: %v", line, err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		out := csi.ReplaceAllString(s.String(), "")
-		for _, l := range strings.Split(out, "\n") {
-			l = strings.TrimRight(l, "\r")
-			l = l[strings.LastIndex(l, "\r")+1:] // a carriage return starts the line over
-			if rest, ok := strings.CutPrefix(l, marker); ok {
-				return rest
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("typed %q; no line starting %q came; the screen:\n%s", line, marker, s.String())
-	return ""
 }
 
 // TestWorkstation is a learner's shell beside a real Redis sandbox: the
@@ -113,10 +44,10 @@ func TestWorkstation(t *testing.T) {
 	if !d.Capabilities(inst.Spec.Kind).Shell {
 		t.Fatal("a fenced process driver says it offers no shell")
 	}
-	sh, s := openShell(t, d, inst)
+	sh, s := sandboxtest.OpenShell(t, d, inst)
 
 	// The learner's own user: not root, not the sandbox's servers' user.
-	uid := s.run(t, sh, `echo "UID=$(id -u)"`, "UID=")
+	uid := s.Run(t, sh, `echo "UID=$(id -u)"`, "UID=")
 	if uid == "0" || uid == "" {
 		t.Fatalf("the shell runs as user %q", uid)
 	}
@@ -129,17 +60,17 @@ func TestWorkstation(t *testing.T) {
 	}
 
 	// The real redis-cli, by name, at the usual port, as the learner.
-	if got := s.run(t, sh, `echo "P=$(redis-cli -h redis PING)"`, "P="); got != "PONG" {
+	if got := s.Run(t, sh, `echo "P=$(redis-cli -h redis PING)"`, "P="); got != "PONG" {
 		t.Fatalf("redis-cli -h redis PING printed %q, want PONG", got)
 	}
-	if got := s.run(t, sh, `echo "S=$(redis-cli -h primary SET made-in-the-terminal yes)"`, "S="); got != "OK" {
+	if got := s.Run(t, sh, `echo "S=$(redis-cli -h primary SET made-in-the-terminal yes)"`, "S="); got != "OK" {
 		t.Fatalf("redis-cli -h primary SET printed %q, want OK", got)
 	}
 	admin := dialRedis(t, inst.Redis.Endpoint, inst.Redis.Admin)
 	if v := admin.do("GET", "made-in-the-terminal"); v.Str != "yes" {
 		t.Fatalf("the sandbox holds %+v for the key set in the terminal, want yes", v)
 	}
-	if got := s.run(t, sh, `echo "C=$(redis-cli -h redis CONFIG SET dir /tmp 2>&1)"`, "C="); !strings.Contains(got, "NOPERM") {
+	if got := s.Run(t, sh, `echo "C=$(redis-cli -h redis CONFIG SET dir /tmp 2>&1)"`, "C="); !strings.Contains(got, "NOPERM") {
 		t.Fatalf("CONFIG SET dir from the terminal printed %q, want the learner's rules to refuse it", got)
 	}
 
@@ -158,10 +89,10 @@ func TestWorkstation(t *testing.T) {
 		}
 	}()
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	if got := s.run(t, sh, `(exec 3<>/dev/tcp/127.0.0.1/`+port+`) 2>/dev/null && echo "H=reached" || echo "H=refused"`, "H="); got != "refused" {
+	if got := s.Run(t, sh, `(exec 3<>/dev/tcp/127.0.0.1/`+port+`) 2>/dev/null && echo "H=reached" || echo "H=refused"`, "H="); got != "refused" {
 		t.Fatalf("the platform's loopback port from the terminal: %s", got)
 	}
-	if got := s.run(t, sh, `(exec 3<>/dev/tcp/1.1.1.1/53) 2>/dev/null && echo "N=reached" || echo "N=refused"`, "N="); got != "refused" {
+	if got := s.Run(t, sh, `(exec 3<>/dev/tcp/1.1.1.1/53) 2>/dev/null && echo "N=reached" || echo "N=refused"`, "N="); got != "refused" {
 		t.Fatalf("the network from the terminal: %s", got)
 	}
 	select {
@@ -172,35 +103,35 @@ func TestWorkstation(t *testing.T) {
 
 	// Read-only but for home and /tmp, which are capped.
 	for _, p := range []string{"/usr/x", "/etc/x", "/x", "/bin/x"} {
-		if got := s.run(t, sh, `touch `+p+` 2>/dev/null && echo "W=wrote" || echo "W=refused"`, "W="); got != "refused" {
+		if got := s.Run(t, sh, `touch `+p+` 2>/dev/null && echo "W=wrote" || echo "W=refused"`, "W="); got != "refused" {
 			t.Fatalf("touch %s from the terminal: %s", p, got)
 		}
 	}
-	if got := s.run(t, sh, `echo kept > ~/notes && echo "K=$(cat ~/notes)"`, "K="); got != "kept" {
+	if got := s.Run(t, sh, `echo kept > ~/notes && echo "K=$(cat ~/notes)"`, "K="); got != "kept" {
 		t.Fatalf("a file in the home folder: %q", got)
 	}
-	if got := s.run(t, sh, `head -c 64M /dev/zero > ~/big 2>/dev/null && echo "F=fit" || echo "F=full"; rm -f ~/big`, "F="); got != "full" {
+	if got := s.Run(t, sh, `head -c 64M /dev/zero > ~/big 2>/dev/null && echo "F=fit" || echo "F=full"; rm -f ~/big`, "F="); got != "full" {
 		t.Fatalf("64 MiB into the home folder: %s, want it refused by the cap", got)
 	}
 
 	// The sandbox's servers and folder are out of sight, and so are their
 	// sockets; init shrugs off the learner's signals.
-	if got := s.run(t, sh, `echo "R=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c redis-server)"`, "R="); got != "0" {
+	if got := s.Run(t, sh, `echo "R=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c redis-server)"`, "R="); got != "0" {
 		t.Fatalf("the terminal sees %s redis-server processes", got)
 	}
-	if got := s.run(t, sh, `ls `+inst.Dir+` >/dev/null 2>&1 && echo "D=seen" || echo "D=hidden"`, "D="); got != "hidden" {
+	if got := s.Run(t, sh, `ls `+inst.Dir+` >/dev/null 2>&1 && echo "D=seen" || echo "D=hidden"`, "D="); got != "hidden" {
 		t.Fatalf("the sandbox's folder from the terminal: %s", got)
 	}
-	if got := s.run(t, sh, `ls /run/opslab >/dev/null 2>&1 && echo "O=listed" || echo "O=denied"`, "O="); got != "denied" {
+	if got := s.Run(t, sh, `ls /run/opslab >/dev/null 2>&1 && echo "O=listed" || echo "O=denied"`, "O="); got != "denied" {
 		t.Fatalf("the forwards' socket folders from the terminal: %s", got)
 	}
 	if inst.PID > 0 {
-		if got := s.run(t, sh, `kill -9 `+strconv.Itoa(inst.PID)+` 2>/dev/null && echo "K9=killed" || echo "K9=refused"`, "K9="); got != "refused" {
+		if got := s.Run(t, sh, `kill -9 `+strconv.Itoa(inst.PID)+` 2>/dev/null && echo "K9=killed" || echo "K9=refused"`, "K9="); got != "refused" {
 			t.Fatalf("kill -9 of the sandbox's server from the terminal: %s", got)
 		}
 	}
-	s.run(t, sh, `kill -9 1; kill -TERM 1; echo "I=$(cat /proc/1/comm)"`, "I=")
-	if got := s.run(t, sh, `echo "A=$(redis-cli -h redis PING)"`, "A="); got != "PONG" {
+	s.Run(t, sh, `kill -9 1; kill -TERM 1; echo "I=$(cat /proc/1/comm)"`, "I=")
+	if got := s.Run(t, sh, `echo "A=$(redis-cli -h redis PING)"`, "A="); got != "PONG" {
 		t.Fatalf("after the learner signalled init, redis-cli printed %q", got)
 	}
 	if v := admin.do("PING"); v.Str != "PONG" {
@@ -222,8 +153,8 @@ func TestWorkstation(t *testing.T) {
 
 	// The home folder lasts as long as the sandbox: the next shell finds
 	// what the last one wrote.
-	next, s2 := openShell(t, d, inst)
-	if got := s2.run(t, next, `echo "N=$(cat ~/notes)"`, "N="); got != "kept" {
+	next, s2 := sandboxtest.OpenShell(t, d, inst)
+	if got := s2.Run(t, next, `echo "N=$(cat ~/notes)"`, "N="); got != "kept" {
 		t.Fatalf("the next shell's home holds %q in notes, want the last shell's kept", got)
 	}
 }
@@ -237,8 +168,8 @@ func TestWorkstationEndsWithItsSandbox(t *testing.T) {
 	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
 	d := fencedDriver(t, process.Options{})
 	inst := mustStart(t, d, spec(sandbox.KindRedis))
-	sh, s := openShell(t, d, inst)
-	s.run(t, sh, `sleep 600 & echo "B=$!"`, "B=")
+	sh, s := sandboxtest.OpenShell(t, d, inst)
+	s.Run(t, sh, `sleep 600 & echo "B=$!"`, "B=")
 	if err := d.Stop(context.Background(), inst.Spec.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -279,19 +210,19 @@ func TestWorkstationKafka(t *testing.T) {
 	}
 	d := fencedDriver(t, opts)
 	inst := mustStart(t, d, spec(sandbox.KindKafka))
-	sh, s := openShell(t, d, inst)
-	if got := s.run(t, sh, `echo "T=$(command -v redis-cli kcat jq | wc -l)"`, "T="); got != "3" {
+	sh, s := sandboxtest.OpenShell(t, d, inst)
+	if got := s.Run(t, sh, `echo "T=$(command -v redis-cli kcat jq | wc -l)"`, "T="); got != "3" {
 		t.Fatalf("redis-cli, kcat and jq on the path: %s of 3", got)
 	}
-	if got := s.run(t, sh, `echo "L=$(kcat -b broker:9092 -L -m 10 2>&1 | grep -c 'brokers:')"`, "L="); got != "1" {
+	if got := s.Run(t, sh, `echo "L=$(kcat -b broker:9092 -L -m 10 2>&1 | grep -c 'brokers:')"`, "L="); got != "1" {
 		t.Fatalf("kcat -b broker:9092 -L: %s; the screen:\n%s", got, s.String())
 	}
 	if process.FindKafkaHome() == "" {
 		t.Log("no Apache Kafka tree here (make kafka-jars): the scripts are not checked")
 		return
 	}
-	s.run(t, sh, `kafka-topics --bootstrap-server broker:9092 --create --topic from-terminal --partitions 2 >/dev/null 2>&1; echo "C=$?"`, "C=")
-	if got := s.run(t, sh, `echo "K=$(kafka-topics.sh --bootstrap-server broker:9092 --list 2>&1 | grep -c '^from-terminal$')"`, "K="); got != "1" {
+	s.Run(t, sh, `kafka-topics --bootstrap-server broker:9092 --create --topic from-terminal --partitions 2 >/dev/null 2>&1; echo "C=$?"`, "C=")
+	if got := s.Run(t, sh, `echo "K=$(kafka-topics.sh --bootstrap-server broker:9092 --list 2>&1 | grep -c '^from-terminal$')"`, "K="); got != "1" {
 		t.Fatalf("kafka-topics --list after --create in the terminal: %s; the screen:\n%s", got, s.String())
 	}
 }
@@ -335,18 +266,18 @@ func TestWorkstationEscapes(t *testing.T) {
 	d := fencedDriver(t, process.Options{})
 	mine := mustStart(t, d, spec(sandbox.KindRedis))
 	other := mustStart(t, d, spec(sandbox.KindRedis))
-	sh, s := openShell(t, d, mine)
+	sh, s := sandboxtest.OpenShell(t, d, mine)
 
 	// Another learner's sandbox.
-	if got := s.run(t, sh, `ls `+other.Dir+` >/dev/null 2>&1 && echo "OD=seen" || echo "OD=hidden"`, "OD="); got != "hidden" {
+	if got := s.Run(t, sh, `ls `+other.Dir+` >/dev/null 2>&1 && echo "OD=seen" || echo "OD=hidden"`, "OD="); got != "hidden" {
 		t.Fatalf("another sandbox's folder from the terminal: %s", got)
 	}
 	if other.Redis.TCP.Address != "" {
-		if got := s.run(t, sh, `(exec 3<>/dev/tcp/`+strings.Replace(other.Redis.TCP.Address, ":", "/", 1)+`) 2>/dev/null && echo "OT=reached" || echo "OT=refused"`, "OT="); got != "refused" {
+		if got := s.Run(t, sh, `(exec 3<>/dev/tcp/`+strings.Replace(other.Redis.TCP.Address, ":", "/", 1)+`) 2>/dev/null && echo "OT=reached" || echo "OT=refused"`, "OT="); got != "refused" {
 			t.Fatalf("another sandbox's server address from the terminal: %s", got)
 		}
 	}
-	if got := s.run(t, sh, `kill -0 `+strconv.Itoa(other.PID)+` 2>/dev/null && echo "OP=seen" || echo "OP=none"`, "OP="); got != "none" {
+	if got := s.Run(t, sh, `kill -0 `+strconv.Itoa(other.PID)+` 2>/dev/null && echo "OP=seen" || echo "OP=none"`, "OP="); got != "none" {
 		t.Fatalf("another sandbox's server process from the terminal: %s", got)
 	}
 
@@ -367,8 +298,8 @@ func TestWorkstationEscapes(t *testing.T) {
 	// and a new shell starts.
 	_ = sh.Close()
 	<-sh.Done()
-	sh2, s2 := openShell(t, d, mine)
-	if got := s2.run(t, sh2, `echo "AFTER=$(redis-cli -h redis PING)"`, "AFTER="); got != "PONG" {
+	sh2, s2 := sandboxtest.OpenShell(t, d, mine)
+	if got := s2.Run(t, sh2, `echo "AFTER=$(redis-cli -h redis PING)"`, "AFTER="); got != "PONG" {
 		t.Fatalf("a new shell after the fork bomb: %q", got)
 	}
 }

@@ -1,0 +1,87 @@
+package workstation
+
+import (
+	"net"
+	"strings"
+
+	"github.com/opslab/opslab/internal/sandbox"
+)
+
+// Forwards names every node of inst, as every driver's workstation does:
+// each node by its own name, and the default node also as "redis" or
+// "broker", each at its own loopback address (NameAddr) and the port its
+// tools expect (6379, 26379 for a Sentinel, 9092). A Redis node's
+// connections are signed in as inst's client account. The addresses
+// forwarded to are the nodes' endpoints as inst gives them; a driver whose
+// workstation sees them elsewhere rewrites them.
+func Forwards(inst sandbox.Instance) []Forward {
+	nodes := inst.Nodes
+	if len(nodes) == 0 {
+		if n, ok := inst.Node(""); ok {
+			nodes = []sandbox.Node{n}
+		}
+	}
+	var out []Forward
+	addr := 0
+	add := func(name string, n sandbox.Node) {
+		ip := NameAddr(addr).String()
+		addr++
+		switch {
+		case !n.Redis.Endpoint.IsZero():
+			port := "6379"
+			if n.Role == sandbox.RoleSentinel {
+				port = "26379"
+			}
+			out = append(out, Forward{
+				Name: name, Listen: net.JoinHostPort(ip, port),
+				Network: n.Redis.Endpoint.Network, Address: n.Redis.Endpoint.Address,
+				RedisUser: inst.Redis.Client.User, RedisPassword: inst.Redis.Client.Password,
+			})
+		case len(n.Kafka.Seeds) > 0:
+			out = append(out, Forward{
+				Name: name, Listen: net.JoinHostPort(ip, "9092"), Network: "tcp", Address: n.Kafka.Seeds[0],
+			})
+		}
+	}
+	for i, n := range nodes {
+		if i == 0 {
+			if inst.Spec.Kind.Family() == sandbox.KindKafka {
+				add("broker", n)
+			} else {
+				add("redis", n)
+			}
+		}
+		add(n.Name, n)
+	}
+	return out
+}
+
+// Profile is a workstation shell's /etc/profile: a prompt that names the
+// user and the workstation (hostname), and the command log.
+//
+// Every command line the learner runs is also appended, with its time, to
+// ~/.opslab-commands (sandbox.CommandLog), so that the platform can keep
+// the last ones with a failed check for the learner's team lead; the first
+// prompt only notes where the history stands (a reopened shell loads the
+// earlier history, which was logged then).
+func Profile(hostname string) string {
+	return strings.ReplaceAll(profile, "@HOST@", hostname)
+}
+
+const profile = `PS1='\u@@HOST@:\w\$ '
+export PS1
+__opslab_log() {
+  local h n c
+  h=$(HISTTIMEFORMAT= builtin history 1) || return
+  h=${h#"${h%%[![:space:]]*}"}
+  n=${h%%[!0-9]*}
+  c=${h#"$n"}
+  c=${c#\*}
+  c=${c#"${c%%[![:space:]]*}"}
+  if [ -z "${__opslab_started:-}" ]; then __opslab_started=1; __opslab_last=$n; return; fi
+  [ -n "$n" ] && [ "$n" != "$__opslab_last" ] || return
+  __opslab_last=$n
+  printf '%s\t%s\n' "$EPOCHREALTIME" "${c:0:300}" >> ~/` + sandbox.CommandLog + `
+}
+PROMPT_COMMAND=__opslab_log
+`
