@@ -48,6 +48,13 @@ go run ./bench/termbench -bin bin/opslab -runs "${TERM_RUNS:-60}" -keys "${TERM_
   -idle "${TERM_IDLE:-10}" -many "${TERM_MANY:-100}"
 
 echo
+echo "## Terminal on the container driver: ready and keystroke echo"
+echo
+make engine >/dev/null
+# shellcheck disable=SC1091
+(. bin/engine.env && go run ./bench/termbench -bin bin/opslab -sandbox container -runs "${TERM_CONTAINER_RUNS:-20}" -keys "${TERM_KEYS:-200}")
+
+echo
 echo "## Driver start alone, fenced beside unfenced (Go benchmarks)"
 echo
 OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced|BenchmarkKafkaStartAndSetup' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'

@@ -42,6 +42,7 @@ func main() {
 	keys := flag.Int("keys", 200, "keystrokes to time")
 	idle := flag.Int("idle", 10, "idle workstations for the memory measurement")
 	many := flag.Int("many", 100, "learners opening a terminal at once")
+	driver := flag.String("sandbox", "process", "the sandbox driver: process, or container (ready and echo only: memory and many at once read the process driver's cgroups)")
 	flag.Parse()
 
 	p := strings.Split(*ex, "/")
@@ -52,14 +53,18 @@ func main() {
 
 	base := newBaseline()
 	defer base.close()
-	b := &bench{bin: *bin}
+	b := &bench{bin: *bin, driver: *driver}
 	running = b
 	if err := b.startServer(*many); err != nil {
 		fail(err)
 	}
 	defer b.stop()
 
-	fmt.Printf("Machine: %d cores, %s, %s; process driver, fenced; exercise %s\n\n", runtime.NumCPU(), memTotal(), runtime.Version(), p[2])
+	what := "process driver, fenced"
+	if *driver == "container" {
+		what = "container driver (Podman), the workstation a container of the sandbox"
+	}
+	fmt.Printf("Machine: %d cores, %s, %s; %s; exercise %s\n\n", runtime.NumCPU(), memTotal(), runtime.Version(), what, p[2])
 
 	fmt.Println("## Terminal ready: WebSocket request to the first prompt")
 	fmt.Println()
@@ -72,9 +77,10 @@ func main() {
 		c.close()
 	}
 	row("baseline: `bash -i` on a PTY behind package terminal's WebSocket, no workstation, no platform", plain)
-	warm, cold := b.opens(expath, *runs)
+	warm, cold, again := b.opens(expath, *runs)
 	row("workstation, sandbox already running (GET …/terminal)", warm)
 	row("workstation, cold: sandbox not started (GET …/terminal starts it)", cold)
+	row("a new shell after `exit`, in the sandbox's workstation", again)
 	fmt.Println()
 
 	fmt.Println("## Keystroke echo: one byte over the WebSocket until it comes back")
@@ -86,6 +92,9 @@ func main() {
 	bc.close()
 	row("workstation bash (readline in the learner's shell)", b.echo(expath, *keys))
 	fmt.Println()
+	if *driver != "process" {
+		return
+	}
 
 	fmt.Println("## Memory per idle workstation")
 	fmt.Println()
@@ -265,13 +274,14 @@ func (b *baseline) open(i int) (time.Duration, *term) {
 
 type bench struct {
 	bin, url string
+	driver   string // the sandbox driver: process or container
 	srv      *benchkit.Server
 	cmd      *exec.Cmd
 	users    int
 }
 
 func (b *bench) startServer(many int) error {
-	srv, err := benchkit.Serve(b.bin, "--sandbox-max-redis", strconv.Itoa(max(500, 2*many)),
+	srv, err := benchkit.Serve(b.bin, "--sandbox", b.driver, "--sandbox-max-redis", strconv.Itoa(max(500, 2*many)),
 		"--log-level", "error", "--signups-per-hour", "-1")
 	if err != nil {
 		return err
@@ -330,8 +340,10 @@ func (l *learner) terminal(ctx context.Context, expath string) (time.Duration, *
 
 // opens times n terminal opens beside a running sandbox and n cold (the
 // terminal request starts the sandbox), a new learner each, so every
-// open starts a fresh workstation.
-func (b *bench) opens(expath string, n int) (warm, cold []time.Duration) {
+// open starts a fresh workstation; and, beside each running sandbox, the
+// open after the first shell was exited (a new shell in a workstation
+// that exists: on the container driver, an exec into its container).
+func (b *bench) opens(expath string, n int) (warm, cold, again []time.Duration) {
 	for i := 0; i < 2*n; i++ {
 		l := b.newLearner()
 		isWarm := i%2 == 0
@@ -340,19 +352,31 @@ func (b *bench) opens(expath string, n int) (warm, cold []time.Duration) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		d, c, err := l.terminal(ctx, expath)
-		cancel()
 		if err != nil {
 			fail(err)
 		}
-		c.close()
 		if isWarm {
 			warm = append(warm, d)
+			if err := c.write(ctx, "exit\r"); err != nil {
+				fail(err)
+			}
+			if _, err := waitFor(ctx, c, []byte("never printed")); err == nil || !strings.Contains(err.Error(), "shell ended") {
+				fail(fmt.Errorf("exit the first shell: %v", err))
+			}
+			c.close()
+			d, c, err = l.terminal(ctx, expath)
+			if err != nil {
+				fail(err)
+			}
+			again = append(again, d)
 		} else {
 			cold = append(cold, d)
 		}
+		cancel()
+		c.close()
 		l.Post(expath+"/stop", "")
 	}
-	return warm, cold
+	return warm, cold, again
 }
 
 func (b *bench) echo(expath string, n int) []time.Duration {

@@ -257,3 +257,19 @@ func waitDone(t *testing.T, sh *terminal.Shell) {
 		t.Fatal("the shell did not end")
 	}
 }
+
+// TestContainerWorkstationNodes: beside a multi-node sandbox every node
+// answers at its own name, at the port its tools expect.
+func TestContainerWorkstationNodes(t *testing.T) {
+	d := workstationDriver(t)
+	inst := start(t, d, sandbox.KindRedisSentinel)
+	res, err := d.RunShell(context.Background(), inst, `for n in redis primary replica-1; do printf '%s=%s\n' "$n" "$(redis-cli -h $n INFO replication | grep -o 'role:[a-z]*')"; done
+printf 'sentinel=%s\n' "$(redis-cli -h sentinel-1 -p 26379 PING)"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "redis=role:master\nprimary=role:master\nreplica-1=role:slave\nsentinel=PONG\n"
+	if res.Stdout != want {
+		t.Fatalf("the nodes by name printed\n%s(stderr %q), want\n%s", res.Stdout, res.Stderr, want)
+	}
+}
