@@ -369,3 +369,49 @@ func TestPostgresTemplateLeftovers(t *testing.T) {
 		t.Errorf("the old build fence's tmpfs is still mounted")
 	}
 }
+
+// TestPostgresThroughManager: the Manager runs postgres sandboxes like the
+// others: its own cap (a family of one kind, in PostgreSQL's words), and a
+// server found dead replaced by a fresh one with Restarts counted.
+func TestPostgresThroughManager(t *testing.T) {
+	d := pgDriver(t, process.Options{})
+	m, err := sandbox.NewManager(d, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{sandbox.KindPostgres: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	t.Cleanup(func() { _ = m.StopAll(ctx) })
+	if _, err := m.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inst, created, err := m.Acquire(ctx, 7, lessonKey("schema"), sandbox.KindPostgres)
+	if err != nil || !created || inst.Postgres.Learner.Password == "" {
+		t.Fatalf("acquire: %+v, %v, %v", inst.Postgres, created, err)
+	}
+	pgConnect(t, inst, inst.Postgres.Learner, "appdb")
+	if m.Running(sandbox.KindPostgres) != 1 {
+		t.Errorf("running %d", m.Running(sandbox.KindPostgres))
+	}
+	var capErr *sandbox.CapacityError
+	if _, _, err := m.Acquire(ctx, 8, lessonKey("schema"), sandbox.KindPostgres); !errors.As(err, &capErr) || !strings.Contains(capErr.Message, "All 1 PostgreSQL sandboxes are in use") {
+		t.Errorf("a second learner: %v", err)
+	}
+	if _, _, err := m.Acquire(ctx, 8, lessonKey("schema"), sandbox.KindRedis); err != nil {
+		t.Errorf("a Redis sandbox beside the capped postgres ones: %v", err)
+	}
+
+	if err := syscall.Kill(inst.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for d.Alive(ctx, inst.Spec.ID) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	again, created, err := m.Acquire(ctx, 7, lessonKey("schema"), sandbox.KindPostgres)
+	if err != nil || !created || again.Restarts != 1 || again.Postgres.Learner.Password == inst.Postgres.Learner.Password {
+		t.Fatalf("after the kill: restarts %d, created %v, %v", again.Restarts, created, err)
+	}
+	c := pgConnect(t, again, again.Postgres.Learner, "appdb")
+	if err := pgExec(c, "CREATE TABLE fresh (id int)"); err != nil {
+		t.Error(err)
+	}
+}
