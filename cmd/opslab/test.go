@@ -369,7 +369,7 @@ func splitSupported(all []*testJob, drv sandbox.Driver) (run []*testJob, skipped
 			}
 			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it needs real Apache Kafka, and the %s driver runs %s sandboxes on kfake (it runs with %s)", drv.Name(), j.ex.Sandbox, where)})
 		case j.ex.UsesWorkstation() && !c.Shell:
-			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it is done in the terminal, and the %s driver offers no workstation beside %s sandboxes here (the process driver, fenced, does)", drv.Name(), j.ex.Sandbox)})
+			skipped = append(skipped, skippedJob{j, fmt.Sprintf("it is done in the terminal, and the %s driver offers no workstation beside %s sandboxes here (the process driver, fenced, and the container driver do)", drv.Name(), j.ex.Sandbox)})
 		default:
 			run = append(run, j)
 		}

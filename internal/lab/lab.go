@@ -81,7 +81,7 @@ type Service struct {
 	recent  *recentCommands    // console commands, for failed checks
 
 	usedMu  sync.Mutex
-	used    map[string]bool // sandbox ids where a terminal was opened
+	used    map[string]time.Time // sandbox ids where a terminal was opened, and when (see noteShell)
 	live    liveState
 	metrics *Metrics
 	log     *slog.Logger
@@ -140,7 +140,7 @@ func New(cfg Config) (*Service, error) {
 		serial:  newSerializer(),
 		shells:  terminal.NewRegistry(cfg.MaxShells, terminal.Limits{}),
 		recent:  newRecentCommands(),
-		used:    map[string]bool{},
+		used:    map[string]time.Time{},
 		live:    liveState{last: map[liveKey]string{}},
 		metrics: cfg.Metrics,
 		log:     cfg.Logger,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
@@ -19,8 +20,8 @@ const DefaultMaxShells = 200
 // its scrollback), or a fresh one in a new workstation, starting the
 // sandbox first if it is not running. Opening a new shell counts as a
 // sandbox start against the learner's allowance. It fails with
-// EUNAVAILABLE when this server offers no terminal (the container driver,
-// or sandboxes run unfenced) or has as many open as it allows.
+// EUNAVAILABLE when this server offers no terminal (sandboxes run
+// unfenced by the process driver) or has as many open as it allows.
 func (s *Service) Shell(ctx context.Context, t Target) (*terminal.Shell, error) {
 	if err := s.Available(t); err != nil {
 		return nil, err
@@ -46,9 +47,7 @@ func (s *Service) Shell(ctx context.Context, t Target) (*terminal.Shell, error) 
 	starter := terminal.StarterFunc(func(ctx context.Context, size terminal.Size) (terminal.PTY, error) {
 		return s.cfg.Sandboxes.StartShell(ctx, inst, size.Cols, size.Rows)
 	})
-	s.usedMu.Lock()
-	s.used[inst.Spec.ID] = true
-	s.usedMu.Unlock()
+	s.noteShell(inst.Spec.ID, time.Now())
 	sh, err := s.shells.Open(ctx, inst.Spec.ID, starter, terminal.DefaultSize)
 	switch {
 	case errors.Is(err, terminal.ErrTooMany):
@@ -64,9 +63,30 @@ func (s *Service) Shell(ctx context.Context, t Target) (*terminal.Shell, error) 
 // CloseShells ends every learner's terminal (the server is stopping).
 func (s *Service) CloseShells() { s.shells.CloseAll() }
 
+// shellsRemembered is how long the Service remembers that a terminal was
+// opened beside a sandbox (so that a failed check keeps its commands): a
+// day, longer than any sandbox lives idle. Older notes are dropped as new
+// ones come, so the notes never outgrow the sandboxes of a day.
+const shellsRemembered = 24 * time.Hour
+
+// noteShell remembers that a terminal was opened beside sandbox id at now.
+func (s *Service) noteShell(id string, now time.Time) {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	s.used[id] = now
+	if len(s.used) > 2*DefaultMaxShells {
+		for k, at := range s.used {
+			if now.Sub(at) > shellsRemembered {
+				delete(s.used, k)
+			}
+		}
+	}
+}
+
 // shellUsed reports whether a terminal was opened beside sandbox id.
 func (s *Service) shellUsed(id string) bool {
 	s.usedMu.Lock()
 	defer s.usedMu.Unlock()
-	return s.used[id]
+	_, ok := s.used[id]
+	return ok
 }
