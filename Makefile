@@ -17,7 +17,7 @@ DATA        ?= ./data
 # Debian packages: the sandboxes run real redis-server and PostgreSQL
 # (postgresql: the server, initdb and psql); tests also drive real clients
 # (redis-cli, kcat, psql) and a real browser (chromium).
-RUN_PACKAGES  := redis-server redis-tools kcat jq gcc libc6-dev postgresql
+RUN_PACKAGES  := redis-server redis-tools kcat jq gcc libc6-dev postgresql postgresql-client
 TEST_PACKAGES := $(RUN_PACKAGES) chromium maven
 
 # staticcheck, installed once into .cache/tools/staticcheck-<version>-<go>.

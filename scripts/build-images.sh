@@ -73,7 +73,8 @@ script_hash=$(sha256sum "$0" | cut -c1-8)
 
 # The workstation's Debian packages: a shell, the usual tools, the clients.
 workstation_packages="bash dash coreutils grep sed mawk findutils procps less ncurses-base ncurses-bin
-  bsdextrautils diffutils gzip tar file hostname libc-bin redis-tools kcat jq"
+  bsdextrautils diffutils gzip tar file hostname libc-bin redis-tools kcat jq
+  postgresql-client-15 postgresql-client-common libpq5 perl-base"
 # shellcheck disable=SC2086
 "$root/scripts/ensure-packages.sh" $workstation_packages
 
@@ -189,7 +190,9 @@ for what in "${want[@]}"; do
       tar -C / --dereference -c -T "$rootfs.files" | tar -C "$rootfs" -x --keep-directory-symlink
       rm -f "$rootfs.files"
       # The shared libraries of every program.
-      for f in "$rootfs"/usr/bin/* "$rootfs"/usr/sbin/*; do
+      # (psql and the other PostgreSQL clients live in
+      # /usr/lib/postgresql/<version>/bin, behind Debian's pg_wrapper.)
+      for f in "$rootfs"/usr/bin/* "$rootfs"/usr/sbin/* "$rootfs"/usr/lib/postgresql/*/bin/*; do
         [ -f "$f" ] && copy_with_libs "$rootfs" "/usr/${f#"$rootfs"/usr/}" >/dev/null 2>&1 || true
       done
       java_home=$(copy_java "$rootfs")

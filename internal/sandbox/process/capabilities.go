@@ -11,13 +11,12 @@ import (
 // every kind; a kafka sandbox is a real Apache Kafka broker with --kafka
 // apache (a kafka-cluster is always a kfake cluster here). Its sandboxes
 // are child processes, which end with the platform: it adopts none and
-// controls no node on its own. A learner's shell needs the fence, and is
-// not offered beside a postgres sandbox yet.
+// controls no node on its own. A learner's shell needs the fence.
 func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 	return sandbox.Capabilities{
 		Runs:      kind.Valid(),
 		RealKafka: kind == sandbox.KindKafka && d.apache != nil,
-		Shell:     kind.Valid() && kind != sandbox.KindPostgres && d.fence.Fenced(), // postgres: not yet (issue 16)
+		Shell:     kind.Valid() && d.fence.Fenced(),
 	}
 }
 

@@ -325,8 +325,8 @@ func TestPostgresUnsupported(t *testing.T) {
 			t.Errorf("left %v", ids)
 		}
 	}
-	if c := d.Capabilities(sandbox.KindPostgres); !c.Runs || c.Shell || c.RealKafka {
-		t.Errorf("capabilities %+v: runs, no shell yet", c)
+	if c := d.Capabilities(sandbox.KindPostgres); !c.Runs || c.Shell != d.Fence().Fenced() || c.RealKafka {
+		t.Errorf("capabilities %+v: runs, a shell when fenced", c)
 	}
 }
 

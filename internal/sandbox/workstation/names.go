@@ -10,8 +10,10 @@ import (
 // Forwards names every node of inst, as every driver's workstation does:
 // each node by its own name, and the default node also as "redis" or
 // "broker", each at its own loopback address (NameAddr) and the port its
-// tools expect (6379, 26379 for a Sentinel, 9092). A Redis node's
-// connections are signed in as inst's client account. The addresses
+// tools expect (6379, 26379 for a Sentinel, 9092, 5432 for PostgreSQL,
+// whose node is "db"). A Redis node's connections are signed in as inst's
+// client account; a PostgreSQL client signs in itself (the server asks
+// for a password: the workstation's ~/.pgpass has the learner's). The addresses
 // forwarded to are the nodes' endpoints as inst gives them; a driver whose
 // workstation sees them elsewhere rewrites them.
 func Forwards(inst sandbox.Instance) []Forward {
@@ -37,6 +39,11 @@ func Forwards(inst sandbox.Instance) []Forward {
 				Network: n.Redis.Endpoint.Network, Address: n.Redis.Endpoint.Address,
 				RedisUser: inst.Redis.Client.User, RedisPassword: inst.Redis.Client.Password,
 			})
+		case !n.Postgres.Endpoint.IsZero():
+			out = append(out, Forward{
+				Name: name, Listen: net.JoinHostPort(ip, "5432"),
+				Network: n.Postgres.Endpoint.Network, Address: n.Postgres.Endpoint.Address,
+			})
 		case len(n.Kafka.Seeds) > 0:
 			out = append(out, Forward{
 				Name: name, Listen: net.JoinHostPort(ip, "9092"), Network: "tcp", Address: n.Kafka.Seeds[0],
@@ -45,9 +52,12 @@ func Forwards(inst sandbox.Instance) []Forward {
 	}
 	for i, n := range nodes {
 		if i == 0 {
-			if inst.Spec.Kind.Family() == sandbox.KindKafka {
+			switch inst.Spec.Kind.Family() {
+			case sandbox.KindKafka:
 				add("broker", n)
-			} else {
+			case sandbox.KindPostgres:
+				// Its one node is already called "db".
+			default:
 				add("redis", n)
 			}
 		}
