@@ -23,8 +23,8 @@ const MaxOutputBytes = 64 << 10
 
 // Executed is the answer to Exec.
 type Executed struct {
-	// Output is what redis-cli or the Kafka tool prints, refusals and
-	// errors included ("(error) …").
+	// Output is what redis-cli, the Kafka tool or psql prints, refusals
+	// and errors included ("(error) …", "ERROR:  …").
 	Output string `json:"output"`
 	// Notice tells the learner about their sandbox (started, restarted).
 	Notice string `json:"notice,omitempty"`
@@ -151,6 +151,21 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 				res.Output = withNewline(res.Output) + tt
 			}
 			res.Notice = brokerStuckNotice(s.cfg.ExecTimeout)
+		}
+	case inst.Spec.Kind.Family() == sandbox.KindPostgres && errors.Is(perr, console.ErrEmpty):
+	case inst.Spec.Kind.Family() == sandbox.KindPostgres && perr != nil:
+		res.Output = withNewline(perr.Error())
+	case inst.Spec.Kind.Family() == sandbox.KindPostgres:
+		var lost bool
+		res.Output, refused, lost = s.execPostgres(ectx, inst, cmd.Text)
+		if lost {
+			// The server may have just died: as for Redis, the line runs
+			// again in the fresh sandbox the manager starts in its place.
+			if fresh, ok := s.replaceDead(ectx, t, inst); ok {
+				inst = fresh
+				res.Output, refused, _ = s.execPostgres(ectx, inst, cmd.Text)
+				res.Notice = deadNotice
+			}
 		}
 	default:
 		return nil, fmt.Errorf("exec: unknown sandbox kind %q", inst.Spec.Kind)
