@@ -9,8 +9,16 @@ import (
 //     or else a path through nested objects ("a.b");
 //   - from a Redis INFO reply (a "name:value" text), the named line;
 //   - from a flat list of names and values (CONFIG GET, HGETALL), the
-//     value after the name.
+//     value after the name;
+//   - from a list of objects (a postgres probe's rows, a describe's
+//     columns), see pickRowsField.
 func pickField(v any, field string) (any, bool) {
+	if rows, ok := objectList(v); ok {
+		return pickRowsField(rows, field)
+	}
+	if l, ok := v.([]any); ok && len(l) == 0 && field == "rows" {
+		return int64(0), true // a query that found no rows
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		if f, ok := x[field]; ok {
@@ -39,6 +47,61 @@ func pickField(v any, field string) (any, bool) {
 			if text(l[i]) == field {
 				return l[i+1], true
 			}
+		}
+	}
+	return nil, false
+}
+
+// objectList returns v as a list of objects when it is a non-empty []any
+// whose every element is a map[string]any.
+func objectList(v any) ([]map[string]any, bool) {
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return nil, false
+	}
+	out := make([]map[string]any, len(l))
+	for i, e := range l {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		out[i] = m
+	}
+	return out, true
+}
+
+// pickRowsField selects a field from a list of objects (rows):
+//   - "rows": how many there are;
+//   - "value": the one value of the one row, when there is exactly one
+//     row of one column (absent otherwise);
+//   - a key of the objects ("name"): the list of its value in each row;
+//   - "X.rest": rest of the row whose "name" is X (columns.email.type).
+func pickRowsField(rows []map[string]any, field string) (any, bool) {
+	switch field {
+	case "rows":
+		return int64(len(rows)), true
+	case "value":
+		if len(rows) == 1 && len(rows[0]) == 1 {
+			for _, v := range rows[0] {
+				return v, true
+			}
+		}
+		return nil, false
+	}
+	if _, ok := rows[0][field]; ok {
+		out := make([]any, len(rows))
+		for i, r := range rows {
+			out[i] = r[field]
+		}
+		return out, true
+	}
+	head, rest, found := strings.Cut(field, ".")
+	if !found {
+		return nil, false
+	}
+	for _, r := range rows {
+		if name, ok := r["name"]; ok && text(name) == head {
+			return pickField(r, rest)
 		}
 	}
 	return nil, false

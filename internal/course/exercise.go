@@ -174,8 +174,10 @@ type Check struct {
 
 // Probe is what a check asks the sandbox.
 type Probe struct {
-	Kind    string // redis | kafka
-	Command string // for redis the command line; for kafka the probe text
+	Kind string // redis | kafka | postgres | shell | file
+	// Command is the probe's text: for redis the command line, for kafka
+	// the probe, for postgres one SQL statement or "describe table T".
+	Command string
 	// Node is the node to ask (the check's `node:`); "" is the sandbox's
 	// default node.
 	Node string
@@ -217,7 +219,7 @@ type CommandChecker func(kind, line string) error
 var exerciseIDRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 var exerciseKeys = []string{"id", "title", "sandbox", "requires", "drill", "task", "hints", "setup", "solution", "wrong", "checks"}
-var checkKeys = append([]string{"redis", "kafka", "shell", "file", "node", "field", "message", "label"}, matcherNames...)
+var checkKeys = append([]string{"redis", "kafka", "postgres", "shell", "file", "node", "field", "message", "label"}, matcherNames...)
 
 // The workstation probes, for any kind of sandbox: they read what the
 // learner made in the terminal beside it.
@@ -392,6 +394,12 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 				}
 				if msg != "" {
 					ps.Add(path, line(item), "%s: %q: %s", part, item.Value, msg)
+				} else if family == SandboxPostgres {
+					// SQL lines run through pgx, one statement each, not
+					// through the console's psql.
+					if err := CheckSQL(cmd); err != nil {
+						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, err)
+					}
 				} else if commands != nil {
 					if err := commands(family, cmd); err != nil {
 						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, firstLine(err))
@@ -447,7 +455,7 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 			k, val := item.Content[i], item.Content[i+1]
 			kl := fence + k.Line
 			switch {
-			case k.Value == "redis" || k.Value == "kafka":
+			case k.Value == "redis" || k.Value == "kafka" || k.Value == SandboxPostgres:
 				probes = append(probes, probeAt{kind: k.Value, line: kl})
 				if c.Probe.Kind != "" {
 					ps.Add(path, kl, "a check has one probe; found %s and %s", c.Probe.Kind, k.Value)
@@ -461,6 +469,11 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 				} else if k.Value == "kafka" && !kafkaProbeRE.MatchString(c.Probe.Command) {
 					ps.Add(path, kl, "unknown kafka probe %q: use describe topic T, describe group G, list topics or list groups", c.Probe.Command)
 					ok = false
+				} else if k.Value == SandboxPostgres {
+					if err := checkPostgresProbe(c.Probe.Command); err != nil {
+						ps.Add(path, kl, "postgres probe: %v", err)
+						ok = false
+					}
 				}
 			case k.Value == ProbeShell || k.Value == ProbeFile:
 				if c.Probe.Kind != "" {
@@ -500,7 +513,7 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 			default:
 				hint := suggest(k.Value, checkKeys)
 				if hint == "" {
-					hint = ": a check holds one probe (redis, kafka, shell or file), optional field, message and label, and matchers (" + strings.Join(matcherNames, ", ") + ")"
+					hint = ": a check holds one probe (redis, kafka, postgres, shell or file), optional field, message and label, and matchers (" + strings.Join(matcherNames, ", ") + ")"
 				}
 				ps.Add(path, kl, "unknown key %q in check%s", k.Value, hint)
 				ok = false
@@ -520,6 +533,12 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 			}
 			if c.Probe.Node != "" && ok {
 				ps.Add(path, at, "a %s probe runs in the workstation, not on a node: leave node out", c.Probe.Kind)
+				ok = false
+			}
+		}
+		if _, describe := DescribeTable(c.Probe.Command); describe && c.Probe.Kind == SandboxPostgres && ok {
+			if head, _, _ := strings.Cut(c.Field, "."); !contains(describeTableFields, head) {
+				ps.Add(path, at, "a describe table probe needs a field to match: one of %s (columns and indexes go deeper: columns.name, columns.email.type)", strings.Join(describeTableFields, ", "))
 				ok = false
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/console/rediscli"
 	"github.com/opslab/opslab/internal/course"
@@ -128,6 +130,7 @@ type prober struct {
 	sandboxes *sandbox.Manager
 	inst      sandbox.Instance
 	conns     map[string]*resp.Conn // by node name
+	pgConns   map[string]*pgx.Conn  // by node name
 }
 
 func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
@@ -142,6 +145,8 @@ func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
 		return p.file(ctx, pr.Command)
 	case course.SandboxRedis:
 		return p.redis(ctx, node, pr.Command)
+	case course.SandboxPostgres:
+		return p.postgres(ctx, node, pr.Command)
 	case course.SandboxKafka:
 		seeds := p.inst.Kafka.Seeds
 		if pr.Node != "" {
@@ -234,12 +239,16 @@ func (p *prober) close() {
 	for _, c := range p.conns {
 		c.Close()
 	}
+	for _, c := range p.pgConns {
+		_ = c.Close(context.Background())
+	}
 }
 
 // runLines runs setup, solution or wrong lines in order: workstation
 // lines ("$ command") with bash beside the sandbox, as the learner (a
 // status other than 0 is an error, with what it printed on stderr), the
-// others in the sandbox's console language, as the platform.
+// others in the sandbox's console language, as the platform (SQL lines of
+// a postgres sandbox as the learner's role: runPostgresLines).
 func (s *Service) runLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
 	var batch []string
 	flush := func() error {
@@ -252,6 +261,8 @@ func (s *Service) runLines(ctx context.Context, inst sandbox.Instance, lines []s
 			err = runRedisLines(ctx, inst, batch)
 		case sandbox.KindKafka:
 			err = s.runKafkaLines(ctx, inst, batch)
+		case sandbox.KindPostgres:
+			err = runPostgresLines(ctx, inst, batch)
 		}
 		batch = nil
 		return err
