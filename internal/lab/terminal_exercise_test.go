@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
 	"github.com/opslab/opslab/internal/testkit"
 )
 
@@ -86,26 +86,6 @@ func TestTerminalExercise(t *testing.T) {
 	}
 }
 
-// collector is a terminal window that keeps what the shell printed.
-type collector struct {
-	mu  sync.Mutex
-	out strings.Builder
-}
-
-func (c *collector) Output(_ context.Context, p []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.out.Write(p)
-	return nil
-}
-func (c *collector) Detached() {}
-func (c *collector) Ended(int) {}
-func (c *collector) has(s string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Contains(c.out.String(), s)
-}
-
 // TestFailedCheckKeepsCommands: a failed check is recorded with the
 // commands the learner ran before it, in the console and in the terminal
 // (marked "$ "), in the order they ran; a pass keeps none.
@@ -126,18 +106,18 @@ func TestFailedCheckKeepsCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &collector{}
+	w := &sandboxtest.Screen{}
 	if err := sh.Attach(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for !w.has("$ ") && time.Now().Before(deadline) {
+	for !strings.Contains(w.String(), "$ ") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err := sh.Input(w, []byte("redis-cli -h redis ZSCORE board alice\r")); err != nil {
 		t.Fatal(err)
 	}
-	for !w.has("\"1\"") && !w.has("\r\n1\r\n") && time.Now().Before(deadline) {
+	for !strings.Contains(w.String(), "\"1\"") && !strings.Contains(w.String(), "\r\n1\r\n") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond) // the prompt after it logs the line; nothing is timed
