@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
@@ -37,6 +39,16 @@ func (s *Service) execPostgres(ctx context.Context, inst sandbox.Instance, line 
 	}
 	script := psqlScript(text)
 	res, err := s.cfg.Sandboxes.RunShell(ctx, inst, script)
+	if err == nil && res.Exit == psqlConnectionLost && learnerPasswordRefused(res, inst) {
+		// The learner changed their role's password (ALTER ROLE ... PASSWORD
+		// is theirs to run): the platform's is put back and the line runs
+		// again. The statement never ran, since psql could not sign in.
+		if rerr := resetPostgresLearner(ctx, inst); rerr != nil {
+			s.log.Warn("postgres console: reset the learner's password", "sandbox", inst.Spec.ID, "err", rerr)
+		} else {
+			res, err = s.cfg.Sandboxes.RunShell(ctx, inst, script)
+		}
+	}
 	switch {
 	case err != nil && isTimeout(err):
 		return timeoutText(s.cfg.ExecTimeout), false, false
@@ -48,13 +60,48 @@ func (s *Service) execPostgres(ctx context.Context, inst sandbox.Instance, line 
 	return capOutput(out), false, res.Exit == psqlConnectionLost
 }
 
+// learnerPasswordRefused reports whether psql, in res, could not sign in
+// because the server refused the learner role's password.
+func learnerPasswordRefused(res sandbox.ShellResult, inst sandbox.Instance) bool {
+	return strings.Contains(res.Stdout+res.Stderr, `password authentication failed for user "`+inst.Postgres.Learner.User+`"`)
+}
+
+// resetPostgresLearner sets the learner role's password of inst's server
+// back to the one the platform holds (inst.Postgres.Learner), signed in
+// as the platform's admin role over the server's unix socket.
+func resetPostgresLearner(ctx context.Context, inst sandbox.Instance) error {
+	pg := inst.Postgres
+	cfg, err := pgx.ParseConfig("sslmode=disable")
+	if err != nil {
+		return fmt.Errorf("reset the learner's password: %w", err)
+	}
+	cfg.Host, cfg.Port = pg.Dir, uint16(pg.Port)
+	cfg.User, cfg.Password, cfg.Database = pg.Admin.User, pg.Admin.Password, pg.Database
+	cfg.TLSConfig, cfg.Fallbacks = nil, nil
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("reset the learner's password: %w", err)
+	}
+	defer c.Close(context.Background())
+	sql := "ALTER ROLE " + pgx.Identifier{pg.Learner.User}.Sanitize() + " PASSWORD '" + strings.ReplaceAll(pg.Learner.Password, "'", "''") + "'"
+	if _, err := c.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("reset the learner's password: %w", err)
+	}
+	return nil
+}
+
 // psqlScript is the bash script that runs text with psql, as the
 // workstation's environment says (PGHOST=db, the learner's role and
 // database, the password in ~/.pgpass): -X so no ~/.psqlrc the learner
 // wrote changes it, both streams in one in the order psql wrote them.
+// The session checks every second that its client is still there
+// (client_connection_check_interval), so a statement the console gave up
+// on (the learner set statement_timeout = 0 in their line, and the
+// console's own timeout killed psql) ends with it instead of holding one
+// of the role's connections.
 func psqlScript(text string) string {
 	enc := base64.StdEncoding.EncodeToString([]byte(text))
-	return fmt.Sprintf("line=$(printf '%%s' '%s' | base64 -d) || exit 125\nexec psql -X -v ON_ERROR_STOP=1 -c \"$line\" 2>&1\n", enc)
+	return fmt.Sprintf("line=$(printf '%%s' '%s' | base64 -d) || exit 125\nPGOPTIONS='-c client_connection_check_interval=1000' exec psql -X -v ON_ERROR_STOP=1 -c \"$line\" 2>&1\n", enc)
 }
 
 // psqlMetaAllowed are the meta-commands the console runs besides the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/lab"
@@ -33,7 +34,9 @@ func postgresTarget(t *testing.T) (*fixture, lab.Target) {
 // real psql as the learner's role, so its output is psql's own: command
 // tags, aligned tables with their row count, errors with their LINE and
 // caret, meta-commands' listings; a statement past the learner role's
-// statement_timeout is cancelled by the server with psql's message.
+// statement_timeout is cancelled by the server with psql's message. A
+// learner who changed their role's password still gets their lines run
+// (the platform's password is put back).
 func TestPostgresConsole(t *testing.T) {
 	f, tg := postgresTarget(t)
 	for _, c := range []struct{ line, want string }{
@@ -47,6 +50,8 @@ func TestPostgresConsole(t *testing.T) {
 		{`SELECT 1 AS a; SELECT 2 AS b`, " a \n---\n 1\n(1 row)\n\n b \n---\n 2\n(1 row)\n\n"},
 		{`SELECT rolpassword FROM pg_authid`, "ERROR:  permission denied for table pg_authid\n"},
 		{`SELECT pg_sleep(60)`, "ERROR:  canceling statement due to statement timeout\n"},
+		{`ALTER ROLE learner PASSWORD 'my-own'`, "ALTER ROLE\n"},
+		{`SELECT count(*) FROM orders`, " count \n-------\n     3\n(1 row)\n\n"},
 	} {
 		if got := f.exec(t, tg, c.line).Output; got != c.want {
 			t.Errorf("%s:\n got %q\nwant %q", c.line, got, c.want)
@@ -142,4 +147,29 @@ func TestPostgresConsoleRefusals(t *testing.T) {
 	if err != nil || res.Stdout != "kept\n0\n" {
 		t.Fatalf("the home after the refused and hostile lines: %+v %v", res, err)
 	}
+}
+
+// TestPostgresConsoleGivesUp: a line that turned the statement timeout
+// off runs until the console's own timeout, which says so; the statement
+// does not stay behind on the server (its session sees its client gone)
+// holding one of the learner role's connections.
+func TestPostgresConsoleGivesUp(t *testing.T) {
+	f, tg := postgresTarget(t)
+	short, err := lab.New(lab.Config{Sandboxes: f.mgr, Attempts: f.attempts, ExecRate: 1000, ExecBurst: 1000, ExecTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := short.Exec(context.Background(), tg, `SET statement_timeout = 0; SELECT pg_sleep(600)`)
+	if err != nil || res.Output != "(error) the command did not finish within 2s and was stopped\n" {
+		t.Fatalf("a line past the console's timeout: %+v %v", res, err)
+	}
+	count := `SELECT count(*) AS sleeping FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`
+	var out string
+	for range 30 { // the session checks its client every second
+		if out = f.exec(t, tg, count).Output; out == " sleeping \n----------\n        0\n(1 row)\n\n" {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("the abandoned statement still runs: %q", out)
 }
