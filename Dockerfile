@@ -1,4 +1,4 @@
-# opslab: multi-stage build. The runtime image carries redis-server and
+# opslab: multi-stage build. The runtime image carries redis-server, PostgreSQL and
 # opslab-kfake, which the default (process) sandbox driver starts per
 # learner, and opslab-relay, which the container driver (--sandbox
 # container, with the engine's socket mounted and DOCKER_HOST set; see
@@ -37,7 +37,7 @@ RUN scripts/check-go.sh \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends redis-server redis-tools kcat jq ca-certificates curl \
+ && apt-get install -y --no-install-recommends redis-server redis-tools kcat jq postgresql postgresql-client ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data && chmod 0700 /data
 COPY --from=build /out/opslab /out/opslab-kfake /out/opslab-relay /out/opslab-workstation /usr/local/bin/
