@@ -60,6 +60,11 @@ echo
 OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced|BenchmarkKafkaStartAndSetup' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
 
 echo
+echo "## PostgreSQL sandbox start, fenced, beside a bare pg_ctl start of the same data directory; idle memory"
+echo
+go test -run '^$' -bench 'BenchmarkStartPostgres|BenchmarkPostgresBarePgCtl|BenchmarkPostgresIdleMemory' -benchtime 60x -count 1 ./internal/sandbox/process | grep -E '^Benchmark'
+
+echo
 echo "## The fence alone: made ahead (the default) against made on demand"
 echo
 go test -run '^$' -bench 'BenchmarkSpawn|BenchmarkNewClose|BenchmarkDial' -benchtime 200x -count 3 ./internal/sandbox/fence | grep -E '^Benchmark'
