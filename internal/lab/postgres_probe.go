@@ -44,16 +44,23 @@ func dialPostgres(ctx context.Context, access sandbox.PostgresAccess, who sandbo
 	return c, nil
 }
 
-// postgres answers a postgres probe on node with the platform's admin
-// role, in a read-only transaction that is rolled back, its statement
-// bounded by probeStatementTimeout: a probe never changes the learner's
-// data (a write fails with PostgreSQL's read-only error). One connection
-// serves the whole run of checks.
+// postgres answers a postgres probe on node as the learner's role, in a
+// read-only transaction that is rolled back, its statement bounded by
+// probeStatementTimeout: a probe never changes the learner's data (a
+// write fails with PostgreSQL's read-only error). One connection serves
+// the whole run of checks.
+//
+// Not as the platform's superuser: the author's SQL reads the learner's
+// objects, and a view or function the learner made runs with the
+// privileges of whoever queries it, so under the superuser it could run
+// programs (COPY ... TO PROGRAM) or rewrite pg_hba.conf, read-only
+// transaction or not; SET ROLE would not hold either, since a function
+// can RESET ROLE when the session's user is a superuser.
 func (p *prober) postgres(ctx context.Context, node sandbox.Node, probe string) (any, error) {
 	conn := p.pgConns[node.Name]
 	if conn == nil || conn.IsClosed() {
 		var err error
-		conn, err = dialPostgres(ctx, node.Postgres, node.Postgres.Admin)
+		conn, err = dialPostgres(ctx, node.Postgres, node.Postgres.Learner)
 		if err != nil {
 			return nil, err
 		}

@@ -48,7 +48,9 @@ var pgAccountsSetup = []string{
 // rest; describe table yields columns, indexes, the row estimate and
 // exists; a write in a probe (DELETE, nextval, CREATE TABLE) fails with
 // PostgreSQL's read-only error and changes nothing; a slow probe is
-// cancelled with a message naming the bound; two statements are refused.
+// cancelled with a message naming the bound; two statements are refused;
+// probes run as the learner, so a learner's function behind a view that
+// a probe reads cannot run a program.
 func TestPostgresProbes(t *testing.T) {
 	f := pgFixture(t)
 	checks := []course.Check{
@@ -82,10 +84,25 @@ func TestPostgresProbes(t *testing.T) {
 		pgCheck("SELECT count(*) FROM accounts", "value", equals(2)),
 		pgCheck("SELECT last_value FROM accounts_id_seq", "value", equals(2)),
 		pgCheck("SELECT count(*) FROM pg_tables WHERE tablename = 'hack'", "value", equals(0)),
+		// A learner's trap: a function the author's probe reaches through a
+		// view runs as the probe's role, the learner, so it cannot run a
+		// program (as the superuser it could, read-only or not).
+		pgCheck("SELECT current_user", "value", equals("learner")),
+		pgCheck("SELECT * FROM trap", "rows", equals(1)),
+		pgCheck("SELECT rolsuper FROM pg_roles WHERE rolname = 'learner'", "value", equals(false)),
 	}
 	f.lesson.Exercises = append(f.lesson.Exercises, &course.Exercise{
 		ID: "pg-probes", Title: "Probes", Sandbox: course.SandboxPostgres, Task: "Look.",
-		Setup: pgAccountsSetup, Checks: checks, Hash: "h1",
+		Setup: append(pgAccountsSetup[:len(pgAccountsSetup):len(pgAccountsSetup)],
+			`CREATE FUNCTION escalate() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'RESET ROLE';
+  EXECUTE $c$COPY (SELECT 'local all all trust') TO PROGRAM 'cat >> pg_hba.conf'$c$;
+  PERFORM pg_reload_conf();
+  RETURN current_user;
+END $$`,
+			"CREATE VIEW trap AS SELECT escalate() AS who"),
+		Checks: checks, Hash: "h1",
 	})
 	ctx := context.Background()
 	tg := f.target(0, "pg-probes")
@@ -102,6 +119,7 @@ func TestPostgresProbes(t *testing.T) {
 		23: "cannot execute CREATE TABLE in a read-only transaction",
 		24: "cannot insert multiple commands into a prepared statement",
 		25: "the probe ran longer than 3s and PostgreSQL cancelled it: ERROR: canceling statement due to statement timeout",
+		30: "must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program",
 	}
 	for i, r := range rep.Checks {
 		want, shouldFail := failing[i]
