@@ -157,7 +157,7 @@ func pgText(oid uint32, raw []byte) any {
 func describePostgresTable(ctx context.Context, c *pgconn.PgConn, table string) (any, error) {
 	found, err := queryRows(ctx, c, "SELECT c.oid, c.relkind::text AS kind, c.reltuples::bigint AS estimate FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass("+quoteLiteral(table)+")")
 	if err != nil {
-		return nil, fmt.Errorf("describe table %s: %w", table, err)
+		return nil, err
 	}
 	rows := found.([]any)
 	if len(rows) == 0 {
@@ -165,7 +165,7 @@ func describePostgresTable(ctx context.Context, c *pgconn.PgConn, table string) 
 	}
 	rel := rows[0].(map[string]any)
 	if kind := rel["kind"]; kind != "r" && kind != "p" {
-		return nil, fmt.Errorf("describe table %s: it is not a table (pg_class.relkind %v)", table, kind)
+		return nil, fmt.Errorf("%s is not a table (pg_class.relkind %v)", table, kind)
 	}
 	oid := strconv.FormatInt(rel["oid"].(int64), 10)
 	columns, err := queryRows(ctx, c, `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
@@ -175,7 +175,7 @@ LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attn
 WHERE a.attrelid = `+oid+` AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`)
 	if err != nil {
-		return nil, fmt.Errorf("describe table %s: columns: %w", table, err)
+		return nil, fmt.Errorf("read the columns: %w", err)
 	}
 	indexes, err := queryRows(ctx, c, `SELECT ic.relname AS name, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
   i.indisunique AS "unique", i.indisprimary AS "primary"
@@ -183,7 +183,7 @@ FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indrelid = `+oid+`
 ORDER BY ic.relname`)
 	if err != nil {
-		return nil, fmt.Errorf("describe table %s: indexes: %w", table, err)
+		return nil, fmt.Errorf("read the indexes: %w", err)
 	}
 	return map[string]any{"exists": true, "columns": columns, "indexes": indexes, "estimate": rel["estimate"]}, nil
 }

@@ -90,6 +90,12 @@ func TestPostgresProbes(t *testing.T) {
 		pgCheck("SELECT current_user", "value", equals("learner")),
 		pgCheck("SELECT * FROM trap", "rows", equals(1)),
 		pgCheck("SELECT rolsuper FROM pg_roles WHERE rolname = 'learner'", "value", equals(false)),
+		// Hostile or careless probes get clear errors.
+		pgCheck("SELECT generate_series(1, 10001) AS n", "rows", equals(10001)),
+		pgCheck("describe table pg_tables", "exists", equals(true)),
+		pgCheck("describe table a.b.c.d", "exists", equals(false)),
+		pgCheck("describe table x'); DROP TABLE accounts; --", "exists", equals(false)),
+		pgCheck("SELECT count(*) FROM accounts", "value", equals(2)),
 	}
 	f.lesson.Exercises = append(f.lesson.Exercises, &course.Exercise{
 		ID: "pg-probes", Title: "Probes", Sandbox: course.SandboxPostgres, Task: "Look.",
@@ -119,6 +125,10 @@ END $$`,
 		23: "cannot execute CREATE TABLE in a read-only transaction",
 		24: "cannot insert multiple commands into a prepared statement",
 		25: "the probe ran longer than 3s and PostgreSQL cancelled it: ERROR: canceling statement due to statement timeout",
+		32: "the probe returned more than 10000 rows: count or filter them in SQL",
+		33: "pg_tables is not a table (pg_class.relkind v)",
+		34: "ERROR: improper relation name (too many dotted names): a.b.c.d",
+		35: "invalid name syntax",
 		30: "must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program",
 	}
 	for i, r := range rep.Checks {
