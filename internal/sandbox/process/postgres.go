@@ -18,6 +18,7 @@ import (
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/fence"
+	"github.com/opslab/opslab/internal/sandbox/pgnode"
 	"github.com/opslab/opslab/internal/sandbox/redisnode"
 )
 
@@ -27,33 +28,28 @@ import (
 const (
 	// PostgresPort is the port every Postgres sandbox's server has; it
 	// listens on no TCP address, so the number only names its socket.
-	PostgresPort = 5432
+	PostgresPort = pgnode.Port
 	// PostgresAdmin is the platform's superuser role in every Postgres
 	// sandbox.
-	PostgresAdmin = "opslab"
+	PostgresAdmin = pgnode.Admin
 	// PostgresLearner is the learner's role, owner of sandbox.PostgresDatabase.
-	PostgresLearner = "learner"
+	PostgresLearner = pgnode.Learner
 	// PostgresStatementTimeout is the learner role's default
 	// statement_timeout.
-	PostgresStatementTimeout = 5 * time.Second
+	PostgresStatementTimeout = pgnode.StatementTimeout
 	// PostgresMaxConnections is the server's max_connections; the learner
 	// role may hold all but the three reserved for the platform.
-	PostgresMaxConnections = 20
+	PostgresMaxConnections = pgnode.MaxConnections
 
-	pgSocketName = ".s.PGSQL.5432"
+	pgSocketName = pgnode.SocketName
 	pgDataDir    = "data"
 	pgOutputFile = "postgres.output"
 	pgTemplate   = "pgtemplate" // in the driver's scratch directory
 )
 
-// PostgresExtensions lists the extensions the learner role can create:
-// those Debian's PostgreSQL 15 marks trusted. Every other extension needs
-// a superuser, which the learner is not.
-var PostgresExtensions = []string{
-	"btree_gin", "btree_gist", "citext", "cube", "dict_int", "fuzzystrmatch",
-	"hstore", "intarray", "isn", "lo", "ltree", "pg_trgm", "pgcrypto", "plpgsql",
-	"seg", "tablefunc", "tcn", "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp",
-}
+// PostgresExtensions lists the extensions the learner role can create
+// (pgnode.Extensions).
+var PostgresExtensions = pgnode.Extensions
 
 // What the fence of a Postgres sandbox allows (see Limits), M being its
 // memory cap.
@@ -84,7 +80,7 @@ type postgres struct {
 	err error  // why Postgres sandboxes cannot run, if they cannot
 
 	build    sync.Mutex  // held while the template is made
-	template []treeEntry // the template's data directory, once made
+	template []pgnode.TreeEntry // the template's data directory, once made
 	secret   string      // the template's admin password
 
 	mu      sync.Mutex
@@ -168,10 +164,10 @@ func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec, b *box) (
 	}
 	dir := d.dir(spec.ID)
 	data := filepath.Join(dir, pgDataDir)
-	if err := writeTree(template, data, b.fence.UID()); err != nil {
+	if err := pgnode.WriteTree(template, data, b.fence.UID()); err != nil {
 		return sandbox.Instance{}, fmt.Errorf("copy the template data directory: %w", err)
 	}
-	if err := writeOwned(b.fence, filepath.Join(data, "postgresql.conf"), postgresConf(dir, spec.MemoryCap())); err != nil {
+	if err := writeOwned(b.fence, filepath.Join(data, "postgresql.conf"), pgnode.Conf(dir, spec.MemoryCap())); err != nil {
 		return sandbox.Instance{}, err
 	}
 	inst := sandbox.Instance{
@@ -198,7 +194,7 @@ func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec, b *box) (
 	// meanwhile (the folder is the sandbox user's, mode 0700).
 	bootstrap := sandbox.Credentials{User: PostgresAdmin, Password: secret}
 	if err := d.awaitPostgres(ctx, srv, inst.Postgres.Dir, bootstrap, func(c *pgx.Conn) error {
-		return setPasswords(ctx, c, inst.Postgres)
+		return pgnode.SetPasswords(ctx, c, inst.Postgres)
 	}); err != nil {
 		srv.kill()
 		<-srv.done
@@ -254,7 +250,7 @@ func (d *Driver) awaitPostgres(ctx context.Context, srv *child, socketDir string
 	defer cancel()
 	delay := time.Millisecond
 	for {
-		c, err := connectPostgres(ctx, socketDir, user, "postgres")
+		c, err := pgnode.Connect(ctx, socketDir, user, "postgres")
 		if err == nil {
 			err = then(c)
 			_ = c.Close(context.WithoutCancel(ctx))
@@ -272,39 +268,6 @@ func (d *Driver) awaitPostgres(ctx context.Context, srv *child, socketDir string
 		}
 		delay = min(delay*5/4, 5*time.Millisecond)
 	}
-}
-
-// connectPostgres signs in to database as user on the server whose socket
-// is in socketDir. Nothing comes from the platform's environment (PGHOST,
-// PGPASSFILE...).
-func connectPostgres(ctx context.Context, socketDir string, user sandbox.Credentials, database string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("sslmode=disable")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Host, cfg.Port = socketDir, PostgresPort
-	cfg.User, cfg.Password, cfg.Database = user.User, user.Password, database
-	cfg.TLSConfig, cfg.Fallbacks = nil, nil
-	cfg.RuntimeParams = map[string]string{"application_name": "opslab"}
-	cfg.ConnectTimeout = time.Second
-	return pgx.ConnectConfig(ctx, cfg)
-}
-
-// setPasswords gives the admin and learner roles the passwords of access,
-// sent as SCRAM-SHA-256 verifiers so the server never sees them.
-func setPasswords(ctx context.Context, c *pgx.Conn, access sandbox.PostgresAccess) error {
-	var sql strings.Builder
-	for _, u := range []sandbox.Credentials{access.Admin, access.Learner} {
-		v, err := scramVerifier(u.Password)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&sql, "ALTER ROLE %s PASSWORD '%s';\n", pgx.Identifier{u.User}.Sanitize(), v)
-	}
-	if _, err := c.Exec(ctx, sql.String()); err != nil {
-		return fmt.Errorf("set the sandbox's passwords: %w", err)
-	}
-	return nil
 }
 
 // stopPostgres stops a Postgres sandbox's server: SIGQUIT (PostgreSQL's
@@ -334,7 +297,7 @@ func (d *Driver) stopPostgres(ctx context.Context, srv *child) error {
 // MiB), and its admin password, making them on first use: concurrent
 // first starts wait for one build. A failed build is tried again at the
 // next start.
-func (d *Driver) postgresTemplate(ctx context.Context) ([]treeEntry, string, error) {
+func (d *Driver) postgresTemplate(ctx context.Context) ([]pgnode.TreeEntry, string, error) {
 	p := d.postgres
 	p.build.Lock()
 	defer p.build.Unlock()
@@ -346,7 +309,7 @@ func (d *Driver) postgresTemplate(ctx context.Context) ([]treeEntry, string, err
 	if err := d.buildPostgresTemplate(ctx, dest, secret); err != nil {
 		return nil, "", fmt.Errorf("make the postgres template: %w", err)
 	}
-	tree, err := readTree(dest)
+	tree, err := pgnode.ReadTree(dest)
 	if err != nil {
 		return nil, "", fmt.Errorf("make the postgres template: %w", err)
 	}
@@ -380,13 +343,13 @@ func (d *Driver) buildPostgresTemplate(ctx context.Context, dest, secret string)
 		return err
 	}
 	data := filepath.Join(dir, pgDataDir)
-	if err := copyTree(filepath.Join(staging, pgDataDir), data, f.UID()); err != nil {
+	if err := pgnode.CopyTree(filepath.Join(staging, pgDataDir), data, f.UID()); err != nil {
 		return err
 	}
-	if err := writeOwned(f, filepath.Join(data, "pg_hba.conf"), postgresHBA); err != nil {
+	if err := writeOwned(f, filepath.Join(data, "pg_hba.conf"), pgnode.HBA); err != nil {
 		return err
 	}
-	if err := writeOwned(f, filepath.Join(data, "postgresql.conf"), postgresConf(dir, sandbox.DefaultMaxMemoryBytes)); err != nil {
+	if err := writeOwned(f, filepath.Join(data, "postgresql.conf"), pgnode.Conf(dir, sandbox.DefaultMaxMemoryBytes)); err != nil {
 		return err
 	}
 	b := &box{fence: f}
@@ -396,7 +359,7 @@ func (d *Driver) buildPostgresTemplate(ctx context.Context, dest, secret string)
 	}
 	admin := sandbox.Credentials{User: PostgresAdmin, Password: secret}
 	err = d.awaitPostgres(ctx, srv, dir, admin, func(c *pgx.Conn) error {
-		for _, stmt := range postgresSetup {
+		for _, stmt := range pgnode.Setup {
 			if _, err := c.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("%s: %w", stmt, err)
 			}
@@ -425,7 +388,7 @@ func (d *Driver) buildPostgresTemplate(ctx context.Context, dest, secret string)
 		}
 	}
 	tmp := dest + ".tmp-" + suffix
-	if err := copyTree(data, tmp, -1); err != nil {
+	if err := pgnode.CopyTree(data, tmp, -1); err != nil {
 		_ = os.RemoveAll(tmp)
 		return err
 	}
@@ -500,67 +463,6 @@ func (d *Driver) runInitdb(ctx context.Context, staging, secret string) error {
 		return fmt.Errorf("initdb: %w: %s", err, strings.TrimSpace(out.String()))
 	}
 	return nil
-}
-
-// postgresSetup is run once as the admin role on the template's server:
-// the learner's role and database, and no way to any other database.
-var postgresSetup = []string{
-	"CREATE ROLE " + PostgresLearner + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT " + strconv.Itoa(PostgresMaxConnections-3),
-	"ALTER ROLE " + PostgresLearner + " SET statement_timeout = '" + strconv.Itoa(int(PostgresStatementTimeout/time.Millisecond)) + "ms'",
-	"ALTER ROLE " + PostgresLearner + " SET idle_in_transaction_session_timeout = '60s'",
-	"CREATE DATABASE " + sandbox.PostgresDatabase + " OWNER " + PostgresLearner,
-	"REVOKE ALL ON DATABASE postgres, template1, " + sandbox.PostgresDatabase + " FROM PUBLIC",
-}
-
-// postgresHBA is every sandbox's pg_hba.conf: unix socket connections
-// only, with SCRAM passwords, the admin to any database and the learner
-// to its own.
-const postgresHBA = `# opslab: unix socket only, SCRAM passwords only.
-# TYPE  DATABASE  USER     METHOD
-local   all       ` + PostgresAdmin + `   scram-sha-256
-local   ` + sandbox.PostgresDatabase + `     ` + PostgresLearner + `  scram-sha-256
-`
-
-// postgresConf returns the postgresql.conf of a sandbox whose socket is in
-// socketDir and whose memory cap is memCap: no TCP, small caches, the caps
-// of docs/postgres.md. fsync is off: the data directory is on the
-// sandbox's tmpfs and thrown away with it, so there is no disk to sync to.
-func postgresConf(socketDir string, memCap int64) string {
-	lines := []string{
-		"# opslab: one sandbox's server (see docs/postgres.md)",
-		"listen_addresses = ''",
-		"port = " + strconv.Itoa(PostgresPort),
-		"unix_socket_directories = '" + strings.ReplaceAll(socketDir, "'", "''") + "'",
-		"unix_socket_permissions = 0700",
-		"max_connections = " + strconv.Itoa(PostgresMaxConnections),
-		"superuser_reserved_connections = 3",
-		"password_encryption = scram-sha-256",
-		"shared_buffers = 16MB",
-		"work_mem = 4MB",
-		"maintenance_work_mem = 16MB",
-		"temp_file_limit = " + strconv.FormatInt(max(memCap>>10, 1024), 10) + "kB",
-		"max_worker_processes = 4",
-		"max_parallel_workers = 2",
-		"max_parallel_workers_per_gather = 1",
-		"autovacuum_max_workers = 2",
-		"max_wal_size = 32MB",
-		"min_wal_size = 4MB",
-		"fsync = off",
-		"synchronous_commit = off",
-		"full_page_writes = off",
-		"jit = off",
-		"huge_pages = off",
-		"dynamic_shared_memory_type = mmap",
-		"logging_collector = off",
-		"log_destination = 'stderr'",
-		"log_line_prefix = '%m [%p] '",
-		"lc_messages = 'C'",
-		"datestyle = 'iso, mdy'",
-		"timezone = 'UTC'",
-		"log_timezone = 'UTC'",
-		"default_text_search_config = 'pg_catalog.english'",
-	}
-	return strings.Join(lines, "\n") + "\n"
 }
 
 // writeOwned writes a file of the sandbox (mode 0600) and gives it to the
