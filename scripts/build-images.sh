@@ -7,6 +7,8 @@
 #   Kafka: Apache Kafka's jars from Maven Central (scripts/fetch-kafka.sh)
 #          on the machine's Java 17 runtime, laid out as in the official
 #          apache/kafka image (/opt/kafka/bin, /opt/kafka/libs).
+#   Postgres: Debian's PostgreSQL server (the newest installed major
+#          version), its libraries and busybox for a shell.
 #   Workstation: a learner's shell machine: bash and the usual tools,
 #          redis-cli, kcat and jq from Debian's packages, and the Kafka
 #          tree with its Java runtime (each kafka-*.sh also on PATH under
@@ -14,8 +16,8 @@
 #
 # Writes the image names to $OPSLAB_ENGINE_DIR/images.env as
 # `export OPSLAB_REDIS_IMAGE=...`, `export OPSLAB_KAFKA_IMAGE=...` and
-# `export OPSLAB_WORKSTATION_IMAGE=...`.
-# Usage: DOCKER_HOST=unix:///path scripts/build-images.sh [redis] [kafka] [workstation]
+# `export OPSLAB_WORKSTATION_IMAGE=...`, `export OPSLAB_POSTGRES_IMAGE=...`.
+# Usage: DOCKER_HOST=unix:///path scripts/build-images.sh [redis] [kafka] [workstation] [postgres]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +25,7 @@ state=${OPSLAB_ENGINE_DIR:-/tmp/opslab-engine}
 host=${DOCKER_HOST:?DOCKER_HOST must name the engine}
 mkdir -p "$state"
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(redis kafka workstation)
+[ ${#want[@]} -eq 0 ] && want=(redis kafka workstation postgres)
 
 say() { echo "images: $*"; }
 
@@ -77,6 +79,23 @@ workstation_packages="bash dash coreutils grep sed mawk findutils procps less nc
   postgresql-client-15 postgresql-client-common libpq5 perl-base"
 # shellcheck disable=SC2086
 "$root/scripts/ensure-packages.sh" $workstation_packages
+
+# copy_packages ROOTFS PKG... lays out Debian's merged /usr in ROOTFS and
+# copies into it every file the installed packages PKG... have (links
+# followed, so that /etc/alternatives resolves), without their
+# documentation, and the shared libraries of every program.
+copy_packages() {
+  local rootfs=$1 f d; shift
+  mkdir -p "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/usr/lib" "$rootfs/usr/lib64" "$rootfs/usr/local/bin"
+  for d in bin sbin lib lib64; do [ -e "$rootfs/$d" ] || ln -s "usr/$d" "$rootfs/$d"; done
+  dpkg -L "$@" | sort -u | grep -v -E '^/usr/share/(doc|man|info|locale|lintian|bug)/' |
+    while read -r f; do if [ -f "$f" ]; then printf '%s\n' "${f#/}"; fi; done >"$rootfs.files"
+  tar -C / --dereference -c -T "$rootfs.files" | tar -C "$rootfs" -x --keep-directory-symlink
+  rm -f "$rootfs.files"
+  for f in "$rootfs"/usr/bin/* "$rootfs"/usr/sbin/* $(find "$rootfs/usr/lib" -path '*/bin/*' -type f 2>/dev/null); do
+    [ -f "$f" ] && copy_with_libs "$rootfs" "/usr/${f#"$rootfs"/usr/}" >/dev/null 2>&1 || true
+  done
+}
 
 # copy_java ROOTFS copies the machine's Java runtime into ROOTFS, at the
 # same path, with the system libraries it needs; prints its home.
@@ -179,22 +198,8 @@ for what in "${want[@]}"; do
       say "building $image from Debian's packages and Apache Kafka $ver"
       rootfs=$(mktemp -d)
       trap 'rm -rf "$rootfs"' EXIT
-      # Debian's merged /usr: /bin, /lib, /lib64 and /sbin are links.
-      mkdir -p "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/usr/lib" "$rootfs/usr/lib64" "$rootfs/usr/local/bin"
-      for d in bin sbin lib lib64; do ln -s "usr/$d" "$rootfs/$d"; done
-      # Every file the packages installed (links followed, so that
-      # /etc/alternatives resolves), without their documentation.
       # shellcheck disable=SC2086
-      dpkg -L $workstation_packages | sort -u | grep -v -E '^/usr/share/(doc|man|info|locale|lintian|bug)/' |
-        while read -r f; do if [ -f "$f" ]; then printf '%s\n' "${f#/}"; fi; done >"$rootfs.files"
-      tar -C / --dereference -c -T "$rootfs.files" | tar -C "$rootfs" -x --keep-directory-symlink
-      rm -f "$rootfs.files"
-      # The shared libraries of every program.
-      # (psql and the other PostgreSQL clients live in
-      # /usr/lib/postgresql/<version>/bin, behind Debian's pg_wrapper.)
-      for f in "$rootfs"/usr/bin/* "$rootfs"/usr/sbin/* "$rootfs"/usr/lib/postgresql/*/bin/*; do
-        [ -f "$f" ] && copy_with_libs "$rootfs" "/usr/${f#"$rootfs"/usr/}" >/dev/null 2>&1 || true
-      done
+      copy_packages "$rootfs" $workstation_packages
       java_home=$(copy_java "$rootfs")
       mkdir -p "$rootfs/opt"
       cp -a "$kafka_home" "$rootfs/opt/kafka"
@@ -220,6 +225,37 @@ for what in "${want[@]}"; do
     fi
     set_env OPSLAB_WORKSTATION_IMAGE "$image"
     ;;
-  *) echo "unknown image $what (use redis, kafka or workstation)" >&2; exit 2 ;;
+  postgres)
+    "$root/scripts/ensure-packages.sh" postgresql
+    pgmajor=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+    pg_packages="postgresql-$pgmajor postgresql-common tzdata"
+    # shellcheck disable=SC2086
+    pkg_hash=$(dpkg-query -W -f='${Package}=${Version}\n' $pg_packages | sha256sum | cut -c1-8)
+    image="localhost/opslab-postgres:$pgmajor-$pkg_hash-$script_hash"
+    if exists "$image"; then
+      say "$image is present"
+    else
+      say "building $image from Debian's PostgreSQL $pgmajor"
+      rootfs=$(mktemp -d)
+      trap 'rm -rf "$rootfs"' EXIT
+      # shellcheck disable=SC2086
+      copy_packages "$rootfs" $pg_packages
+      mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/run/opslab" "$rootfs/sandbox/data" "$rootfs/var/run/postgresql"
+      cp /bin/busybox "$rootfs/usr/bin/busybox"
+      for tool in $busybox_tools; do [ -e "$rootfs/usr/bin/$tool" ] || ln -sf busybox "$rootfs/usr/bin/$tool"; done
+      # initdb and postgres need their user to have a name.
+      printf 'root:x:0:0:root:/root:/sbin/nologin\npostgres:x:999:999:PostgreSQL:/sandbox:/sbin/nologin\n' >"$rootfs/etc/passwd"
+      printf 'root:x:0:\npostgres:x:999:\n' >"$rootfs/etc/group"
+      printf 'passwd: files\ngroup: files\nhosts: files\n' >"$rootfs/etc/nsswitch.conf"
+      chmod 1777 "$rootfs/tmp"
+      import_rootfs "$rootfs" localhost/opslab-postgres "$pgmajor-$pkg_hash-$script_hash" \
+        "ENV PATH=/usr/lib/postgresql/$pgmajor/bin:/usr/local/bin:/usr/bin:/bin" 'ENV LC_ALL=C' \
+        'USER 999:999' 'WORKDIR /sandbox'
+      rm -rf "$rootfs"; trap - EXIT
+      say "built $image"
+    fi
+    set_env OPSLAB_POSTGRES_IMAGE "$image"
+    ;;
+  *) echo "unknown image $what (use redis, kafka, workstation or postgres)" >&2; exit 2 ;;
   esac
 done

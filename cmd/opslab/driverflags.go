@@ -29,6 +29,7 @@ type driverFlags struct {
 	kafkaPids        int
 	warmRedis        int
 	workstationImage string
+	postgresImage    string
 	warmKafka        int
 	warmCluster      int
 	unfenced         bool
@@ -40,6 +41,7 @@ func (f *driverFlags) register(fs *flag.FlagSet) {
 	f.kafka.register(fs)
 	fs.StringVar(&f.redisImage, "redis-image", envOr("OPSLAB_REDIS_IMAGE", container.DefaultRedisImage), "container driver: the Redis `IMAGE` (default $OPSLAB_REDIS_IMAGE, else the official image)")
 	fs.StringVar(&f.kafkaImage, "kafka-image", envOr("OPSLAB_KAFKA_IMAGE", container.DefaultKafkaImage), "container driver: the Apache Kafka `IMAGE` (default $OPSLAB_KAFKA_IMAGE, else the official image)")
+	fs.StringVar(&f.postgresImage, "postgres-image", envOr("OPSLAB_POSTGRES_IMAGE", container.DefaultPostgresImage), "container driver: the PostgreSQL `IMAGE` of postgres sandboxes (default $OPSLAB_POSTGRES_IMAGE; make engine builds one)")
 	fs.StringVar(&f.workstationImage, "workstation-image", envOr("OPSLAB_WORKSTATION_IMAGE", container.DefaultWorkstationImage), "container driver: the learners' workstation `IMAGE` (default $OPSLAB_WORKSTATION_IMAGE; make engine builds one)")
 	fs.StringVar(&f.relay, "container-relay", "", "container driver: the static opslab-relay `BINARY` mounted into Kafka containers (default: beside this executable)")
 	fs.Float64Var(&f.cpus, "sandbox-cpus", 1, "container driver: CPUs each sandbox container may use")
@@ -108,6 +110,7 @@ func (f *driverFlags) newDriver(ctx context.Context, cmd, scratch string, loopba
 			KafkaImage:       f.kafkaImage,
 			RelayBinary:      f.relay,
 			WorkstationImage: f.workstationImage,
+			PostgresImage:    f.postgresImage,
 			NanoCPUs:         int64(f.cpus * 1e9),
 			KafkaMemoryBytes: int64(f.kafkaMemoryMB) << 20,
 			LoopbackTCP:      loopbackTCP,

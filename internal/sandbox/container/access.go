@@ -27,9 +27,10 @@ const accessFile = "access.json"
 type savedAccess struct {
 	Spec      sandbox.Spec
 	StartedAt time.Time
-	Redis     sandbox.RedisAccess `json:",omitzero"`
-	KafkaPort int                 `json:",omitempty"` // the host relay's port (Kafka, or Redis with LoopbackTCP)
-	Cluster   string              `json:",omitempty"`
+	Redis     sandbox.RedisAccess    `json:",omitzero"`
+	Postgres  sandbox.PostgresAccess `json:",omitzero"`
+	KafkaPort int                    `json:",omitempty"` // the host relay's port (Kafka, or Redis with LoopbackTCP)
+	Cluster   string                 `json:",omitempty"`
 	// Nodes lists the nodes of a multi-node kind, in order. Redis above
 	// holds the accounts every Redis node shares.
 	Nodes []savedNode `json:",omitempty"`
@@ -51,7 +52,7 @@ type savedNode struct {
 func saveAccess(inst sandbox.Instance) error { return saveAccessPort(inst, 0, "") }
 
 func saveAccessPort(inst sandbox.Instance, kafkaPort int, cluster string) error {
-	return writeAccess(inst, savedAccess{Spec: inst.Spec, StartedAt: inst.StartedAt, Redis: inst.Redis, KafkaPort: kafkaPort, Cluster: cluster})
+	return writeAccess(inst, savedAccess{Spec: inst.Spec, StartedAt: inst.StartedAt, Redis: inst.Redis, Postgres: inst.Postgres, KafkaPort: kafkaPort, Cluster: cluster})
 }
 
 // saveAccessNodes writes the accessFile of inst, a multi-node sandbox.
@@ -114,7 +115,7 @@ func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instanc
 	if err != nil {
 		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: %v", rec.ID, sandbox.ErrNotFound, err)
 	}
-	inst := sandbox.Instance{Spec: a.Spec, Driver: Name, Dir: d.dir(rec.ID), StartedAt: a.StartedAt, Redis: a.Redis}
+	inst := sandbox.Instance{Spec: a.Spec, Driver: Name, Dir: d.dir(rec.ID), StartedAt: a.StartedAt, Redis: a.Redis, Postgres: a.Postgres}
 	inst.Spec.Owner, inst.Spec.Lesson = rec.Owner, rec.Lesson
 	b := &box{inst: inst, container: info.ID}
 	if a.Spec.Kind.MultiNode() {
@@ -149,6 +150,10 @@ func (d *Driver) Adopt(ctx context.Context, rec sandbox.Record) (sandbox.Instanc
 		if err := pingKafka(ctx, b.inst.Kafka.Seeds); err != nil {
 			r.Close()
 			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its broker does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
+		}
+	case sandbox.KindPostgres:
+		if err := pingPostgres(ctx, inst.Postgres); err != nil {
+			return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: its server does not answer: %v", rec.ID, sandbox.ErrNotFound, err)
 		}
 	default:
 		return sandbox.Instance{}, fmt.Errorf("adopt sandbox %s: %w: unknown kind %q", rec.ID, sandbox.ErrNotFound, a.Spec.Kind)

@@ -110,6 +110,9 @@ type Options struct {
 	// WorkstationImage names the learners' workstation image. Default
 	// DefaultWorkstationImage.
 	WorkstationImage string
+	// PostgresImage names the postgres sandboxes' image. Default
+	// DefaultPostgresImage.
+	PostgresImage string
 	// WorkstationBinary is the static opslab-workstation binary mounted
 	// into workstation containers as their gate. Default:
 	// $OPSLAB_WORKSTATION_BINARY, else opslab-workstation beside the
@@ -166,6 +169,8 @@ type Driver struct {
 
 	mu      sync.Mutex
 	running map[string]*box
+
+	pg pgTemplate // see postgresTemplate
 
 	format struct { // see preformat
 		mu   sync.Mutex
@@ -273,6 +278,9 @@ func (o *Options) fill(dir string) error {
 	if o.WorkstationImage == "" {
 		o.WorkstationImage = DefaultWorkstationImage
 	}
+	if o.PostgresImage == "" {
+		o.PostgresImage = DefaultPostgresImage
+	}
 	if o.WorkstationBinary == "" {
 		o.WorkstationBinary = os.Getenv("OPSLAB_WORKSTATION_BINARY")
 	}
@@ -356,6 +364,8 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 		b, err = d.startRedisGroup(ctx, spec)
 	case sandbox.KindKafkaCluster:
 		b, err = d.startKafkaCluster(ctx, spec)
+	case sandbox.KindPostgres:
+		b, err = d.startPostgres(ctx, spec)
 	default:
 		err = fmt.Errorf("%w: the container driver does not run %s sandboxes", sandbox.ErrUnsupported, spec.Kind)
 	}
