@@ -44,6 +44,22 @@ func dialPostgres(ctx context.Context, access sandbox.PostgresAccess, who sandbo
 	return c, nil
 }
 
+// dialLearner signs in to inst's server as the learner's role. A learner
+// may have changed their role's password (ALTER ROLE ... PASSWORD is
+// theirs to run): then the platform puts its own back, through the admin
+// role, and signs in again.
+func dialLearner(ctx context.Context, inst sandbox.Instance) (*pgx.Conn, error) {
+	conn, err := dialPostgres(ctx, inst.Postgres, inst.Postgres.Learner)
+	var pgErr *pgconn.PgError
+	if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "28P01" {
+		return conn, err
+	}
+	if err := resetPostgresLearner(ctx, inst); err != nil {
+		return nil, err
+	}
+	return dialPostgres(ctx, inst.Postgres, inst.Postgres.Learner)
+}
+
 // postgres answers a postgres probe on node as the learner's role, in a
 // read-only transaction that is rolled back, its statement bounded by
 // probeStatementTimeout: a probe never changes the learner's data (a
@@ -60,7 +76,7 @@ func (p *prober) postgres(ctx context.Context, node sandbox.Node, probe string) 
 	conn := p.pgConns[node.Name]
 	if conn == nil || conn.IsClosed() {
 		var err error
-		conn, err = dialPostgres(ctx, node.Postgres, node.Postgres.Learner)
+		conn, err = dialLearner(ctx, p.inst)
 		if err != nil {
 			return nil, err
 		}
@@ -206,8 +222,7 @@ func quoteLiteral(s string) string {
 // several), each committed on its own. It stops at the first error, naming
 // the statement and giving PostgreSQL's message.
 func runPostgresLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
-	access := inst.Postgres
-	conn, err := dialPostgres(ctx, access, access.Learner)
+	conn, err := dialLearner(ctx, inst)
 	if err != nil {
 		return err
 	}

@@ -157,6 +157,14 @@ func TestPostgresLines(t *testing.T) {
 	add(&course.Exercise{ID: "pg-bad-setup", Setup: []string{"CREATE TABLE t (x int)", "INSERT INTO t VALUES ('nope')", "INSERT INTO t VALUES (1)"}, Checks: []course.Check{count}})
 	add(&course.Exercise{ID: "pg-two", Setup: []string{"CREATE TABLE t (x int); DROP TABLE t"}, Checks: []course.Check{count}})
 
+	// A learner who changed their role's password: the platform puts its
+	// own back and signs in, for the checks and for the next lines.
+	add(&course.Exercise{ID: "pg-password", Setup: []string{"CREATE TABLE t (x int)", "ALTER ROLE learner PASSWORD 'mine-now'"},
+		Solution: []string{"INSERT INTO t VALUES (1)"}, Checks: []course.Check{count}})
+	if v := f.svc.SelfTest(ctx, f.target(1, "pg-password")); !v.OK {
+		t.Errorf("self-test after the learner's password changed: %+v", v)
+	}
+
 	_, err := f.svc.Start(ctx, f.target(0, "pg-bad-setup"))
 	if err == nil || !strings.Contains(err.Error(), `line 2 "INSERT INTO t VALUES ('nope')": ERROR: invalid input syntax for type integer: "nope"`) {
 		t.Errorf("a failing setup line: %v", err)
