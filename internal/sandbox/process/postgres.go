@@ -79,9 +79,9 @@ type postgres struct {
 	bin string // folder of postgres and initdb
 	err error  // why Postgres sandboxes cannot run, if they cannot
 
-	build    sync.Mutex  // held while the template is made
+	build    sync.Mutex         // held while the template is made
 	template []pgnode.TreeEntry // the template's data directory, once made
-	secret   string      // the template's admin password
+	secret   string             // the template's admin password
 
 	mu      sync.Mutex
 	servers map[string]*child // by sandbox id
