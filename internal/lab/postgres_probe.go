@@ -14,6 +14,7 @@ import (
 
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/pgnode"
 )
 
 // probeStatementTimeout bounds one postgres probe's statement on the
@@ -26,20 +27,13 @@ const maxProbeRows = 10000
 // dialPostgres signs in to the learner's database on a Postgres sandbox's
 // unix socket as who.
 func dialPostgres(ctx context.Context, access sandbox.PostgresAccess, who sandbox.Credentials) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig("sslmode=disable")
-	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+	database := access.Database
+	if database == "" {
+		database = sandbox.PostgresDatabase
 	}
-	cfg.Host, cfg.Port = access.Dir, uint16(access.Port)
-	cfg.User, cfg.Password, cfg.Database = who.User, who.Password, access.Database
-	if cfg.Database == "" {
-		cfg.Database = sandbox.PostgresDatabase
-	}
-	cfg.TLSConfig, cfg.Fallbacks = nil, nil
-	cfg.ConnectTimeout = 5 * time.Second
-	c, err := pgx.ConnectConfig(ctx, cfg)
+	c, err := pgnode.Connect(ctx, access.Dir, who, database)
 	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+		return nil, fmt.Errorf("connect to postgres as %s: %w", who.User, err)
 	}
 	return c, nil
 }
