@@ -34,6 +34,8 @@ type Executed struct {
 	// connection to the requested node after the command: the database
 	// after SELECT and (TX) inside MULTI, as "127.0.0.1:6379[1](TX)> "
 	// (the node's name instead of the address in a multi-node sandbox).
+	// In a Postgres sandbox, psql's prompt for the learner's role in its
+	// database: "appdb=> ".
 	Prompt string `json:"prompt,omitempty"`
 }
 
@@ -175,6 +177,9 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		if pn, ok := inst.Node(promptNode); ok {
 			res.Prompt = s.redisPrompt(inst, pn)
 		}
+	}
+	if inst.Spec.Kind.Family() == sandbox.KindPostgres {
+		res.Prompt = psqlPrompt
 	}
 
 	if strings.TrimSpace(cmd.Text) != "" && len(t.Exercise.Checks) > 0 {

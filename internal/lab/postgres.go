@@ -11,6 +11,10 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
+// psqlPrompt is psql's prompt for a role that is not a superuser in the
+// learner's database, which the console shows.
+const psqlPrompt = sandbox.PostgresDatabase + "=> "
+
 // psqlConnectionLost is psql's exit status when it could not connect, or
 // lost its connection, outside an interactive session.
 const psqlConnectionLost = 2

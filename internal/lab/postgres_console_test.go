@@ -57,6 +57,9 @@ func TestPostgresConsole(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", c.line, got, c.want)
 		}
 	}
+	if res := f.exec(t, tg, `SELECT 1`); res.Prompt != "appdb=> " {
+		t.Errorf("prompt %q, want psql's", res.Prompt)
+	}
 	for _, c := range []struct{ line, want string }{
 		{`\dt`, "public | orders | table | learner"},
 		{`\d orders`, `Table "public.orders"`},
