@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/pgnode"
 )
 
 // psqlPrompt is psql's prompt for a role that is not a superuser in the
@@ -72,23 +73,20 @@ func learnerPasswordRefused(res sandbox.ShellResult, inst sandbox.Instance) bool
 
 // resetPostgresLearner sets the learner role's password of inst's server
 // back to the one the platform holds (inst.Postgres.Learner), signed in
-// as the platform's admin role over the server's unix socket.
+// as the platform's admin role over the server's unix socket; the
+// password goes as a SCRAM verifier, so the server never sees it.
 func resetPostgresLearner(ctx context.Context, inst sandbox.Instance) error {
 	pg := inst.Postgres
-	cfg, err := pgx.ParseConfig("sslmode=disable")
+	v, err := pgnode.ScramVerifier(pg.Learner.Password)
 	if err != nil {
 		return fmt.Errorf("reset the learner's password: %w", err)
 	}
-	cfg.Host, cfg.Port = pg.Dir, uint16(pg.Port)
-	cfg.User, cfg.Password, cfg.Database = pg.Admin.User, pg.Admin.Password, pg.Database
-	cfg.TLSConfig, cfg.Fallbacks = nil, nil
-	c, err := pgx.ConnectConfig(ctx, cfg)
+	c, err := dialPostgres(ctx, pg, pg.Admin)
 	if err != nil {
 		return fmt.Errorf("reset the learner's password: %w", err)
 	}
 	defer c.Close(context.Background())
-	sql := "ALTER ROLE " + pgx.Identifier{pg.Learner.User}.Sanitize() + " PASSWORD '" + strings.ReplaceAll(pg.Learner.Password, "'", "''") + "'"
-	if _, err := c.Exec(ctx, sql); err != nil {
+	if _, err := c.Exec(ctx, "ALTER ROLE "+pgx.Identifier{pg.Learner.User}.Sanitize()+" PASSWORD '"+v+"'"); err != nil {
 		return fmt.Errorf("reset the learner's password: %w", err)
 	}
 	return nil
