@@ -108,7 +108,7 @@ func (d *Driver) workstationCommand(inst sandbox.Instance, shell []string) (*exe
 		"TERM=xterm-256color", "LANG=C.UTF-8", "PATH=" + path,
 	}
 	if inst.Postgres.Learner.User != "" {
-		plan.Env = append(plan.Env, postgresEnv(inst)...)
+		plan.Env = append(plan.Env, workstation.PostgresEnv(inst)...)
 		writePgpass(home, uid, inst)
 	}
 	enc, err := plan.Encode()
@@ -208,37 +208,20 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// postgresEnv is what libpq reads in a workstation beside the postgres
-// sandbox inst, as an operator's shell on a database host is set up: the
-// server is "db" (the name Forwards gives it, port 5432), the learner's
-// role and database are the defaults, so "psql", "pg_dump appdb" and
-// "psql -h db" need no options. The password is in ~/.pgpass
-// (writePgpass), never in the environment.
-func postgresEnv(inst sandbox.Instance) []string {
-	return []string{
-		"PGHOST=db",
-		"PGUSER=" + inst.Postgres.Learner.User,
-		"PGDATABASE=" + inst.Postgres.Database,
-	}
-}
-
 // writePgpass gives the learner's home, home on the host, a ~/.pgpass
-// (mode 0600, owned by uid) with the learner role's password for "db"
-// (any database: the server's pg_hba.conf decides which it lets in),
-// as a database host's operator keeps one: the learner's tools sign in
-// without asking. The admin role is not in it. It is written again at
-// each workstation's start, so it follows the sandbox's current password.
+// (mode 0600, owned by uid) of workstation.Pgpass: the learner's tools
+// sign in without asking. It is written again at each workstation's
+// start, so it follows the sandbox's current password.
 // The home is the learner's to change: the file is made under a fresh
 // name (O_EXCL, so no link is followed) and renamed over the old one (a
 // rename replaces a link, it never writes through it). When that fails
 // (a folder in its place, a full home) the shell starts without it, and
 // the tools ask for the password.
 func writePgpass(home string, uid int, inst sandbox.Instance) {
-	pg := inst.Postgres
-	if pg.Learner.User == "" {
+	line := workstation.Pgpass(inst)
+	if line == "" {
 		return
 	}
-	line := strings.Join([]string{"db", "5432", "*", pgpassField(pg.Learner.User), pgpassField(pg.Learner.Password)}, ":") + "\n"
 	f, err := os.CreateTemp(home, ".pgpass-")
 	if err != nil {
 		return
@@ -255,10 +238,4 @@ func writePgpass(home string, uid int, inst sandbox.Instance) {
 	if !ok || os.Rename(tmp, filepath.Join(home, ".pgpass")) != nil {
 		_ = os.Remove(tmp)
 	}
-}
-
-// pgpassField escapes s for a .pgpass field, where ':' and '\' are
-// backslash-escaped.
-func pgpassField(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ":", `\:`).Replace(s)
 }

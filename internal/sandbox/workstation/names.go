@@ -66,6 +66,42 @@ func Forwards(inst sandbox.Instance) []Forward {
 	return out
 }
 
+// PostgresEnv is what libpq reads in a workstation beside inst, when inst
+// has a PostgreSQL server, as an operator's shell on a database host is
+// set up: the server is "db" (the name Forwards gives it, port 5432), the
+// learner's role and database are the defaults, so "psql", "pg_dump
+// appdb" and "psql -h db" need no options. The password is in ~/.pgpass
+// (Pgpass), never in the environment. Nil without a server.
+func PostgresEnv(inst sandbox.Instance) []string {
+	if inst.Postgres.Learner.User == "" {
+		return nil
+	}
+	return []string{
+		"PGHOST=db",
+		"PGUSER=" + inst.Postgres.Learner.User,
+		"PGDATABASE=" + inst.Postgres.Database,
+	}
+}
+
+// Pgpass is the learner's ~/.pgpass in a workstation beside inst, which
+// the driver writes with mode 0600 and the learner as its owner (libpq
+// ignores a file others may read): the learner role's password for "db"
+// on any database (the server's pg_hba.conf decides which it lets in).
+// The admin role is never in it. Empty without a server.
+func Pgpass(inst sandbox.Instance) string {
+	pg := inst.Postgres
+	if pg.Learner.User == "" {
+		return ""
+	}
+	return strings.Join([]string{"db", "5432", "*", pgpassField(pg.Learner.User), pgpassField(pg.Learner.Password)}, ":") + "\n"
+}
+
+// pgpassField escapes s for a .pgpass field, where ':' and '\' are
+// backslash-escaped.
+func pgpassField(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ":", `\:`).Replace(s)
+}
+
 // Profile is a workstation shell's /etc/profile: a prompt that names the
 // user and the workstation (hostname), and the command log.
 //
