@@ -8,9 +8,8 @@ import (
 // every kind (postgres only as root, see postgres.go); its containers keep running while the platform restarts, so
 // it adopts every kind; every Kafka kind runs real Apache Kafka brokers;
 // and it stops and starts the brokers of a kafka-cluster one by one
-// (StopNode, StartNode, NodeRunning); and every kind's sandbox but a
-// postgres one has a workstation container for the learner's shell (see
-// workstation.go).
+// (StopNode, StartNode, NodeRunning); and every kind's sandbox has a
+// workstation container for the learner's shell (see workstation.go).
 func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 	runs := kind.Valid()
 	return sandbox.Capabilities{
@@ -18,7 +17,7 @@ func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 		Adopts:        runs,
 		RealKafka:     runs && kind.Family() == sandbox.KindKafka,
 		ControlsNodes: kind == sandbox.KindKafkaCluster,
-		Shell:         runs && kind != sandbox.KindPostgres, // postgres: no `db` in the workstation yet
+		Shell:         runs,
 	}
 }
 

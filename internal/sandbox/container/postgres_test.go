@@ -120,3 +120,36 @@ func TestContainerPostgresApart(t *testing.T) {
 	learnerConn(t, a)
 	learnerConn(t, b)
 }
+
+// TestContainerWorkstationPostgres: beside a postgres container sandbox
+// the workstation reaches the server as db with the real client tools,
+// signed in as the learner by ~/.pgpass and libpq's environment, and the
+// admin password is nowhere in it.
+func TestContainerWorkstationPostgres(t *testing.T) {
+	d := postgresDriver(t)
+	testkit.RequireEnv(t, "make engine builds the workstation image; make build the binary",
+		"OPSLAB_WORKSTATION_IMAGE", "OPSLAB_WORKSTATION_BINARY")
+	d.opts.WorkstationImage = os.Getenv("OPSLAB_WORKSTATION_IMAGE")
+	d.opts.WorkstationBinary = os.Getenv("OPSLAB_WORKSTATION_BINARY")
+	inst := start(t, d, sandbox.KindPostgres)
+	ctx := context.Background()
+	if _, err := learnerConn(t, inst).Exec(ctx, `CREATE TABLE orders (id int PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	// The admin password is looked for in every file the learner can
+	// read and in the shell's environment (the script carries it, so
+	// /proc is left out).
+	res, err := d.RunShell(ctx, inst, `pg_isready -q && echo ready
+psql -X -At -c 'SELECT current_user, current_database()'
+pg_dump --schema-only appdb > schema.sql && grep -c 'CREATE TABLE public.orders' schema.sql
+stat -c '%a %U' ~/.pgpass
+pw='`+inst.Postgres.Admin.Password+`'
+{ env; grep -rsF -- "$pw" ~ /etc /run /tmp /var 2>/dev/null; } | grep -cF -- "$pw"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ready\nlearner|appdb\n1\n600 learner\n0\n"
+	if res.Stdout != want {
+		t.Fatalf("the workstation printed\n%s(stderr %q), want\n%s", res.Stdout, res.Stderr, want)
+	}
+}

@@ -301,13 +301,25 @@ func (d *Driver) workstationForwards(inst sandbox.Instance) (fws []workstation.F
 	return fws, socketDirs
 }
 
-// shellEnv is the environment of a shell of the workstation, marked with
-// token.
-func shellEnv(token string) []string {
-	return []string{
+// shellEnv is the environment of a shell of the workstation beside inst,
+// marked with token: beside a PostgreSQL server, libpq's defaults too
+// (workstation.PostgresEnv).
+func shellEnv(token string, inst sandbox.Instance) []string {
+	env := []string{
 		"HOME=" + workstationHome, "USER=learner", "LOGNAME=learner", "SHELL=/bin/bash",
 		"TERM=xterm-256color", "LANG=C.UTF-8", "PATH=/usr/local/bin:/usr/bin:/bin:/opt/kafka/bin",
 		workstation.ShellEnv + "=" + token,
+	}
+	return append(env, workstation.PostgresEnv(inst)...)
+}
+
+// preparePgpass writes the learner's ~/.pgpass beside a postgres sandbox
+// inst, in the home the driver mounted (workstation.WritePgpass), before
+// each shell or script, so it follows the sandbox's current password.
+func (d *Driver) preparePgpass(inst sandbox.Instance) {
+	home := filepath.Join(d.dir(inst.Spec.ID), "home")
+	if mounted(home) {
+		workstation.WritePgpass(home, workstationUser, inst)
 	}
 }
 
@@ -364,6 +376,7 @@ func (d *Driver) StartShell(ctx context.Context, inst sandbox.Instance, cols, ro
 	if err != nil {
 		return fail(err)
 	}
+	d.preparePgpass(inst)
 	token := newToken()
 	size := client.ConsoleSize{Height: uint(rows), Width: uint(cols)}
 	ctx, cancel := context.WithTimeout(ctx, execStartTimeout)
@@ -372,7 +385,7 @@ func (d *Driver) StartShell(ctx context.Context, inst sandbox.Instance, cols, ro
 		User: learnerUser,
 		TTY:  true, ConsoleSize: size,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true,
-		Env: shellEnv(token), WorkingDir: workstationHome,
+		Env: shellEnv(token, inst), WorkingDir: workstationHome,
 		Cmd: []string{"/bin/bash", "--login", "-i"},
 	})
 	if err != nil {
@@ -467,13 +480,14 @@ func (d *Driver) RunShell(ctx context.Context, inst sandbox.Instance, script str
 	if err != nil {
 		return fail(err)
 	}
+	d.preparePgpass(inst)
 	token := newToken()
 	actx, cancel := context.WithTimeout(ctx, execStartTimeout)
 	defer cancel()
 	ex, err := d.cli.ExecCreate(actx, ctr, client.ExecCreateOptions{
 		User:         learnerUser,
 		AttachStdout: true, AttachStderr: true,
-		Env: shellEnv(token), WorkingDir: workstationHome,
+		Env: shellEnv(token, inst), WorkingDir: workstationHome,
 		Cmd: []string{"/bin/bash", "--noprofile", "--norc", "-c", script},
 	})
 	if err != nil {
