@@ -17,7 +17,7 @@ const (
 	Redis Kind = "redis"
 	Kafka Kind = "kafka"
 	// Postgres is one PostgreSQL server with a database "appdb" owned by
-	// the learner's role. Exercises cannot use it yet (see Exercises).
+	// the learner's role.
 	Postgres Kind = "postgres"
 	// RedisReplica is a Redis primary and one replica of it.
 	RedisReplica Kind = "redis-replica"
@@ -75,7 +75,7 @@ var all = []struct {
 	{KafkaCluster, "Kafka cluster", []NodeInfo{
 		{"broker-0", RoleBroker}, {"broker-1", RoleBroker}, {"broker-2", RoleBroker},
 	}, false},
-	{Postgres, "PostgreSQL", []NodeInfo{{"db", RolePrimary}}, true},
+	{Postgres, "PostgreSQL", []NodeInfo{{"db", RolePrimary}}, false},
 }
 
 // All returns every valid Kind, in a stable order (a fresh slice).
@@ -110,7 +110,7 @@ func ExerciseNames() []string {
 
 // Exercises reports whether an exercise may use k: k is valid and the
 // console and probes know it. A kind that drivers run but exercises cannot
-// use yet (Postgres) answers false.
+// use yet answers false (none today).
 func (k Kind) Exercises() bool {
 	for _, e := range all {
 		if e.kind == k {
