@@ -71,6 +71,7 @@
     // The command language is the kind's family: redis-cluster speaks
     // Redis, kafka-cluster Kafka.
     var kafka = kind.indexOf("kafka") === 0;
+    var postgres = kind === "postgres";
     // A multi-node sandbox lists its nodes, default first.
     var nodes = (card.dataset.nodes || "").split(" ").filter(function (n) { return n !== ""; });
     var url = base + "/exercises/" + encodeURIComponent(id);
@@ -147,6 +148,7 @@
       var known = redisPrompts[picker ? picker.value : ""];
       if (known) return known;
       if (picker) return picker.value + base;
+      if (postgres) return "appdb=> ";
       return kafka ? "$ " : "127.0.0.1:6379> ";
     }
 
@@ -156,7 +158,7 @@
     var prompt = el("span", { "class": "console-prompt", "aria-hidden": "true" }, promptText());
     var input = el("input", {
       "class": "console-input", "data-role": "console-input", type: "text", autocomplete: "off",
-      autocapitalize: "off", spellcheck: "false", "aria-label": (kafka ? "Kafka tool command" : "Redis command")
+      autocapitalize: "off", spellcheck: "false", "aria-label": (kafka ? "Kafka tool command" : postgres ? "SQL statement or psql meta-command" : "Redis command")
     });
     if (picker) picker.addEventListener("change", function () { prompt.textContent = promptText(); input.focus(); });
     line.appendChild(prompt);
@@ -166,6 +168,7 @@
     lab.appendChild(term);
     var help = el("p", { "class": "console-help" },
       (kafka ? "Type Kafka tool commands such as kafka-topics --list; after kafka-console-producer, type one record per line and end with Ctrl+D. ↑/↓ history, Ctrl+L clears."
+             : postgres ? "Type SQL or a psql meta-command such as \\dt, run by psql as your role on appdb; each line is a session of its own. ↑/↓ history, Ctrl+L clears."
              : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.") +
       (picker ? " Pick a node above, or start a line with @node (e.g. @" + nodes[1] + ")." : "") +
       (card.dataset.requires && card.dataset.requires.split(" ").indexOf("real-kafka") >= 0 && picker
