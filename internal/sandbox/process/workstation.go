@@ -109,7 +109,7 @@ func (d *Driver) workstationCommand(inst sandbox.Instance, shell []string) (*exe
 	}
 	if inst.Postgres.Learner.User != "" {
 		plan.Env = append(plan.Env, workstation.PostgresEnv(inst)...)
-		writePgpass(home, uid, inst)
+		workstation.WritePgpass(home, uid, inst)
 	}
 	enc, err := plan.Encode()
 	if err != nil {
@@ -206,36 +206,4 @@ func kafkaToolWrappers(home string) []workstation.File {
 // shellQuote quotes s for sh.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// writePgpass gives the learner's home, home on the host, a ~/.pgpass
-// (mode 0600, owned by uid) of workstation.Pgpass: the learner's tools
-// sign in without asking. It is written again at each workstation's
-// start, so it follows the sandbox's current password.
-// The home is the learner's to change: the file is made under a fresh
-// name (O_EXCL, so no link is followed) and renamed over the old one (a
-// rename replaces a link, it never writes through it). When that fails
-// (a folder in its place, a full home) the shell starts without it, and
-// the tools ask for the password.
-func writePgpass(home string, uid int, inst sandbox.Instance) {
-	line := workstation.Pgpass(inst)
-	if line == "" {
-		return
-	}
-	f, err := os.CreateTemp(home, ".pgpass-")
-	if err != nil {
-		return
-	}
-	tmp := f.Name()
-	ok := f.Chmod(0o600) == nil && f.Chown(uid, uid) == nil
-	if ok {
-		_, err = f.WriteString(line)
-		ok = err == nil
-	}
-	if f.Close() != nil {
-		ok = false
-	}
-	if !ok || os.Rename(tmp, filepath.Join(home, ".pgpass")) != nil {
-		_ = os.Remove(tmp)
-	}
 }
