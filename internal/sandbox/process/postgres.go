@@ -275,21 +275,7 @@ func (d *Driver) awaitPostgres(ctx context.Context, srv *child, socketDir string
 // with no checkpoint, since the data is thrown away), then SIGKILL after
 // the grace period.
 func (d *Driver) stopPostgres(ctx context.Context, srv *child) error {
-	srv.signal(syscall.SIGQUIT)
-	grace := time.NewTimer(d.opts.StopGrace)
-	defer grace.Stop()
-	select {
-	case <-srv.done:
-	case <-grace.C:
-	case <-ctx.Done():
-	}
-	srv.kill()
-	select {
-	case <-srv.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for postgres %d: %w", srv.pid, ctx.Err())
-	}
+	return d.stopChildWith(ctx, srv, "postgres", syscall.SIGQUIT)
 }
 
 // postgresTemplate returns the template data directory, read into memory

@@ -170,7 +170,13 @@ func ping(ctx context.Context, ep sandbox.Endpoint, user sandbox.Credentials) er
 // stopChild asks a server's process group (redis-server or a Kafka
 // broker, named by what) to stop, and kills it after the grace period.
 func (d *Driver) stopChild(ctx context.Context, srv *child, what string) error {
-	srv.signal(syscall.SIGTERM)
+	return d.stopChildWith(ctx, srv, what, syscall.SIGTERM)
+}
+
+// stopChildWith is stopChild asking with sig (each server has its own
+// signal for the shutdown it should do).
+func (d *Driver) stopChildWith(ctx context.Context, srv *child, what string, sig syscall.Signal) error {
+	srv.signal(sig)
 	grace := time.NewTimer(d.opts.StopGrace)
 	defer grace.Stop()
 	select {
