@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -72,9 +73,27 @@ func (s *Service) check(ctx context.Context, t Target) (*check.Report, error) {
 func (s *Service) runChecks(ctx context.Context, t Target, inst sandbox.Instance) check.Report {
 	p := &prober{sandboxes: s.cfg.Sandboxes, inst: inst}
 	defer p.close()
-	rep := check.Run(ctx, t.Exercise.Checks, p, s.cfg.CheckTimeout)
+	rep := check.Run(ctx, t.Exercise.Checks, p, checkTimeout(s.cfg.CheckTimeout, t.Exercise.Checks))
 	s.metrics.check(string(inst.Spec.Kind), rep.Duration, rep.Passed)
 	return rep
+}
+
+// ShellProbeTime is what a check run may take beyond the CheckTimeout for
+// each distinct shell probe among its checks: a script may start a JVM
+// (Kafka's tools), which takes seconds on a loaded server.
+const ShellProbeTime = 10 * time.Second
+
+// checkTimeout bounds a run of checks: base, plus ShellProbeTime for each
+// distinct shell probe (check.Run runs each once).
+func checkTimeout(base time.Duration, checks []course.Check) time.Duration {
+	seen := map[course.Probe]bool{}
+	for _, c := range checks {
+		if c.Probe.Kind == course.ProbeShell && !seen[c.Probe] {
+			seen[c.Probe] = true
+			base += ShellProbeTime
+		}
+	}
+	return base
 }
 
 // recordLive records a live check only when its verdict differs from the

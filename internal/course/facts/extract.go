@@ -153,7 +153,7 @@ var (
 )
 
 // fileExtensions marks dotted tokens that are file names, not settings.
-var fileExtensions = []string{".conf", ".properties", ".rdb", ".aof", ".md", ".sh", ".log", ".json", ".yaml", ".yml", ".txt", ".jar", ".xml", ".jks", ".p12", ".pem", ".crt", ".key", ".csv", ".py", ".go", ".service", ".tar", ".gz", ".base", ".incr", ".manifest"}
+var fileExtensions = []string{".conf", ".properties", ".rdb", ".aof", ".md", ".sh", ".log", ".json", ".yaml", ".yml", ".txt", ".jar", ".xml", ".jks", ".p12", ".pem", ".crt", ".key", ".csv", ".py", ".go", ".service", ".tar", ".gz", ".base", ".incr", ".manifest", ".metadata"}
 
 // Extract returns the facts of one lesson file's source.
 func Extract(file, src string) []Fact {
