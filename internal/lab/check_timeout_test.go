@@ -11,7 +11,9 @@ import (
 // ShellProbeTime to a check run's bound; the same script named twice,
 // and other probes, add nothing.
 func TestCheckTimeoutCountsShellProbes(t *testing.T) {
-	shell := func(cmd string) course.Check { return course.Check{Probe: course.Probe{Kind: course.ProbeShell, Command: cmd}} }
+	shell := func(cmd string) course.Check {
+		return course.Check{Probe: course.Probe{Kind: course.ProbeShell, Command: cmd}}
+	}
 	redis := course.Check{Probe: course.Probe{Kind: course.SandboxRedis, Command: "DBSIZE"}}
 	checks := []course.Check{shell("kafka-configs --describe"), shell("kafka-configs --describe"), redis, shell("wc -l x")}
 	if got, want := checkTimeout(10*time.Second, checks), 10*time.Second+2*ShellProbeTime; got != want {
