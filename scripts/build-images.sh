@@ -126,135 +126,134 @@ env_file="$state/images.env"
 touch "$env_file"
 set_env() { grep -v "^export $1=" "$env_file" >"$env_file.new" || true; echo "export $1=$2" >>"$env_file.new"; mv "$env_file.new" "$env_file"; }
 
+# make_image VAR NAME TAG WHAT FILL sets VAR in the images file to
+# localhost/NAME:TAG, building that image first when the engine lacks it:
+# FILL ROOTFS lays out the files in a fresh folder and sets the array
+# `changes` (the image's ENV, USER, WORKDIR... lines); WHAT says what it
+# is built from.
+make_image() {
+  local var=$1 name=$2 tag=$3 what=$4 fill=$5 image="localhost/$2:$3"
+  if exists "$image"; then
+    say "$image is present"
+  else
+    say "building $image from $what"
+    rootfs=$(mktemp -d)
+    trap 'rm -rf "$rootfs"' EXIT
+    changes=()
+    "$fill" "$rootfs"
+    chmod 1777 "$rootfs/tmp"
+    import_rootfs "$rootfs" "localhost/$name" "$tag" "${changes[@]}"
+    rm -rf "$rootfs"; trap - EXIT
+    say "built $image"
+  fi
+  set_env "$var" "$image"
+}
+
+# add_busybox ROOTFS DIR puts busybox and its tools (where ROOTFS has no
+# program of that name) in ROOTFS/DIR: a shell and the basic tools, as the
+# official images have.
+add_busybox() {
+  local rootfs=$1 dir=$2 tool
+  mkdir -p "$rootfs$dir"
+  cp /bin/busybox "$rootfs$dir/busybox"
+  for tool in $busybox_tools; do [ -e "$rootfs$dir/$tool" ] || ln -sf busybox "$rootfs$dir/$tool"; done
+}
+
+# kafka_tree sets kafka_home and kafka_ver: the Kafka tree
+# scripts/fetch-kafka.sh keeps in .cache.
+kafka_tree() {
+  (cd "$root" && scripts/fetch-kafka.sh)
+  kafka_home=$(dirname "$(ls -d "$root"/.cache/kafka-*/VERSION | sort -V | head -n 1)")
+  kafka_ver=$(basename "$kafka_home" | sed 's/^kafka-//')
+}
+
+# packages_hash PKG... names the installed versions of the packages, so
+# that an upgraded package builds a fresh image.
+packages_hash() { dpkg-query -W -f='${Package}=${Version}\n' "$@" | sha256sum | cut -c1-8; }
+
+fill_redis() {
+  local rootfs=$1
+  copy_with_libs "$rootfs" /usr/bin/redis-server
+  mkdir -p "$rootfs/etc" "$rootfs/data" "$rootfs/tmp" "$rootfs/run/opslab"
+  add_busybox "$rootfs" /bin
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nredis:x:999:999:redis:/data:/sbin/nologin\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nredis:x:999:\n' >"$rootfs/etc/group"
+  chown 999:999 "$rootfs/data"
+  changes=('ENV PATH=/usr/local/bin:/usr/bin:/bin' 'WORKDIR /data' 'USER 999:999' 'CMD ["redis-server"]')
+}
+
+fill_kafka() {
+  local rootfs=$1 java_home
+  mkdir -p "$rootfs/opt" "$rootfs/usr/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/var/lib/kafka/data" "$rootfs/run/opslab"
+  java_home=$(copy_java "$rootfs")
+  add_busybox "$rootfs" /bin
+  cp -a "$kafka_home" "$rootfs/opt/kafka"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nappuser:x:1000:1000:kafka:/home/appuser:/sbin/nologin\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nappuser:x:1000:\n' >"$rootfs/etc/group"
+  chown 1000:1000 "$rootfs/var/lib/kafka/data"
+  changes=("ENV PATH=/opt/kafka/bin:/usr/local/bin:/usr/bin:/bin" "ENV JAVA_HOME=$java_home" 'USER 1000:1000' 'WORKDIR /opt/kafka')
+}
+
+fill_workstation() {
+  local rootfs=$1 java_home s n
+  # shellcheck disable=SC2086
+  copy_packages "$rootfs" $workstation_packages
+  java_home=$(copy_java "$rootfs")
+  mkdir -p "$rootfs/opt"
+  cp -a "$kafka_home" "$rootfs/opt/kafka"
+  # Each of Kafka's scripts under its own name, with and without ".sh".
+  for s in "$rootfs"/opt/kafka/bin/*.sh; do
+    n=$(basename "$s")
+    printf '#!/bin/sh\nexec /opt/kafka/bin/%s "$@"\n' "$n" >"$rootfs/usr/local/bin/$n"
+    cp "$rootfs/usr/local/bin/$n" "$rootfs/usr/local/bin/${n%.sh}"
+    chmod 755 "$rootfs/usr/local/bin/$n" "$rootfs/usr/local/bin/${n%.sh}"
+  done
+  mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/home/learner" "$rootfs/run/opslab" "$rootfs/var/lib/kafka"
+  # The driver binds /etc/hosts, /etc/passwd, /etc/group and
+  # /etc/profile per sandbox; these are the defaults beneath.
+  printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nlearner:x:2000:2000:learner:/home/learner:/bin/bash\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nlearner:x:2000:\n' >"$rootfs/etc/group"
+  printf 'passwd: files\ngroup: files\nhosts: files\n' >"$rootfs/etc/nsswitch.conf"
+  touch "$rootfs/etc/hosts" "$rootfs/etc/profile"
+  changes=("ENV PATH=/usr/local/bin:/usr/bin:/bin:/opt/kafka/bin" "ENV JAVA_HOME=$java_home" 'ENV LANG=C.UTF-8' 'WORKDIR /home/learner')
+}
+
+fill_postgres() {
+  local rootfs=$1
+  # shellcheck disable=SC2086
+  copy_packages "$rootfs" $pg_packages
+  mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/run/opslab" "$rootfs/sandbox/data" "$rootfs/var/run/postgresql"
+  add_busybox "$rootfs" /usr/bin
+  # initdb and postgres need their user to have a name.
+  printf 'root:x:0:0:root:/root:/sbin/nologin\npostgres:x:999:999:PostgreSQL:/sandbox:/sbin/nologin\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' >"$rootfs/etc/group"
+  printf 'passwd: files\ngroup: files\nhosts: files\n' >"$rootfs/etc/nsswitch.conf"
+  changes=("ENV PATH=/usr/lib/postgresql/$pgmajor/bin:/usr/local/bin:/usr/bin:/bin" 'ENV LC_ALL=C' 'USER 999:999' 'WORKDIR /sandbox')
+}
+
 for what in "${want[@]}"; do
   case "$what" in
   redis)
     ver=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
-    image="localhost/opslab-redis:$ver-$script_hash"
-    if exists "$image"; then
-      say "$image is present"
-    else
-      say "building $image from Debian's redis-server $ver"
-      rootfs=$(mktemp -d)
-      trap 'rm -rf "$rootfs"' EXIT
-      copy_with_libs "$rootfs" /usr/bin/redis-server
-      mkdir -p "$rootfs/etc" "$rootfs/data" "$rootfs/tmp" "$rootfs/run/opslab" "$rootfs/bin"
-      # A shell and the basic tools, as the official image has.
-      cp /bin/busybox "$rootfs/bin/busybox"
-      for tool in $busybox_tools; do ln -sf busybox "$rootfs/bin/$tool"; done
-      printf 'root:x:0:0:root:/root:/sbin/nologin\nredis:x:999:999:redis:/data:/sbin/nologin\n' >"$rootfs/etc/passwd"
-      printf 'root:x:0:\nredis:x:999:\n' >"$rootfs/etc/group"
-      chown 999:999 "$rootfs/data"
-      chmod 1777 "$rootfs/tmp"
-      import_rootfs "$rootfs" localhost/opslab-redis "$ver-$script_hash" \
-        'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'WORKDIR /data' 'USER 999:999' \
-        'CMD ["redis-server"]'
-      rm -rf "$rootfs"; trap - EXIT
-      say "built $image"
-    fi
-    set_env OPSLAB_REDIS_IMAGE "$image"
+    make_image OPSLAB_REDIS_IMAGE opslab-redis "$ver-$script_hash" "Debian's redis-server $ver" fill_redis
     ;;
   kafka)
-    (cd "$root" && scripts/fetch-kafka.sh)
-    kafka_home=$(dirname "$(ls -d "$root"/.cache/kafka-*/VERSION | sort -V | head -n 1)")
-    ver=$(basename "$kafka_home" | sed 's/^kafka-//')
-    image="localhost/opslab-kafka:$ver-$script_hash"
-    if exists "$image"; then
-      say "$image is present"
-    else
-      rootfs=$(mktemp -d)
-      trap 'rm -rf "$rootfs"' EXIT
-      mkdir -p "$rootfs/opt" "$rootfs/bin" "$rootfs/usr/bin" "$rootfs/etc" "$rootfs/tmp" \
-        "$rootfs/var/lib/kafka/data" "$rootfs/run/opslab"
-      java_home=$(copy_java "$rootfs")
-      say "building $image from Apache Kafka $ver and the Java runtime in $java_home"
-      cp /bin/busybox "$rootfs/bin/busybox"
-      for tool in $busybox_tools; do ln -sf busybox "$rootfs/bin/$tool"; done
-      cp -a "$kafka_home" "$rootfs/opt/kafka"
-      printf 'root:x:0:0:root:/root:/sbin/nologin\nappuser:x:1000:1000:kafka:/home/appuser:/sbin/nologin\n' >"$rootfs/etc/passwd"
-      printf 'root:x:0:\nappuser:x:1000:\n' >"$rootfs/etc/group"
-      chown 1000:1000 "$rootfs/var/lib/kafka/data"
-      chmod 1777 "$rootfs/tmp"
-      import_rootfs "$rootfs" localhost/opslab-kafka "$ver-$script_hash" \
-        "ENV PATH=/opt/kafka/bin:/usr/local/bin:/usr/bin:/bin" "ENV JAVA_HOME=$java_home" \
-        'USER 1000:1000' 'WORKDIR /opt/kafka'
-      rm -rf "$rootfs"; trap - EXIT
-      say "built $image"
-    fi
-    set_env OPSLAB_KAFKA_IMAGE "$image"
+    kafka_tree
+    make_image OPSLAB_KAFKA_IMAGE opslab-kafka "$kafka_ver-$script_hash" "Apache Kafka $kafka_ver and this machine's Java runtime" fill_kafka
     ;;
   workstation)
-    (cd "$root" && scripts/fetch-kafka.sh)
-    kafka_home=$(dirname "$(ls -d "$root"/.cache/kafka-*/VERSION | sort -V | head -n 1)")
-    ver=$(basename "$kafka_home" | sed 's/^kafka-//')
-    # The tag also names the packages' versions: an upgraded redis-tools
-    # or kcat builds a fresh image.
+    kafka_tree
     # shellcheck disable=SC2086
-    pkg_hash=$(dpkg-query -W -f='${Package}=${Version}\n' $workstation_packages | sha256sum | cut -c1-8)
-    image="localhost/opslab-workstation:$ver-$pkg_hash-$script_hash"
-    if exists "$image"; then
-      say "$image is present"
-    else
-      say "building $image from Debian's packages and Apache Kafka $ver"
-      rootfs=$(mktemp -d)
-      trap 'rm -rf "$rootfs"' EXIT
-      # shellcheck disable=SC2086
-      copy_packages "$rootfs" $workstation_packages
-      java_home=$(copy_java "$rootfs")
-      mkdir -p "$rootfs/opt"
-      cp -a "$kafka_home" "$rootfs/opt/kafka"
-      for s in "$rootfs"/opt/kafka/bin/*.sh; do
-        n=$(basename "$s")
-        printf '#!/bin/sh\nexec /opt/kafka/bin/%s "$@"\n' "$n" >"$rootfs/usr/local/bin/$n"
-        cp "$rootfs/usr/local/bin/$n" "$rootfs/usr/local/bin/${n%.sh}"
-        chmod 755 "$rootfs/usr/local/bin/$n" "$rootfs/usr/local/bin/${n%.sh}"
-      done
-      mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/home/learner" "$rootfs/run/opslab" "$rootfs/var/lib/kafka"
-      # The driver binds /etc/hosts, /etc/passwd, /etc/group and
-      # /etc/profile per sandbox; these are the defaults beneath.
-      printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nlearner:x:2000:2000:learner:/home/learner:/bin/bash\n' >"$rootfs/etc/passwd"
-      printf 'root:x:0:\nlearner:x:2000:\n' >"$rootfs/etc/group"
-      printf 'passwd: files\ngroup: files\nhosts: files\n' >"$rootfs/etc/nsswitch.conf"
-      touch "$rootfs/etc/hosts" "$rootfs/etc/profile"
-      chmod 1777 "$rootfs/tmp"
-      import_rootfs "$rootfs" localhost/opslab-workstation "$ver-$pkg_hash-$script_hash" \
-        "ENV PATH=/usr/local/bin:/usr/bin:/bin:/opt/kafka/bin" "ENV JAVA_HOME=$java_home" \
-        'ENV LANG=C.UTF-8' 'WORKDIR /home/learner'
-      rm -rf "$rootfs"; trap - EXIT
-      say "built $image"
-    fi
-    set_env OPSLAB_WORKSTATION_IMAGE "$image"
+    make_image OPSLAB_WORKSTATION_IMAGE opslab-workstation "$kafka_ver-$(packages_hash $workstation_packages)-$script_hash" \
+      "Debian's packages and Apache Kafka $kafka_ver" fill_workstation
     ;;
   postgres)
     "$root/scripts/ensure-packages.sh" postgresql
     pgmajor=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
     pg_packages="postgresql-$pgmajor postgresql-common tzdata"
     # shellcheck disable=SC2086
-    pkg_hash=$(dpkg-query -W -f='${Package}=${Version}\n' $pg_packages | sha256sum | cut -c1-8)
-    image="localhost/opslab-postgres:$pgmajor-$pkg_hash-$script_hash"
-    if exists "$image"; then
-      say "$image is present"
-    else
-      say "building $image from Debian's PostgreSQL $pgmajor"
-      rootfs=$(mktemp -d)
-      trap 'rm -rf "$rootfs"' EXIT
-      # shellcheck disable=SC2086
-      copy_packages "$rootfs" $pg_packages
-      mkdir -p "$rootfs/etc" "$rootfs/tmp" "$rootfs/run/opslab" "$rootfs/sandbox/data" "$rootfs/var/run/postgresql"
-      cp /bin/busybox "$rootfs/usr/bin/busybox"
-      for tool in $busybox_tools; do [ -e "$rootfs/usr/bin/$tool" ] || ln -sf busybox "$rootfs/usr/bin/$tool"; done
-      # initdb and postgres need their user to have a name.
-      printf 'root:x:0:0:root:/root:/sbin/nologin\npostgres:x:999:999:PostgreSQL:/sandbox:/sbin/nologin\n' >"$rootfs/etc/passwd"
-      printf 'root:x:0:\npostgres:x:999:\n' >"$rootfs/etc/group"
-      printf 'passwd: files\ngroup: files\nhosts: files\n' >"$rootfs/etc/nsswitch.conf"
-      chmod 1777 "$rootfs/tmp"
-      import_rootfs "$rootfs" localhost/opslab-postgres "$pgmajor-$pkg_hash-$script_hash" \
-        "ENV PATH=/usr/lib/postgresql/$pgmajor/bin:/usr/local/bin:/usr/bin:/bin" 'ENV LC_ALL=C' \
-        'USER 999:999' 'WORKDIR /sandbox'
-      rm -rf "$rootfs"; trap - EXIT
-      say "built $image"
-    fi
-    set_env OPSLAB_POSTGRES_IMAGE "$image"
+    make_image OPSLAB_POSTGRES_IMAGE opslab-postgres "$pgmajor-$(packages_hash $pg_packages)-$script_hash" \
+      "Debian's PostgreSQL $pgmajor" fill_postgres
     ;;
   *) echo "unknown image $what (use redis, kafka, workstation or postgres)" >&2; exit 2 ;;
   esac

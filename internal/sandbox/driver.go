@@ -92,6 +92,20 @@ const CommandLog = ".opslab-commands"
 // MaxShellOutput bounds each stream RunShell keeps.
 const MaxShellOutput = 256 << 10
 
+// CappedOutput keeps the first MaxShellOutput bytes written to it and
+// drops the rest, never failing a write: a stream of RunShell.
+type CappedOutput struct{ b []byte }
+
+func (c *CappedOutput) Write(p []byte) (int, error) {
+	if room := MaxShellOutput - len(c.b); room > 0 {
+		c.b = append(c.b, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+// String returns what was kept.
+func (c *CappedOutput) String() string { return string(c.b) }
+
 // ShellResult is what a script run by RunShell printed and how it ended.
 type ShellResult struct {
 	Stdout, Stderr string

@@ -62,9 +62,9 @@ func (d *Driver) execAs(ctx context.Context, id, ctr, user string, argv []string
 	if err != nil {
 		return string(out), 0, fmt.Errorf("exec in sandbox %s: read output: %w", id, err)
 	}
-	info, err := d.cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+	code, err := d.execExit(ctx, ex.ID)
 	if err != nil {
 		return string(out), 0, fmt.Errorf("exec in sandbox %s: inspect: %w", id, err)
 	}
-	return string(out), info.ExitCode, nil
+	return string(out), code, nil
 }

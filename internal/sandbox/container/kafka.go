@@ -14,7 +14,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
-	"golang.org/x/sys/unix"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/kafkaready"
@@ -116,12 +115,6 @@ func (d *Driver) kafkaContainer(spec sandbox.Spec, mnt string, user uidGid, clus
 	return cfg, host
 }
 
-// KafkaLogDir is where a workstation beside a Kafka sandbox shows the
-// broker's log directory (log.dirs: a folder per partition, of segment
-// files), read-only, as a packaged broker keeps it and as the process
-// driver shows it.
-const KafkaLogDir = "/var/lib/kafka/data"
-
 // kafkaDataDir returns the host folder that holds the broker's log
 // directory of the Kafka sandbox id, when shareKafkaData made it.
 func (d *Driver) kafkaDataDir(id string) string { return filepath.Join(d.dir(id), "data") }
@@ -130,7 +123,7 @@ func (d *Driver) kafkaDataDir(id string) string { return filepath.Join(d.dir(id)
 // size-capped tmpfs that the driver mounts in the sandbox's folder (the
 // same cap as the container's own tmpfs would have), instead of the
 // container's own, so that the workstation can show it read-only at
-// KafkaLogDir for kafka-dump-log.sh. A driver that is not root cannot
+// workstation.KafkaLogDir for kafka-dump-log.sh. A driver that is not root cannot
 // mount it, and keeps the container's own tmpfs (the workstation then
 // shows no log directory).
 func (d *Driver) shareKafkaData(spec sandbox.Spec, host *container.HostConfig) error {
@@ -138,12 +131,8 @@ func (d *Driver) shareKafkaData(spec sandbox.Spec, host *container.HostConfig) e
 		return nil
 	}
 	dir := d.kafkaDataDir(spec.ID)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return fmt.Errorf("make the broker's data folder: %w", err)
-	}
-	opts := fmt.Sprintf("size=%d,mode=0755,uid=1000,gid=1000", 4*spec.MemoryCap())
-	if err := unix.Mount("opslab-kafka-data", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
-		return fmt.Errorf("mount the broker's data folder: %w", err)
+	if err := mountTmpfs(dir, 4*spec.MemoryCap(), 0o755, 1000); err != nil {
+		return fmt.Errorf("the broker's data folder: %w", err)
 	}
 	for i, m := range host.Mounts {
 		if m.Target == dataDir {

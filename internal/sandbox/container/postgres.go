@@ -13,7 +13,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
-	"golang.org/x/sys/unix"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/pgnode"
@@ -148,12 +147,8 @@ func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec) (*box, er
 	user := d.prepareMount(mnt, pgUser)
 	disk := pgBaseDisk + 2*spec.MemoryCap()
 	tmp := filepath.Join(d.dir(spec.ID), "pgdata")
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return nil, fmt.Errorf("make the data folder: %w", err)
-	}
-	opts := fmt.Sprintf("size=%d,mode=0700,uid=%d,gid=%d", disk, pgUser, pgUser)
-	if err := unix.Mount("opslab-postgres-data", tmp, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
-		return nil, fmt.Errorf("mount the data folder: %w", err)
+	if err := mountTmpfs(tmp, disk, 0o700, pgUser); err != nil {
+		return nil, fmt.Errorf("the data folder: %w", err)
 	}
 	data := filepath.Join(tmp, "data")
 	if err := pgnode.WriteTree(template, data, pgUser); err != nil {

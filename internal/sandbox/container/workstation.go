@@ -5,12 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +19,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
-	"golang.org/x/sys/unix"
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/workstation"
@@ -140,7 +137,7 @@ func (d *Driver) makeWorkstation(ctx context.Context, b *box) (string, error) {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: host, Target: in, ReadOnly: true})
 	}
 	if data := d.kafkaDataDir(inst.Spec.ID); inst.Spec.Kind == sandbox.KindKafka && mounted(data) {
-		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: data, Target: KafkaLogDir, ReadOnly: true})
+		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: data, Target: workstation.KafkaLogDir, ReadOnly: true})
 	}
 	// The gate's file holds the learner's Redis account: its user's only.
 	gate, err := json.Marshal(workstation.Gate{Forwards: fws})
@@ -231,51 +228,12 @@ func (d *Driver) workstationHome(id string) (mount.Mount, error) {
 		}}, nil
 	}
 	dir := filepath.Join(d.dir(id), "home")
-	if mounted(dir) {
-		return mount.Mount{Type: mount.TypeBind, Source: dir, Target: workstationHome}, nil
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return mount.Mount{}, fmt.Errorf("make the home folder: %w", err)
-	}
-	opts := fmt.Sprintf("size=%d,mode=0700,uid=%d,gid=%d", workstationHomeBytes, workstationUser, workstationUser)
-	if err := unix.Mount("workstation-home", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
-		return mount.Mount{}, fmt.Errorf("mount the home folder: %w", err)
+	if !mounted(dir) {
+		if err := mountTmpfs(dir, workstationHomeBytes, 0o700, workstationUser); err != nil {
+			return mount.Mount{}, fmt.Errorf("the home folder: %w", err)
+		}
 	}
 	return mount.Mount{Type: mount.TypeBind, Source: dir, Target: workstationHome}, nil
-}
-
-// mounted reports whether something is mounted at dir.
-func mounted(dir string) bool {
-	var st, parent unix.Stat_t
-	if unix.Stat(dir, &st) != nil || unix.Stat(filepath.Dir(dir), &parent) != nil {
-		return false
-	}
-	return st.Dev != parent.Dev
-}
-
-// unmountAll unmounts whatever the driver mounted in the sandbox id's
-// folder (the learner's home, the broker's data), deepest first, so that
-// the folder can be removed.
-func (d *Driver) unmountAll(id string) error {
-	info, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return fmt.Errorf("list mounts: %w", err)
-	}
-	dir := d.dir(id) + "/"
-	var points []string
-	for _, line := range strings.Split(string(info), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir) {
-			points = append(points, f[4])
-		}
-	}
-	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
-	for _, p := range points {
-		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("unmount %s: %w", p, err)
-		}
-	}
-	return nil
 }
 
 // workstationForwards names every node of inst as the process driver's
@@ -317,6 +275,9 @@ func shellEnv(token string, inst sandbox.Instance) []string {
 // inst, in the home the driver mounted (workstation.WritePgpass), before
 // each shell or script, so it follows the sandbox's current password.
 func (d *Driver) preparePgpass(inst sandbox.Instance) {
+	if inst.Postgres.Learner.User == "" {
+		return
+	}
 	home := filepath.Join(d.dir(inst.Spec.ID), "home")
 	if mounted(home) {
 		workstation.WritePgpass(home, workstationUser, inst)
@@ -440,20 +401,30 @@ func (t *execTerminal) Resize(cols, rows uint16) error {
 // status as the engine reports it (-1 if the engine cannot say).
 func (t *execTerminal) Wait() (int, error) {
 	<-t.done
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	code, err := t.d.execExit(context.Background(), t.exec)
+	if err != nil {
+		return -1, fmt.Errorf("shell's exit status: %w", err)
+	}
+	return code, nil
+}
+
+// execExit waits (up to 5 s: the process's output has already ended) for
+// the engine to see the exec end, and returns its exit status.
+func (d *Driver) execExit(ctx context.Context, exec string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for {
-		info, err := t.d.cli.ExecInspect(ctx, t.exec, client.ExecInspectOptions{})
+		info, err := d.cli.ExecInspect(ctx, exec, client.ExecInspectOptions{})
 		if err != nil {
-			return -1, fmt.Errorf("shell's exit status: %w", err)
+			return 0, err
 		}
 		if !info.Running {
 			return info.ExitCode, nil
 		}
 		select {
 		case <-ctx.Done():
-			return -1, fmt.Errorf("shell's exit status: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -499,7 +470,7 @@ func (d *Driver) RunShell(ctx context.Context, inst sandbox.Instance, script str
 		return fail(fmt.Errorf("attach to the script: %w", err))
 	}
 	defer att.Close()
-	var stdout, stderr cappedBuffer
+	var stdout, stderr sandbox.CappedOutput
 	copied := make(chan error, 1)
 	go func() { copied <- demuxTo(&stdout, &stderr, att.Reader) }()
 	select {
@@ -513,36 +484,12 @@ func (d *Driver) RunShell(ctx context.Context, inst sandbox.Instance, script str
 	if err != nil {
 		return fail(fmt.Errorf("read the script's output: %w", err))
 	}
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	for {
-		info, err := d.cli.ExecInspect(ictx, ex.ID, client.ExecInspectOptions{})
-		if err != nil {
-			return fail(fmt.Errorf("the script's exit status: %w", err))
-		}
-		if !info.Running {
-			return sandbox.ShellResult{Stdout: stdout.String(), Stderr: stderr.String(), Exit: info.ExitCode}, nil
-		}
-		select {
-		case <-ictx.Done():
-			return fail(fmt.Errorf("the script's exit status: %w", ictx.Err()))
-		case <-time.After(10 * time.Millisecond):
-		}
+	code, err := d.execExit(context.WithoutCancel(ctx), ex.ID)
+	if err != nil {
+		return fail(fmt.Errorf("the script's exit status: %w", err))
 	}
+	return sandbox.ShellResult{Stdout: stdout.String(), Stderr: stderr.String(), Exit: code}, nil
 }
-
-// cappedBuffer keeps the first sandbox.MaxShellOutput bytes written to it
-// and drops the rest, never failing a write.
-type cappedBuffer struct{ b []byte }
-
-func (c *cappedBuffer) Write(p []byte) (int, error) {
-	if room := sandbox.MaxShellOutput - len(c.b); room > 0 {
-		c.b = append(c.b, p[:min(len(p), room)]...)
-	}
-	return len(p), nil
-}
-
-func (c *cappedBuffer) String() string { return string(c.b) }
 
 // demuxTo splits an exec's multiplexed stream into stdout and stderr.
 func demuxTo(stdout, stderr io.Writer, r io.Reader) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opslab/opslab/internal/sandbox"
 	"github.com/opslab/opslab/internal/sandbox/sandboxtest"
+	"github.com/opslab/opslab/internal/sandbox/workstation"
 	"github.com/opslab/opslab/internal/terminal"
 	"github.com/opslab/opslab/internal/testkit"
 )
@@ -181,11 +182,11 @@ func TestContainerWorkstationKafka(t *testing.T) {
 		t.Fatalf("kcat -C from the terminal printed %q", got)
 	}
 	if os.Geteuid() == 0 {
-		line := `kafka-dump-log.sh --files ` + KafkaLogDir + `/orders-0/00000000000000000000.log --print-data-log 2>&1 | grep -c 'payload: hello'`
+		line := `kafka-dump-log.sh --files ` + workstation.KafkaLogDir + `/orders-0/00000000000000000000.log --print-data-log 2>&1 | grep -c 'payload: hello'`
 		if got := s.Run(t, sh, `echo "DL=$(`+line+`)"`, "DL="); got != "1" {
 			t.Fatalf("kafka-dump-log.sh over the broker's segment found %q records; screen:\n%s", got, s.String())
 		}
-		if got := s.Run(t, sh, `touch `+KafkaLogDir+`/orders-0/x 2>/dev/null && echo "DW=wrote" || echo "DW=refused"`, "DW="); got != "refused" {
+		if got := s.Run(t, sh, `touch `+workstation.KafkaLogDir+`/orders-0/x 2>/dev/null && echo "DW=wrote" || echo "DW=refused"`, "DW="); got != "refused" {
 			t.Fatalf("writing into the broker's log directory from the terminal: %s", got)
 		}
 	}

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +50,7 @@ func (d *Driver) RunShell(ctx context.Context, inst sandbox.Instance, script str
 	if err != nil {
 		return sandbox.ShellResult{}, err
 	}
-	var stdout, stderr capped
+	var stdout, stderr sandbox.CappedOutput
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := start(cmd); err != nil {
@@ -80,16 +79,3 @@ func (d *Driver) RunShell(ctx context.Context, inst sandbox.Instance, script str
 	}
 	return res, nil
 }
-
-// capped keeps the first sandbox.MaxShellOutput bytes written to it and
-// drops the rest, never failing a write.
-type capped struct{ b bytes.Buffer }
-
-func (c *capped) Write(p []byte) (int, error) {
-	if room := sandbox.MaxShellOutput - c.b.Len(); room > 0 {
-		c.b.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (c *capped) String() string { return c.b.String() }

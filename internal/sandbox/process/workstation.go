@@ -147,8 +147,8 @@ func (d *Driver) workstationHome(b *box, uid int) (string, error) {
 // segment files), read-only, as a packaged broker keeps it. A kfake
 // sandbox (the default, and every kafka-cluster sandbox of this driver)
 // keeps its records in memory: there is nothing to show, and nothing is
-// there.
-const KafkaLogDir = "/var/lib/kafka/data"
+// there. It is the path every driver uses (workstation.KafkaLogDir).
+const KafkaLogDir = workstation.KafkaLogDir
 
 // kafkaLogBinds returns the binds that show the log directory of b's
 // broker at KafkaLogDir, if inst is an Apache Kafka sandbox; else none.

@@ -36,8 +36,7 @@ type Gate struct {
 
 // Validate returns an error naming the first forward the gate cannot make.
 func (g Gate) Validate() error {
-	p := Plan{Stage: "/", UID: 1, GID: 1, Home: "/", TmpBytes: 1, Shell: []string{"/"}, Dir: "/", Forwards: g.Forwards}
-	if err := p.Validate(); err != nil {
+	if err := validateForwards(g.Forwards); err != nil {
 		return fmt.Errorf("workstation gate: %w", err)
 	}
 	return nil

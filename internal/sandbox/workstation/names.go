@@ -7,6 +7,12 @@ import (
 	"github.com/opslab/opslab/internal/sandbox"
 )
 
+// KafkaLogDir is where a workstation beside a real Apache Kafka broker
+// shows the broker's log directory (its log.dirs: a folder per partition,
+// of segment files), read-only, as a packaged broker keeps it, for
+// kafka-dump-log.sh. Every driver uses this path.
+const KafkaLogDir = "/var/lib/kafka/data"
+
 // Forwards names every node of inst, as every driver's workstation does:
 // each node by its own name, and the default node also as "redis" or
 // "broker", each at its own loopback address (NameAddr) and the port its

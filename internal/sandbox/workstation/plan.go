@@ -151,26 +151,8 @@ func (p Plan) Validate() error {
 			return bad("file %q is not a clean absolute path", f.Path)
 		}
 	}
-	for _, fw := range p.Forwards {
-		ap, err := netip.ParseAddrPort(fw.Listen)
-		if err != nil || !ap.Addr().IsLoopback() {
-			return bad("forward %s listens on %q, not a loopback address and port", fw.Name, fw.Listen)
-		}
-		switch fw.Network {
-		case "unix":
-			if !filepath.IsAbs(fw.Address) {
-				return bad("forward %s: socket %q is not an absolute path", fw.Name, fw.Address)
-			}
-		case "tcp":
-			if _, err := netip.ParseAddrPort(fw.Address); err != nil {
-				return bad("forward %s: %q is not an address and port", fw.Name, fw.Address)
-			}
-		default:
-			return bad("forward %s: network %q is neither unix nor tcp", fw.Name, fw.Network)
-		}
-		if strings.ContainsAny(fw.Name, " \t\n") {
-			return bad("forward name %q has spaces", fw.Name)
-		}
+	if err := validateForwards(p.Forwards); err != nil {
+		return fmt.Errorf("workstation plan: %w", err)
 	}
 	return nil
 }
@@ -206,6 +188,34 @@ func (p Plan) validateBinds() error {
 			}
 		}
 		taken = append(taken, bd.Target)
+	}
+	return nil
+}
+
+// validateForwards returns an error naming the first forward that cannot
+// be made: one that listens off the loopback, or forwards to something
+// other than a socket path or an address and port.
+func validateForwards(fws []Forward) error {
+	for _, fw := range fws {
+		ap, err := netip.ParseAddrPort(fw.Listen)
+		if err != nil || !ap.Addr().IsLoopback() {
+			return fmt.Errorf("forward %s listens on %q, not a loopback address and port", fw.Name, fw.Listen)
+		}
+		switch fw.Network {
+		case "unix":
+			if !filepath.IsAbs(fw.Address) {
+				return fmt.Errorf("forward %s: socket %q is not an absolute path", fw.Name, fw.Address)
+			}
+		case "tcp":
+			if _, err := netip.ParseAddrPort(fw.Address); err != nil {
+				return fmt.Errorf("forward %s: %q is not an address and port", fw.Name, fw.Address)
+			}
+		default:
+			return fmt.Errorf("forward %s: network %q is neither unix nor tcp", fw.Name, fw.Network)
+		}
+		if strings.ContainsAny(fw.Name, " \t\n") {
+			return fmt.Errorf("forward name %q has spaces", fw.Name)
+		}
 	}
 	return nil
 }
