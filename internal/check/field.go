@@ -11,13 +11,13 @@ import (
 //   - from a flat list of names and values (CONFIG GET, HGETALL), the
 //     value after the name;
 //   - from a list of objects (a postgres probe's rows, a describe's
-//     columns), see pickRowsField.
+//     columns or index), see pickRowsField.
 func pickField(v any, field string) (any, bool) {
 	if rows, ok := objectList(v); ok {
 		return pickRowsField(rows, field)
 	}
-	if l, ok := v.([]any); ok && len(l) == 0 && field == "rows" {
-		return int64(0), true // a query that found no rows
+	if l, ok := v.([]any); ok && len(l) == 0 && field == "count" {
+		return int64(0), true // no rows, no columns
 	}
 	switch x := v.(type) {
 	case map[string]any:
@@ -71,22 +71,12 @@ func objectList(v any) ([]map[string]any, bool) {
 }
 
 // pickRowsField selects a field from a list of objects (rows):
-//   - "rows": how many there are;
-//   - "value": the one value of the one row, when there is exactly one
-//     row of one column (absent otherwise);
+//   - "count": how many there are;
 //   - a key of the objects ("name"): the list of its value in each row;
 //   - "X.rest": rest of the row whose "name" is X (columns.email.type).
 func pickRowsField(rows []map[string]any, field string) (any, bool) {
-	switch field {
-	case "rows":
+	if field == "count" {
 		return int64(len(rows)), true
-	case "value":
-		if len(rows) == 1 && len(rows[0]) == 1 {
-			for _, v := range rows[0] {
-				return v, true
-			}
-		}
-		return nil, false
 	}
 	if _, ok := rows[0][field]; ok {
 		out := make([]any, len(rows))

@@ -7,8 +7,9 @@ import (
 )
 
 // TestRowsFields: a list of objects (a postgres probe's rows) has the
-// fields rows, value (one row of one column only), a column's values, and
-// X.col for the row whose name is X; an empty result has rows 0.
+// fields count, a column's values, and X.col for the row whose name is X;
+// an empty list has count 0. A probe's object reaches them through its
+// rows (rows.name), and has its own count and value.
 func TestRowsFields(t *testing.T) {
 	rows := []any{
 		map[string]any{"name": "alice", "balance": "10.50"},
@@ -21,15 +22,16 @@ func TestRowsFields(t *testing.T) {
 		want    any
 		present bool
 	}{
-		{rows, "rows", int64(2), true},
+		{rows, "count", int64(2), true},
 		{rows, "name", []any{"alice", "bob"}, true},
 		{rows, "alice.balance", "10.50", true},
 		{rows, "bob.balance", nil, true},
 		{rows, "carol.balance", nil, false},
 		{rows, "value", nil, false},
 		{rows, "owner", nil, false},
-		{one, "value", int64(3), true},
-		{[]any{}, "rows", int64(0), true},
+		{map[string]any{"rows": one, "count": int64(1), "value": int64(3)}, "value", int64(3), true},
+		{map[string]any{"rows": rows, "count": int64(2)}, "rows.name", []any{"alice", "bob"}, true},
+		{[]any{}, "count", int64(0), true},
 		{[]any{}, "value", nil, false},
 		{map[string]any{"columns": rows}, "columns.alice.balance", "10.50", true},
 	}
@@ -45,7 +47,7 @@ func TestRowsFields(t *testing.T) {
 	}
 	c := course.Check{Probe: course.Probe{Kind: "postgres", Command: "SELECT count(*) FROM t"}, Field: "value",
 		Matchers: []course.Matcher{{Name: course.MatchEquals, Value: 3}}}
-	if r := Evaluate(c, one, nil); !r.Passed {
+	if r := Evaluate(c, map[string]any{"rows": one, "count": int64(1), "value": int64(3)}, nil); !r.Passed {
 		t.Errorf("count equals 3: %+v", r)
 	}
 }

@@ -538,7 +538,7 @@ func parseChecks(ps *Problems, path string, fence int, v *yaml.Node) ([]Check, [
 		}
 		if _, describe := DescribeTable(c.Probe.Command); describe && c.Probe.Kind == SandboxPostgres && ok {
 			if head, _, _ := strings.Cut(c.Field, "."); !contains(describeTableFields, head) {
-				ps.Add(path, at, "a describe table probe needs a field to match: one of %s (columns and indexes go deeper: columns.name, columns.email.type)", strings.Join(describeTableFields, ", "))
+				ps.Add(path, at, "a describe table probe needs a field to match: one of %s (columns and index go deeper: columns.name, columns.email.type, index.orders_pkey.primary)", strings.Join(describeTableFields, ", "))
 				ok = false
 			}
 		}

@@ -11,7 +11,7 @@ import (
 const SandboxPostgres = "postgres"
 
 // The fields of a `postgres: describe table T` probe's value.
-var describeTableFields = []string{"exists", "columns", "indexes", "estimate"}
+var describeTableFields = []string{"exists", "columns", "indexes", "index", "rows", "estimate"}
 
 // describeRE matches a describe probe, any case: "describe table T".
 var describeRE = regexp.MustCompile(`(?i)^describe(\s+table)?(\s+(.*))?$`)

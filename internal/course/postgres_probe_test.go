@@ -26,14 +26,14 @@ func pgChecks(t *testing.T, src string) ([]Check, []string) {
 // TestPostgresProbeLint: a postgres probe is one SQL statement (a final
 // ';' allowed; ';' inside quotes, dollar quotes, quoted names and
 // comments are text) or "describe table T", which needs a table and a
-// field among exists, columns, indexes and estimate.
+// field among exists, columns, indexes, index, rows and estimate.
 func TestPostgresProbeLint(t *testing.T) {
 	good := `
 - postgres: SELECT count(*) FROM orders;
   field: value
   equals: 3
 - postgres: "SELECT ';' AS semi, $$a;b$$ AS d, $x$;$x$ AS t, \"odd;name\" FROM t -- trailing; comment"
-  field: rows
+  field: count
   min: 1
 - postgres: |
     SELECT name
@@ -72,7 +72,7 @@ func TestPostgresProbeLint(t *testing.T) {
 		{"- postgres: describe table\n  field: exists\n  equals: true", `l.md:11: postgres probe: a describe probe is "describe table NAME"`},
 		{"- postgres: describe orders\n  field: exists\n  equals: true", `l.md:11: postgres probe: a describe probe is "describe table NAME"`},
 		{"- postgres: describe table a b\n  field: exists\n  equals: true", `l.md:11: postgres probe: a describe probe is "describe table NAME"`},
-		{"- postgres: describe table orders\n  equals: true", "l.md:11: a describe table probe needs a field to match: one of exists, columns, indexes, estimate"},
+		{"- postgres: describe table orders\n  equals: true", "l.md:11: a describe table probe needs a field to match: one of exists, columns, indexes, index, rows, estimate"},
 		{"- postgres: describe table orders\n  field: owner\n  equals: x", "l.md:11: a describe table probe needs a field to match"},
 	}
 	for _, c := range bad {

@@ -89,7 +89,11 @@ func (p *prober) postgres(ctx context.Context, node sandbox.Node, probe string) 
 		if table, ok := course.DescribeTable(probe); ok {
 			return describePostgresTable(ctx, conn.PgConn(), table)
 		}
-		return queryRows(ctx, conn.PgConn(), probe)
+		rows, err := queryRows(ctx, conn.PgConn(), probe)
+		if err != nil {
+			return nil, err
+		}
+		return queryValue(rows.([]any)), nil
 	}()
 	if !conn.IsClosed() {
 		if _, rbErr := conn.Exec(ctx, "ROLLBACK"); rbErr != nil && err == nil {
@@ -100,6 +104,22 @@ func (p *prober) postgres(ctx context.Context, node sandbox.Node, probe string) 
 		return nil, pgProbeError(err)
 	}
 	return v, nil
+}
+
+// queryValue is the value of a `postgres: <SQL>` probe, as the exercise
+// format names it: rows (the list of rows, each an object of column name
+// to value), count (how many), and value (the one cell when there is
+// exactly one row of one column).
+func queryValue(rows []any) map[string]any {
+	v := map[string]any{"rows": rows, "count": int64(len(rows))}
+	if len(rows) == 1 {
+		if row := rows[0].(map[string]any); len(row) == 1 {
+			for _, cell := range row {
+				v["value"] = cell
+			}
+		}
+	}
+	return v
 }
 
 // pgProbeError rewords a statement timeout so the author knows it is the
@@ -161,7 +181,8 @@ func pgText(oid uint32, raw []byte) any {
 }
 
 // describePostgresTable answers "describe table T": {exists, columns,
-// indexes, estimate}. T is resolved as PostgreSQL resolves a name
+// indexes (the names), index (name, definition, unique, primary of each),
+// rows and estimate (the planner's row estimate)}. T is resolved as PostgreSQL resolves a name
 // (to_regclass: schema.table, "Quoted"); a table that does not exist
 // gives exists false, no columns or indexes and estimate -1.
 func describePostgresTable(ctx context.Context, c *pgconn.PgConn, table string) (any, error) {
@@ -171,7 +192,7 @@ func describePostgresTable(ctx context.Context, c *pgconn.PgConn, table string) 
 	}
 	rows := found.([]any)
 	if len(rows) == 0 {
-		return map[string]any{"exists": false, "columns": []any{}, "indexes": []any{}, "estimate": int64(-1)}, nil
+		return map[string]any{"exists": false, "columns": []any{}, "indexes": []any{}, "index": []any{}, "rows": int64(-1), "estimate": int64(-1)}, nil
 	}
 	rel := rows[0].(map[string]any)
 	if kind := rel["kind"]; kind != "r" && kind != "p" {
@@ -195,7 +216,15 @@ ORDER BY ic.relname`)
 	if err != nil {
 		return nil, fmt.Errorf("read the indexes: %w", err)
 	}
-	return map[string]any{"exists": true, "columns": columns, "indexes": indexes, "estimate": rel["estimate"]}, nil
+	var names []any
+	for _, ix := range indexes.([]any) {
+		names = append(names, ix.(map[string]any)["name"])
+	}
+	if names == nil {
+		names = []any{}
+	}
+	return map[string]any{"exists": true, "columns": columns, "indexes": names, "index": indexes,
+		"rows": rel["estimate"], "estimate": rel["estimate"]}, nil
 }
 
 // quoteLiteral quotes s as an SQL string literal.

@@ -54,33 +54,33 @@ var pgAccountsSetup = []string{
 func TestPostgresProbes(t *testing.T) {
 	f := pgFixture(t)
 	checks := []course.Check{
-		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "rows", equals(2)),
-		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "name", equals([]any{"alice", "bob"})),
-		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "alice.balance", equals("10.50")),
-		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "", course.Matcher{Name: course.MatchLength, Value: 2}),
+		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "count", equals(2)),
+		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "rows.name", equals([]any{"alice", "bob"})),
+		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "rows.alice.balance", equals("10.50")),
+		pgCheck("SELECT name, balance FROM accounts ORDER BY id", "rows", course.Matcher{Name: course.MatchLength, Value: 2}),
 		pgCheck("SELECT count(*) FROM accounts", "value", equals(2)),
 		pgCheck("SELECT tableowner FROM pg_tables WHERE tablename = 'accounts'", "value", equals("learner")),
 		pgCheck("SELECT opened FROM accounts WHERE name = 'bob'", "value", course.Matcher{Name: course.MatchMatches, Value: `^2026-01-02 03:04:05`}),
-		pgCheck("SELECT balance > 5 AS rich, NULL::int AS nothing, 1.5::float8 AS f FROM accounts WHERE name = 'alice'", "rich", equals([]any{true})),
+		pgCheck("SELECT balance > 5 AS rich, NULL::int AS nothing, 1.5::float8 AS f FROM accounts WHERE name = 'alice'", "rows.rich", equals([]any{true})),
 		pgCheck("SELECT NULL::int AS nothing", "value", course.Matcher{Name: course.MatchExists, Value: false}),
 		pgCheck("SELECT 1.5::float8 AS f", "value", course.Matcher{Name: course.MatchMin, Value: 1.4}),
-		pgCheck("SELECT name FROM accounts WHERE name = 'nobody'", "rows", equals(0)),
+		pgCheck("SELECT name FROM accounts WHERE name = 'nobody'", "count", equals(0)),
 		pgCheck("describe table accounts", "exists", equals(true)),
 		pgCheck("describe table accounts", "columns.name", equals([]any{"id", "name", "balance", "opened"})),
 		pgCheck("describe table accounts", "columns.balance.type", equals("numeric(10,2)")),
 		pgCheck("describe table accounts", "columns.name.nullable", equals(false)),
 		pgCheck("describe table accounts", "columns.id.default", course.Matcher{Name: course.MatchMatches, Value: `^nextval\('accounts_id_seq'`}),
-		pgCheck("describe table accounts", "indexes.accounts_pkey.primary", equals(true)),
-		pgCheck("describe table accounts", "indexes.definition", course.Matcher{Name: course.MatchContains, Value: "USING btree (id)"}),
+		pgCheck("describe table accounts", "index.accounts_pkey.primary", equals(true)),
+		pgCheck("describe table accounts", "index.definition", course.Matcher{Name: course.MatchContains, Value: "USING btree (id)"}),
 		pgCheck("describe table accounts", "estimate", equals(2)),
 		pgCheck("DESCRIBE TABLE public.empty_t", "estimate", equals(-1)),
 		pgCheck("describe table missing", "exists", equals(false)),
 		// Writes: each fails, and the checks after them see nothing changed.
-		pgCheck("DELETE FROM accounts", "rows", equals(0)),
+		pgCheck("DELETE FROM accounts", "count", equals(0)),
 		pgCheck("SELECT nextval('accounts_id_seq')", "value", equals(3)),
-		pgCheck("CREATE TABLE hack (x int)", "rows", equals(0)),
-		pgCheck("SELECT 1 AS a; DELETE FROM accounts", "rows", equals(1)),
-		pgCheck("SELECT pg_sleep(5)", "rows", equals(1)),
+		pgCheck("CREATE TABLE hack (x int)", "count", equals(0)),
+		pgCheck("SELECT 1 AS a; DELETE FROM accounts", "count", equals(1)),
+		pgCheck("SELECT pg_sleep(5)", "count", equals(1)),
 		pgCheck("SELECT count(*) FROM accounts", "value", equals(2)),
 		pgCheck("SELECT last_value FROM accounts_id_seq", "value", equals(2)),
 		pgCheck("SELECT count(*) FROM pg_tables WHERE tablename = 'hack'", "value", equals(0)),
@@ -88,14 +88,18 @@ func TestPostgresProbes(t *testing.T) {
 		// view runs as the probe's role, the learner, so it cannot run a
 		// program (as the superuser it could, read-only or not).
 		pgCheck("SELECT current_user", "value", equals("learner")),
-		pgCheck("SELECT * FROM trap", "rows", equals(1)),
+		pgCheck("SELECT * FROM trap", "count", equals(1)),
 		pgCheck("SELECT rolsuper FROM pg_roles WHERE rolname = 'learner'", "value", equals(false)),
 		// Hostile or careless probes get clear errors.
-		pgCheck("SELECT generate_series(1, 10001) AS n", "rows", equals(10001)),
+		pgCheck("SELECT generate_series(1, 10001) AS n", "count", equals(10001)),
 		pgCheck("describe table pg_tables", "exists", equals(true)),
 		pgCheck("describe table a.b.c.d", "exists", equals(false)),
 		pgCheck("describe table x'); DROP TABLE accounts; --", "exists", equals(false)),
 		pgCheck("SELECT count(*) FROM accounts", "value", equals(2)),
+		// The exercise format's names: a describe's rows (the estimate)
+		// and indexes (the list of names).
+		pgCheck("describe table accounts", "rows", equals(2)),
+		pgCheck("describe table accounts", "indexes", course.Matcher{Name: course.MatchContains, Value: "accounts_pkey"}),
 	}
 	f.lesson.Exercises = append(f.lesson.Exercises, &course.Exercise{
 		ID: "pg-probes", Title: "Probes", Sandbox: course.SandboxPostgres, Task: "Look.",
@@ -174,7 +178,7 @@ func TestPostgresLines(t *testing.T) {
 		t.Errorf("two statements on a line: %v", err)
 	}
 
-	unique := pgCheck("describe table accounts", "indexes.accounts_name_key.unique", equals(true))
+	unique := pgCheck("describe table accounts", "index.accounts_name_key.unique", equals(true))
 	e := &course.Exercise{ID: "pg-unique", Setup: pgAccountsSetup,
 		Solution: []string{"CREATE UNIQUE INDEX accounts_name_key ON accounts (name)"},
 		Wrong:    [][]string{{"CREATE INDEX accounts_name_key ON accounts (name)"}},
