@@ -126,8 +126,8 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	mgr, err := sandbox.NewManager(drv, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{
 		// The caps count servers: room for -j of the largest kinds at once.
-		sandbox.KindRedis: (*jobs + 1) * sandbox.KindRedisCluster.Weight(),
-		sandbox.KindKafka: (*jobs + 1) * sandbox.KindKafkaCluster.Weight(),
+		sandbox.KindRedis: (*jobs + 1) * sandbox.KindRedisCluster.Weight(sandbox.KindRedis),
+		sandbox.KindKafka: (*jobs + 1) * sandbox.KindKafkaCluster.Weight(sandbox.KindKafka),
 	}, Warm: driver.warm()})
 	if err != nil {
 		return fmt.Errorf("test: %w", err)

@@ -5,7 +5,10 @@
 // without one depending on the other.
 package kinds
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Kind is the kind of server a sandbox runs.
 type Kind string
@@ -29,6 +32,10 @@ const (
 	RedisCluster Kind = "redis-cluster"
 	// KafkaCluster is a three-broker Kafka cluster.
 	KafkaCluster Kind = "kafka-cluster"
+	// Stack is a production stack in one fence: a PostgreSQL server
+	// ("db", as Postgres), a Redis server ("redis", as Redis) and a Kafka
+	// broker ("broker", as Kafka), for drills where the systems meet.
+	Stack Kind = "stack"
 )
 
 // Node roles, as a node starts (Redis roles change with failovers).
@@ -43,10 +50,13 @@ const (
 // monitor its primary under.
 const SentinelMaster = "mymaster"
 
-// NodeInfo names one node of a kind and the role it starts in.
+// NodeInfo names one node of a kind, the role it starts in and the family
+// of the server it runs (Redis, Kafka or Postgres: whose console, commands
+// and probes it answers).
 type NodeInfo struct {
-	Name string
-	Role string
+	Name   string
+	Role   string
+	Family Kind
 }
 
 // all lists every kind in its stable order, with its title and nodes; the
@@ -59,23 +69,26 @@ var all = []struct {
 	nodes       []NodeInfo
 	noExercises bool
 }{
-	{Redis, "Redis", []NodeInfo{{"primary", RolePrimary}}, false},
-	{Kafka, "Kafka", []NodeInfo{{"broker-0", RoleBroker}}, false},
+	{Redis, "Redis", []NodeInfo{{"primary", RolePrimary, Redis}}, false},
+	{Kafka, "Kafka", []NodeInfo{{"broker-0", RoleBroker, Kafka}}, false},
 	{RedisReplica, "Redis replication", []NodeInfo{
-		{"primary", RolePrimary}, {"replica-1", RoleReplica},
+		{"primary", RolePrimary, Redis}, {"replica-1", RoleReplica, Redis},
 	}, false},
 	{RedisSentinel, "Redis Sentinel", []NodeInfo{
-		{"primary", RolePrimary}, {"replica-1", RoleReplica}, {"replica-2", RoleReplica},
-		{"sentinel-1", RoleSentinel}, {"sentinel-2", RoleSentinel}, {"sentinel-3", RoleSentinel},
+		{"primary", RolePrimary, Redis}, {"replica-1", RoleReplica, Redis}, {"replica-2", RoleReplica, Redis},
+		{"sentinel-1", RoleSentinel, Redis}, {"sentinel-2", RoleSentinel, Redis}, {"sentinel-3", RoleSentinel, Redis},
 	}, false},
 	{RedisCluster, "Redis Cluster", []NodeInfo{
-		{"node-1", RolePrimary}, {"node-2", RolePrimary}, {"node-3", RolePrimary},
-		{"node-4", RoleReplica}, {"node-5", RoleReplica}, {"node-6", RoleReplica},
+		{"node-1", RolePrimary, Redis}, {"node-2", RolePrimary, Redis}, {"node-3", RolePrimary, Redis},
+		{"node-4", RoleReplica, Redis}, {"node-5", RoleReplica, Redis}, {"node-6", RoleReplica, Redis},
 	}, false},
 	{KafkaCluster, "Kafka cluster", []NodeInfo{
-		{"broker-0", RoleBroker}, {"broker-1", RoleBroker}, {"broker-2", RoleBroker},
+		{"broker-0", RoleBroker, Kafka}, {"broker-1", RoleBroker, Kafka}, {"broker-2", RoleBroker, Kafka},
 	}, false},
-	{Postgres, "PostgreSQL", []NodeInfo{{"db", RolePrimary}}, false},
+	{Postgres, "PostgreSQL", []NodeInfo{{"db", RolePrimary, Postgres}}, false},
+	{Stack, "Postgres, Redis and Kafka", []NodeInfo{
+		{"db", RolePrimary, Postgres}, {"redis", RolePrimary, Redis}, {"broker", RoleBroker, Kafka},
+	}, false},
 }
 
 // All returns every valid Kind, in a stable order (a fresh slice).
@@ -145,11 +158,16 @@ func (k Kind) Title() string {
 	return string(k)
 }
 
-// Family is the single-server kind whose console, commands and probes k
-// uses: Redis for every Redis kind, Kafka for every Kafka kind, Postgres
-// for Postgres. An unknown kind's family is Redis unless its name starts
-// with "kafka" or "postgres".
+// Family is the single-server kind whose console, commands and probes k's
+// default node uses: Redis for every Redis kind, Kafka for every Kafka
+// kind, Postgres for Postgres and for Stack (whose default node is "db").
+// A kind of several families (Stack) has each node's in NodeFamily. An
+// unknown kind's family is Redis unless its name starts with "kafka" or
+// "postgres".
 func (k Kind) Family() Kind {
+	if _, nodes, ok := entry(k); ok {
+		return nodes[0].Family
+	}
 	switch {
 	case strings.HasPrefix(string(k), "kafka"):
 		return Kafka
@@ -157,6 +175,46 @@ func (k Kind) Family() Kind {
 		return Postgres
 	}
 	return Redis
+}
+
+// NodeFamily returns the family of k's node called name (the default
+// node's for ""), or "" when k has no such node.
+func (k Kind) NodeFamily(name string) Kind {
+	_, nodes, _ := entry(k)
+	for i, n := range nodes {
+		if n.Name == name || (name == "" && i == 0) {
+			return n.Family
+		}
+	}
+	return ""
+}
+
+// Families returns the families of k's nodes, each once, in node order:
+// one for every kind but Stack.
+func (k Kind) Families() []Kind {
+	_, nodes, _ := entry(k)
+	var out []Kind
+	for _, n := range nodes {
+		if !slices.Contains(out, n.Family) {
+			out = append(out, n.Family)
+		}
+	}
+	return out
+}
+
+// HasFamily reports whether some node of k runs a server of family fam.
+func (k Kind) HasFamily(fam Kind) bool { return slices.Contains(k.Families(), fam) }
+
+// FamilyNode returns the name of k's first node of family fam: where a
+// probe of that family goes when it names no node. "" when k has none.
+func (k Kind) FamilyNode(fam Kind) string {
+	_, nodes, _ := entry(k)
+	for _, n := range nodes {
+		if n.Family == fam {
+			return n.Name
+		}
+	}
+	return ""
 }
 
 // MultiNode reports whether k runs several nodes.
@@ -187,8 +245,25 @@ func (k Kind) HasNode(name string) bool {
 	return false
 }
 
-// Weight is how much of its family's capacity a sandbox of k takes: the
-// number of servers it runs, so a redis-cluster sandbox (six redis-server
-// processes) weighs 6 and a kafka-cluster (three brokers) 3. A
-// single-server kind weighs 1.
-func (k Kind) Weight() int { _, n, _ := entry(k); return max(1, len(n)) }
+// Weight is how much of family fam's capacity a sandbox of k takes: the
+// number of fam's servers it runs, so a redis-cluster sandbox (six
+// redis-server processes) weighs 6 in Redis and a kafka-cluster (three
+// brokers) 3 in Kafka; a stack weighs 1 in each of its three families. A
+// kind weighs 0 in a family it does not run; an unknown kind weighs 1 in
+// its Family.
+func (k Kind) Weight(fam Kind) int {
+	_, nodes, ok := entry(k)
+	if !ok {
+		if fam == k.Family() {
+			return 1
+		}
+		return 0
+	}
+	n := 0
+	for _, node := range nodes {
+		if node.Family == fam {
+			n++
+		}
+	}
+	return n
+}

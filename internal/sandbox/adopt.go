@@ -48,7 +48,7 @@ func (m *Manager) adopt(ctx context.Context, rec Record) bool {
 	m.live[rec.ID] = true
 	m.perOwner[key.owner]++
 	m.perKind[key.kind]++
-	m.perUnits[key.kind.Family()] += key.kind.Weight()
+	m.addUnits(key.kind, 1)
 	m.cfg.Logger.Info("adopted sandbox", "id", rec.ID, "kind", rec.Kind, "owner", rec.Owner)
 	return true
 }

@@ -42,19 +42,21 @@ func (m *Manager) reserve(s *slot, now time.Time) error {
 			RetryAfter: retry,
 		}
 	}
-	fam, w := key.kind.Family(), key.kind.Weight()
-	if n, max := m.perUnits[fam], m.cfg.MaxPerKind[fam]; key.kind != fam && n+w > max {
-		m.cfg.Observer.OnRefuse(key.kind, CapGlobal)
-		retry := m.retryAfter(now, func(o *slot) bool { return o.key.kind.Family() == fam })
-		return &CapacityError{
-			Message: fmt.Sprintf("A %s sandbox needs %d %s servers, and too few of the platform's %d are free right now. Please try again in %s.",
-				key.kind.Title(), w, fam.Title(), max, humanDuration(retry)),
-			RetryAfter: retry,
+	for _, fam := range key.kind.Families() {
+		w := key.kind.Weight(fam)
+		if n, max := m.perUnits[fam], m.cfg.MaxPerKind[fam]; key.kind != fam && n+w > max {
+			m.cfg.Observer.OnRefuse(key.kind, CapGlobal)
+			retry := m.retryAfter(now, func(o *slot) bool { return o.key.kind.HasFamily(fam) })
+			return &CapacityError{
+				Message: fmt.Sprintf("A %s sandbox needs %d %s servers, and too few of the platform's %d are free right now. Please try again in %s.",
+					key.kind.Title(), w, fam.Title(), max, humanDuration(retry)),
+				RetryAfter: retry,
+			}
 		}
 	}
 	m.perOwner[key.owner]++
 	m.perKind[key.kind]++
-	m.perUnits[fam] += w
+	m.addUnits(key.kind, 1)
 	s.reserved = true
 	return nil
 }
@@ -95,4 +97,12 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("about %d minutes", int((d+30*time.Second)/time.Minute))
 	}
 	return fmt.Sprintf("about %d hours", int((d+30*time.Minute)/time.Hour))
+}
+
+// addUnits adds sign times kind's servers of each family (Kind.Weight) to
+// the servers reserved per family. m.mu must be held.
+func (m *Manager) addUnits(kind Kind, sign int) {
+	for _, fam := range kind.Families() {
+		m.perUnits[fam] += sign * kind.Weight(fam)
+	}
 }

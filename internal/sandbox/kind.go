@@ -25,6 +25,7 @@ const (
 	KindRedisCluster  = kinds.RedisCluster
 	KindKafkaCluster  = kinds.KafkaCluster
 	KindPostgres      = kinds.Postgres
+	KindStack         = kinds.Stack
 )
 
 // Node roles, as a node starts (Redis roles change with failovers).

@@ -9,8 +9,12 @@ import (
 
 func TestKindNodesAndWeights(t *testing.T) {
 	for _, k := range sandbox.Kinds() {
-		if len(k.Nodes()) == 0 || k.Weight() != len(k.Nodes()) {
-			t.Errorf("%s: %d nodes, weight %d", k, len(k.Nodes()), k.Weight())
+		weight := 0
+		for _, f := range k.Families() {
+			weight += k.Weight(f)
+		}
+		if len(k.Nodes()) == 0 || weight != len(k.Nodes()) {
+			t.Errorf("%s: %d nodes, weight %d", k, len(k.Nodes()), weight)
 		}
 		if k.MultiNode() != (k != sandbox.KindRedis && k != sandbox.KindKafka && k != sandbox.KindPostgres) {
 			t.Errorf("%s: MultiNode %v", k, k.MultiNode())

@@ -407,7 +407,7 @@ func (m *Manager) drop(s *slot) {
 			delete(m.perOwner, s.key.owner)
 		}
 		m.perKind[s.key.kind]--
-		m.perUnits[s.key.kind.Family()] -= s.key.kind.Weight()
+		m.addUnits(s.key.kind, -1)
 	}
 	s.removed = true
 }

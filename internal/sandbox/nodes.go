@@ -9,7 +9,7 @@ import (
 // except that only a Kafka kind can be RealKafka.
 func (m *Manager) Capabilities(kind Kind) Capabilities {
 	c := m.driver.Capabilities(kind)
-	c.RealKafka = c.RealKafka && kind.Family() == KindKafka
+	c.RealKafka = c.RealKafka && kind.HasFamily(KindKafka)
 	return c
 }
 

@@ -15,7 +15,7 @@ func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 	return sandbox.Capabilities{
 		Runs:          runs,
 		Adopts:        runs,
-		RealKafka:     runs && kind.Family() == sandbox.KindKafka,
+		RealKafka:     runs && kind.HasFamily(sandbox.KindKafka),
 		ControlsNodes: kind == sandbox.KindKafkaCluster,
 		Shell:         runs,
 	}

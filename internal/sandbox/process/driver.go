@@ -256,6 +256,8 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 		inst, err = d.startKfake(ctx, spec, b)
 	case sandbox.KindPostgres:
 		inst, err = d.startPostgres(ctx, spec, b)
+	case sandbox.KindStack:
+		inst, err = d.startStack(ctx, spec, b)
 	default:
 		err = fmt.Errorf("%w: kind %s", sandbox.ErrUnsupported, spec.Kind)
 	}
@@ -341,26 +343,38 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	d.mu.Unlock()
 	pg := d.postgres.take(id)
 
-	var err error
-	switch {
-	case pg != nil:
-		err = d.stopPostgres(ctx, pg)
-	case srv != nil:
-		err = d.stopChild(ctx, srv, "redis-server")
-	case k != nil:
-		err = d.stopChild(ctx, k, "kfake")
-	case broker != nil:
-		err = d.stopChild(ctx, broker, "kafka broker")
-	case group != nil:
-		err = d.stopGroup(ctx, group)
-	default:
+	// A stack sandbox has a server of several kinds: they stop at once.
+	var stops []func() error
+	if pg != nil {
+		stops = append(stops, func() error { return d.stopPostgres(ctx, pg) })
+	}
+	if srv != nil {
+		stops = append(stops, func() error { return d.stopChild(ctx, srv, "redis-server") })
+	}
+	if k != nil {
+		stops = append(stops, func() error { return d.stopChild(ctx, k, "kfake") })
+	}
+	if broker != nil {
+		stops = append(stops, func() error { return d.stopChild(ctx, broker, "kafka broker") })
+	}
+	if group != nil {
+		stops = append(stops, func() error { return d.stopGroup(ctx, group) })
+	}
+	errs := make([]error, len(stops), len(stops)+1)
+	var wg sync.WaitGroup
+	for i, stop := range stops {
+		wg.Go(func() { errs[i] = stop() })
+	}
+	wg.Wait()
+	if pg == nil && srv == nil && k == nil && broker == nil && group == nil {
 		d.mu.Lock()
 		_, claimed := d.boxes[id]
 		d.mu.Unlock()
 		if !claimed {
-			err = d.removeLeftover(ctx, id)
+			errs = append(errs, d.removeLeftover(ctx, id))
 		}
 	}
+	err := errors.Join(errs...)
 	err = errors.Join(err, d.unclaim(id))
 	if err != nil {
 		return fmt.Errorf("stop sandbox %s: %w", id, err)
@@ -377,19 +391,21 @@ func (d *Driver) Alive(_ context.Context, id string) bool {
 	group := d.groups[id]
 	d.mu.Unlock()
 	pg := d.postgres.server(id)
-	switch {
-	case pg != nil:
-		return !pg.exited()
-	case group != nil:
-		return !group.exited() // one node dead breaks the sandbox
-	case srv != nil:
-		return !srv.exited()
-	case broker != nil:
-		return !broker.exited()
-	case k != nil:
-		return !k.exited()
+	// Every server the sandbox has must run: one dead breaks it (a stack's
+	// database, cache or broker; any node of a multi-node sandbox).
+	found := false
+	for _, c := range []*child{pg, srv, broker, k} {
+		if c != nil {
+			found = true
+			if c.exited() {
+				return false
+			}
+		}
 	}
-	return false
+	if group != nil {
+		return !group.exited()
+	}
+	return found
 }
 
 // List returns the id of every sandbox with a directory: those running and

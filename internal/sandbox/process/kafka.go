@@ -84,10 +84,12 @@ func (d *Driver) startKfake(ctx context.Context, spec sandbox.Spec, b *box) (san
 		return sandbox.Instance{}, d.kfakeErr
 	}
 	dir := b.fence.Dir()
-	infos := spec.Kind.Nodes()
 	inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: dir, StartedAt: time.Now()}
 	var ports []string
-	for _, info := range infos {
+	for _, info := range spec.Kind.Nodes() {
+		if info.Family != sandbox.KindKafka {
+			continue // a stack's other servers
+		}
 		port, err := d.tcpPort(b, 0)
 		if err != nil {
 			return sandbox.Instance{}, fmt.Errorf("pick a broker port: %w", err)
@@ -95,7 +97,7 @@ func (d *Driver) startKfake(ctx context.Context, spec sandbox.Spec, b *box) (san
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		ports = append(ports, strconv.Itoa(port))
 		inst.Kafka.Seeds = append(inst.Kafka.Seeds, addr)
-		if spec.Kind.MultiNode() {
+		if spec.Kind.Weight(sandbox.KindKafka) > 1 {
 			inst.Nodes = append(inst.Nodes, sandbox.Node{Name: info.Name, Role: info.Role, Kafka: sandbox.KafkaAccess{Seeds: []string{addr}}})
 		}
 	}

@@ -42,19 +42,34 @@ const (
 //   - a real Apache Kafka broker (apacheKafka): 768 MiB of memory plus 4M+64
 //     MiB of tmpfs for its partitions and metadata log, 512 threads;
 //   - PostgreSQL (postgresLimits): 256 MiB plus its tmpfs of 96 MiB+2M,
-//     64 processes.
+//     64 processes;
+//   - a stack: the sum of its PostgreSQL server's, its Redis node's and
+//     its broker's, still one core (stackLimits).
 func Limits(spec sandbox.Spec, apacheKafka bool) fence.Limits {
 	m := spec.MemoryCap()
-	n := int64(len(spec.Kind.Nodes()))
 	switch {
+	case spec.Kind == sandbox.KindStack:
+		return stackLimits(m, apacheKafka)
 	case spec.Kind == sandbox.KindPostgres:
 		return postgresLimits(m)
-	case spec.Kind == sandbox.KindKafka && apacheKafka:
+	case spec.Kind.Family() == sandbox.KindKafka:
+		return kafkaLimits(m, apacheKafka && spec.Kind == sandbox.KindKafka)
+	}
+	return redisLimits(m, int64(len(spec.Kind.Nodes())))
+}
+
+// kafkaLimits returns the fence of a kfake process (for all its brokers),
+// or of one Apache Kafka broker, of memory cap m.
+func kafkaLimits(m int64, apacheKafka bool) fence.Limits {
+	if apacheKafka {
 		disk := 4*m + apacheLogDisk
 		return fence.Limits{MemoryBytes: apacheMemory + disk, MilliCPU: 1000, Pids: apachePids, DiskBytes: disk}
-	case spec.Kind.Family() == sandbox.KindKafka:
-		return fence.Limits{MemoryBytes: 2*m + kfakeOverhead, MilliCPU: 1000, Pids: kfakePids, DiskBytes: 1 << 20}
 	}
+	return fence.Limits{MemoryBytes: 2*m + kfakeOverhead, MilliCPU: 1000, Pids: kfakePids, DiskBytes: 1 << 20}
+}
+
+// redisLimits returns the fence of n Redis nodes of memory cap m.
+func redisLimits(m, n int64) fence.Limits {
 	disk := n * redisDiskFactor * m
 	return fence.Limits{MemoryBytes: n*(m+redisOverhead) + disk, MilliCPU: 1000, Pids: int(n) * redisPids, DiskBytes: disk}
 }

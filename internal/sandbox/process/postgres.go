@@ -42,7 +42,7 @@ const (
 	PostgresMaxConnections = pgnode.MaxConnections
 
 	pgSocketName = pgnode.SocketName
-	pgDataDir    = "data"
+	pgDataDir    = "pgdata"
 	pgOutputFile = "postgres.output"
 	pgTemplate   = "pgtemplate" // in the driver's scratch directory
 )

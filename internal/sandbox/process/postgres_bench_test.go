@@ -83,7 +83,7 @@ func BenchmarkPostgresBarePgCtl(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		dir := filepath.Join(scratch, "bare")
-		data := filepath.Join(dir, "data")
+		data := filepath.Join(dir, "pgdata")
 		if err := os.RemoveAll(dir); err != nil {
 			b.Fatal(err)
 		}

@@ -145,7 +145,7 @@ func TestPostgresSandbox(t *testing.T) {
 
 	// Fenced: the server and its files are the sandbox's user's.
 	var st syscall.Stat_t
-	if err := syscall.Stat(filepath.Join(inst.Dir, "data"), &st); err != nil {
+	if err := syscall.Stat(filepath.Join(inst.Dir, "pgdata"), &st); err != nil {
 		t.Fatal(err)
 	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", inst.PID))
@@ -339,7 +339,7 @@ func TestPostgresTemplateLeftovers(t *testing.T) {
 	var left []string
 	for _, name := range []string{"pginit-0123456789ab", "pgtemplate.tmp-0123456789ab", "pgtemplate"} {
 		dir := filepath.Join(scratch, name)
-		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, "pgdata"), 0o700); err != nil {
 			t.Fatal(err)
 		}
 		left = append(left, dir)
@@ -354,7 +354,7 @@ func TestPostgresTemplateLeftovers(t *testing.T) {
 	left = append(left, build)
 	mustStart(t, d, spec(sandbox.KindPostgres))
 	for _, dir := range left[:3] {
-		if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, "pgdata")); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s/data after the build: %v", dir, err)
 		}
 	}
