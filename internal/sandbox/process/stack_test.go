@@ -118,4 +118,3 @@ func TestStackFailedStartLeavesNothing(t *testing.T) {
 		t.Errorf("folder after a failed start: %v", err)
 	}
 }
-
