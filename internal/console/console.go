@@ -68,14 +68,24 @@ const (
 
 // Parse reads line as a command of a sandbox of kind, written in mode. It
 // splits off a leading "@name" (the node), refuses a node kind does not
-// have (ErrNoNode), and parses the rest in kind's family's language: a
-// redis-cli line in every Redis kind; a systemctl line (servicectl.Is) or
-// a Kafka tool line in every Kafka kind. A blank command is ErrEmpty in
+// have (ErrNoNode), and parses the rest in the language of that node's
+// family (the default node's when the line names none; see
+// kinds.Kind.NodeFamily): a redis-cli line on a Redis node; a systemctl
+// line (servicectl.Is) or a Kafka tool line on a Kafka node; a Postgres
+// node's line is SQL or a psql meta-command, kept as Text. A blank command is ErrEmpty in
 // every mode. On any error the returned Command still holds Node and Text
 // as far as they were read, so that a caller can say which node a bad line
 // named; the errors of the languages' parsers are returned unwrapped, with
 // their own texts (what the real tools print).
 func Parse(kind kinds.Kind, mode Mode, line string) (Command, error) {
+	return ParseOn(kind, mode, "", line)
+}
+
+// ParseOn is Parse for a line sent to node: a line that names no node of
+// its own is read in node's language ("" for the default node's). In a
+// stack, where nodes speak different languages, the console's node tab
+// decides this way.
+func ParseOn(kind kinds.Kind, mode Mode, node, line string) (Command, error) {
 	if !kind.Valid() {
 		return Command{}, fmt.Errorf("%w %q", ErrKind, kind)
 	}
@@ -89,10 +99,16 @@ func Parse(kind kinds.Kind, mode Mode, line string) (Command, error) {
 	if name != "" && !kind.HasNode(name) {
 		return c, fmt.Errorf("%w: a %s sandbox has no node %q (its nodes: %s)", ErrNoNode, kind, name, strings.Join(kind.NodeNames(), ", "))
 	}
-	if strings.TrimSpace(text) == "" && (mode == Live || kind.Family() == kinds.Redis) {
+	// A stack's nodes speak different languages: the line's node decides.
+	target := name
+	if target == "" {
+		target = node
+	}
+	fam := kind.NodeFamily(target)
+	if strings.TrimSpace(text) == "" && (mode == Live || fam == kinds.Redis) {
 		return c, ErrEmpty
 	}
-	switch kind.Family() {
+	switch fam {
 	case kinds.Redis:
 		if mode == Live {
 			inv, err := rediscli.ParseInvocation(text)

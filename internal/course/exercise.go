@@ -24,6 +24,7 @@ const (
 	SandboxRedisSentinel = string(kinds.RedisSentinel)
 	SandboxRedisCluster  = string(kinds.RedisCluster)
 	SandboxKafkaCluster  = string(kinds.KafkaCluster)
+	SandboxStack         = string(kinds.Stack)
 )
 
 // RequireRealKafka is the requirement of an exercise that needs real
@@ -43,14 +44,29 @@ var SandboxKinds = kinds.ExerciseNames()
 // first; nil for an unknown kind.
 func SandboxNodes(kind string) []string { return kinds.Kind(kind).NodeNames() }
 
-// SandboxFamily returns the kind whose commands and probes a kind uses:
-// SandboxRedis or SandboxKafka ("" for an unknown kind).
+// SandboxFamily returns the kind whose commands and probes a kind's
+// default node uses: SandboxRedis, SandboxKafka or SandboxPostgres ("" for
+// an unknown kind). A stack's other nodes have their own (NodeFamily).
 func SandboxFamily(kind string) string {
 	if k := kinds.Kind(kind); k.Valid() {
 		return string(k.Family())
 	}
 	return ""
 }
+
+// SandboxFamilies returns the families of a kind's nodes, each once: one
+// for every kind but stack, whose lines and probes speak all three.
+func SandboxFamilies(kind string) []string {
+	var out []string
+	for _, f := range kinds.Kind(kind).Families() {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+// NodeFamily returns the family of a kind's node called node (the
+// default node's for ""), or "" when the kind has no such node.
+func NodeFamily(kind, node string) string { return string(kinds.Kind(kind).NodeFamily(node)) }
 
 // addrRE matches the address placeholder of a setup or solution line:
 // {{replica-1}} stands for that node's "127.0.0.1 PORT".
@@ -326,11 +342,12 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 	// redis exercise is two mistakes, and fixing one should not reveal the
 	// other.
 	family := SandboxFamily(e.Sandbox)
-	if contains(e.Requires, RequireRealKafka) && family != "" && family != SandboxKafka {
+	families := SandboxFamilies(e.Sandbox)
+	if contains(e.Requires, RequireRealKafka) && family != "" && !contains(families, SandboxKafka) {
 		ps.Add(path, line(nodeOf(root, "requires")), "requires %s: a %s sandbox has no Kafka", RequireRealKafka, e.Sandbox)
 	}
 	for _, p := range probes {
-		if family != "" && p.kind != family {
+		if family != "" && !contains(families, p.kind) {
 			ps.Add(path, p.line, "a %s probe cannot run in a %s sandbox", p.kind, e.Sandbox)
 		}
 	}
@@ -381,6 +398,11 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 				}
 				node, cmd := SplitNodeLine(item.Value)
 				msg := badNode(node)
+				// A stack's line speaks its node's language.
+				family := family
+				if msg == "" {
+					family = NodeFamily(e.Sandbox, node)
+				}
 				for _, a := range LineAddrs(cmd) {
 					if msg == "" && (a == "" || badNode(a) != "") {
 						msg = badNode(a)
@@ -410,6 +432,9 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 		for _, c := range e.Checks {
 			if msg := badNode(c.Probe.Node); msg != "" {
 				ps.Add(path, c.nodeLine, "%s", msg)
+			} else if isServerProbe(c.Probe.Kind) && c.Probe.Node != "" && NodeFamily(e.Sandbox, c.Probe.Node) != c.Probe.Kind {
+				ps.Add(path, c.nodeLine, "node %s of a %s sandbox runs %s, not %s: a %s probe asks a node that runs it", c.Probe.Node, e.Sandbox,
+					NodeFamily(e.Sandbox, c.Probe.Node), c.Probe.Kind, c.Probe.Kind)
 			}
 		}
 	}
@@ -426,6 +451,12 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 		return nil, ps
 	}
 	return e, nil
+}
+
+// isServerProbe reports whether a probe kind asks a server (redis, kafka,
+// postgres), not the workstation (shell, file).
+func isServerProbe(kind string) bool {
+	return kind == SandboxRedis || kind == SandboxKafka || kind == SandboxPostgres
 }
 
 // probeAt is a probe key of a check, valid or not, at its file line.

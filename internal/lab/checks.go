@@ -152,10 +152,23 @@ type prober struct {
 	pgConns   map[string]*pgx.Conn  // by node name
 }
 
+// Probe answers pr on its node: the one its `node:` names, or else the
+// sandbox's first node of the probe's family (a stack's "redis" for a
+// redis probe, "db" for a postgres one).
 func (p *prober) Probe(ctx context.Context, pr course.Probe) (any, error) {
-	node, ok := p.inst.Node(pr.Node)
+	kind := p.inst.Spec.Kind
+	name := pr.Node
+	fam := sandbox.Kind(pr.Kind)
+	isServer := fam == sandbox.KindRedis || fam == sandbox.KindKafka || fam == sandbox.KindPostgres
+	if name == "" && isServer {
+		name = kind.FamilyNode(fam)
+	}
+	node, ok := p.inst.Node(name)
 	if !ok {
-		return nil, fmt.Errorf("this %s sandbox has no node %q", p.inst.Spec.Kind, pr.Node)
+		return nil, fmt.Errorf("this %s sandbox has no node %q", kind, name)
+	}
+	if isServer && kind.NodeFamily(node.Name) != fam {
+		return nil, fmt.Errorf("node %s of this %s sandbox runs no %s server", node.Name, kind, fam.Title())
 	}
 	switch pr.Kind {
 	case course.ProbeShell:
@@ -270,12 +283,13 @@ func (p *prober) close() {
 // a postgres sandbox as the learner's role: runPostgresLines).
 func (s *Service) runLines(ctx context.Context, inst sandbox.Instance, lines []string) error {
 	var batch []string
+	family := inst.Spec.Kind.Family()
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		var err error
-		switch inst.Spec.Kind.Family() {
+		switch family {
 		case sandbox.KindRedis:
 			err = runRedisLines(ctx, inst, batch)
 		case sandbox.KindKafka:
@@ -289,6 +303,18 @@ func (s *Service) runLines(ctx context.Context, inst sandbox.Instance, lines []s
 	for _, line := range lines {
 		script, ok := course.ShellLine(line)
 		if !ok {
+			// A stack's lines go to servers of different families: each
+			// run of one family's lines is a batch.
+			fam := inst.Spec.Kind.Family()
+			if name, _ := course.SplitNodeLine(line); name != "" && inst.Spec.Kind.HasNode(name) {
+				fam = inst.Spec.Kind.NodeFamily(name)
+			}
+			if fam != family {
+				if err := flush(); err != nil {
+					return err
+				}
+				family = fam
+			}
 			batch = append(batch, line)
 			continue
 		}

@@ -69,7 +69,7 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 	promptNode := node
 	// The line is read once, here; an unknown "@name" it types is an
 	// output below (as a typo is), its other errors the language's.
-	cmd, perr := console.Parse(kind, console.Live, line)
+	cmd, perr := console.ParseOn(kind, console.Live, node, line)
 	if cmd.Node != "" {
 		node = cmd.Node
 	}
@@ -104,11 +104,14 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 	defer cancel()
 	var refused bool
 	n, ok := inst.Node(node)
+	// A stack's nodes run servers of different families: the node's
+	// decides how the line runs.
+	fam := inst.Spec.Kind.NodeFamily(n.Name)
 	switch {
 	case !ok:
 		res.Output = fmt.Sprintf("(error) ERR this sandbox has no node '%s' (its nodes: %s)\n", node, nodeNames(inst.Spec.Kind))
 		refused = true
-	case inst.Spec.Kind.Family() == sandbox.KindRedis:
+	case fam == sandbox.KindRedis:
 		var err error
 		res.Output, refused, err = s.execRedis(ectx, inst, n, cmd.Redis, perr)
 		switch {
@@ -132,15 +135,15 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 			inst = fresh
 			res.Notice = stuckNotice(s.cfg.ExecTimeout)
 		}
-	case inst.Spec.Kind.Family() == sandbox.KindKafka && errors.Is(perr, console.ErrEmpty):
-	case inst.Spec.Kind.Family() == sandbox.KindKafka && perr != nil:
+	case fam == sandbox.KindKafka && errors.Is(perr, console.ErrEmpty):
+	case fam == sandbox.KindKafka && perr != nil:
 		// What the tool (or systemctl) prints for a line it refuses.
 		res.Output = withNewline(perr.Error())
-	case inst.Spec.Kind.Family() == sandbox.KindKafka && cmd.Service != nil:
+	case fam == sandbox.KindKafka && cmd.Service != nil:
 		// A service stops or starts for longer than a command runs: it
 		// has its own bound (serviceTimeout).
 		res.Output, _ = s.execService(ctx, inst, n, *cmd.Service)
-	case inst.Spec.Kind.Family() == sandbox.KindKafka:
+	case fam == sandbox.KindKafka:
 		var timedOut bool
 		res.Output, timedOut = s.execKafka(ectx, n, cmd.Kafka)
 		if timedOut && s.kafkaStuck(ctx, inst, n) {
@@ -154,10 +157,10 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 			}
 			res.Notice = brokerStuckNotice(s.cfg.ExecTimeout)
 		}
-	case inst.Spec.Kind.Family() == sandbox.KindPostgres && errors.Is(perr, console.ErrEmpty):
-	case inst.Spec.Kind.Family() == sandbox.KindPostgres && perr != nil:
+	case fam == sandbox.KindPostgres && errors.Is(perr, console.ErrEmpty):
+	case fam == sandbox.KindPostgres && perr != nil:
 		res.Output = withNewline(perr.Error())
-	case inst.Spec.Kind.Family() == sandbox.KindPostgres:
+	case fam == sandbox.KindPostgres:
 		var lost bool
 		res.Output, refused, lost = s.execPostgres(ectx, inst, cmd.Text)
 		if lost {
@@ -173,13 +176,13 @@ func (s *Service) ExecNode(ctx context.Context, t Target, node, line string) (*E
 		return nil, fmt.Errorf("exec: unknown sandbox kind %q", inst.Spec.Kind)
 	}
 	s.metrics.exec(string(inst.Spec.Kind), time.Since(start), refused)
-	if inst.Spec.Kind.Family() == sandbox.KindRedis {
-		if pn, ok := inst.Node(promptNode); ok {
+	if pn, ok := inst.Node(promptNode); ok {
+		switch inst.Spec.Kind.NodeFamily(pn.Name) {
+		case sandbox.KindRedis:
 			res.Prompt = s.redisPrompt(inst, pn)
+		case sandbox.KindPostgres:
+			res.Prompt = psqlPrompt
 		}
-	}
-	if inst.Spec.Kind.Family() == sandbox.KindPostgres {
-		res.Prompt = psqlPrompt
 	}
 
 	if strings.TrimSpace(cmd.Text) != "" && len(t.Exercise.Checks) > 0 {

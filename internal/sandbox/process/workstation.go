@@ -151,12 +151,13 @@ func (d *Driver) workstationHome(b *box, uid int) (string, error) {
 const KafkaLogDir = workstation.KafkaLogDir
 
 // kafkaLogBinds returns the binds that show the log directory of b's
-// broker at KafkaLogDir, if inst is an Apache Kafka sandbox; else none.
+// broker at KafkaLogDir, if inst is an Apache Kafka sandbox or a stack
+// whose broker is one; else none.
 // The broker writes its files readable by other users (see launchKafka)
 // and its log directory is open to them, so the learner's user reads the
 // segments; the bind is read-only, so it cannot change them.
 func (d *Driver) kafkaLogBinds(inst sandbox.Instance, b *box) []workstation.Bind {
-	if d.apache == nil || inst.Spec.Kind != sandbox.KindKafka {
+	if d.apache == nil || (inst.Spec.Kind != sandbox.KindKafka && inst.Spec.Kind != sandbox.KindStack) {
 		return nil
 	}
 	d.mu.Lock()

@@ -66,10 +66,11 @@ var learnerNodeConfigSettable = setOf(
 )
 
 // LearnerACLRulesFor returns the learner account's rules on a node of role
-// in a sandbox of kind. A single-server kind gets LearnerACLRules.
+// in a sandbox of kind. A kind with one Redis server (a single-server
+// kind, a stack) gets LearnerACLRules.
 func LearnerACLRulesFor(kind sandbox.Kind, role string) []string {
 	switch {
-	case !kind.MultiNode() || kind.Family() != sandbox.KindRedis:
+	case kind.Weight(sandbox.KindRedis) < 2:
 		return LearnerACLRules()
 	case role == sandbox.RoleSentinel:
 		return sentinelLearnerRules()
@@ -84,7 +85,7 @@ func LearnerACLRulesFor(kind sandbox.Kind, role string) []string {
 // learner's own client skips PrepareLearnerCommand.
 func ClientACLRulesFor(kind sandbox.Kind, role string) []string {
 	switch {
-	case !kind.MultiNode() || kind.Family() != sandbox.KindRedis:
+	case kind.Weight(sandbox.KindRedis) < 2:
 		return ClientACLRules()
 	case role == sandbox.RoleSentinel:
 		return sentinelLearnerRules()
@@ -113,7 +114,7 @@ func sentinelLearnerRules() []string {
 // CheckLearnerCommandCap with its memory cap.
 func PrepareLearnerCommand(inst sandbox.Instance, node sandbox.Node, args []string) ([]string, error) {
 	kind := inst.Spec.Kind
-	if !kind.MultiNode() || kind.Family() != sandbox.KindRedis {
+	if kind.Weight(sandbox.KindRedis) < 2 {
 		return args, CheckLearnerCommandCap(args, inst.Spec.MemoryCap())
 	}
 	if len(args) == 0 {
