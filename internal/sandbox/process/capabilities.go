@@ -8,14 +8,15 @@ import (
 )
 
 // Capabilities says what the driver does with kind's sandboxes: it runs
-// every kind; a kafka sandbox is a real Apache Kafka broker with --kafka
-// apache (a kafka-cluster is always a kfake cluster here). Its sandboxes
+// every kind; a kafka sandbox, and a stack's broker, is a real Apache
+// Kafka broker with --kafka apache (a kafka-cluster is always a kfake
+// cluster here). Its sandboxes
 // are child processes, which end with the platform: it adopts none and
 // controls no node on its own. A learner's shell needs the fence.
 func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 	return sandbox.Capabilities{
 		Runs:      kind.Valid(),
-		RealKafka: kind == sandbox.KindKafka && d.apache != nil,
+		RealKafka: (kind == sandbox.KindKafka || kind == sandbox.KindStack) && d.apache != nil,
 		Shell:     kind.Valid() && d.fence.Fenced(),
 	}
 }
