@@ -15,6 +15,7 @@ import (
 
 	"github.com/opslab/opslab/internal/check"
 	"github.com/opslab/opslab/internal/course"
+	"github.com/opslab/opslab/internal/kinds"
 )
 
 // exerciseExtension turns ```exercise fenced blocks into exercise nodes
@@ -106,6 +107,15 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 	if n := course.SandboxNodes(ex.Sandbox); len(n) > 1 {
 		nodes = ` data-nodes="` + esc(strings.Join(n, " ")) + `"`
 	}
+	// A stack's nodes speak different languages: the card lists each
+	// node's family, in the order of its nodes.
+	if f := course.SandboxFamilies(ex.Sandbox); len(f) > 1 {
+		var per []string
+		for _, node := range course.SandboxNodes(ex.Sandbox) {
+			per = append(per, course.NodeFamily(ex.Sandbox, node))
+		}
+		nodes += ` data-families="` + esc(strings.Join(per, " ")) + `"`
+	}
 	// An exercise that needs real brokers says so on its card; a server
 	// that runs kfake refuses to start it with a sentence saying why.
 	requires, badge := "", ""
@@ -154,20 +164,10 @@ func (r *cardRenderer) writeCard(w util.BufWriter, ex *course.Exercise) {
 	w.WriteString("</section>\n")
 }
 
+// sandboxLabel is the card badge's name of a kind (kinds.Kind.Title).
 func sandboxLabel(kind string) string {
-	switch kind {
-	case course.SandboxRedis:
-		return "Redis"
-	case course.SandboxKafka:
-		return "Kafka"
-	case course.SandboxRedisReplica:
-		return "Redis replication"
-	case course.SandboxRedisSentinel:
-		return "Redis Sentinel"
-	case course.SandboxRedisCluster:
-		return "Redis Cluster"
-	case course.SandboxKafkaCluster:
-		return "Kafka cluster"
+	if k := kinds.Kind(kind); k.Valid() {
+		return k.Title()
 	}
-	return strings.ToUpper(kind[:1]) + kind[1:]
+	return kind
 }

@@ -22,7 +22,7 @@ func TestProblemsAllReported(t *testing.T) {
 	}
 	want := []string{
 		`bad/02-typo.md:3: unknown front matter key "durration" (did you mean "duration"?)`,
-		`bad/02-typo.md:9: unknown sandbox "mongo": use one of redis, kafka, redis-replica, redis-sentinel, redis-cluster, kafka-cluster, postgres`,
+		`bad/02-typo.md:9: unknown sandbox "mongo": use one of redis, kafka, redis-replica, redis-sentinel, redis-cluster, kafka-cluster, postgres, stack`,
 		`bad/02-typo.md:11: unknown key "checkz" in exercise (did you mean "checks"?)`,
 		`bad/02-typo.md:7: exercise: missing "checks"`,
 		`bad/02-typo.md:20: check "redis: GET k" has no matcher: add one of equals, contains, matches, min, max, length, exists`,

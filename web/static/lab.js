@@ -68,12 +68,19 @@
     var api = window.opslab.api;
     var id = card.dataset.exercise;
     var kind = card.dataset.sandbox;
-    // The command language is the kind's family: redis-cluster speaks
-    // Redis, kafka-cluster Kafka.
-    var kafka = kind.indexOf("kafka") === 0;
-    var postgres = kind === "postgres";
     // A multi-node sandbox lists its nodes, default first.
     var nodes = (card.dataset.nodes || "").split(" ").filter(function (n) { return n !== ""; });
+    // The command language is the node's family: redis-cluster speaks
+    // Redis, kafka-cluster Kafka; a stack lists each node's family
+    // (data-families), so its language follows the picked node.
+    var families = (card.dataset.families || "").split(" ").filter(function (n) { return n !== ""; });
+    function family() {
+      if (families.length && picker) return families[Math.max(0, nodes.indexOf(picker.value))];
+      if (families.length) return families[0];
+      return kind.indexOf("kafka") === 0 ? "kafka" : kind === "postgres" ? "postgres" : "redis";
+    }
+    function isKafka() { return family() === "kafka"; }
+    function isPostgres() { return family() === "postgres"; }
     var url = base + "/exercises/" + encodeURIComponent(id);
     var lab = card.querySelector("[data-role=lab]");
     var checks = card.querySelectorAll("[data-role=checks] .check");
@@ -144,12 +151,12 @@
     // returned it ([1] after SELECT 1, (TX) inside MULTI).
     var redisPrompts = {};
     function promptText() {
-      var base = kafka ? "$ " : "> ";
+      var base = isKafka() ? "$ " : "> ";
       var known = redisPrompts[picker ? picker.value : ""];
       if (known) return known;
+      if (isPostgres()) return "appdb=> ";
       if (picker) return picker.value + base;
-      if (postgres) return "appdb=> ";
-      return kafka ? "$ " : "127.0.0.1:6379> ";
+      return isKafka() ? "$ " : "127.0.0.1:6379> ";
     }
 
     var term = el("div", { "class": "console", "data-role": "console" });
@@ -158,22 +165,30 @@
     var prompt = el("span", { "class": "console-prompt", "aria-hidden": "true" }, promptText());
     var input = el("input", {
       "class": "console-input", "data-role": "console-input", type: "text", autocomplete: "off",
-      autocapitalize: "off", spellcheck: "false", "aria-label": (kafka ? "Kafka tool command" : postgres ? "SQL statement or psql meta-command" : "Redis command")
+      autocapitalize: "off", spellcheck: "false", "aria-label": inputLabel()
     });
-    if (picker) picker.addEventListener("change", function () { prompt.textContent = promptText(); input.focus(); });
+    function inputLabel() { return isKafka() ? "Kafka tool command" : isPostgres() ? "SQL statement or psql meta-command" : "Redis command"; }
     line.appendChild(prompt);
     line.appendChild(input);
     term.appendChild(out);
     term.appendChild(line);
     lab.appendChild(term);
-    var help = el("p", { "class": "console-help" },
-      (kafka ? "Type Kafka tool commands such as kafka-topics --list; after kafka-console-producer, type one record per line and end with Ctrl+D. ↑/↓ history, Ctrl+L clears."
-             : postgres ? "Type SQL or a psql meta-command such as \\dt, run by psql as your role on appdb; each line is a session of its own. ↑/↓ history, Ctrl+L clears."
+    function helpText() {
+      return (isKafka() ? "Type Kafka tool commands such as kafka-topics --list; after kafka-console-producer, type one record per line and end with Ctrl+D. ↑/↓ history, Ctrl+L clears."
+             : isPostgres() ? "Type SQL or a psql meta-command such as \\dt, run by psql as your role on appdb; each line is a session of its own. ↑/↓ history, Ctrl+L clears."
              : "Type Redis commands as in redis-cli. ↑/↓ history, Ctrl+L clears.") +
       (picker ? " Pick a node above, or start a line with @node (e.g. @" + nodes[1] + ")." : "") +
-      (card.dataset.requires && card.dataset.requires.split(" ").indexOf("real-kafka") >= 0 && picker
-        ? " systemctl stop kafka, systemctl start kafka and systemctl status kafka act on the picked broker." : ""));
+      (card.dataset.requires && card.dataset.requires.split(" ").indexOf("real-kafka") >= 0 && picker && isKafka()
+        ? " systemctl stop kafka, systemctl start kafka and systemctl status kafka act on the picked broker." : "");
+    }
+    var help = el("p", { "class": "console-help", "data-role": "console-help" }, helpText());
     lab.appendChild(help);
+    if (picker) picker.addEventListener("change", function () {
+      prompt.textContent = promptText();
+      input.setAttribute("aria-label", inputLabel());
+      help.textContent = helpText();
+      input.focus();
+    });
 
     // Console and Terminal tabs: the terminal is a real shell beside the
     // sandbox (terminal.js, loaded with xterm.js on first use).
@@ -187,7 +202,9 @@
     var termNote = el("p", { "class": "terminal-note", "data-role": "terminal-note", "aria-live": "polite", hidden: "" });
     var termHelp = el("p", { "class": "console-help", hidden: "" },
       "A real bash beside your sandbox, with the real tools: " +
-      (kafka ? "kafka-topics --bootstrap-server broker:9092 --list, kcat -b broker:9092 -L" : "redis-cli -h redis") +
+      (families.length ? "psql (the database is db), pg_dump appdb, redis-cli -h redis, kafka-topics --bootstrap-server broker:9092 --list"
+        : isKafka() ? "kafka-topics --bootstrap-server broker:9092 --list, kcat -b broker:9092 -L"
+        : isPostgres() ? "psql, pg_dump appdb" : "redis-cli -h redis") +
       ". Your home folder lasts as long as the sandbox.");
     lab.insertBefore(termPane, help);
     lab.insertBefore(termNote, help);
@@ -366,7 +383,10 @@
     // following lines are the input (docs/api.md); Ctrl-C drops it.
     var collect = null;
     function stdinFor(cmd) {
-      if (!kafka) return null;
+      // A line's own "@node" decides its language, as on the server.
+      var named = /^\s*@(\S+)\s/.exec(cmd);
+      var lineFamily = named && families.length && nodes.indexOf(named[1]) >= 0 ? families[nodes.indexOf(named[1])] : family();
+      if (lineFamily !== "kafka") return null;
       var text = cmd.replace(/^\s*@\S+\s+/, ""), quote = "", pipe = false, here = -1;
       for (var i = 0; i < text.length; i++) {
         var c = text[i];
