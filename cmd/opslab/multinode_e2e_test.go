@@ -111,3 +111,15 @@ func TestLabAPIExecNode(t *testing.T) {
 		t.Fatalf("start of broker-restart on kfake: %d %+v", st, refused)
 	}
 }
+
+// TestTestStackCourse: opslab test proves the stack drill under testdata
+// on the process driver: the setup leaves it failing, the solution passes
+// it, the counter-example is rejected.
+func TestTestStackCourse(t *testing.T) {
+	requireTool(t, "redis-server")
+	requireTool(t, "psql")
+	out, _, st := runCLI(t, "test", "--content", stackContent, "--runs", "1")
+	if st != 0 || !strings.Contains(out, "✓ demo/stale-cache/stale-price") {
+		t.Fatalf("status %d:\n%s", st, out)
+	}
+}

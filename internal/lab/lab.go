@@ -198,17 +198,23 @@ type NodeView struct {
 	// sentinel or broker (a failover may have changed it since).
 	Role string `json:"role"`
 	// Address is the 127.0.0.1:port the nodes know each other by: what
-	// REPLICAOF, CLUSTER MEET or a Sentinel reply names.
+	// REPLICAOF, CLUSTER MEET or a Sentinel reply names; in a stack, the
+	// name and port its workstation reaches the node at ("db:5432").
 	Address string `json:"address"`
 }
 
-// nodeViews returns what Started shows of inst's nodes.
+// nodeViews returns what Started shows of inst's nodes. A stack's nodes
+// are servers of different kinds that reach each other by name, as its
+// workstation does: db:5432, redis:6379, broker:9092.
 func nodeViews(inst sandbox.Instance) []NodeView {
 	var out []NodeView
 	for _, n := range inst.Nodes {
 		addr := n.Redis.TCP.Address
 		if len(n.Kafka.Seeds) > 0 {
 			addr = n.Kafka.Seeds[0]
+		}
+		if len(inst.Spec.Kind.Families()) > 1 {
+			addr = n.Name + ":" + map[sandbox.Kind]string{sandbox.KindPostgres: "5432", sandbox.KindRedis: "6379", sandbox.KindKafka: "9092"}[inst.Spec.Kind.NodeFamily(n.Name)]
 		}
 		out = append(out, NodeView{Name: n.Name, Role: n.Role, Address: addr})
 	}
