@@ -60,9 +60,9 @@ echo
 OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartRedis|BenchmarkStartKafka$|BenchmarkStartKafkaUnfenced|BenchmarkKafkaStartAndSetup' -benchtime 200x -count 3 ./internal/sandbox/process | grep -E '^Benchmark'
 
 echo
-echo "## PostgreSQL sandbox start, fenced, beside a bare pg_ctl start of the same data directory; idle memory"
+echo "## PostgreSQL sandbox start, fenced, beside a bare pg_ctl start of the same data directory; idle memory; the stack kind's start"
 echo
-go test -run '^$' -bench 'BenchmarkStartPostgres|BenchmarkPostgresBarePgCtl|BenchmarkPostgresIdleMemory' -benchtime 60x -count 1 ./internal/sandbox/process | grep -E '^Benchmark'
+OPSLAB_KFAKE_BINARY=$PWD/bin/opslab-kfake go test -run '^$' -bench 'BenchmarkStartPostgres|BenchmarkPostgresBarePgCtl|BenchmarkPostgresIdleMemory|BenchmarkStartStack' -benchtime 60x -count 1 ./internal/sandbox/process | grep -E '^Benchmark'
 
 echo
 echo "## The fence alone: made ahead (the default) against made on demand"
