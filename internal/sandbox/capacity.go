@@ -48,8 +48,8 @@ func (m *Manager) reserve(s *slot, now time.Time) error {
 			m.cfg.Observer.OnRefuse(key.kind, CapGlobal)
 			retry := m.retryAfter(now, func(o *slot) bool { return o.key.kind.HasFamily(fam) })
 			return &CapacityError{
-				Message: fmt.Sprintf("A %s sandbox needs %d %s servers, and too few of the platform's %d are free right now. Please try again in %s.",
-					key.kind.Title(), w, fam.Title(), max, humanDuration(retry)),
+				Message: fmt.Sprintf("A %s sandbox needs %s, and too few of the platform's %d are free right now. Please try again in %s.",
+					key.kind.Title(), servers(w, fam), max, humanDuration(retry)),
 				RetryAfter: retry,
 			}
 		}
@@ -105,4 +105,12 @@ func (m *Manager) addUnits(kind Kind, sign int) {
 	for _, fam := range kind.Families() {
 		m.perUnits[fam] += sign * kind.Weight(fam)
 	}
+}
+
+// servers says "1 Redis server" or "3 Kafka servers".
+func servers(n int, fam Kind) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s server", fam.Title())
+	}
+	return fmt.Sprintf("%d %s servers", n, fam.Title())
 }

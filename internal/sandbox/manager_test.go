@@ -506,3 +506,39 @@ func TestManagerWeighsMultiNodeKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestManagerWeighsStackInEachFamily: a stack takes one server of each of
+// Postgres, Redis and Kafka: with one Postgres server left it starts,
+// and a second finds no Postgres server free though Redis and Kafka have
+// room; its release gives each back.
+func TestManagerWeighsStackInEachFamily(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDriver()
+	m := newManager(t, d, nil, sandbox.Config{MaxPerKind: map[sandbox.Kind]int{
+		sandbox.KindPostgres: 2, sandbox.KindRedis: 10, sandbox.KindKafka: 10,
+	}})
+	if _, _, err := m.Acquire(ctx, 1, lk("l"), sandbox.KindPostgres); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Acquire(ctx, 2, lk("l"), sandbox.KindStack); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := m.Acquire(ctx, 3, lk("l"), sandbox.KindStack)
+	var capErr *sandbox.CapacityError
+	if !errors.As(err, &capErr) || !strings.Contains(capErr.Message, "needs 1 PostgreSQL server") {
+		t.Fatalf("a second stack: err = %v", err)
+	}
+	if _, _, err := m.Acquire(ctx, 3, lk("l"), sandbox.KindPostgres); !errors.As(err, &capErr) {
+		t.Fatalf("a third postgres server: err = %v", err)
+	}
+	// Redis and Kafka servers are still free for their own kinds.
+	if _, _, err := m.Acquire(ctx, 3, lk("l"), sandbox.KindRedis); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release(ctx, 2, lk("l"), sandbox.KindStack); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Acquire(ctx, 4, lk("l"), sandbox.KindStack); err != nil {
+		t.Fatalf("a stack after the first was released: %v", err)
+	}
+}
