@@ -53,6 +53,7 @@ type serveConfig struct {
 	sandboxPerLearner int
 	sandboxMaxRedis   int
 	sandboxMaxKafka   int
+	sandboxMaxPG      int
 	sandboxMemoryMB   int
 	publicHost        string
 
@@ -94,8 +95,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.sandboxIdle, "sandbox-idle-timeout", sandbox.DefaultIdleTimeout, "stop a sandbox unused for this long")
 	fs.DurationVar(&c.sandboxLifetime, "sandbox-max-lifetime", sandbox.DefaultMaxLifetime, "stop a sandbox this long after it started")
 	fs.IntVar(&c.sandboxPerLearner, "sandbox-per-learner", sandbox.DefaultMaxPerLearner, "sandboxes one learner may have at once")
-	fs.IntVar(&c.sandboxMaxRedis, "sandbox-max-redis", 500, "Redis servers of sandboxes on this server at once (a redis-replica sandbox counts 2, redis-sentinel and redis-cluster 6)")
-	fs.IntVar(&c.sandboxMaxKafka, "sandbox-max-kafka", 500, "Kafka brokers of sandboxes on this server at once (a kafka-cluster sandbox counts 3)")
+	fs.IntVar(&c.sandboxMaxRedis, "sandbox-max-redis", 500, "Redis servers of sandboxes on this server at once (a redis-replica sandbox counts 2, redis-sentinel and redis-cluster 6, a stack 1)")
+	fs.IntVar(&c.sandboxMaxKafka, "sandbox-max-kafka", 500, "Kafka brokers of sandboxes on this server at once (a kafka-cluster sandbox counts 3, a stack 1)")
+	fs.IntVar(&c.sandboxMaxPG, "sandbox-max-postgres", sandbox.DefaultMaxPerKind, "PostgreSQL servers of sandboxes on this server at once (a postgres sandbox and a stack count 1 each)")
 	fs.IntVar(&c.sandboxMemoryMB, "sandbox-memory-mb", 64, "memory cap of each sandbox, in MiB (Redis maxmemory; Kafka retention)")
 	c.driver.register(fs)
 	fs.StringVar(&c.publicHost, "sandbox-public-host", "", "show learners how to reach their sandboxes with their own redis-cli or kcat at this host (sandboxes then also listen on 127.0.0.1 TCP ports)")
@@ -415,10 +417,11 @@ func newSandboxManager(ctx context.Context, cfg serveConfig, scratch string, db 
 	}()
 	reportFence(log, drv)
 	mgr, err := sandbox.NewManager(drv, sqlite.ManagerRecords{Records: sqlite.NewSandboxRecords(db)}, sandbox.Config{
-		IdleTimeout:    cfg.sandboxIdle,
-		MaxLifetime:    cfg.sandboxLifetime,
-		MaxPerLearner:  cfg.sandboxPerLearner,
-		MaxPerKind:     map[sandbox.Kind]int{sandbox.KindRedis: cfg.sandboxMaxRedis, sandbox.KindKafka: cfg.sandboxMaxKafka},
+		IdleTimeout:   cfg.sandboxIdle,
+		MaxLifetime:   cfg.sandboxLifetime,
+		MaxPerLearner: cfg.sandboxPerLearner,
+		MaxPerKind: map[sandbox.Kind]int{sandbox.KindRedis: cfg.sandboxMaxRedis, sandbox.KindKafka: cfg.sandboxMaxKafka,
+			sandbox.KindPostgres: cfg.sandboxMaxPG},
 		MaxMemoryBytes: int64(cfg.sandboxMemoryMB) << 20,
 		Warm:           cfg.driver.warm(),
 		Logger:         log,
