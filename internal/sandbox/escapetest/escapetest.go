@@ -249,6 +249,35 @@ func (s *suite) network(t *testing.T) {
 			t.Fatalf("another learner's primary has other replicas than its own:\n%s", v)
 		}
 	})
+	t.Run("Stack", func(t *testing.T) {
+		// A stack's three servers share one fence: its Redis reaches
+		// nothing past it, nor another learner's stack.
+		if !s.cfg.Driver.Capabilities(sandbox.KindStack).Runs {
+			t.Skipf("the %s driver runs no stack sandboxes", s.cfg.Driver.Name())
+		}
+		victim := s.start(t, sandbox.KindStack)
+		inst := s.start(t, sandbox.KindStack)
+		n, ok := inst.Node("redis")
+		if !ok {
+			t.Fatal("a stack without a redis node")
+		}
+		admin := dial(t, n.Redis.Endpoint, inst.Redis.Admin)
+		admin.ok("SET", "k", "v")
+		vhost, vport, _ := strings.Cut(victim.Kafka.Seeds[0], ":")
+		for _, attack := range [][]string{
+			{"MIGRATE", "127.0.0.1", port, "k", "0", "1000"},
+			{"REPLICAOF", "127.0.0.1", port},
+			{"MIGRATE", vhost, vport, "k", "0", "1000"},
+		} {
+			_, _ = admin.do(5*time.Second, attack...)
+		}
+		time.Sleep(dialWait)
+		_, _ = admin.do(5*time.Second, "REPLICAOF", "NO", "ONE")
+		out.none(t, "Stack")
+		if !s.alive(victim.Spec.ID) {
+			t.Fatal("another learner's stack died")
+		}
+	})
 	t.Run("RedisCluster", func(t *testing.T) {
 		inst := s.start(t, sandbox.KindRedisCluster)
 		admin := dial(t, inst.Nodes[0].Redis.Endpoint, inst.Redis.Admin)
