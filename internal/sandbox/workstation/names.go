@@ -15,7 +15,8 @@ const KafkaLogDir = "/var/lib/kafka/data"
 
 // Forwards names every node of inst, as every driver's workstation does:
 // each node by its own name, and the default node also as "redis" or
-// "broker", each at its own loopback address (NameAddr) and the port its
+// "broker" (the Redis server it names answers on 127.0.0.1:6379 too,
+// under the name "localhost"), each at its own loopback address (NameAddr) and the port its
 // tools expect (6379, 26379 for a Sentinel, 9092, 5432 for PostgreSQL,
 // whose node is "db"). A Redis node's connections are signed in as inst's
 // client account; a PostgreSQL client signs in itself (the server asks
@@ -62,12 +63,25 @@ func Forwards(inst sandbox.Instance) []Forward {
 			case sandbox.KindKafka:
 				add("broker", n)
 			case sandbox.KindPostgres:
-				// Its one node is already called "db".
+				// Its one node is already called "db" (and a stack's
+				// are "db", "redis" and "broker").
 			default:
 				add("redis", n)
 			}
 		}
 		add(n.Name, n)
+	}
+	// The sandbox's Redis server (the one "redis" names) also answers on
+	// the workstation's own 127.0.0.1:6379, as a Redis host's server does
+	// for a redis-cli typed there without -h: "redis-cli INFO
+	// persistence" works as written.
+	for _, fw := range out {
+		if fw.Name == "redis" {
+			local := fw
+			local.Name, local.Listen = "localhost", "127.0.0.1:6379"
+			out = append(out, local)
+			break
+		}
 	}
 	return out
 }

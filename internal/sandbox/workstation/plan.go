@@ -236,7 +236,7 @@ func Hosts(hostname string, fws []Forward) string {
 	}
 	seen := map[string]bool{}
 	for _, fw := range fws {
-		if seen[fw.Name] {
+		if seen[fw.Name] || fw.Name == "localhost" {
 			continue
 		}
 		seen[fw.Name] = true
