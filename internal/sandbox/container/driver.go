@@ -14,11 +14,17 @@
 // Kafka clients, which need TCP, the driver relays 127.0.0.1:port on the
 // host to that socket, and the broker advertises the same port.
 //
+// A postgres sandbox is one container of the postgres image, its server
+// listening on a socket in the mounted directory only (see postgres.go).
+//
 // A multi-node sandbox (redis-replica, redis-sentinel, redis-cluster,
 // kafka-cluster) is one container per node: the first node's has no
 // network, the others join its network namespace, so the nodes share a
 // private loopback on which they reach each other at 127.0.0.1:<port>, and
-// nothing else is on it (see multi.go).
+// nothing else is on it (see multi.go). A stack sandbox is the same with
+// three containers of different images: a postgres server ("db", the
+// first), a redis-server ("redis") and a Kafka broker ("broker"), each
+// fenced and capped as its single-server kind's (see stack.go).
 //
 // Containers carry labels (app, scope, sandbox id, learner, lesson, kind,
 // and node for a multi-node kind), so a restarted platform can find and
@@ -366,6 +372,8 @@ func (d *Driver) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Instance
 		b, err = d.startKafkaCluster(ctx, spec)
 	case sandbox.KindPostgres:
 		b, err = d.startPostgres(ctx, spec)
+	case sandbox.KindStack:
+		b, err = d.startStack(ctx, spec)
 	default:
 		err = fmt.Errorf("%w: the container driver does not run %s sandboxes", sandbox.ErrUnsupported, spec.Kind)
 	}

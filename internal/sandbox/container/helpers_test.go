@@ -76,6 +76,7 @@ func newDriver(t testing.TB, dir string) *Driver {
 		Dir:              dir,
 		RedisImage:       os.Getenv("OPSLAB_REDIS_IMAGE"),
 		KafkaImage:       os.Getenv("OPSLAB_KAFKA_IMAGE"),
+		PostgresImage:    os.Getenv("OPSLAB_POSTGRES_IMAGE"), // "" is the default; postgresDriver requires it
 		RelayBinary:      relayBinary,
 		KafkaMemoryBytes: 768 << 20,
 		AliveEvery:       -1, // tests kill containers and expect Alive to see it at once

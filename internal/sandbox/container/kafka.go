@@ -28,13 +28,7 @@ const controllerPort = 9093
 // controller in one) and waits until the broker answers metadata through
 // the relay. The caller removes what is left on error.
 func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error) {
-	if _, err := os.Stat(d.opts.RelayBinary); err != nil {
-		return nil, fmt.Errorf("%w: the relay binary %s is missing (build it with `make build`): %v", sandbox.ErrUnsupported, d.opts.RelayBinary, err)
-	}
-	mnt := d.mnt(spec.ID)
-	user := d.prepareMount(mnt, 1000)
-	socket := filepath.Join(mnt, "kafka.sock")
-	r, err := relay.Listen(0, relay.ToUnix(socket))
+	r, cluster, node, err := d.kafkaNode(ctx, spec, d.mnt(spec.ID), d.labels(spec))
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +38,6 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 			r.Close()
 		}
 	}()
-	cluster := newClusterID()
 	inst := sandbox.Instance{
 		Spec:      spec,
 		Driver:    Name,
@@ -52,25 +45,48 @@ func (d *Driver) startKafka(ctx context.Context, spec sandbox.Spec) (*box, error
 		StartedAt: time.Now(),
 		Kafka:     sandbox.KafkaAccess{Seeds: []string{r.Addr()}},
 	}
-	if err := writeOwned(filepath.Join(mnt, "server.properties"), d.kafkaConfig(spec, r.Port()), user); err != nil {
-		return nil, err
-	}
 	if err := saveAccessPort(inst, r.Port(), cluster); err != nil {
 		return nil, err
 	}
-	if err := d.copyPreformatted(ctx, mnt, user, cluster, 1); err != nil {
-		return nil, err
-	}
-	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.Port(), d.labels(spec))
-	if err := d.shareKafkaData(spec, host); err != nil {
-		return nil, err
-	}
-	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) })
+	id, err := d.runSingle(ctx, &inst, node.cfg, node.host, func(ctx context.Context) error { return pingKafka(ctx, inst.Kafka.Seeds) })
 	if err != nil {
 		return nil, err
 	}
 	ok = true
 	return &box{inst: inst, container: id, relay: r}, nil
+}
+
+// kafkaNode prepares the one broker of spec's sandbox, whose container
+// mounts the folder mnt and carries labels: the host relay to its socket
+// (whose port the broker listens on and advertises), its config and
+// storage (formatted ahead when it can be), its log directory shared for
+// the workstation (shareKafkaData). It returns the relay, which the caller
+// closes on error, the cluster id and the container to create.
+func (d *Driver) kafkaNode(ctx context.Context, spec sandbox.Spec, mnt string, labels map[string]string) (*relay.Relay, string, nodeContainer, error) {
+	if _, err := os.Stat(d.opts.RelayBinary); err != nil {
+		return nil, "", nodeContainer{}, fmt.Errorf("%w: the relay binary %s is missing (build it with `make build`): %v", sandbox.ErrUnsupported, d.opts.RelayBinary, err)
+	}
+	user := d.prepareMount(mnt, 1000)
+	r, err := relay.Listen(0, relay.ToUnix(filepath.Join(mnt, "kafka.sock")))
+	if err != nil {
+		return nil, "", nodeContainer{}, err
+	}
+	fail := func(err error) (*relay.Relay, string, nodeContainer, error) {
+		r.Close()
+		return nil, "", nodeContainer{}, err
+	}
+	cluster := newClusterID()
+	if err := writeOwned(filepath.Join(mnt, "server.properties"), d.kafkaConfig(spec, r.Port()), user); err != nil {
+		return fail(err)
+	}
+	if err := d.copyPreformatted(ctx, mnt, user, cluster, 1); err != nil {
+		return fail(err)
+	}
+	cfg, host := d.kafkaContainer(spec, mnt, user, cluster, r.Port(), labels)
+	if err := d.shareKafkaData(spec, host); err != nil {
+		return fail(err)
+	}
+	return r, cluster, nodeContainer{cfg: cfg, host: host}, nil
 }
 
 // kafkaContainer returns the config of a broker's container: the relay

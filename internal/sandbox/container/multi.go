@@ -17,9 +17,9 @@ import (
 )
 
 // A multi-node sandbox (redis-replica, redis-sentinel, redis-cluster,
-// kafka-cluster) runs one container per node. The first node's container
-// has network mode "none", like a single-node sandbox's; every other node's
-// container joins its network namespace (network mode
+// kafka-cluster, stack) runs one container per node. The first node's
+// container has network mode "none", like a single-node sandbox's; every
+// other node's container joins its network namespace (network mode
 // "container:<first>"). The nodes of one sandbox thus share one loopback
 // interface with no route anywhere, on which they reach each other at
 // 127.0.0.1:<port>, the address the process driver gives them too; no
@@ -111,7 +111,8 @@ func closeAll(rs []*relay.Relay) {
 // adoptNodes fills b, a multi-node sandbox found running after a restart,
 // from its access file a: every node's container must run, every node's
 // server answer (a broker through the host relay, opened again on its
-// port, as a Redis node's with LoopbackTCP).
+// port, as a Redis node's with LoopbackTCP). A stack's servers are
+// adopted by adoptStack.
 func (d *Driver) adoptNodes(ctx context.Context, b *box, a savedAccess) error {
 	spec := b.inst.Spec
 	infos := spec.Kind.Nodes()
@@ -140,6 +141,9 @@ func (d *Driver) adoptNodes(ctx context.Context, b *box, a savedAccess) error {
 		if ids[i] = running[info.Name]; ids[i] == "" {
 			return fmt.Errorf("the container of node %s is not running", info.Name)
 		}
+	}
+	if spec.Kind == sandbox.KindStack {
+		return d.adoptStack(ctx, b, a, ids)
 	}
 	relays := make([]*relay.Relay, len(infos))
 	ok := false

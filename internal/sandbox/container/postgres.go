@@ -136,49 +136,65 @@ func (d *Driver) postgresTemplate(ctx context.Context) ([]pgnode.TreeEntry, stri
 // have the sandbox's own fresh passwords. The caller removes what is left
 // on error.
 func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec) (*box, error) {
-	if os.Geteuid() != 0 {
-		return nil, fmt.Errorf("%w: the container driver runs postgres sandboxes only as root (their data directory is a tmpfs it mounts and hands to the container's user)", sandbox.ErrUnsupported)
-	}
-	template, secret, err := d.postgresTemplate(ctx)
+	access, node, ready, err := d.postgresNode(ctx, spec, d.mnt(spec.ID), d.labels(spec))
 	if err != nil {
 		return nil, err
 	}
-	mnt := d.mnt(spec.ID)
+	inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: d.dir(spec.ID), StartedAt: time.Now(), Postgres: access}
+	if err := saveAccess(inst); err != nil {
+		return nil, err
+	}
+	id, err := d.runSingle(ctx, &inst, node.cfg, node.host, ready)
+	if err != nil {
+		return nil, err
+	}
+	return &box{inst: inst, container: id}, nil
+}
+
+// postgresNode prepares the PostgreSQL server of spec's sandbox, whose
+// container mounts the folder mnt (its socket's) and carries labels: a
+// copy of the template in a tmpfs the driver mounts at the sandbox's
+// pgdata (one per sandbox), the server's config, fresh passwords. It
+// returns the server's access, its container to create, and ready, which
+// passes once the server accepts connections and both roles have the
+// sandbox's own passwords (the first call that reaches the server sets
+// them; ready is for one caller at a time). The caller removes what is
+// left on error.
+func (d *Driver) postgresNode(ctx context.Context, spec sandbox.Spec, mnt string, labels map[string]string) (sandbox.PostgresAccess, nodeContainer, func(context.Context) error, error) {
+	var none sandbox.PostgresAccess
+	if os.Geteuid() != 0 {
+		return none, nodeContainer{}, nil, fmt.Errorf("%w: the container driver runs postgres sandboxes only as root (their data directory is a tmpfs it mounts and hands to the container's user)", sandbox.ErrUnsupported)
+	}
+	template, secret, err := d.postgresTemplate(ctx)
+	if err != nil {
+		return none, nodeContainer{}, nil, err
+	}
 	user := d.prepareMount(mnt, pgUser)
 	disk := pgBaseDisk + 2*spec.MemoryCap()
 	tmp := filepath.Join(d.dir(spec.ID), "pgdata")
 	if err := mountTmpfs(tmp, disk, 0o700, pgUser); err != nil {
-		return nil, fmt.Errorf("the data folder: %w", err)
+		return none, nodeContainer{}, nil, fmt.Errorf("the data folder: %w", err)
 	}
 	data := filepath.Join(tmp, "data")
 	if err := pgnode.WriteTree(template, data, pgUser); err != nil {
-		return nil, fmt.Errorf("copy the template data directory: %w", err)
+		return none, nodeContainer{}, nil, fmt.Errorf("copy the template data directory: %w", err)
 	}
 	if err := writeOwned(filepath.Join(data, "postgresql.conf"), pgnode.Conf(mountPoint, spec.MemoryCap()), user); err != nil {
-		return nil, err
+		return none, nodeContainer{}, nil, err
 	}
-	inst := sandbox.Instance{
-		Spec:      spec,
-		Driver:    Name,
-		Dir:       d.dir(spec.ID),
-		StartedAt: time.Now(),
-		Postgres: sandbox.PostgresAccess{
-			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, pgnode.SocketName)},
-			Dir:      mnt,
-			Port:     pgnode.Port,
-			Database: sandbox.PostgresDatabase,
-			Admin:    sandbox.Credentials{User: pgnode.Admin, Password: redisnode.NewSecret()},
-			Learner:  sandbox.Credentials{User: pgnode.Learner, Password: redisnode.NewSecret()},
-		},
-	}
-	if err := saveAccess(inst); err != nil {
-		return nil, err
+	access := sandbox.PostgresAccess{
+		Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, pgnode.SocketName)},
+		Dir:      mnt,
+		Port:     pgnode.Port,
+		Database: sandbox.PostgresDatabase,
+		Admin:    sandbox.Credentials{User: pgnode.Admin, Password: redisnode.NewSecret()},
+		Learner:  sandbox.Credentials{User: pgnode.Learner, Password: redisnode.NewSecret()},
 	}
 	cfg := &container.Config{
 		Image:      d.opts.PostgresImage,
 		Entrypoint: []string{"postgres", "-D", dataDir},
 		User:       user.String(),
-		Labels:     d.labels(spec),
+		Labels:     labels,
 		WorkingDir: "/sandbox",
 		Env:        []string{"LC_ALL=C"},
 	}
@@ -190,10 +206,10 @@ func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec) (*box, er
 	// own passwords replace it; only the platform reaches the socket.
 	bootstrap := sandbox.Credentials{User: pgnode.Admin, Password: secret}
 	passwordsSet := false
-	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error {
+	ready := func(ctx context.Context) error {
 		creds := bootstrap
 		if passwordsSet {
-			creds = inst.Postgres.Admin
+			creds = access.Admin
 		}
 		c, err := pgnode.Connect(ctx, mnt, creds, "postgres")
 		if err != nil {
@@ -201,17 +217,14 @@ func (d *Driver) startPostgres(ctx context.Context, spec sandbox.Spec) (*box, er
 		}
 		defer c.Close(context.WithoutCancel(ctx))
 		if !passwordsSet {
-			if err := pgnode.SetPasswords(ctx, c, inst.Postgres); err != nil {
+			if err := pgnode.SetPasswords(ctx, c, access); err != nil {
 				return err
 			}
 			passwordsSet = true
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &box{inst: inst, container: id}, nil
+	return access, nodeContainer{cfg: cfg, host: host}, ready, nil
 }
 
 // pingPostgres signs in to the sandbox's server as its admin.

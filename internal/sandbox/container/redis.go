@@ -19,37 +19,15 @@ import (
 // startRedis starts a Redis container for spec and waits until the server
 // answers on its socket. The caller removes what is left on error.
 func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error) {
-	mnt := d.mnt(spec.ID)
-	inst := sandbox.Instance{
-		Spec:      spec,
-		Driver:    Name,
-		Dir:       d.dir(spec.ID),
-		StartedAt: time.Now(),
-		Redis: sandbox.RedisAccess{
-			Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, "redis.sock")},
-			Admin:    sandbox.Credentials{User: redisnode.AdminUser, Password: redisnode.NewSecret()},
-			Learner:  sandbox.Credentials{User: redisnode.LearnerUser, Password: redisnode.NewSecret()},
-			Client:   sandbox.Credentials{User: redisnode.ClientUser, Password: redisnode.NewSecret()},
-		},
-	}
-	user := d.prepareMount(mnt, 999)
-	if err := writeOwned(filepath.Join(mnt, "redis.conf"), redisConfig(inst), user); err != nil {
+	access, node, err := d.redisNode(spec, d.mnt(spec.ID), d.labels(spec))
+	if err != nil {
 		return nil, err
 	}
+	inst := sandbox.Instance{Spec: spec, Driver: Name, Dir: d.dir(spec.ID), StartedAt: time.Now(), Redis: access}
 	if err := saveAccess(inst); err != nil {
 		return nil, err
 	}
-	cfg := &container.Config{
-		Image:      d.opts.RedisImage,
-		Entrypoint: []string{"redis-server"},
-		Cmd:        []string{mountPoint + "/redis.conf"},
-		User:       user.String(),
-		Labels:     d.labels(spec),
-		WorkingDir: dataDir,
-	}
-	host := d.hostConfig(spec.MemoryCap()+d.opts.RedisOverheadBytes, d.opts.RedisPids, mnt)
-	host.Mounts = append(host.Mounts, tmpfs(dataDir, 2*spec.MemoryCap()), tmpfs("/tmp", 1<<20))
-	id, err := d.runSingle(ctx, &inst, cfg, host, func(ctx context.Context) error { return pingRedis(ctx, inst.Redis) })
+	id, err := d.runSingle(ctx, &inst, node.cfg, node.host, func(ctx context.Context) error { return pingRedis(ctx, inst.Redis) })
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +45,35 @@ func (d *Driver) startRedis(ctx context.Context, spec sandbox.Spec) (*box, error
 		}
 	}
 	return b, nil
+}
+
+// redisNode prepares the one redis-server of spec's sandbox, whose
+// container mounts the folder mnt and carries labels: fresh accounts, its
+// config (a socket in mnt, no TCP port). It returns the server's access
+// and its container to create.
+func (d *Driver) redisNode(spec sandbox.Spec, mnt string, labels map[string]string) (sandbox.RedisAccess, nodeContainer, error) {
+	access := sandbox.RedisAccess{
+		Endpoint: sandbox.Endpoint{Network: "unix", Address: filepath.Join(mnt, "redis.sock")},
+		Admin:    sandbox.Credentials{User: redisnode.AdminUser, Password: redisnode.NewSecret()},
+		Learner:  sandbox.Credentials{User: redisnode.LearnerUser, Password: redisnode.NewSecret()},
+		Client:   sandbox.Credentials{User: redisnode.ClientUser, Password: redisnode.NewSecret()},
+	}
+	user := d.prepareMount(mnt, 999)
+	conf := redisConfig(sandbox.Instance{Spec: spec, Redis: access})
+	if err := writeOwned(filepath.Join(mnt, "redis.conf"), conf, user); err != nil {
+		return sandbox.RedisAccess{}, nodeContainer{}, err
+	}
+	cfg := &container.Config{
+		Image:      d.opts.RedisImage,
+		Entrypoint: []string{"redis-server"},
+		Cmd:        []string{mountPoint + "/redis.conf"},
+		User:       user.String(),
+		Labels:     labels,
+		WorkingDir: dataDir,
+	}
+	host := d.hostConfig(spec.MemoryCap()+d.opts.RedisOverheadBytes, d.opts.RedisPids, mnt)
+	host.Mounts = append(host.Mounts, tmpfs(dataDir, 2*spec.MemoryCap()), tmpfs("/tmp", 1<<20))
+	return access, nodeContainer{cfg: cfg, host: host}, nil
 }
 
 // redisConfig returns the redis.conf of inst's server: a unix socket in

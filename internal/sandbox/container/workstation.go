@@ -136,7 +136,8 @@ func (d *Driver) makeWorkstation(ctx context.Context, b *box) (string, error) {
 	for host, in := range socketDirs {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: host, Target: in, ReadOnly: true})
 	}
-	if data := d.kafkaDataDir(inst.Spec.ID); inst.Spec.Kind == sandbox.KindKafka && mounted(data) {
+	// A single broker's log directory (a kafka sandbox's, a stack's).
+	if data := d.kafkaDataDir(inst.Spec.ID); (inst.Spec.Kind == sandbox.KindKafka || inst.Spec.Kind == sandbox.KindStack) && mounted(data) {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: data, Target: workstation.KafkaLogDir, ReadOnly: true})
 	}
 	// The gate's file holds the learner's Redis account: its user's only.
@@ -271,9 +272,10 @@ func shellEnv(token string, inst sandbox.Instance) []string {
 	return append(env, workstation.PostgresEnv(inst)...)
 }
 
-// preparePgpass writes the learner's ~/.pgpass beside a postgres sandbox
-// inst, in the home the driver mounted (workstation.WritePgpass), before
-// each shell or script, so it follows the sandbox's current password.
+// preparePgpass writes the learner's ~/.pgpass beside a sandbox inst with
+// a PostgreSQL server (postgres, stack), in the home the driver mounted
+// (workstation.WritePgpass), before each shell or script, so it follows
+// the sandbox's current password.
 func (d *Driver) preparePgpass(inst sandbox.Instance) {
 	if inst.Postgres.Learner.User == "" {
 		return
