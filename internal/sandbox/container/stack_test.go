@@ -288,7 +288,8 @@ func TestStackFailedStart(t *testing.T) {
 
 // TestContainerWorkstationStack: beside a stack the workstation reaches
 // each server at its node's name with the real tools (psql signed in by
-// ~/.pgpass and libpq's environment, redis-cli, the Kafka scripts), and
+// ~/.pgpass and libpq's environment, redis-cli, also without -h, the
+// Kafka scripts), and
 // the broker's log directory is there, read-only, for kafka-dump-log.sh.
 func TestContainerWorkstationStack(t *testing.T) {
 	d := postgresDriver(t)
@@ -302,6 +303,7 @@ func TestContainerWorkstationStack(t *testing.T) {
 	res, err := d.RunShell(ctx, inst, `psql -X -At -c 'select 1'
 psql -X -At -c 'SELECT current_user, current_database()'
 redis-cli -h redis ping
+redis-cli ping
 kafka-topics.sh --bootstrap-server broker:9092 --create --topic payments --partitions 1 >/dev/null 2>&1; echo "create=$?"
 echo 'p-1:paid' | kcat -b broker:9092 -t payments -K: -P; echo "produce=$?"
 kafka-topics.sh --bootstrap-server broker:9092 --list | grep -x payments
@@ -310,7 +312,7 @@ touch `+workstation.KafkaLogDir+`/payments-0/x 2>/dev/null && echo wrote || echo
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "1\n" + pgnode.Learner + "|appdb\nPONG\ncreate=0\nproduce=0\npayments\n1\nrefused\n"
+	want := "1\n" + pgnode.Learner + "|appdb\nPONG\nPONG\ncreate=0\nproduce=0\npayments\n1\nrefused\n"
 	if res.Stdout != want {
 		t.Fatalf("the workstation printed\n%s(stderr %q), want\n%s", res.Stdout, res.Stderr, want)
 	}
