@@ -254,6 +254,29 @@ func TestRunShell(t *testing.T) {
 	}
 }
 
+// TestRunShellLocalRedis: the sandbox's Redis answers a redis-cli with no
+// -h, on the workstation's own 127.0.0.1:6379, signed in as on a Redis
+// host; beside a redis-replica, whose primary holds that address of the
+// network namespace the workstation shares, the workstation still starts
+// and the nodes answer by name.
+func TestRunShellLocalRedis(t *testing.T) {
+	testkit.Slow(t, "starts fenced sandboxes and workstations")
+	testkit.RequireEnv(t, "make test (make build writes bin/opslab-workstation)", "OPSLAB_WORKSTATION_BINARY")
+	testkit.RequireTool(t, "redis-cli", "apt-get install redis-tools")
+	d := fencedDriver(t, process.Options{})
+	ctx := context.Background()
+	single := mustStart(t, d, spec(sandbox.KindRedis))
+	res, err := d.RunShell(ctx, single, `redis-cli SET local yes && redis-cli -h redis GET local`)
+	if err != nil || res.Stdout != "OK\nyes\n" || res.Exit != 0 {
+		t.Fatalf("redis-cli without -h: %+v, %v", res, err)
+	}
+	replica := mustStart(t, d, spec(sandbox.KindRedisReplica))
+	res, err = d.RunShell(ctx, replica, `redis-cli -h primary PING && redis-cli -h replica-1 PING`)
+	if err != nil || res.Stdout != "PONG\nPONG\n" || res.Exit != 0 {
+		t.Fatalf("beside a redis-replica: %+v, %v", res, err)
+	}
+}
+
 // TestWorkstationEscapes: the attacks of the escape suite from a learner's
 // shell. A fork bomb is held by the sandbox's process limit and dies with
 // the shell, leaving the sandbox serving and a new shell working; another

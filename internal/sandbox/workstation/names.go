@@ -75,6 +75,14 @@ func Forwards(inst sandbox.Instance) []Forward {
 	// the workstation's own 127.0.0.1:6379, as a Redis host's server does
 	// for a redis-cli typed there without -h: "redis-cli INFO
 	// persistence" works as written.
+	// Not where a node listens itself: a multi-node Redis sandbox's
+	// primary may hold 127.0.0.1:6379 of the namespace the workstation
+	// shares, and answers there already.
+	for _, n := range nodes {
+		if n.Redis.TCP.Address == "127.0.0.1:6379" {
+			return out
+		}
+	}
 	for _, fw := range out {
 		if fw.Name == "redis" {
 			local := fw
