@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func main() {
@@ -63,6 +64,7 @@ func run(portList, clusterID string, partitions int, retentionBytes int64, reten
 		return fmt.Errorf("start kfake: %w", err)
 	}
 	defer c.Close()
+	matchGroupTypesAsKafka(c)
 	fmt.Println("ready")
 
 	stop := make(chan os.Signal, 1)
@@ -77,4 +79,21 @@ func run(portList, clusterID string, partitions int, retentionBytes int64, reten
 			c.ApplyRetention()
 		}
 	}
+}
+
+// matchGroupTypesAsKafka makes c match a ListGroups request's types filter
+// as Apache Kafka's brokers do, ignoring case. Kafka's own tools send the
+// GroupType names capitalised ("Classic", "Consumer"), and kfake compares
+// them with its lower-case group types as given, so that
+// `kafka-consumer-groups --list` and `--describe --all-groups` saw no
+// group at all. The filter is lower-cased before kfake handles the request.
+func matchGroupTypesAsKafka(c *kfake.Cluster) {
+	c.ControlKey(int16(kmsg.ListGroups), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if r, ok := req.(*kmsg.ListGroupsRequest); ok {
+			for i, t := range r.TypesFilter {
+				r.TypesFilter[i] = strings.ToLower(t)
+			}
+		}
+		return nil, nil, false // not handled: kfake answers the request
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +81,48 @@ func TestKafkaIsolation(t *testing.T) {
 	b := mustStart(t, d, spec(sandbox.KindKafka))
 	if a.Kafka.Seeds[0] == b.Kafka.Seeds[0] {
 		t.Fatal("two Kafka sandboxes share a broker")
+	}
+}
+
+// TestKfakeGroupsThroughKafkaTools: Apache Kafka's own
+// kafka-consumer-groups lists and describes a kfake sandbox's groups (its
+// ListGroups types filter, "Classic" and "Consumer", is matched ignoring
+// case, as a real broker does: kfake alone answered no group).
+func TestKfakeGroupsThroughKafkaTools(t *testing.T) {
+	home := requireKafkaHome(t)
+	d := mustDriver(t, process.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	inst := mustStart(t, d, spec(sandbox.KindKafka))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(inst.Kafka.Seeds...), kgo.AllowAutoTopicCreation(),
+		kgo.ConsumeTopics("orders"), kgo.ConsumerGroup("billing"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("coffee")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		fetches := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if fetches.NumRecords() > 0 {
+			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	cl.Close()
+	tool := filepath.Join(home, "bin", "kafka-consumer-groups.sh")
+	if out := runTool(t, "", tool, "--bootstrap-server", inst.Kafka.Seeds[0], "--list"); out != "billing\n" {
+		t.Errorf("--list printed %q", out)
+	}
+	out := runTool(t, "", tool, "--bootstrap-server", inst.Kafka.Seeds[0], "--describe", "--all-groups")
+	if !strings.Contains(out, "LOG-END-OFFSET") || !regexp.MustCompile(`(?m)^billing\s+orders\s+\d+\s+1\s+1\s+0\s`).MatchString(out) {
+		t.Errorf("--describe --all-groups printed:\n%s", out)
 	}
 }
