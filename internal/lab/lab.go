@@ -389,7 +389,7 @@ func (s *Service) Unmet(e *course.Exercise) string {
 	}
 	if e.Needs(course.RequireRealKafka) && !s.cfg.Sandboxes.Capabilities(sandbox.Kind(e.Sandbox)).RealKafka {
 		where := "where the platform uses containers (opslab serve --sandbox container)"
-		if e.Sandbox == course.SandboxKafka {
+		if e.Sandbox == course.SandboxKafka || e.Sandbox == course.SandboxStack {
 			where = "where the platform runs real brokers (opslab serve --kafka apache, or --sandbox container)"
 		}
 		return "This exercise needs real Apache Kafka brokers, and this server runs its " + e.Sandbox +
