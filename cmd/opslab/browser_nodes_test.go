@@ -17,15 +17,7 @@ func TestBrowserNodePicker(t *testing.T) {
 	srv := startLabServer(t, "--content", multinodeContent)
 	base := srv.URL()
 	b := newBrowser(t, execPath, "node picker browser")
-	if st := b.navigate(base + "/register"); st != 200 {
-		b.fatalf("GET /register answered %d", st)
-	}
-	b.do("fill the sign-up form",
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
-		chromedp.SendKeys(chromedp.ID("email"), "node.learner@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "node-learner-password"),
-	)
-	clickToNavigate(b, "submit the sign-up form", chromedp.CSS(`form[action="/register"] button[type=submit]`))
+	b.signUp(base, "node.learner@example.com", "node-learner-password")
 	if st := b.navigate(base + lessonPath("demo", "replication")); st != 200 {
 		b.fatalf("lesson answered %d", st)
 	}

@@ -25,15 +25,7 @@ func TestBrowserStackDrill(t *testing.T) {
 	srv := startLabServer(t, "--content", stackContent)
 	base := srv.URL()
 	b := newBrowser(t, execPath, "stack drill browser")
-	if st := b.navigate(base + "/register"); st != 200 {
-		b.fatalf("GET /register answered %d", st)
-	}
-	b.do("fill the sign-up form",
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
-		chromedp.SendKeys(chromedp.ID("email"), "stack.learner@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "stack-learner-password"),
-	)
-	clickToNavigate(b, "submit the sign-up form", chromedp.CSS(`form[action="/register"] button[type=submit]`))
+	b.signUp(base, "stack.learner@example.com", "stack-learner-password")
 	if st := b.navigate(base + lessonPath("demo", "stale-cache")); st != 200 {
 		b.fatalf("lesson answered %d", st)
 	}

@@ -773,3 +773,18 @@ func takeLessonScreenshot(b *browserTab) []byte {
 	}
 	return shot
 }
+
+// signUp registers a learner through the real sign-up form at base and
+// waits for the page it leads to.
+func (b *browserTab) signUp(base, email, password string) {
+	b.t.Helper()
+	if st := b.navigate(base + "/register"); st != 200 {
+		b.fatalf("GET /register answered %d", st)
+	}
+	b.do("fill the sign-up form",
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/register"]`)),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+	)
+	clickToNavigate(b, "submit the sign-up form", chromedp.CSS(`form[action="/register"] button[type=submit]`))
+}
