@@ -364,7 +364,7 @@ func splitSupported(all []*testJob, drv sandbox.Driver) (run []*testJob, skipped
 			skipped = append(skipped, skippedJob{j, fmt.Sprintf("the %s driver does not run %s sandboxes", drv.Name(), j.ex.Sandbox)})
 		case j.ex.Needs(course.RequireRealKafka) && !c.RealKafka:
 			where := "--sandbox container"
-			if j.ex.Sandbox == course.SandboxKafka || j.ex.Sandbox == course.SandboxStack {
+			if k.OneBroker() {
 				// The process driver's --kafka apache runs its one broker.
 				where = "--kafka apache or --sandbox container"
 			}

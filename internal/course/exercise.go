@@ -399,9 +399,9 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 				node, cmd := SplitNodeLine(item.Value)
 				msg := badNode(node)
 				// A stack's line speaks its node's language.
-				family := family
+				lineFamily := family
 				if msg == "" {
-					family = NodeFamily(e.Sandbox, node)
+					lineFamily = NodeFamily(e.Sandbox, node)
 				}
 				for _, a := range LineAddrs(cmd) {
 					if msg == "" && (a == "" || badNode(a) != "") {
@@ -411,19 +411,19 @@ func ParseExercise(path string, fence int, src []byte, commands CommandChecker) 
 						}
 					}
 				}
-				if msg == "" && family == SandboxKafka && isServiceLine(cmd) && !contains(e.Requires, RequireRealKafka) {
+				if msg == "" && lineFamily == SandboxKafka && isServiceLine(cmd) && !contains(e.Requires, RequireRealKafka) {
 					msg = "systemctl stops and starts real brokers only: add `requires: [" + RequireRealKafka + "]` to the exercise"
 				}
 				if msg != "" {
 					ps.Add(path, line(item), "%s: %q: %s", part, item.Value, msg)
-				} else if family == SandboxPostgres {
+				} else if lineFamily == SandboxPostgres {
 					// SQL lines run through pgx, one statement each, not
 					// through the console's psql.
 					if err := CheckSQL(cmd); err != nil {
 						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, err)
 					}
 				} else if commands != nil {
-					if err := commands(family, cmd); err != nil {
+					if err := commands(lineFamily, cmd); err != nil {
 						ps.Add(path, line(item), "%s: %q: %s", part, item.Value, firstLine(err))
 					}
 				}

@@ -217,6 +217,10 @@ func (k Kind) FamilyNode(fam Kind) string {
 	return ""
 }
 
+// OneBroker reports whether k runs exactly one Kafka broker (kafka, stack):
+// the kinds a single real broker can stand for.
+func (k Kind) OneBroker() bool { return k.Weight(Kafka) == 1 }
+
 // MultiNode reports whether k runs several nodes.
 func (k Kind) MultiNode() bool { _, n, _ := entry(k); return len(n) > 1 }
 

@@ -305,9 +305,10 @@ func (s *Service) runLines(ctx context.Context, inst sandbox.Instance, lines []s
 		if !ok {
 			// A stack's lines go to servers of different families: each
 			// run of one family's lines is a batch.
-			fam := inst.Spec.Kind.Family()
-			if name, _ := course.SplitNodeLine(line); name != "" && inst.Spec.Kind.HasNode(name) {
-				fam = inst.Spec.Kind.NodeFamily(name)
+			name, _ := course.SplitNodeLine(line)
+			fam := inst.Spec.Kind.NodeFamily(name)
+			if fam == "" {
+				fam = inst.Spec.Kind.Family() // an unknown node: its language's error
 			}
 			if fam != family {
 				if err := flush(); err != nil {

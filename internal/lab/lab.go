@@ -18,6 +18,7 @@ import (
 	"github.com/opslab/opslab/internal/course"
 	"github.com/opslab/opslab/internal/opslab"
 	"github.com/opslab/opslab/internal/sandbox"
+	"github.com/opslab/opslab/internal/sandbox/workstation"
 	"github.com/opslab/opslab/internal/terminal"
 )
 
@@ -214,7 +215,7 @@ func nodeViews(inst sandbox.Instance) []NodeView {
 			addr = n.Kafka.Seeds[0]
 		}
 		if len(inst.Spec.Kind.Families()) > 1 {
-			addr = n.Name + ":" + map[sandbox.Kind]string{sandbox.KindPostgres: "5432", sandbox.KindRedis: "6379", sandbox.KindKafka: "9092"}[inst.Spec.Kind.NodeFamily(n.Name)]
+			addr = n.Name + ":" + workstation.Port(n)
 		}
 		out = append(out, NodeView{Name: n.Name, Role: n.Role, Address: addr})
 	}
@@ -389,7 +390,7 @@ func (s *Service) Unmet(e *course.Exercise) string {
 	}
 	if e.Needs(course.RequireRealKafka) && !s.cfg.Sandboxes.Capabilities(sandbox.Kind(e.Sandbox)).RealKafka {
 		where := "where the platform uses containers (opslab serve --sandbox container)"
-		if e.Sandbox == course.SandboxKafka || e.Sandbox == course.SandboxStack {
+		if sandbox.Kind(e.Sandbox).OneBroker() {
 			where = "where the platform runs real brokers (opslab serve --kafka apache, or --sandbox container)"
 		}
 		return "This exercise needs real Apache Kafka brokers, and this server runs its " + e.Sandbox +

@@ -137,7 +137,7 @@ func (d *Driver) makeWorkstation(ctx context.Context, b *box) (string, error) {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: host, Target: in, ReadOnly: true})
 	}
 	// A single broker's log directory (a kafka sandbox's, a stack's).
-	if data := d.kafkaDataDir(inst.Spec.ID); (inst.Spec.Kind == sandbox.KindKafka || inst.Spec.Kind == sandbox.KindStack) && mounted(data) {
+	if data := d.kafkaDataDir(inst.Spec.ID); inst.Spec.Kind.OneBroker() && mounted(data) {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: data, Target: workstation.KafkaLogDir, ReadOnly: true})
 	}
 	// The gate's file holds the learner's Redis account: its user's only.
@@ -242,23 +242,10 @@ func (d *Driver) workstationHome(id string) (mount.Mount, error) {
 // from inside the sandbox's network namespace: a Redis node's socket
 // folder is bound into the container (socketDirs maps each host folder to
 // where it is inside), a broker listens on the shared loopback at the
-// same port as its relay on the host. A name whose address a node
-// already listens on in that namespace is left out: the workstation's
-// "localhost" 127.0.0.1:6379 beside a multi-node Redis sandbox whose
-// primary listens there itself (the gate could not listen, and the
-// workstation would not start).
+// same port as its relay on the host.
 func (d *Driver) workstationForwards(inst sandbox.Instance) (fws []workstation.Forward, socketDirs map[string]string) {
 	socketDirs = map[string]string{}
-	taken := map[string]bool{}
-	for _, n := range inst.Nodes {
-		if n.Redis.TCP.Network == "tcp" {
-			taken[n.Redis.TCP.Address] = true
-		}
-	}
 	for _, fw := range workstation.Forwards(inst) {
-		if taken[fw.Listen] {
-			continue
-		}
 		if fw.Network == "unix" {
 			host := filepath.Dir(fw.Address)
 			in, ok := socketDirs[host]

@@ -16,7 +16,7 @@ import (
 func (d *Driver) Capabilities(kind sandbox.Kind) sandbox.Capabilities {
 	return sandbox.Capabilities{
 		Runs:      kind.Valid(),
-		RealKafka: (kind == sandbox.KindKafka || kind == sandbox.KindStack) && d.apache != nil,
+		RealKafka: kind.OneBroker() && d.apache != nil,
 		Shell:     kind.Valid() && d.fence.Fenced(),
 	}
 }

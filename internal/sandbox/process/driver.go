@@ -366,7 +366,7 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 		wg.Go(func() { errs[i] = stop() })
 	}
 	wg.Wait()
-	if pg == nil && srv == nil && k == nil && broker == nil && group == nil {
+	if len(stops) == 0 {
 		d.mu.Lock()
 		_, claimed := d.boxes[id]
 		d.mu.Unlock()

@@ -34,8 +34,9 @@ func (d *Driver) startStack(ctx context.Context, spec sandbox.Spec, b *box) (san
 	})
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
-		// Stop finds whichever servers started by the sandbox's id.
-		d.stopStarted(ctx, spec.ID)
+		// Stop finds whichever servers started, by the sandbox's id, and
+		// removes the fence (Start's own unclaim then finds nothing).
+		_ = d.Stop(context.WithoutCancel(ctx), spec.ID)
 		return sandbox.Instance{}, err
 	}
 	inst := sandbox.Instance{
@@ -68,25 +69,6 @@ func (d *Driver) startStack(ctx context.Context, spec sandbox.Spec, b *box) (san
 		inst.Nodes = append(inst.Nodes, n)
 	}
 	return inst, nil
-}
-
-// stopStarted stops the servers of sandbox id that a failed start left
-// running, keeping its fence (Start removes it).
-func (d *Driver) stopStarted(ctx context.Context, id string) {
-	d.mu.Lock()
-	srv, k, broker := d.redis[id], d.kafka[id], d.brokers[id]
-	delete(d.redis, id)
-	delete(d.kafka, id)
-	delete(d.brokers, id)
-	d.mu.Unlock()
-	if pg := d.postgres.take(id); pg != nil {
-		_ = d.stopPostgres(ctx, pg)
-	}
-	for _, c := range []*child{srv, k, broker} {
-		if c != nil {
-			_ = d.stopChild(ctx, c, "server")
-		}
-	}
 }
 
 // stackLimits returns the fence of a stack sandbox of memory cap m: the

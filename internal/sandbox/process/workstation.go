@@ -157,7 +157,7 @@ const KafkaLogDir = workstation.KafkaLogDir
 // and its log directory is open to them, so the learner's user reads the
 // segments; the bind is read-only, so it cannot change them.
 func (d *Driver) kafkaLogBinds(inst sandbox.Instance, b *box) []workstation.Bind {
-	if d.apache == nil || (inst.Spec.Kind != sandbox.KindKafka && inst.Spec.Kind != sandbox.KindStack) {
+	if d.apache == nil || !inst.Spec.Kind.OneBroker() {
 		return nil
 	}
 	d.mu.Lock()

@@ -35,12 +35,9 @@ func Forwards(inst sandbox.Instance) []Forward {
 	add := func(name string, n sandbox.Node) {
 		ip := NameAddr(addr).String()
 		addr++
+		port := Port(n)
 		switch {
 		case !n.Redis.Endpoint.IsZero():
-			port := "6379"
-			if n.Role == sandbox.RoleSentinel {
-				port = "26379"
-			}
 			out = append(out, Forward{
 				Name: name, Listen: net.JoinHostPort(ip, port),
 				Network: n.Redis.Endpoint.Network, Address: n.Redis.Endpoint.Address,
@@ -48,12 +45,12 @@ func Forwards(inst sandbox.Instance) []Forward {
 			})
 		case !n.Postgres.Endpoint.IsZero():
 			out = append(out, Forward{
-				Name: name, Listen: net.JoinHostPort(ip, "5432"),
+				Name: name, Listen: net.JoinHostPort(ip, port),
 				Network: n.Postgres.Endpoint.Network, Address: n.Postgres.Endpoint.Address,
 			})
 		case len(n.Kafka.Seeds) > 0:
 			out = append(out, Forward{
-				Name: name, Listen: net.JoinHostPort(ip, "9092"), Network: "tcp", Address: n.Kafka.Seeds[0],
+				Name: name, Listen: net.JoinHostPort(ip, port), Network: "tcp", Address: n.Kafka.Seeds[0],
 			})
 		}
 	}
@@ -92,6 +89,23 @@ func Forwards(inst sandbox.Instance) []Forward {
 		}
 	}
 	return out
+}
+
+// Port is the port n's tools expect, where a workstation has it answer:
+// 6379 for Redis (26379 for a Sentinel), 5432 for PostgreSQL, 9092 for a
+// Kafka broker; "" for a node with no server access.
+func Port(n sandbox.Node) string {
+	switch {
+	case !n.Redis.Endpoint.IsZero() && n.Role == sandbox.RoleSentinel:
+		return "26379"
+	case !n.Redis.Endpoint.IsZero():
+		return "6379"
+	case !n.Postgres.Endpoint.IsZero():
+		return "5432"
+	case len(n.Kafka.Seeds) > 0:
+		return "9092"
+	}
+	return ""
 }
 
 // PostgresEnv is what libpq reads in a workstation beside inst, when inst
